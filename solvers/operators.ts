@@ -1,0 +1,55 @@
+/**
+ * Linear operators: everything a first-order solver needs to know about its matrix.
+ * The algorithm never knows whether a product runs on a dense array, a structured
+ * recurrence or (later) a GPU.
+ */
+export interface LinearOperator {
+  readonly rows: number;
+  readonly cols: number;
+  /** y = A x */
+  apply(x: Float64Array, y: Float64Array): void;
+  /** x = A' y */
+  applyT(y: Float64Array, x: Float64Array): void;
+}
+
+/** Dense row-major matrix. Used for cross-checks and small problems. */
+export class DenseOperator implements LinearOperator {
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+    /** row-major, rows * cols entries */
+    readonly data: Float64Array,
+  ) {
+    if (data.length !== rows * cols) {
+      throw new Error(`DenseOperator: expected ${rows * cols} entries, got ${data.length}`);
+    }
+  }
+
+  apply(x: Float64Array, y: Float64Array): void {
+    const { rows, cols, data } = this;
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      const o = i * cols;
+      for (let j = 0; j < cols; j++) s += data[o + j] * x[j];
+      y[i] = s;
+    }
+  }
+
+  applyT(y: Float64Array, x: Float64Array): void {
+    const { rows, cols, data } = this;
+    x.fill(0);
+    for (let i = 0; i < rows; i++) {
+      const yi = y[i];
+      if (yi === 0) continue;
+      const o = i * cols;
+      for (let j = 0; j < cols; j++) x[j] += data[o + j] * yi;
+    }
+  }
+
+  /** Column j as a new array. */
+  column(j: number): Float64Array {
+    const c = new Float64Array(this.rows);
+    for (let i = 0; i < this.rows; i++) c[i] = this.data[i * this.cols + j];
+    return c;
+  }
+}
