@@ -53,3 +53,46 @@ export class DenseOperator implements LinearOperator {
     return c;
   }
 }
+
+/**
+ * B = diag(sqrt(w)) (I - 1 w') A for weights w summing to one: the weighted least-squares
+ * operator of A after the free intercept has been eliminated (the optimal intercept is the
+ * w-weighted mean of the residual).
+ */
+export class WeightedCenteredOperator implements LinearOperator {
+  readonly rows: number;
+  readonly cols: number;
+  private readonly sqrtW: Float64Array;
+  private readonly tmp: Float64Array;
+
+  constructor(
+    readonly inner: LinearOperator,
+    readonly weights: Float64Array,
+  ) {
+    if (weights.length !== inner.rows) throw new Error('WeightedCenteredOperator: one weight per row is required');
+    this.rows = inner.rows;
+    this.cols = inner.cols;
+    this.sqrtW = weights.map(Math.sqrt);
+    this.tmp = new Float64Array(inner.rows);
+  }
+
+  apply(x: Float64Array, y: Float64Array): void {
+    this.inner.apply(x, y);
+    const w = this.weights;
+    let mean = 0;
+    for (let i = 0; i < y.length; i++) mean += w[i] * y[i];
+    for (let i = 0; i < y.length; i++) y[i] = this.sqrtW[i] * (y[i] - mean);
+  }
+
+  applyT(y: Float64Array, x: Float64Array): void {
+    const w = this.weights;
+    const t = this.tmp;
+    let s = 0;
+    for (let i = 0; i < y.length; i++) {
+      t[i] = this.sqrtW[i] * y[i];
+      s += t[i];
+    }
+    for (let i = 0; i < y.length; i++) t[i] -= w[i] * s;
+    this.inner.applyT(t, x);
+  }
+}

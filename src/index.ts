@@ -1,0 +1,61 @@
+/**
+ * convex-score: the public library API. One function per user job, options objects with
+ * defaults, typed results that carry their certificates.
+ */
+export type { ScoreModel } from './models/score-model.js';
+export {
+  TwoLayerRelu,
+  evaluate1d,
+  evaluate1dDirect,
+  smLoss,
+  dsmLoss,
+  type TwoLayerReluWeights,
+} from './models/two-layer-relu.js';
+export {
+  buildUnivariateProgram,
+  validateInput,
+  smBetaThreshold,
+  groupPoints,
+  SM_SLOTS,
+  DSM_SLOTS,
+  type ScoreObjective,
+  type UnivariateInput,
+  type UnivariateProgram,
+  type AtomSlot,
+} from './programs/univariate.js';
+export { linearRegime, linearScoreObjective, type LinearRegime } from './programs/closed-form.js';
+export { solveUnivariate, SOLVER_NAMES, type SolverName, type SolveOptions, type UnivariateSolution } from './programs/solve.js';
+export { recoverNetwork, breakpointOffset } from './programs/recover.js';
+export {
+  trainUnivariate,
+  trainBetaPath,
+  logSpacedBetas,
+  type UnivariateTrainingResult,
+  type PathResult,
+} from './programs/train-univariate.js';
+export type { Certificate, SolveStatus } from '../solvers/certificates.js';
+export { Rng } from './util/random.js';
+export { InputError } from './util/errors.js';
+export { readSamples, readMatrix, parseSamples } from './io/data.js';
+export { readNpy, writeNpy } from './io/npy.js';
+export { writeFileAtomic } from './io/atomic.js';
+export {
+  MODEL_FORMAT,
+  readModelFile,
+  writeModelFile,
+  parseModelFile,
+  serializeModelFile,
+  networkFromFile,
+  networkToFile,
+  type TwoLayerReluFile,
+  type TrainingInfo,
+} from './io/model-file.js';
+export {
+  DEMO_MIXTURE,
+  sampleMixture1D,
+  mixtureScore,
+  mixtureLogDensity,
+  mixtureScoreAtNoise,
+  type Mixture1D,
+} from './targets/mixture1d.js';
+export { renderLinePlotSvg, type LineSeries, type LinePlotOptions } from './report/plot.js';

@@ -1,0 +1,412 @@
+/**
+ * The banded fast path: a primal-dual interior-point method (Mehrotra predictor-corrector) on the
+ * dual of the univariate program, written in the variables F_k = sum_j R_j (u_j - u_k)_+
+ * (docs/math/univariate.md, section 5). There the dual is
+ *
+ *   minimize   1/2 sum_j R_j^2 / m_j + sum_j R_j y_j,     R = (second differences of F)
+ *   subject to lo_k <= F_k <= hi_k             (one row per s = +1 atom pair)
+ *              lo'_k <= F_k - F_1 <= hi'_k     (one row per s = -1 atom pair),   F_p = 0,
+ *
+ * whose Hessian is pentadiagonal and whose second family of rows adds an arrow (the coupling
+ * to F_1). A Newton step is one banded LDL' plus an arrow elimination: O(p) per iteration,
+ * independent of the conditioning that slows first-order methods. The atom weights z are the
+ * multipliers of the box rows. The iterate starts at a strictly feasible dual point, so all
+ * slacks are functions of F and only stationarity has to be reached.
+ */
+import { Pentadiagonal } from '../../solvers/banded.js';
+import { l1Certificate, isCertified } from '../../solvers/certificates.js';
+import { dualValuesFromF, type UnivariateProgram } from './univariate.js';
+
+export interface BandedOptions {
+  tol: number;
+  maxIter?: number;
+  timeLimit?: number;
+  interrupted?: () => boolean;
+}
+
+export interface BandedResult {
+  z: Float64Array;
+  /** the dual iterate as a point of the L1Program's dual (strictly feasible up to rounding) */
+  theta: Float64Array;
+  iterations: number;
+  stop: 'converged' | 'max_iter' | 'time_limit' | 'interrupted' | 'numerical' | 'no_interior';
+}
+
+interface Rows {
+  loA: Float64Array;
+  hiA: Float64Array;
+  loB: Float64Array;
+  hiB: Float64Array;
+}
+
+export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions): BandedResult {
+  const { points: u, counts: m, n, beta, target: y } = prog;
+  const p = u.length;
+  const N = p - 1; // variables F_0 .. F_{p-2}; F_{p-1} = 0
+  const S = prog.slots.length;
+  const K = p * S;
+  const maxIter = options.maxIter ?? 200;
+  const deadline = options.timeLimit !== undefined ? Date.now() + options.timeLimit * 1000 : Infinity;
+  const nb = n * beta;
+
+  // bounds: A rows k = 0..N-1 on F_k; B rows k = 1..p-1 on F_k - F_0 (F_{p-1} = 0), stored at index k
+  const rows = boxBounds(prog);
+  const invh = new Float64Array(Math.max(N, 1));
+  for (let k = 0; k < N; k++) invh[k] = 1 / (u[k + 1] - u[k]);
+
+  // starting point: the central dual point (SM) or F = 0 (DSM)
+  const x = new Float64Array(N);
+  if (prog.objective === 'sm') {
+    let above = n;
+    for (let j = 0; j < N; j++) {
+      above -= m[j];
+      x[j] = j === 0 ? -n : -above - m[j] / 2;
+    }
+  }
+
+  // Hessian H = D' diag(1/m) D of R = D F: row j of D touches F_{j-1}, F_j, F_{j+1}
+  const H = new Pentadiagonal(N);
+  const rowCoef = (j: number, out: Float64Array): void => {
+    out[0] = j >= 1 ? invh[j - 1] : 0;
+    out[1] = -(j >= 1 ? invh[j - 1] : 0) - (j <= p - 2 ? invh[j] : 0);
+    out[2] = j <= p - 2 ? invh[j] : 0;
+  };
+  const coef = new Float64Array(3);
+  for (let j = 0; j < p; j++) {
+    rowCoef(j, coef);
+    const w = 1 / m[j];
+    for (let a = 0; a < 3; a++) {
+      const ia = j - 1 + a;
+      if (ia < 0 || ia >= N || coef[a] === 0) continue;
+      for (let b = a; b < 3; b++) {
+        const ib = j - 1 + b;
+        if (ib < 0 || ib >= N || coef[b] === 0) continue;
+        const v = w * coef[a] * coef[b];
+        if (ib === ia) H.d0[ia] += v;
+        else if (ib === ia + 1) H.d1[ia] += v;
+        else H.d2[ia] += v;
+      }
+    }
+  }
+  // linear term f = D' y
+  const f = new Float64Array(N);
+  for (let j = 0; j < p; j++) {
+    if (y[j] === 0) continue;
+    rowCoef(j, coef);
+    for (let a = 0; a < 3; a++) {
+      const ia = j - 1 + a;
+      if (ia >= 0 && ia < N) f[ia] += coef[a] * y[j];
+    }
+  }
+
+  const Rv = new Float64Array(p);
+  const gradient = (xv: Float64Array, out: Float64Array): void => {
+    for (let j = 0; j < p; j++) {
+      const fm1 = j >= 1 ? xv[j - 1] : 0;
+      const f0 = j < N ? xv[j] : 0;
+      const fp1 = j + 1 < N ? xv[j + 1] : 0;
+      const qL = j >= 1 ? (fm1 - f0) * invh[j - 1] : 0;
+      const qR = j <= p - 2 ? (f0 - fp1) * invh[j] : 0;
+      Rv[j] = (qL - qR) / m[j] + y[j];
+    }
+    // out = D' Rv
+    out.fill(0);
+    for (let j = 0; j < p; j++) {
+      rowCoef(j, coef);
+      for (let a = 0; a < 3; a++) {
+        const ia = j - 1 + a;
+        if (ia >= 0 && ia < N) out[ia] += coef[a] * Rv[j];
+      }
+    }
+  };
+
+  // slacks s = Cx - lo, t = hi - Cx for A rows (index k < N) and B rows (index k in 1..p-1)
+  const sA = new Float64Array(N), tA = new Float64Array(N);
+  const sB = new Float64Array(p), tB = new Float64Array(p);
+  const slacks = (xv: Float64Array, sa: Float64Array, ta: Float64Array, sb: Float64Array, tb: Float64Array): boolean => {
+    let ok = true;
+    for (let k = 0; k < N; k++) {
+      sa[k] = xv[k] - rows.loA[k];
+      ta[k] = rows.hiA[k] - xv[k];
+      if (!(sa[k] > 0 && ta[k] > 0)) ok = false;
+    }
+    for (let k = 1; k < p; k++) {
+      const g = (k < N ? xv[k] : 0) - xv[0];
+      sb[k] = g - rows.loB[k];
+      tb[k] = rows.hiB[k] - g;
+      if (!(sb[k] > 0 && tb[k] > 0)) ok = false;
+    }
+    return ok;
+  };
+  const thetaOf = (xv: Float64Array): Float64Array => {
+    const F = new Float64Array(p);
+    F.set(xv);
+    const R = dualValuesFromF(u, F);
+    return Float64Array.from(R, (r, j) => r / Math.sqrt(n * m[j]));
+  };
+  if (N === 0 || !slacks(x, sA, tA, sB, tB)) return { z: new Float64Array(K), theta: new Float64Array(p), iterations: 0, stop: 'no_interior' };
+
+  const lA = new Float64Array(N), nA = new Float64Array(N);
+  const lB = new Float64Array(p), nB = new Float64Array(p);
+  // multipliers on the central path for mu0, shifted so that stationarity H x + f = C'(lambda - nu)
+  // holds exactly at the start (the A rows are the identity on F); equal primal and dual steps then
+  // keep it, so only complementarity has to be driven to zero
+  const mu0 = nb * Math.max(1, maxAbs(y));
+  const g0 = new Float64Array(N);
+  gradient(x, g0);
+  for (let k = 0; k < N; k++) {
+    const d = g0[k];
+    lA[k] = mu0 / sA[k] + Math.max(0, d);
+    nA[k] = mu0 / tA[k] + Math.max(0, -d);
+  }
+  for (let k = 1; k < p; k++) {
+    lB[k] = mu0 / sB[k];
+    nB[k] = mu0 / tB[k];
+  }
+
+  const M = new Pentadiagonal(Math.max(N - 1, 0));
+  const grad = new Float64Array(N);
+  const rhs = new Float64Array(N);
+  const dx = new Float64Array(N);
+  const dxAff = new Float64Array(N);
+  const arrowC = new Float64Array(N);
+  const v2 = new Float64Array(Math.max(N - 1, 0));
+  const tmp = new Float64Array(Math.max(N - 1, 0));
+  const DA = new Float64Array(N), DB = new Float64Array(p);
+  const cA = new Float64Array(N), cB = new Float64Array(p); // complementarity targets (lower minus upper)
+  let alpha0 = 0;
+
+  const zFromMultipliers = (thresholded: boolean): Float64Array => {
+    const z = new Float64Array(K);
+    for (let k = 0; k < N; k++) {
+      const lo = thresholded && lA[k] <= sA[k] ? 0 : lA[k];
+      const hi = thresholded && nA[k] <= tA[k] ? 0 : nA[k];
+      if (S === 4) {
+        z[k * 4 + 0] = lo;
+        z[k * 4 + 1] = -hi;
+      } else z[k * 2] = lo - hi;
+    }
+    for (let k = 1; k < p; k++) {
+      const lo = thresholded && lB[k] <= sB[k] ? 0 : lB[k];
+      const hi = thresholded && nB[k] <= tB[k] ? 0 : nB[k];
+      if (S === 4) {
+        z[k * 4 + 3] = lo;
+        z[k * 4 + 2] = -hi;
+      } else z[k * 2 + 1] = lo - hi;
+    }
+    return z;
+  };
+
+  // Newton matrix for barrier weights DA, DB; factorised as arrow (variable 0) + pentadiagonal rest
+  const factor = (): boolean => {
+    for (let i = 1; i < N; i++) {
+      M.d0[i - 1] = H.d0[i] + DA[i] + (i < p ? DB[i] : 0);
+      M.d1[i - 1] = H.d1[i];
+      M.d2[i - 1] = H.d2[i];
+    }
+    alpha0 = H.d0[0] + DA[0];
+    for (let k = 1; k < p; k++) alpha0 += DB[k];
+    arrowC.fill(0);
+    for (let i = 1; i < N; i++) arrowC[i] = -DB[i];
+    if (N > 1) arrowC[1] += H.d1[0];
+    if (N > 2) arrowC[2] += H.d2[0];
+    if (N === 1) return alpha0 > 0;
+    if (!M.factor()) return false;
+    M.solve(arrowC.subarray(1), v2);
+    let cv = 0;
+    for (let i = 1; i < N; i++) cv += arrowC[i] * v2[i - 1];
+    alpha0 -= cv; // Schur complement of the arrow
+    return alpha0 > 0;
+  };
+  const solveNewton = (r: Float64Array, out: Float64Array): void => {
+    if (N === 1) {
+      out[0] = r[0] / alpha0;
+      return;
+    }
+    M.solve(r.subarray(1), tmp);
+    let cv = 0;
+    for (let i = 1; i < N; i++) cv += arrowC[i] * tmp[i - 1];
+    const x0 = (r[0] - cv) / alpha0;
+    out[0] = x0;
+    for (let i = 1; i < N; i++) out[i] = tmp[i - 1] - x0 * v2[i - 1];
+  };
+  // rhs = -(H x + f) + C' c with c the complementarity terms
+  const buildRhs = (): void => {
+    for (let i = 0; i < N; i++) rhs[i] = -grad[i] + cA[i];
+    let s0 = 0;
+    for (let k = 1; k < p; k++) {
+      if (k < N) rhs[k] += cB[k];
+      s0 += cB[k];
+    }
+    rhs[0] -= s0;
+  };
+  const stepTo = (d: Float64Array, sa: Float64Array, ta: Float64Array, sb: Float64Array, tb: Float64Array): number => {
+    let a = 1;
+    for (let k = 0; k < N; k++) {
+      if (d[k] < 0) a = Math.min(a, -sa[k] / d[k]);
+      else if (d[k] > 0) a = Math.min(a, ta[k] / d[k]);
+    }
+    for (let k = 1; k < p; k++) {
+      const dg = (k < N ? d[k] : 0) - d[0];
+      if (dg < 0) a = Math.min(a, -sb[k] / dg);
+      else if (dg > 0) a = Math.min(a, tb[k] / dg);
+    }
+    return a;
+  };
+  const dualStep = (d: Float64Array, sigmaMu: number, corrA: Float64Array | null, corrB: Float64Array | null, out: { dlA: Float64Array; dnA: Float64Array; dlB: Float64Array; dnB: Float64Array }): number => {
+    let a = 1;
+    for (let k = 0; k < N; k++) {
+      const cs = d[k];
+      const ca = corrA ? corrA[k] : 0;
+      out.dlA[k] = (sigmaMu - lA[k] * sA[k] - ca - lA[k] * cs) / sA[k];
+      out.dnA[k] = (sigmaMu - nA[k] * tA[k] - (corrA ? corrAupper[k] : 0) + nA[k] * cs) / tA[k];
+      if (out.dlA[k] < 0) a = Math.min(a, -lA[k] / out.dlA[k]);
+      if (out.dnA[k] < 0) a = Math.min(a, -nA[k] / out.dnA[k]);
+    }
+    for (let k = 1; k < p; k++) {
+      const cs = (k < N ? d[k] : 0) - d[0];
+      const cb = corrB ? corrB[k] : 0;
+      out.dlB[k] = (sigmaMu - lB[k] * sB[k] - cb - lB[k] * cs) / sB[k];
+      out.dnB[k] = (sigmaMu - nB[k] * tB[k] - (corrB ? corrBupper[k] : 0) + nB[k] * cs) / tB[k];
+      if (out.dlB[k] < 0) a = Math.min(a, -lB[k] / out.dlB[k]);
+      if (out.dnB[k] < 0) a = Math.min(a, -nB[k] / out.dnB[k]);
+    }
+    return a;
+  };
+  const corrAupper = new Float64Array(N), corrBupper = new Float64Array(p);
+  const corrA = new Float64Array(N), corrB = new Float64Array(p);
+  const aff = { dlA: new Float64Array(N), dnA: new Float64Array(N), dlB: new Float64Array(p), dnB: new Float64Array(p) };
+  const dir = { dlA: new Float64Array(N), dnA: new Float64Array(N), dlB: new Float64Array(p), dnB: new Float64Array(p) };
+  const nRows = 2 * (N + p - 1);
+  const xPrev = new Float64Array(N);
+
+  let iteration = 0;
+  let stop: BandedResult['stop'] = 'max_iter';
+  let bestZ = zFromMultipliers(false);
+  while (iteration < maxIter) {
+    iteration++;
+    // gradient D'(R/m + y) through R = D F: entries 1/h instead of the 1/h^2 of H keep more digits
+    gradient(x, grad);
+    let comp = 0;
+    for (let k = 0; k < N; k++) comp += lA[k] * sA[k] + nA[k] * tA[k];
+    for (let k = 1; k < p; k++) comp += lB[k] * sB[k] + nB[k] * tB[k];
+    const mu = comp / nRows;
+
+    // convergence: the independent certificate on the primal point read off the multipliers
+    if (iteration > 1 && (iteration % 2 === 0 || mu < 1e-3 * options.tol * nb)) {
+      const theta = thetaOf(x);
+      for (const thresholded of [true, false]) {
+        const z = zFromMultipliers(thresholded);
+        const cert = l1Certificate(prog.l1, z, [theta]);
+        if (isCertified(cert, options.tol)) return { z, theta, iterations: iteration, stop: 'converged' };
+      }
+      bestZ = zFromMultipliers(true);
+    }
+    if (Date.now() > deadline) {
+      stop = 'time_limit';
+      break;
+    }
+    if (options.interrupted?.()) {
+      stop = 'interrupted';
+      break;
+    }
+
+    for (let k = 0; k < N; k++) DA[k] = lA[k] / sA[k] + nA[k] / tA[k];
+    for (let k = 1; k < p; k++) DB[k] = lB[k] / sB[k] + nB[k] / tB[k];
+    if (!factor()) {
+      stop = 'numerical';
+      break;
+    }
+    // predictor (sigma = 0): the multiplier terms cancel, rhs = -(H x + f)
+    cA.fill(0);
+    cB.fill(0);
+    buildRhs();
+    solveNewton(rhs, dxAff);
+    const aP = Math.min(1, stepTo(dxAff, sA, tA, sB, tB));
+    const aD = dualStep(dxAff, 0, null, null, aff);
+    let compAff = 0;
+    for (let k = 0; k < N; k++) {
+      compAff += (lA[k] + aD * aff.dlA[k]) * (sA[k] + aP * dxAff[k]) + (nA[k] + aD * aff.dnA[k]) * (tA[k] - aP * dxAff[k]);
+    }
+    for (let k = 1; k < p; k++) {
+      const dg = (k < N ? dxAff[k] : 0) - dxAff[0];
+      compAff += (lB[k] + aD * aff.dlB[k]) * (sB[k] + aP * dg) + (nB[k] + aD * aff.dnB[k]) * (tB[k] - aP * dg);
+    }
+    const muAff = compAff / nRows;
+    const sigma = Math.min(1, Math.pow(muAff / mu, 3));
+    const sigmaMu = sigma * mu;
+    // corrector: second-order terms ds_aff * dlambda_aff
+    for (let k = 0; k < N; k++) {
+      corrA[k] = dxAff[k] * aff.dlA[k];
+      corrAupper[k] = -dxAff[k] * aff.dnA[k];
+      cA[k] = (sigmaMu - corrA[k]) / sA[k] - (sigmaMu - corrAupper[k]) / tA[k];
+    }
+    for (let k = 1; k < p; k++) {
+      const dg = (k < N ? dxAff[k] : 0) - dxAff[0];
+      corrB[k] = dg * aff.dlB[k];
+      corrBupper[k] = -dg * aff.dnB[k];
+      cB[k] = (sigmaMu - corrB[k]) / sB[k] - (sigmaMu - corrBupper[k]) / tB[k];
+    }
+    buildRhs();
+    solveNewton(rhs, dx);
+    const tau = 0.995;
+    let stepP = Math.min(1, tau * stepTo(dx, sA, tA, sB, tB), tau * dualStep(dx, sigmaMu, corrA, corrB, dir));
+    // slacks are carried as variables (s += step C dx, t -= step C dx): recomputing them from F
+    // would cancel catastrophically once they are many orders below |F|
+    for (let i = 0; i < N; i++) x[i] += stepP * dx[i];
+    for (let k = 0; k < N; k++) {
+      sA[k] += stepP * dx[k];
+      tA[k] -= stepP * dx[k];
+    }
+    for (let k = 1; k < p; k++) {
+      const dg = (k < N ? dx[k] : 0) - dx[0];
+      sB[k] += stepP * dg;
+      tB[k] -= stepP * dg;
+    }
+    const stepD = stepP;
+    for (let k = 0; k < N; k++) {
+      lA[k] += stepD * dir.dlA[k];
+      nA[k] += stepD * dir.dnA[k];
+    }
+    for (let k = 1; k < p; k++) {
+      lB[k] += stepD * dir.dlB[k];
+      nB[k] += stepD * dir.dnB[k];
+    }
+    if (stepP < 1e-12 && stepD < 1e-12) {
+      stop = 'numerical';
+      break;
+    }
+  }
+  return { z: bestZ, theta: thetaOf(x), iterations: iteration, stop };
+}
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** The box rows of the dual (docs/math/univariate.md, section 4). */
+function boxBounds(prog: UnivariateProgram): Rows {
+  const { counts: m, n, beta } = prog;
+  const p = m.length;
+  const nb = n * beta;
+  const loA = new Float64Array(p), hiA = new Float64Array(p), loB = new Float64Array(p), hiB = new Float64Array(p);
+  let below = 0;
+  for (let k = 0; k < p; k++) {
+    if (prog.objective === 'sm') {
+      const above = n - below - m[k];
+      loA[k] = -nb - above;
+      hiA[k] = nb - above - m[k];
+      loB[k] = -nb + below + m[k];
+      hiB[k] = nb + below;
+    } else {
+      loA[k] = -nb;
+      hiA[k] = nb;
+      loB[k] = -nb;
+      hiB[k] = nb;
+    }
+    below += m[k];
+  }
+  return { loA, hiA, loB, hiB };
+}

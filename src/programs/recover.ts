@@ -1,0 +1,48 @@
+/**
+ * From a convex solution back to network weights (docs/math/univariate.md, section 3): one ReLU
+ * unit per nonzero atom, z (s (x - t))_+ = alpha (w x + b)_+ with w = s sqrt|z|,
+ * alpha = sign(z) sqrt|z|, b = -w t, so that (beta/2)(w^2 + alpha^2) = beta |z|.
+ * One-sided SM atoms put their breakpoint at u_k +- epsilon; epsilon is far below the data's
+ * resolution, so the network's loss differs from the convex optimum by O(epsilon).
+ */
+import { TwoLayerRelu } from '../models/two-layer-relu.js';
+import type { UnivariateProgram } from './univariate.js';
+
+/**
+ * The breakpoint offset of one-sided atoms: 1e-13 of the data magnitude (a few hundred ulps, so
+ * u +- epsilon stays distinct from u), and below a quarter of the smallest gap between points.
+ */
+export function breakpointOffset(points: Float64Array): number {
+  const p = points.length;
+  const range = points[p - 1] - points[0];
+  let minGap = Infinity;
+  for (let j = 1; j < p; j++) minGap = Math.min(minGap, points[j] - points[j - 1]);
+  const magnitude = Math.max(range, Math.abs(points[0]), Math.abs(points[p - 1]));
+  return Math.min(1e-13 * magnitude, 0.25 * minGap);
+}
+
+export function recoverNetwork(prog: UnivariateProgram, z: Float64Array, c: number): TwoLayerRelu {
+  const S = prog.slots.length;
+  const eps = breakpointOffset(prog.points);
+  const W: number[] = [];
+  const b: number[] = [];
+  const alpha: number[] = [];
+  for (let i = 0; i < z.length; i++) {
+    if (z[i] === 0) continue;
+    const slot = prog.slots[i % S];
+    const t = prog.points[Math.floor(i / S)] + slot.side * eps;
+    const r = Math.sqrt(Math.abs(z[i]));
+    const w = slot.sign * r;
+    W.push(w);
+    b.push(-w * t);
+    alpha.push(Math.sign(z[i]) * r);
+  }
+  return new TwoLayerRelu({
+    inputDim: 1,
+    outputDim: 1,
+    W: Float64Array.from(W),
+    b: Float64Array.from(b),
+    alpha: Float64Array.from(alpha),
+    c: Float64Array.of(c),
+  });
+}

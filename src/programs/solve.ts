@@ -1,0 +1,206 @@
+/**
+ * Solve a univariate score program to a certified optimum. Every path (structured FISTA, dense
+ * FISTA, the banded interior-point method) ends in the same float64 certificate on the original
+ * program: duality gap from an explicitly dual-feasible point and the KKT residual.
+ */
+import { fista } from '../../solvers/fista.js';
+import { proxL1 } from '../../solvers/prox.js';
+import { l1Certificate, isCertified, type Certificate, type L1Program, type SolveStatus } from '../../solvers/certificates.js';
+import { polishOnSupport } from '../../solvers/polish.js';
+import { WeightedCenteredOperator } from '../../solvers/operators.js';
+import { countNonzero } from '../../solvers/vector.js';
+import { optimalIntercept, type UnivariateProgram } from './univariate.js';
+import { solveBandedDual } from './banded-ipm.js';
+import { InputError } from '../util/errors.js';
+
+export type SolverName = 'auto' | 'fista' | 'banded' | 'dense' | 'osqp';
+export const SOLVER_NAMES: readonly SolverName[] = ['auto', 'fista', 'banded', 'dense', 'osqp'];
+
+export interface SolveOptions {
+  solver?: SolverName;
+  /** relative tolerance on the duality gap and the KKT residual */
+  tol?: number;
+  maxIter?: number;
+  /** seconds */
+  timeLimit?: number;
+  /** atom weights to start from (a neighbouring beta on a path) */
+  warmStart?: Float64Array;
+  /** try an exact solve on the support once it settles (default true) */
+  polish?: boolean;
+  /** return true to stop; the best point so far is returned with status 'interrupted' */
+  interrupted?: () => boolean;
+  onProgress?: (info: { iteration: number; relativeGap: number; kktResidual: number }) => void;
+  /** a dual-feasible point to anchor the certificates (e.g. from an interior-point run) */
+  dualAnchor?: Float64Array;
+}
+
+export interface UnivariateSolution {
+  status: SolveStatus;
+  /** the solver that produced the reported point ("fista", "banded", "dense", or "banded+fista" ...) */
+  solver: string;
+  /** atom weights, column k * slots + a of the program's dictionary */
+  z: Float64Array;
+  /** intercept c */
+  c: number;
+  /** convex objective of the original program (including the tie constant for DSM) */
+  convexObjective: number;
+  certificate: Certificate;
+  iterations: number;
+  seconds: number;
+  polished: boolean;
+  message?: string;
+}
+
+const DENSE_MAX_ATOMS = 20_000;
+
+export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions = {}): UnivariateSolution {
+  const started = performance.now();
+  const tol = options.tol ?? 1e-8;
+  if (!(tol > 0 && tol < 1)) throw new InputError(`tol must be in (0, 1), got ${tol}`);
+  if (options.maxIter !== undefined && !(Number.isInteger(options.maxIter) && options.maxIter > 0)) {
+    throw new InputError(`max-iter must be a positive integer, got ${options.maxIter}`);
+  }
+  if (options.timeLimit !== undefined && !(options.timeLimit > 0)) {
+    throw new InputError(`time-limit must be > 0 seconds, got ${options.timeLimit}`);
+  }
+  const solver = options.solver ?? 'auto';
+  if (!SOLVER_NAMES.includes(solver)) {
+    throw new InputError(`unknown solver "${solver}": use one of ${SOLVER_NAMES.join(', ')}`);
+  }
+  const K = prog.A.cols;
+  if (prog.objective === 'sm' && prog.beta < prog.betaThreshold) {
+    const z = new Float64Array(K);
+    return {
+      status: 'unbounded',
+      solver,
+      z,
+      c: 0,
+      convexObjective: -Infinity,
+      certificate: { primalObjective: -Infinity, dualObjective: -Infinity, dualityGap: Infinity, relativeGap: Infinity, kktResidual: Infinity },
+      iterations: 0,
+      seconds: (performance.now() - started) / 1000,
+      polished: false,
+      message:
+        `the SM program is unbounded below for beta = ${prog.beta}: this data set needs beta >= ${prog.betaThreshold} ` +
+        `(max of m_1/n, m_p/n and m_j/(2n) over interior points with multiplicity m_j; see docs/math/univariate.md)`,
+    };
+  }
+  if (solver === 'osqp') {
+    throw new InputError('the OSQP solver is not available yet (it arrives with the OSQP issue): use --solver auto, banded, fista or dense');
+  }
+  if (solver === 'dense' && K > DENSE_MAX_ATOMS) {
+    throw new InputError(`the dense path holds the ${prog.A.rows} x ${K} dictionary in memory and is limited to ${DENSE_MAX_ATOMS} atoms: use --solver banded or fista`);
+  }
+
+  let result: PartialSolution;
+  if (solver === 'banded' || solver === 'auto') {
+    result = runBanded(prog, tol, options);
+    if (solver === 'auto' && result.status !== 'optimal' && result.status !== 'interrupted') {
+      // fall back to FISTA from the interior-point answer
+      const fb = runFista(prog, prog.l1, tol, { ...options, warmStart: result.z, dualAnchor: result.theta }, 'banded+fista');
+      result = { ...fb, iterations: result.iterations + fb.iterations };
+    }
+  } else if (solver === 'dense') {
+    const B = new WeightedCenteredOperator(prog.A.toDense(), prog.weights);
+    result = runFista(prog, { ...prog.l1, B }, tol, options, 'dense');
+  } else {
+    result = runFista(prog, prog.l1, tol, options, 'fista');
+  }
+  const c = optimalIntercept(prog, result.z);
+  const { theta: _theta, ...rest } = result;
+  return {
+    ...rest,
+    c,
+    convexObjective: result.certificate.primalObjective + prog.targetConstant,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+type PartialSolution = Omit<UnivariateSolution, 'seconds' | 'c' | 'convexObjective'> & { theta?: Float64Array };
+
+function runFista(prog: UnivariateProgram, l1: L1Program, tol: number, options: SolveOptions, name: string): PartialSolution {
+  const polish = options.polish ?? true;
+  let best: { z: Float64Array; cert: Certificate; polished: boolean } | null = null;
+  let lastSupport = '';
+  // the best dual point so far anchors the next certificate (docs/math/univariate.md, section 6)
+  const anchors: Float64Array[] = options.dualAnchor ? [options.dualAnchor] : [];
+  let bestDual = -Infinity;
+  const consider = (z: Float64Array, polished: boolean): Certificate => {
+    const cert = l1Certificate(l1, z, anchors);
+    if (cert.dualObjective > bestDual) {
+      bestDual = cert.dualObjective;
+      anchors[0] = cert.theta;
+    }
+    if (!best || score(cert) < score(best.cert)) best = { z: z.slice(), cert, polished };
+    return cert;
+  };
+  if (options.warmStart) consider(options.warmStart, false);
+  const res = fista(
+    { B: l1.B, b: l1.b, q: l1.q, prox: proxL1(l1.beta) },
+    {
+      x0: options.warmStart,
+      maxIter: options.maxIter ?? 200_000,
+      timeLimit: options.timeLimit,
+      checkEvery: 50,
+      interrupted: options.interrupted,
+      check: (z, iteration) => {
+        const cert = consider(z, false);
+        options.onProgress?.({ iteration, relativeGap: cert.relativeGap, kktResidual: cert.kktResidual });
+        if (isCertified(cert, tol)) return true;
+        if (polish) {
+          const support = supportKey(z);
+          if (support === lastSupport) {
+            const pol = polishOnSupport(l1, z);
+            if (pol.ok && isCertified(consider(pol.z, true), tol)) return true;
+          }
+          lastSupport = support;
+        }
+        return false;
+      },
+    },
+  );
+  consider(res.x, false);
+  const b = best!;
+  const certified = isCertified(b.cert, tol);
+  const status: SolveStatus = certified
+    ? 'optimal'
+    : res.stop === 'time_limit'
+      ? 'time_limit'
+      : res.stop === 'interrupted'
+        ? 'interrupted'
+        : 'max_iter';
+  return { status, solver: name, z: b.z, certificate: b.cert, iterations: res.iterations, polished: b.polished };
+}
+
+function runBanded(prog: UnivariateProgram, tol: number, options: SolveOptions): PartialSolution {
+  const res = solveBandedDual(prog, { tol, maxIter: options.maxIter, timeLimit: options.timeLimit, interrupted: options.interrupted });
+  let z = res.z;
+  const anchors = [res.theta];
+  let cert = l1Certificate(prog.l1, z, anchors);
+  let polished = false;
+  if (!isCertified(cert, tol) && (options.polish ?? true)) {
+    const pol = polishOnSupport(prog.l1, z);
+    if (pol.ok) {
+      const c2 = l1Certificate(prog.l1, pol.z, anchors);
+      if (score(c2) < score(cert)) {
+        z = pol.z;
+        cert = c2;
+        polished = true;
+      }
+    }
+  }
+  const status: SolveStatus = isCertified(cert, tol) ? 'optimal' : res.stop === 'interrupted' ? 'interrupted' : res.stop === 'time_limit' ? 'time_limit' : 'max_iter';
+  return { status, solver: 'banded', z, certificate: cert, iterations: res.iterations, polished, theta: res.theta };
+}
+
+function score(c: Certificate): number {
+  return Math.max(c.relativeGap, c.kktResidual);
+}
+
+function supportKey(z: Float64Array): string {
+  const parts: string[] = [];
+  for (let i = 0; i < z.length; i++) if (z[i] !== 0) parts.push(z[i] > 0 ? `+${i}` : `-${i}`);
+  return parts.join(',');
+}
+
+export { countNonzero };

@@ -1,0 +1,263 @@
+/**
+ * Score matching for univariate two-layer ReLU networks as a convex, Lasso-type program
+ * (derivation: docs/math/univariate.md). With the distinct data points u_1 < ... < u_p,
+ * multiplicities m_j and weights w_j = m_j / n, both programs read
+ *
+ *   minimize_{z, c}  (1/(2n)) sum_j m_j ((A z)_j + c - y_j)^2 + (1/n) g'z + beta ||z||_1
+ *
+ * over a dictionary A of ReLU atoms with breakpoints at the data:
+ *   SM : 4 atoms per point (s = +1 / -1, breakpoint just right / just left of u_k), y = 0, g = the
+ *        atom's derivative summed over the data (the Hyvarinen term);
+ *   DSM: 2 atoms per noisy point (s = +1 / -1), g = 0, y_i = -(xt_i - x_i) / sigma^2.
+ * Eliminating the free intercept c gives the L1Program  1/2 ||B z - b||^2 + q'z + beta ||z||_1
+ * with B = diag(sqrt(w)) (I - 1 w') A, b = sqrt(w) (y - w'y), q = g / n.
+ */
+import { Relu1dOperator } from '../../solvers/relu1d.js';
+import { WeightedCenteredOperator } from '../../solvers/operators.js';
+import type { L1Program } from '../../solvers/certificates.js';
+import { InputError } from '../util/errors.js';
+
+export type ScoreObjective = 'sm' | 'dsm';
+
+/** One atom slot at a point: sign s of the ReLU and the side of u_k its breakpoint sits on. */
+export interface AtomSlot {
+  sign: 1 | -1;
+  /** +1: breakpoint just right of u_k, -1: just left, 0: at u_k (DSM, where the side does not matter) */
+  side: 1 | -1 | 0;
+}
+
+export const SM_SLOTS: readonly AtomSlot[] = [
+  { sign: 1, side: 1 },
+  { sign: 1, side: -1 },
+  { sign: -1, side: -1 },
+  { sign: -1, side: 1 },
+];
+export const DSM_SLOTS: readonly AtomSlot[] = [
+  { sign: 1, side: 0 },
+  { sign: -1, side: 0 },
+];
+
+export interface UnivariateInput {
+  objective: ScoreObjective;
+  /** the data x_1..x_n */
+  x: Float64Array;
+  /** DSM: the noisy points xt_i = x_i + sigma eps_i, row-aligned with x */
+  xt?: Float64Array;
+  /** DSM noise level */
+  sigma?: number;
+  beta: number;
+}
+
+export interface UnivariateProgram {
+  objective: ScoreObjective;
+  n: number;
+  beta: number;
+  sigma: number | null;
+  /** sorted distinct points carrying the breakpoints (the data for SM, the noisy points for DSM) */
+  points: Float64Array;
+  counts: Float64Array;
+  weights: Float64Array;
+  /** per distinct point: mean regression target (zeros for SM) */
+  target: Float64Array;
+  /** (1/(2n)) sum_i (y_i - target_{j(i)})^2: the part of the loss no network can change (ties) */
+  targetConstant: number;
+  slots: readonly AtomSlot[];
+  /** per atom, column k * slots.length + a: the Hyvarinen count (SM), zeros for DSM */
+  g: Float64Array;
+  A: Relu1dOperator;
+  l1: L1Program;
+  /** the smallest beta for which the program is bounded below (SM), 0 for DSM */
+  betaThreshold: number;
+}
+
+export function validateInput(input: UnivariateInput): void {
+  const { objective, x, beta } = input;
+  if (objective !== 'sm' && objective !== 'dsm') {
+    throw new InputError(`objective must be "sm" or "dsm", got "${String(objective)}"`);
+  }
+  if (x.length === 0) throw new InputError('the data set is empty: give at least 2 distinct values');
+  if (x.length === 1) throw new InputError('the data set holds a single point: give at least 2 distinct values');
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) throw new InputError(`data value ${i + 1} is ${x[i]}: every value must be a finite number`);
+  }
+  if (!Number.isFinite(beta) || beta <= 0) {
+    throw new InputError(`beta must be a finite number > 0, got ${beta}`);
+  }
+  if (objective === 'dsm') {
+    const { xt, sigma } = input;
+    if (sigma === undefined || !Number.isFinite(sigma) || sigma <= 0) {
+      throw new InputError(`DSM needs a noise level sigma > 0 (--sigma), got ${sigma}`);
+    }
+    if (!xt) throw new InputError('DSM needs the noisy points (--noisy file or --noise-seed)');
+    if (xt.length !== x.length) {
+      throw new InputError(`the noisy points have ${xt.length} values but the data has ${x.length}: they must be row-aligned`);
+    }
+    for (let i = 0; i < xt.length; i++) {
+      if (!Number.isFinite(xt[i])) throw new InputError(`noisy value ${i + 1} is ${xt[i]}: every value must be a finite number`);
+    }
+    if (countDistinct(xt) < 2) throw new InputError('the noisy points take a single value: give at least 2 distinct values');
+  } else if (countDistinct(x) < 2) {
+    throw new InputError('all data values are equal: score matching needs at least 2 distinct values');
+  }
+}
+
+function countDistinct(v: Float64Array): number {
+  const s = Float64Array.from(v).sort();
+  let d = s.length > 0 ? 1 : 0;
+  for (let i = 1; i < s.length; i++) if (s[i] !== s[i - 1]) d++;
+  return d;
+}
+
+/** Sorted distinct values, their multiplicities and the mean of `values` over each group. */
+export function groupPoints(keys: Float64Array, values?: Float64Array): {
+  points: Float64Array;
+  counts: Float64Array;
+  means: Float64Array;
+  within: number;
+} {
+  const n = keys.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b]);
+  const pts: number[] = [];
+  const cnt: number[] = [];
+  const sums: number[] = [];
+  for (const i of order) {
+    const k = keys[i];
+    if (pts.length === 0 || pts[pts.length - 1] !== k) {
+      pts.push(k);
+      cnt.push(0);
+      sums.push(0);
+    }
+    cnt[cnt.length - 1]++;
+    sums[sums.length - 1] += values ? values[i] : 0;
+  }
+  const means = Float64Array.from(sums, (s, j) => s / cnt[j]);
+  let within = 0;
+  if (values) {
+    let j = -1;
+    let last = NaN;
+    for (const i of order) {
+      if (keys[i] !== last) {
+        j++;
+        last = keys[i];
+      }
+      const d = values[i] - means[j];
+      within += d * d;
+    }
+  }
+  return { points: Float64Array.from(pts), counts: Float64Array.from(cnt), means, within };
+}
+
+/**
+ * The exact boundedness threshold of the SM program (docs/math/univariate.md, section 4):
+ * bounded below iff beta >= max(m_1/n, m_p/n, max_{1<j<p} m_j/(2n)).
+ */
+export function smBetaThreshold(counts: Float64Array, n: number): number {
+  const p = counts.length;
+  let t = Math.max(counts[0], counts[p - 1]) / n;
+  for (let j = 1; j < p - 1; j++) t = Math.max(t, counts[j] / (2 * n));
+  return t;
+}
+
+export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgram {
+  validateInput(input);
+  const { objective, x, beta } = input;
+  const n = x.length;
+  let grouped;
+  let y: Float64Array | undefined;
+  if (objective === 'dsm') {
+    const xt = input.xt!;
+    const s2 = input.sigma! * input.sigma!;
+    y = Float64Array.from(xt, (v, i) => -(v - x[i]) / s2);
+    grouped = groupPoints(xt, y);
+  } else {
+    grouped = groupPoints(x);
+  }
+  const { points, counts, means } = grouped;
+  const p = points.length;
+  const slots = objective === 'sm' ? SM_SLOTS : DSM_SLOTS;
+  const S = slots.length;
+  const weights = Float64Array.from(counts, (m) => m / n);
+  const g = new Float64Array(p * S);
+  let betaThreshold = 0;
+  if (objective === 'sm') {
+    let below = 0; // L_k = #{x < u_k}
+    for (let k = 0; k < p; k++) {
+      const m = counts[k];
+      const above = n - below - m; // G_k = #{x > u_k}
+      g[k * S + 0] = above;
+      g[k * S + 1] = above + m;
+      g[k * S + 2] = -below;
+      g[k * S + 3] = -(below + m);
+      below += m;
+    }
+    betaThreshold = smBetaThreshold(counts, n);
+  }
+  const A = new Relu1dOperator(
+    points,
+    slots.map((s) => s.sign),
+  );
+  const B = new WeightedCenteredOperator(A, weights);
+  const target = objective === 'dsm' ? means : new Float64Array(p);
+  let meanY = 0;
+  for (let j = 0; j < p; j++) meanY += weights[j] * target[j];
+  const b = Float64Array.from(target, (v, j) => Math.sqrt(weights[j]) * (v - meanY));
+  const q = Float64Array.from(g, (v) => v / n);
+  const l1: L1Program = { B, b, q, beta };
+  if (objective === 'sm') l1.theta0 = smCentralDualPoint(points, counts, n);
+  return {
+    objective,
+    n,
+    beta,
+    sigma: objective === 'dsm' ? input.sigma! : null,
+    points,
+    counts,
+    weights,
+    target,
+    targetConstant: grouped.within / (2 * n),
+    slots,
+    g,
+    A,
+    l1,
+    betaThreshold,
+  };
+}
+
+/**
+ * A dual point of the SM program that is feasible for every beta >= the threshold
+ * (docs/math/univariate.md, section 4): F_1 = -n, F_j = -G_j - m_j/2 (1 < j < p), F_p = 0, where
+ * F_k = sum_j R_j (u_j - u_k)_+, mapped to theta_j = R_j / sqrt(n m_j).
+ */
+export function smCentralDualPoint(points: Float64Array, counts: Float64Array, n: number): Float64Array {
+  const p = points.length;
+  const F = new Float64Array(p);
+  let above = n;
+  for (let j = 0; j < p; j++) {
+    above -= counts[j];
+    F[j] = j === 0 ? -n : j === p - 1 ? 0 : -above - counts[j] / 2;
+  }
+  const R = dualValuesFromF(points, F);
+  return Float64Array.from(R, (r, j) => r / Math.sqrt(n * counts[j]));
+}
+
+/** R from F: Q_k = (F_k - F_{k+1}) / (u_{k+1} - u_k), R_j = Q_{j-1} - Q_j with Q_0 = Q_p = 0. */
+export function dualValuesFromF(points: Float64Array, F: Float64Array): Float64Array {
+  const p = points.length;
+  const R = new Float64Array(p);
+  let prevQ = 0;
+  for (let j = 0; j < p; j++) {
+    const Q = j < p - 1 ? (F[j] - F[j + 1]) / (points[j + 1] - points[j]) : 0;
+    R[j] = prevQ - Q;
+    prevQ = Q;
+  }
+  return R;
+}
+
+/** The optimal intercept for atom weights z: the weighted mean of y - A z. */
+export function optimalIntercept(prog: UnivariateProgram, z: Float64Array): number {
+  const Az = new Float64Array(prog.points.length);
+  prog.A.apply(z, Az);
+  let c = 0;
+  for (let j = 0; j < Az.length; j++) c += prog.weights[j] * (prog.target[j] - Az[j]);
+  // the operator works on centred points; the intercept is in the same frame as A z
+  return c;
+}
