@@ -38,8 +38,12 @@ export class Pentadiagonal {
     }
   }
 
-  /** Factorise; false if the matrix is not (numerically) positive definite. */
-  factor(): boolean {
+  /**
+   * Factorise; false if the matrix is not (numerically) positive definite. With `pivotFloor` > 0,
+   * a pivot of the scaled matrix below the floor is raised to it instead (a modified Cholesky:
+   * the factorisation of M + E with E diagonal, PSD and small), for use as a preconditioner.
+   */
+  factor(pivotFloor = 0): boolean {
     const { n, d0, d1, d2, D, l1, l2, scale } = this;
     for (let i = 0; i < n; i++) {
       if (!(d0[i] > 0)) return false;
@@ -50,7 +54,10 @@ export class Pentadiagonal {
       let Di = 1;
       if (i >= 1) Di -= l1[i - 1] * l1[i - 1] * D[i - 1];
       if (i >= 2) Di -= l2[i - 2] * l2[i - 2] * D[i - 2];
-      if (!(Di > 1e-300)) return false;
+      if (!(Di > 1e-300) || Di < pivotFloor) {
+        if (pivotFloor > 0 && Number.isFinite(Di)) Di = pivotFloor;
+        else return false;
+      }
       D[i] = Di;
       if (i + 1 < n) {
         let a1 = d1[i] * scale[i] * scale[i + 1];

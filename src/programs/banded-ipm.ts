@@ -52,7 +52,11 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   // bounds: A rows k = 0..N-1 on F_k; B rows k = 1..p-1 on F_k - F_0 (F_{p-1} = 0), stored at index k
   const rows = boxBounds(prog);
   const invh = new Float64Array(Math.max(N, 1));
-  for (let k = 0; k < N; k++) invh[k] = 1 / (u[k + 1] - u[k]);
+  const h = new Float64Array(Math.max(N, 1));
+  for (let k = 0; k < N; k++) {
+    h[k] = u[k + 1] - u[k];
+    invh[k] = 1 / h[k];
+  }
 
   // starting point: the central dual point (SM) or F = 0 (DSM)
   const x = new Float64Array(N);
@@ -211,14 +215,16 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     if (N > 1) arrowC[1] += H.d1[0];
     if (N > 2) arrowC[2] += H.d2[0];
     if (N === 1) return alpha0 > 0;
-    if (!M.factor()) return false;
+    if (!M.factor(1e-13)) return false;
     M.solve(arrowC.subarray(1), v2);
     let cv = 0;
     for (let i = 1; i < N; i++) cv += arrowC[i] * v2[i - 1];
+    const full = alpha0;
     alpha0 -= cv; // Schur complement of the arrow
-    return alpha0 > 0;
+    if (!(alpha0 > 1e-13 * full)) alpha0 = 1e-13 * full;
+    return Number.isFinite(alpha0);
   };
-  const solveNewton = (r: Float64Array, out: Float64Array): void => {
+  const precondition = (r: Float64Array, out: Float64Array): void => {
     if (N === 1) {
       out[0] = r[0] / alpha0;
       return;
@@ -239,6 +245,70 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
       s0 += cB[k];
     }
     rhs[0] -= s0;
+  };
+  // exact product with the Newton matrix: D' diag(1/m) D dx + DA dx + C_B' DB C_B dx, with D applied
+  // as first differences (entries 1/h) rather than through H (entries 1/h^2)
+  const RdX = new Float64Array(p);
+  const newtonProduct = (v: Float64Array, out: Float64Array): void => {
+    for (let j = 0; j < p; j++) {
+      const fm1 = j >= 1 ? v[j - 1] : 0;
+      const f0 = j < N ? v[j] : 0;
+      const fp1 = j + 1 < N ? v[j + 1] : 0;
+      const qL = j >= 1 ? (fm1 - f0) * invh[j - 1] : 0;
+      const qR = j <= p - 2 ? (f0 - fp1) * invh[j] : 0;
+      RdX[j] = (qL - qR) / m[j];
+    }
+    out.fill(0);
+    for (let j = 0; j < p; j++) {
+      rowCoef(j, coef);
+      for (let a = 0; a < 3; a++) {
+        const ia = j - 1 + a;
+        if (ia >= 0 && ia < N) out[ia] += coef[a] * RdX[j];
+      }
+    }
+    for (let k = 0; k < N; k++) out[k] += DA[k] * v[k];
+    for (let k = 1; k < p; k++) {
+      const dg = (k < N ? v[k] : 0) - v[0];
+      if (k < N) out[k] += DB[k] * dg;
+      out[0] -= DB[k] * dg;
+    }
+  };
+  // Newton step: conjugate gradients on the exact Newton matrix, preconditioned by the (possibly
+  // pivot-modified) banded factorisation; usually converged after one or two iterations, more
+  // when nearly coincident points make the factorisation inexact
+  const pcgR = new Float64Array(N), pcgZ = new Float64Array(N), pcgP = new Float64Array(N), pcgQ = new Float64Array(N);
+  const solveNewton = (r: Float64Array, out: Float64Array): void => {
+    precondition(r, out);
+    newtonProduct(out, pcgQ);
+    let rn0 = 0;
+    for (let i = 0; i < N; i++) {
+      pcgR[i] = r[i] - pcgQ[i];
+      rn0 = Math.max(rn0, Math.abs(r[i]));
+    }
+    precondition(pcgR, pcgZ);
+    pcgP.set(pcgZ);
+    let rz = 0;
+    for (let i = 0; i < N; i++) rz += pcgR[i] * pcgZ[i];
+    for (let it = 0; it < 50; it++) {
+      let rmax = 0;
+      for (let i = 0; i < N; i++) rmax = Math.max(rmax, Math.abs(pcgR[i]));
+      if (rmax <= 1e-14 * rn0 || rz <= 0) break;
+      newtonProduct(pcgP, pcgQ);
+      let pq = 0;
+      for (let i = 0; i < N; i++) pq += pcgP[i] * pcgQ[i];
+      if (!(pq > 0)) break;
+      const a = rz / pq;
+      for (let i = 0; i < N; i++) {
+        out[i] += a * pcgP[i];
+        pcgR[i] -= a * pcgQ[i];
+      }
+      precondition(pcgR, pcgZ);
+      let rzNew = 0;
+      for (let i = 0; i < N; i++) rzNew += pcgR[i] * pcgZ[i];
+      const b = rzNew / rz;
+      rz = rzNew;
+      for (let i = 0; i < N; i++) pcgP[i] = pcgZ[i] + b * pcgP[i];
+    }
   };
   const stepTo = (d: Float64Array, sa: Float64Array, ta: Float64Array, sb: Float64Array, tb: Float64Array): number => {
     let a = 1;

@@ -1,0 +1,367 @@
+/**
+ * `convex-score solve`: data -> certified convex solve -> model file(s). Parses and validates
+ * the flags, calls trainUnivariate / trainBetaPath (through runner.ts, so that Ctrl-C works),
+ * writes each model as soon as its beta is solved, and prints the certificates.
+ */
+import path from 'node:path';
+import { Command } from 'commander';
+import { readSamples } from '../io/data.js';
+import { networkToFile, writeModelFile, type TrainingInfo } from '../io/model-file.js';
+import { TwoLayerRelu } from '../models/two-layer-relu.js';
+import { SOLVER_NAMES, type SolverName } from '../programs/solve.js';
+import { logSpacedBetas } from '../programs/train-univariate.js';
+import { validateInput, type ScoreObjective } from '../programs/univariate.js';
+import type { SolveStatus } from '../../solvers/certificates.js';
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
+import { parseChoice, parseInteger, parseList, parsePositive, parseTolerance } from './parse.js';
+import {
+  asUserPathError,
+  checkOutputDir,
+  checkOutputFile,
+  formatTable,
+  num,
+  printError,
+  println,
+  sci,
+  statusLine,
+  toCsv,
+  writeTextFile,
+  type CliIO,
+} from './output.js';
+import { startProgress, type Progress } from './progress.js';
+import { runTraining } from './runner.js';
+import type { TrainJob, TrainedStep } from './train-job.js';
+
+/** The options as commander hands them over: strings, validated in planSolve. */
+export interface SolveFlags {
+  data: string;
+  column?: string;
+  objective: string;
+  beta?: string;
+  betaPath?: string;
+  sigma?: string;
+  noisy?: string;
+  noiseSeed?: string;
+  solver: string;
+  tol: string;
+  maxIter?: string;
+  timeLimit?: string;
+  out?: string;
+  outDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function solveCommand(setExit: (code: number) => void, io: CliIO): Command {
+  return new Command('solve')
+    .description('train a two-layer ReLU score network exactly (as a convex program) and certify the optimum')
+    .requiredOption('--data <file>', 'samples: .csv/.txt, .npy or .json')
+    .option('--column <k>', 'column of a multi-column file: 0-based index or header name')
+    .requiredOption('--objective <sm|dsm>', 'sm (score matching) or dsm (denoising score matching)')
+    .option('--beta <B>', 'weight decay > 0; a comma list such as 0.5,0.2,0.1 solves a beta path')
+    .option('--beta-path <max:min:count>', 'a beta path of count log-spaced values from max down to min')
+    .option('--sigma <S>', 'dsm: the noise level')
+    .option('--noisy <file>', 'dsm: the noisy points, row-aligned with --data')
+    .option('--noise-seed <N>', 'dsm: draw the noisy points as x + sigma * N(0, 1) with this seed')
+    .option('--solver <name>', `one of ${SOLVER_NAMES.join(', ')}`, 'auto')
+    .option('--tol <t>', 'relative tolerance on the duality gap and the KKT residual', '1e-8')
+    .option('--max-iter <N>', 'iteration limit')
+    .option('--time-limit <s>', 'time limit in seconds (per beta)')
+    .option('--out <file>', 'write the model file (one beta)')
+    .option('--out-dir <dir>', 'beta path: write model-beta-<beta>.json per beta and path.csv')
+    .option('--json', 'print one JSON object on stdout instead of the summary')
+    .option('--quiet', 'no progress bar')
+    .action(async (flags: SolveFlags) => setExit(await solve(flags, io)));
+}
+
+// --- validation --------------------------------------------------------------------------------
+
+interface SolvePlan {
+  job: TrainJob;
+  tol: number;
+  out?: string;
+  outDir?: string;
+  /** how the noisy points were made, kept in the model file so the run can be repeated */
+  noise: Record<string, string | number>;
+  json: boolean;
+  quiet: boolean;
+}
+
+/** Every flag is checked before the data is read, and the data before anything is solved. */
+export function planSolve(flags: SolveFlags): SolvePlan {
+  const objective = parseChoice<ScoreObjective>('--objective', flags.objective, ['sm', 'dsm']);
+  const { betas, path: isPath } = parseBetas(flags);
+  checkOutputs(flags, isPath);
+  const options = {
+    solver: parseChoice<SolverName>('--solver', flags.solver, SOLVER_NAMES),
+    tol: parseTolerance('--tol', flags.tol),
+    maxIter: flags.maxIter === undefined ? undefined : parseInteger('--max-iter', flags.maxIter, 1),
+    timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
+  };
+  const sigma = parseSigma(flags, objective);
+  const x = readSamples(flags.data, { column: flags.column });
+  const { xt, noise } = noisyPoints(flags, x, sigma);
+  // the data problems (NaN, a single point, misaligned noisy points) surface before any solving
+  validateInput({ objective, x, xt, sigma, beta: betas[0] });
+  return {
+    job: { input: { objective, x, xt, sigma }, betas, path: isPath, options },
+    tol: options.tol,
+    out: flags.out,
+    outDir: flags.outDir,
+    noise,
+    json: flags.json === true,
+    quiet: flags.quiet === true,
+  };
+}
+
+function parseBetas(flags: SolveFlags): { betas: number[]; path: boolean } {
+  if ((flags.beta === undefined) === (flags.betaPath === undefined)) {
+    throw new InputError('give exactly one of --beta B (or a list B1,B2,...) and --beta-path max:min:count');
+  }
+  const betas = flags.beta !== undefined ? parseList('--beta', flags.beta, parsePositive) : parseBetaPath(flags.betaPath!);
+  const isPath = flags.betaPath !== undefined || flags.beta!.includes(',');
+  if (isPath) checkDistinctNames(betas);
+  return { betas, path: isPath };
+}
+
+function parseBetaPath(raw: string): number[] {
+  const parts = raw.split(':');
+  if (parts.length !== 3) throw new InputError(`--beta-path must be max:min:count, e.g. 1:0.01:10, got "${raw}"`);
+  const max = parsePositive('--beta-path max', parts[0]);
+  const min = parsePositive('--beta-path min', parts[1]);
+  const count = parseInteger('--beta-path count', parts[2], 1);
+  if (max < min) throw new InputError(`--beta-path must be max:min:count with max >= min, got "${raw}"`);
+  return logSpacedBetas(max, min, count);
+}
+
+/** Two betas that share a model file name would overwrite each other's model. */
+function checkDistinctNames(betas: number[]): void {
+  const seen = new Map<string, number>();
+  for (const beta of betas) {
+    const name = modelFileName(beta);
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new InputError(`the betas ${other} and ${beta} of the path are equal to 6 digits (both would be ${name}); give distinct betas`);
+    }
+    seen.set(name, beta);
+  }
+}
+
+export function modelFileName(beta: number): string {
+  return `model-beta-${Number(beta.toPrecision(6))}.json`;
+}
+
+function checkOutputs(flags: SolveFlags, isPath: boolean): void {
+  if (isPath && flags.out !== undefined) {
+    throw new InputError('a beta path writes one model per beta: use --out-dir <dir> instead of --out');
+  }
+  if (!isPath && flags.outDir !== undefined) {
+    throw new InputError('--out-dir is for a beta path (--beta B1,B2,... or --beta-path); for one beta use --out <file>');
+  }
+  if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+  if (flags.outDir !== undefined) checkOutputDir('--out-dir', flags.outDir);
+}
+
+function parseSigma(flags: SolveFlags, objective: ScoreObjective): number | undefined {
+  if (objective === 'sm') {
+    for (const [flag, value] of [['--sigma', flags.sigma], ['--noisy', flags.noisy], ['--noise-seed', flags.noiseSeed]]) {
+      if (value !== undefined) throw new InputError(`${flag} is only used with --objective dsm; remove it for sm`);
+    }
+    return undefined;
+  }
+  if (flags.sigma === undefined) throw new InputError('--objective dsm needs --sigma S, the noise level (a number > 0)');
+  if (flags.noisy !== undefined && flags.noiseSeed !== undefined) {
+    throw new InputError('give either --noisy <file> or --noise-seed <N>, not both');
+  }
+  if (flags.noisy === undefined && flags.noiseSeed === undefined) {
+    throw new InputError(
+      '--objective dsm needs the noisy points: pass --noisy <file> (row-aligned with --data) or --noise-seed <N> to draw them as x + sigma * N(0, 1)',
+    );
+  }
+  return parsePositive('--sigma', flags.sigma);
+}
+
+function noisyPoints(flags: SolveFlags, x: Float64Array, sigma: number | undefined): { xt?: Float64Array; noise: Record<string, string | number> } {
+  if (sigma === undefined) return { noise: {} };
+  if (flags.noisy !== undefined) {
+    return { xt: readSamples(flags.noisy, { column: flags.column }), noise: { noisyFile: flags.noisy } };
+  }
+  const seed = parseInteger('--noise-seed', flags.noiseSeed!, 0);
+  const rng = new Rng(seed);
+  return { xt: Float64Array.from(x, (v) => v + sigma * rng.normal()), noise: { noiseSeed: seed } };
+}
+
+// --- solving and saving --------------------------------------------------------------------------
+
+interface SavedStep {
+  step: TrainedStep;
+  neurons: number;
+  /** the model file written, or null */
+  model: string | null;
+}
+
+/** Statuses whose point is a usable network; 'unbounded' has none. */
+const SAVED_STATUSES: readonly SolveStatus[] = ['optimal', 'max_iter', 'time_limit', 'interrupted'];
+
+async function solve(flags: SolveFlags, io: CliIO): Promise<number> {
+  const plan = planSolve(flags);
+  const saved: SavedStep[] = [];
+  const progress = solveProgress(io, plan);
+  let interrupted: boolean;
+  try {
+    ({ interrupted } = await runTraining(plan.job, {
+      onStep: (step) => {
+        saved.push(saveStep(step, plan));
+        if (plan.outDir !== undefined) writePathCsv(plan.outDir, saved);
+        progress.update(saved.length, { beta: num(step.beta, 4) });
+      },
+      onProgress: (info) => progress.update(null, { iteration: info.iteration, gap: sci(info.relativeGap), kkt: sci(info.kktResidual) }),
+      signal: io.signal,
+      stderr: io.stderr,
+    }));
+  } finally {
+    progress.stop();
+  }
+  return plan.job.path ? reportPath(io, plan, saved, interrupted) : reportSingle(io, plan, saved[0]);
+}
+
+function solveProgress(io: CliIO, plan: SolvePlan): Progress {
+  const payload = { iteration: '-', gap: '-', kkt: '-', beta: '-' };
+  const format = plan.job.path
+    ? 'beta path |{bar}| {value}/{total} betas | last beta {beta} | iteration {iteration} | relative gap {gap} | {duration_formatted}'
+    : 'solving | iteration {iteration} | relative gap {gap} | KKT {kkt} | {duration_formatted}';
+  return startProgress(io.stderr, { quiet: plan.quiet, format, total: plan.job.betas.length, payload });
+}
+
+function saveStep(step: TrainedStep, plan: SolvePlan): SavedStep {
+  const network = new TwoLayerRelu(step.weights);
+  const target = plan.job.path ? plan.outDir && path.join(plan.outDir, modelFileName(step.beta)) : plan.out;
+  const model = target && SAVED_STATUSES.includes(step.solution.status) ? target : null;
+  if (model !== null) asUserPathError(model, () => writeModelFile(model, networkToFile(network, trainingInfo(step, plan))));
+  return { step, neurons: network.units, model };
+}
+
+function trainingInfo(step: TrainedStep, plan: SolvePlan): TrainingInfo {
+  const s = step.solution;
+  const { input } = plan.job;
+  return {
+    objective: input.objective,
+    beta: step.beta,
+    sigma: input.sigma ?? null,
+    n: input.x.length,
+    solver: s.solver,
+    convexObjective: s.convexObjective,
+    dualityGap: s.certificate.dualityGap,
+    seconds: s.seconds,
+    status: s.status,
+    relativeGap: s.certificate.relativeGap,
+    kktResidual: s.certificate.kktResidual,
+    nonconvexObjective: step.nonconvexObjective,
+    iterations: s.iterations,
+    tol: plan.tol,
+    ...plan.noise,
+  };
+}
+
+// --- reporting -----------------------------------------------------------------------------------
+
+/** The --json fields of one beta. Non-finite numbers (unbounded) come out as null in JSON. */
+function stepJson({ step, neurons, model }: SavedStep): Record<string, unknown> {
+  const s = step.solution;
+  const c = s.certificate;
+  return {
+    beta: step.beta,
+    status: s.status,
+    convexObjective: s.convexObjective,
+    nonconvexObjective: step.nonconvexObjective,
+    dualityGap: c.dualityGap,
+    relativeGap: c.relativeGap,
+    kktResidual: c.kktResidual,
+    neurons,
+    iterations: s.iterations,
+    seconds: s.seconds,
+    solver: s.solver,
+    polished: s.polished,
+    betaThreshold: step.betaThreshold,
+    ...(s.message !== undefined ? { message: s.message } : {}),
+    model,
+  };
+}
+
+function reportSingle(io: CliIO, plan: SolvePlan, saved: SavedStep): number {
+  const s = saved.step.solution;
+  if (plan.json) println(io.stdout, JSON.stringify(stepJson(saved)));
+  else if (s.status !== 'unbounded') printSummary(io, plan, saved);
+  explainStatus(io, plan, s.status, s.message);
+  return exitCode([s.status], true);
+}
+
+function printSummary(io: CliIO, plan: SolvePlan, { step, neurons, model }: SavedStep): void {
+  const s = step.solution;
+  const lines = [
+    `status     ${statusLine(s, plan.tol)}`,
+    `objective  convex ${num(s.convexObjective)}, network (non-convex) ${num(step.nonconvexObjective)}`,
+    `neurons    ${neurons}`,
+    `solver     ${s.solver}${s.polished ? ' (polished on the support)' : ''}, ${s.iterations} iterations, ${s.seconds.toFixed(3)} s`,
+    `model      ${model !== null ? `written to ${model}` : 'not written (pass --out model.json to save it)'}`,
+  ];
+  for (const line of lines) println(io.stdout, line);
+}
+
+/** Why a run did not certify, on stderr, so that --json output stays one object. */
+function explainStatus(io: CliIO, plan: SolvePlan, status: SolveStatus, message: string | undefined): void {
+  if (status === 'unbounded') {
+    printError(io, `${message ?? 'the program is unbounded below for this beta'}; no model was written`);
+  } else if (status !== 'optimal') {
+    const hint = status === 'interrupted' ? '' : ' (raise --max-iter / --time-limit or loosen --tol)';
+    println(io.stderr, `convex-score: the solve stopped (${status}) before certifying at tol ${sci(plan.tol)}${hint}; a written model holds the best point found`);
+  }
+}
+
+function reportPath(io: CliIO, plan: SolvePlan, saved: SavedStep[], interrupted: boolean): number {
+  const complete = saved.length === plan.job.betas.length;
+  if (plan.json) println(io.stdout, JSON.stringify({ path: saved.map(stepJson), complete }));
+  else printPathTable(io, plan, saved);
+  if (!complete) {
+    const last = saved.length > 0 ? `after beta ${num(saved[saved.length - 1].step.beta, 6)}` : 'before the first beta';
+    println(io.stderr, `convex-score: ${interrupted ? 'interrupted: ' : ''}the path stopped ${last}; ${saved.length} of ${plan.job.betas.length} betas solved, their models are kept`);
+  }
+  const unbounded = saved.find((s) => s.step.solution.status === 'unbounded');
+  if (unbounded) explainStatus(io, plan, 'unbounded', unbounded.step.solution.message);
+  return exitCode(saved.map((s) => s.step.solution.status), complete);
+}
+
+function printPathTable(io: CliIO, plan: SolvePlan, saved: SavedStep[]): void {
+  const rows = saved.map(({ step, neurons }) => [
+    num(step.beta, 6),
+    step.solution.status,
+    num(step.solution.convexObjective, 10),
+    String(neurons),
+    sci(step.solution.certificate.relativeGap),
+    step.solution.seconds.toFixed(3),
+  ]);
+  println(io.stdout, formatTable(['beta', 'status', 'objective', 'neurons', 'gap', 'seconds'], rows));
+  if (plan.outDir !== undefined) {
+    const written = saved.filter((s) => s.model !== null).length;
+    println(io.stdout, `wrote ${written} model file(s) and path.csv to ${plan.outDir}`);
+  }
+}
+
+const CSV_HEADER = ['beta', 'status', 'convexObjective', 'nonconvexObjective', 'neurons', 'dualityGap', 'relativeGap', 'kktResidual', 'iterations', 'seconds', 'solver', 'model'];
+
+/** Rewritten after every beta, so that it always matches the model files on disk. */
+function writePathCsv(outDir: string, saved: SavedStep[]): void {
+  const rows = saved.map(({ step, neurons, model }) => {
+    const s = step.solution;
+    const c = s.certificate;
+    return [step.beta, s.status, s.convexObjective, step.nonconvexObjective, neurons, c.dualityGap, c.relativeGap, c.kktResidual, s.iterations, s.seconds, s.solver, model === null ? '' : path.basename(model)];
+  });
+  writeTextFile(path.join(outDir, 'path.csv'), toCsv(CSV_HEADER, rows));
+}
+
+/** 2 for an unbounded beta (a user error), 1 for any uncertified or missing beta, else 0. */
+function exitCode(statuses: SolveStatus[], complete: boolean): number {
+  if (statuses.includes('unbounded')) return 2;
+  return complete && statuses.every((s) => s === 'optimal') ? 0 : 1;
+}
