@@ -141,6 +141,7 @@ function checkDistinctNames(betas: number[]): void {
   for (const beta of betas) {
     const name = modelFileName(beta);
     const other = seen.get(name);
+    if (other === beta) throw new InputError(`beta ${beta} appears twice in the path; give distinct betas`);
     if (other !== undefined) {
       throw new InputError(`the betas ${other} and ${beta} of the path are equal to 6 digits (both would be ${name}); give distinct betas`);
     }

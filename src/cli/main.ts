@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * The convex-score command line. `run` parses, runs one command and returns its exit code
+ * without exiting, so that tests can call it in-process; exiting is left to the bottom of this
+ * file, which only runs when this file is the program.
+ *
+ * Exit codes: 0 success (certified optimal), 1 a solve that did not certify or an internal
+ * error, 2 invalid input (bad flags or data, an unbounded beta).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../util/errors.js';
+import { demoCommand } from './demo.js';
+import { printError, println, type CliIO } from './output.js';
+import { scoreCommand } from './score.js';
+import { solveCommand } from './solve.js';
+
+export type { CliIO } from './output.js';
+
+export async function run(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number): void => {
+    exitCode = code;
+  };
+  try {
+    await buildProgram(setExit, io).parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+/** A fresh program per run: commander keeps parsed state on the Command objects. */
+export function buildProgram(setExit: (code: number) => void, io: CliIO): Command {
+  const program = new Command('convex-score')
+    .description('exact (convex) training of two-layer ReLU score networks, with optimality certificates')
+    .version(packageVersion())
+    // throw instead of process.exit, and write through io; both are inherited by the commands
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`convex-score: ${s}`),
+    })
+    .showHelpAfterError('(add --help for the options)');
+  for (const command of [solveCommand(setExit, io), scoreCommand(setExit, io), demoCommand(setExit, io)]) {
+    program.addCommand(command);
+  }
+  // addCommand does not copy the settings above (only .command() does)
+  for (const command of program.commands) command.copyInheritedSettings(program);
+  return program;
+}
+
+function reportError(err: unknown, io: CliIO): number {
+  if (err instanceof CommanderError) {
+    // help and --version "fail" with exit code 0; everything else is a usage error, already printed
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof InputError) {
+    printError(io, err.message);
+    return 2;
+  }
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  println(io.stderr, `convex-score: internal error (please report it): ${message}`);
+  return 1;
+}
+
+/** The version in package.json, found by walking up from this file (src/cli or dist/src/cli). */
+function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'package.json');
+    if (fs.existsSync(candidate)) {
+      const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'convex-score' && pkg.version !== undefined) return pkg.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+/** True when node runs this file (also through the npm bin symlink), false when it is imported. */
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(fs.realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once everything written so far has been handed to the OS, so exit cannot cut it off. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+if (isMain()) {
+  const code = await run(process.argv.slice(2));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
