@@ -39,11 +39,12 @@ export class Pentadiagonal {
   }
 
   /**
-   * Factorise; false if the matrix is not (numerically) positive definite. With `pivotFloor` > 0,
-   * a pivot of the scaled matrix below the floor is raised to it instead (a modified Cholesky:
-   * the factorisation of M + E with E diagonal, PSD and small), for use as a preconditioner.
+   * Factorise; false if the matrix is not (numerically) positive definite. With `shift` > 0 the
+   * factorisation is of M + shift diag(M) (for use as a preconditioner): nearly coincident rows
+   * whose Schur complement falls below rounding then keep a pivot of about `shift` instead of a
+   * meaningless or negative one.
    */
-  factor(pivotFloor = 0): boolean {
+  factor(shift = 0): boolean {
     const { n, d0, d1, d2, D, l1, l2, scale } = this;
     for (let i = 0; i < n; i++) {
       if (!(d0[i] > 0)) return false;
@@ -51,11 +52,11 @@ export class Pentadiagonal {
     }
     for (let i = 0; i < n; i++) {
       // scaled entries: a0 = 1, a1 = d1 s_i s_{i+1}, a2 = d2 s_i s_{i+2}
-      let Di = 1;
+      let Di = 1 + shift;
       if (i >= 1) Di -= l1[i - 1] * l1[i - 1] * D[i - 1];
       if (i >= 2) Di -= l2[i - 2] * l2[i - 2] * D[i - 2];
-      if (!(Di > 1e-300) || Di < pivotFloor) {
-        if (pivotFloor > 0 && Number.isFinite(Di)) Di = pivotFloor;
+      if (!(Di > 1e-300) || Di < shift) {
+        if (shift > 0 && Number.isFinite(Di)) Di = shift;
         else return false;
       }
       D[i] = Di;

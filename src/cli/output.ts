@@ -89,7 +89,7 @@ export function asUserPathError(filePath: string, write: () => void): void {
   try {
     write();
   } catch (err) {
-    if (hasErrorCode(err, 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOENT')) {
+    if (hasErrorCode(err, 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOENT', 'EEXIST')) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new InputError(`cannot write "${filePath}" (${reason}); choose another path`, { cause: err });
     }
@@ -97,14 +97,26 @@ export function asUserPathError(filePath: string, write: () => void): void {
   }
 }
 
-/** Fails before any solving when an output file path is taken by a directory. */
+/**
+ * Fails before any solving when a model could not be written there: the path is a directory,
+ * or a part of the way to it is a file.
+ */
 export function checkOutputFile(flag: string, filePath: string): void {
   if (isDirectory(filePath)) throw new InputError(`${flag} "${filePath}" is a directory; pass a file path such as ${path.join(filePath, 'model.json')}`);
+  checkAncestors(flag, path.dirname(path.resolve(filePath)), filePath);
 }
 
-/** Fails before any solving when an output directory path is taken by a file. */
+/** Fails before any solving when the directory could not be created or used. */
 export function checkOutputDir(flag: string, dirPath: string): void {
   if (fs.existsSync(dirPath) && !isDirectory(dirPath)) throw new InputError(`${flag} "${dirPath}" exists and is not a directory; pass a directory path`);
+  checkAncestors(flag, path.resolve(dirPath), dirPath);
+}
+
+/** The nearest existing ancestor of `dir` (or dir itself) must be a directory for mkdir -p. */
+function checkAncestors(flag: string, dir: string, given: string): void {
+  let existing = dir;
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  if (!isDirectory(existing)) throw new InputError(`${flag} "${given}" cannot be created: "${existing}" is a file, not a directory`);
 }
 
 function isDirectory(p: string): boolean {

@@ -31,7 +31,7 @@ export function parseTolerance(flag: string, raw: string): number {
 }
 
 export function parseInteger(flag: string, raw: string, min = -Infinity): number {
-  const what = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'an integer';
+  const what = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : min === -Infinity ? 'an integer' : `an integer >= ${min}`;
   const value = parseNumber(flag, raw, what);
   if (!Number.isSafeInteger(value) || value < min) throw mustBe(flag, what, raw);
   return value;

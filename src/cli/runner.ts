@@ -61,6 +61,7 @@ async function runInWorker(script: URL, job: TrainJob, hooks: RunHooks): Promise
   };
   process.on('SIGINT', onSigint);
   hooks.signal?.addEventListener('abort', stop);
+  if (hooks.signal?.aborted) stop();
   try {
     await workerDone(new Worker(script, { workerData: { job, flag: flag.buffer } }), hooks);
   } finally {

@@ -99,9 +99,9 @@ export function planSolve(flags: SolveFlags): SolvePlan {
     maxIter: flags.maxIter === undefined ? undefined : parseInteger('--max-iter', flags.maxIter, 1),
     timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
   };
-  const sigma = parseSigma(flags, objective);
+  const { sigma, seed } = parseNoise(flags, objective);
   const x = readSamples(flags.data, { column: flags.column });
-  const { xt, noise } = noisyPoints(flags, x, sigma);
+  const { xt, noise } = noisyPoints(flags, x, sigma, seed);
   // the data problems (NaN, a single point, misaligned noisy points) surface before any solving
   validateInput({ objective, x, xt, sigma, beta: betas[0] });
   return {
@@ -164,12 +164,13 @@ function checkOutputs(flags: SolveFlags, isPath: boolean): void {
   if (flags.outDir !== undefined) checkOutputDir('--out-dir', flags.outDir);
 }
 
-function parseSigma(flags: SolveFlags, objective: ScoreObjective): number | undefined {
+/** DSM's noise level and, when the noisy points are to be drawn, the seed. */
+function parseNoise(flags: SolveFlags, objective: ScoreObjective): { sigma?: number; seed?: number } {
   if (objective === 'sm') {
     for (const [flag, value] of [['--sigma', flags.sigma], ['--noisy', flags.noisy], ['--noise-seed', flags.noiseSeed]]) {
       if (value !== undefined) throw new InputError(`${flag} is only used with --objective dsm; remove it for sm`);
     }
-    return undefined;
+    return {};
   }
   if (flags.sigma === undefined) throw new InputError('--objective dsm needs --sigma S, the noise level (a number > 0)');
   if (flags.noisy !== undefined && flags.noiseSeed !== undefined) {
@@ -180,15 +181,20 @@ function parseSigma(flags: SolveFlags, objective: ScoreObjective): number | unde
       '--objective dsm needs the noisy points: pass --noisy <file> (row-aligned with --data) or --noise-seed <N> to draw them as x + sigma * N(0, 1)',
     );
   }
-  return parsePositive('--sigma', flags.sigma);
+  const sigma = parsePositive('--sigma', flags.sigma);
+  return { sigma, seed: flags.noiseSeed === undefined ? undefined : parseInteger('--noise-seed', flags.noiseSeed, 0) };
 }
 
-function noisyPoints(flags: SolveFlags, x: Float64Array, sigma: number | undefined): { xt?: Float64Array; noise: Record<string, string | number> } {
+function noisyPoints(
+  flags: SolveFlags,
+  x: Float64Array,
+  sigma: number | undefined,
+  seed: number | undefined,
+): { xt?: Float64Array; noise: Record<string, string | number> } {
   if (sigma === undefined) return { noise: {} };
-  if (flags.noisy !== undefined) {
-    return { xt: readSamples(flags.noisy, { column: flags.column }), noise: { noisyFile: flags.noisy } };
+  if (seed === undefined) {
+    return { xt: readSamples(flags.noisy!, { column: flags.column }), noise: { noisyFile: flags.noisy! } };
   }
-  const seed = parseInteger('--noise-seed', flags.noiseSeed!, 0);
   const rng = new Rng(seed);
   return { xt: Float64Array.from(x, (v) => v + sigma * rng.normal()), noise: { noiseSeed: seed } };
 }
@@ -294,7 +300,7 @@ function reportSingle(io: CliIO, plan: SolvePlan, saved: SavedStep): number {
   const s = saved.step.solution;
   if (plan.json) println(io.stdout, JSON.stringify(stepJson(saved)));
   else if (s.status !== 'unbounded') printSummary(io, plan, saved);
-  explainStatus(io, plan, s.status, s.message);
+  explainStatus(io, plan, s.status, s.message, saved.model !== null);
   return exitCode([s.status], true);
 }
 
@@ -304,19 +310,20 @@ function printSummary(io: CliIO, plan: SolvePlan, { step, neurons, model }: Save
     `status     ${statusLine(s, plan.tol)}`,
     `objective  convex ${num(s.convexObjective)}, network (non-convex) ${num(step.nonconvexObjective)}`,
     `neurons    ${neurons}`,
-    `solver     ${s.solver}${s.polished ? ' (polished on the support)' : ''}, ${s.iterations} iterations, ${s.seconds.toFixed(3)} s`,
+    `solver     ${s.solver}${s.polished ? ' (polished on the support)' : ''}, ${plural(s.iterations, 'iteration')}, ${s.seconds.toFixed(3)} s`,
     `model      ${model !== null ? `written to ${model}` : 'not written (pass --out model.json to save it)'}`,
   ];
   for (const line of lines) println(io.stdout, line);
 }
 
 /** Why a run did not certify, on stderr, so that --json output stays one object. */
-function explainStatus(io: CliIO, plan: SolvePlan, status: SolveStatus, message: string | undefined): void {
+function explainStatus(io: CliIO, plan: SolvePlan, status: SolveStatus, message: string | undefined, modelWritten: boolean): void {
   if (status === 'unbounded') {
     printError(io, `${message ?? 'the program is unbounded below for this beta'}; no model was written`);
   } else if (status !== 'optimal') {
     const hint = status === 'interrupted' ? '' : ' (raise --max-iter / --time-limit or loosen --tol)';
-    println(io.stderr, `convex-score: the solve stopped (${status}) before certifying at tol ${sci(plan.tol)}${hint}; a written model holds the best point found`);
+    const model = modelWritten ? '; the model written holds the best point found' : '';
+    println(io.stderr, `convex-score: the solve stopped (${status}) before certifying at tol ${sci(plan.tol)}${hint}${model}`);
   }
 }
 
@@ -329,7 +336,7 @@ function reportPath(io: CliIO, plan: SolvePlan, saved: SavedStep[], interrupted:
     println(io.stderr, `convex-score: ${interrupted ? 'interrupted: ' : ''}the path stopped ${last}; ${saved.length} of ${plan.job.betas.length} betas solved, their models are kept`);
   }
   const unbounded = saved.find((s) => s.step.solution.status === 'unbounded');
-  if (unbounded) explainStatus(io, plan, 'unbounded', unbounded.step.solution.message);
+  if (unbounded) explainStatus(io, plan, 'unbounded', unbounded.step.solution.message, false);
   return exitCode(saved.map((s) => s.step.solution.status), complete);
 }
 
@@ -359,6 +366,10 @@ function writePathCsv(outDir: string, saved: SavedStep[]): void {
     return [step.beta, s.status, s.convexObjective, step.nonconvexObjective, neurons, c.dualityGap, c.relativeGap, c.kktResidual, s.iterations, s.seconds, s.solver, model === null ? '' : path.basename(model)];
   });
   writeTextFile(path.join(outDir, 'path.csv'), toCsv(CSV_HEADER, rows));
+}
+
+function plural(k: number, word: string): string {
+  return `${k} ${word}${k === 1 ? '' : 's'}`;
 }
 
 /** 2 for an unbounded beta (a user error), 1 for any uncertified or missing beta, else 0. */

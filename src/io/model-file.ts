@@ -237,6 +237,11 @@ function hasToJson(value: unknown): value is { toJSON: () => unknown } {
 
 /** The network of a model file. */
 export function networkFromFile(file: TwoLayerReluFile): TwoLayerRelu {
+  if (file.inputDim !== file.outputDim) {
+    throw new InputError(
+      `model file: a score model maps R^d to R^d, but inputDim = ${file.inputDim} and outputDim = ${file.outputDim}; use a model trained by convex-score solve`,
+    );
+  }
   return new TwoLayerRelu({
     inputDim: file.inputDim,
     outputDim: file.outputDim,

@@ -15,7 +15,8 @@
  */
 import { Pentadiagonal } from '../../solvers/banded.js';
 import { l1Certificate, isCertified } from '../../solvers/certificates.js';
-import { dualValuesFromF, type UnivariateProgram } from './univariate.js';
+import { type UnivariateProgram } from './univariate.js';
+import { Relu1dOperator } from '../../solvers/relu1d.js';
 
 export interface BandedOptions {
   tol: number;
@@ -104,15 +105,16 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   }
 
   const Rv = new Float64Array(p);
-  const gradient = (xv: Float64Array, out: Float64Array): void => {
-    for (let j = 0; j < p; j++) {
-      const fm1 = j >= 1 ? xv[j - 1] : 0;
-      const f0 = j < N ? xv[j] : 0;
-      const fp1 = j + 1 < N ? xv[j + 1] : 0;
-      const qL = j >= 1 ? (fm1 - f0) * invh[j - 1] : 0;
-      const qR = j <= p - 2 ? (f0 - fp1) * invh[j] : 0;
-      Rv[j] = (qL - qR) / m[j] + y[j];
-    }
+  // The iterate is held as the slopes Q_k = (F_k - F_{k+1}) / h_k, not as F: F is O(n) while
+  // R = (differences of Q) lives at the scale of the gaps, so differencing a stored F would lose
+  // log10(|F| / (h |Q|)) digits. Steps update Q from the (small) Newton step instead.
+  const Qs = new Float64Array(N);
+  const setQFromF = (xv: Float64Array): void => {
+    for (let k = 0; k < N; k++) Qs[k] = (xv[k] - (k + 1 < N ? xv[k + 1] : 0)) * invh[k];
+  };
+  const rFromQ = (j: number): number => (j >= 1 ? Qs[j - 1] : 0) - (j <= p - 2 ? Qs[j] : 0);
+  const gradient = (out: Float64Array): void => {
+    for (let j = 0; j < p; j++) Rv[j] = rFromQ(j) / m[j] + y[j];
     // out = D' Rv
     out.fill(0);
     for (let j = 0; j < p; j++) {
@@ -142,12 +144,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     }
     return ok;
   };
-  const thetaOf = (xv: Float64Array): Float64Array => {
-    const F = new Float64Array(p);
-    F.set(xv);
-    const R = dualValuesFromF(u, F);
-    return Float64Array.from(R, (r, j) => r / Math.sqrt(n * m[j]));
-  };
+  const thetaOf = (): Float64Array => Float64Array.from({ length: p }, (_, j) => rFromQ(j) / Math.sqrt(n * m[j]));
   if (N === 0 || !slacks(x, sA, tA, sB, tB)) return { z: new Float64Array(K), theta: new Float64Array(p), iterations: 0, stop: 'no_interior' };
 
   const lA = new Float64Array(N), nA = new Float64Array(N);
@@ -157,7 +154,8 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   // keep it, so only complementarity has to be driven to zero
   const mu0 = nb * Math.max(1, maxAbs(y));
   const g0 = new Float64Array(N);
-  gradient(x, g0);
+  setQFromF(x);
+  gradient(g0);
   for (let k = 0; k < N; k++) {
     const d = g0[k];
     lA[k] = mu0 / sA[k] + Math.max(0, d);
@@ -215,7 +213,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     if (N > 1) arrowC[1] += H.d1[0];
     if (N > 2) arrowC[2] += H.d2[0];
     if (N === 1) return alpha0 > 0;
-    if (!M.factor(1e-13)) return false;
+    if (!M.factor(1e-10)) return false;
     M.solve(arrowC.subarray(1), v2);
     let cv = 0;
     for (let i = 1; i < N; i++) cv += arrowC[i] * v2[i - 1];
@@ -277,7 +275,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   // pivot-modified) banded factorisation; usually converged after one or two iterations, more
   // when nearly coincident points make the factorisation inexact
   const pcgR = new Float64Array(N), pcgZ = new Float64Array(N), pcgP = new Float64Array(N), pcgQ = new Float64Array(N);
-  const solveNewton = (r: Float64Array, out: Float64Array): void => {
+  const solveNewtonF = (r: Float64Array, out: Float64Array): number => {
     precondition(r, out);
     newtonProduct(out, pcgQ);
     let rn0 = 0;
@@ -289,8 +287,9 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     pcgP.set(pcgZ);
     let rz = 0;
     for (let i = 0; i < N; i++) rz += pcgR[i] * pcgZ[i];
-    for (let it = 0; it < 50; it++) {
-      let rmax = 0;
+    let rmax = Infinity;
+    for (let it = 0; it < 20; it++) {
+      rmax = 0;
       for (let i = 0; i < N; i++) rmax = Math.max(rmax, Math.abs(pcgR[i]));
       if (rmax <= 1e-14 * rn0 || rz <= 0) break;
       newtonProduct(pcgP, pcgQ);
@@ -309,6 +308,115 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
       rz = rzNew;
       for (let i = 0; i < N; i++) pcgP[i] = pcgZ[i] + b * pcgP[i];
     }
+    return rmax / Math.max(rn0, 1e-300);
+  };
+  // Newton step, solved in the dual values R (sum zero) where the system reads
+  //   (diag(1/m) + C' DA C + C_G' DB C_G) dR = C' r,   dF = C dR,
+  // with C: R -> F (F_k = sum_{j>k} R_j (u_j - u_k)) and C_G: R -> F_k - F_0. Unlike the F form
+  // (a biharmonic operator whose condition number grows like the fourth power of the length of a
+  // stretch without active constraints), this one is diag(1/m) plus a barrier term: products
+  // with C and C' are prefix sums with entries u_j - u_k, no division by gaps. Projected
+  // conjugate gradients, first preconditioned by the banded factorisation in F (exact in exact
+  // arithmetic, strong when many constraints are active), then, if that stalls, by diag(m)
+  // (strong when few are).
+  const Cop = new Relu1dOperator(u, [1]);
+  const rR = new Float64Array(p), zR = new Float64Array(p), pR = new Float64Array(p), qR = new Float64Array(p);
+  const vR = new Float64Array(p), fTmp = new Float64Array(p), gTmp = new Float64Array(p), fIn = new Float64Array(N);
+  const rhsR = new Float64Array(p), dR = new Float64Array(p);
+  const productR = (v: Float64Array, out: Float64Array): void => {
+    Cop.applyT(v, fTmp); // F_k = (C v)_k
+    const f0 = fTmp[0];
+    gTmp.fill(0);
+    for (let k = 0; k < N; k++) gTmp[k] = DA[k] * fTmp[k];
+    for (let k = 1; k < p; k++) {
+      const w = DB[k] * (fTmp[k] - f0);
+      gTmp[k] += w;
+      gTmp[0] -= w;
+    }
+    Cop.apply(gTmp, out); // C' g
+    for (let j = 0; j < p; j++) out[j] += v[j] / m[j];
+  };
+  const projectSumZero = (v: Float64Array, weights: Float64Array | null): void => {
+    let s1 = 0;
+    let sw = 0;
+    for (let j = 0; j < p; j++) {
+      s1 += v[j];
+      sw += weights ? weights[j] : 1;
+    }
+    for (let j = 0; j < p; j++) v[j] -= (s1 * (weights ? weights[j] : 1)) / sw;
+  };
+  const precondF = (r: Float64Array, out: Float64Array): void => {
+    // D2' r (R-space -> F-space), the banded solve, then D2 (F -> R)
+    fIn.fill(0);
+    for (let j = 0; j < p; j++) {
+      rowCoef(j, coef);
+      for (let a = 0; a < 3; a++) {
+        const ia = j - 1 + a;
+        if (ia >= 0 && ia < N) fIn[ia] += coef[a] * r[j];
+      }
+    }
+    precondition(fIn, fTmp);
+    for (let j = 0; j < p; j++) {
+      const qL = j >= 1 ? (fTmp[j - 1] - (j < N ? fTmp[j] : 0)) * invh[j - 1] : 0;
+      const qR = j <= p - 2 ? ((j < N ? fTmp[j] : 0) - (j + 1 < N ? fTmp[j + 1] : 0)) * invh[j] : 0;
+      out[j] = qL - qR;
+    }
+    projectSumZero(out, null);
+  };
+  const precondDiag = (r: Float64Array, out: Float64Array): void => {
+    for (let j = 0; j < p; j++) out[j] = m[j] * r[j];
+    projectSumZero(out, m);
+  };
+  const pcg = (x: Float64Array, b: Float64Array, prec: (r: Float64Array, o: Float64Array) => void, maxIt: number, tol: number): number => {
+    productR(x, qR);
+    let bn = 0;
+    for (let j = 0; j < p; j++) {
+      rR[j] = b[j] - qR[j];
+      bn = Math.max(bn, Math.abs(b[j]));
+    }
+    projectSumZero(rR, null);
+    prec(rR, zR);
+    pR.set(zR);
+    let rz = 0;
+    for (let j = 0; j < p; j++) rz += rR[j] * zR[j];
+    let rel = Infinity;
+    for (let it = 0; ; it++) {
+      let rmax = 0;
+      for (let j = 0; j < p; j++) rmax = Math.max(rmax, Math.abs(rR[j]));
+      rel = rmax / Math.max(bn, 1e-300);
+      if (rel <= tol || it >= maxIt || !(rz > 0)) break;
+      productR(pR, qR);
+      let pq = 0;
+      for (let j = 0; j < p; j++) pq += pR[j] * qR[j];
+      if (!(pq > 0)) break;
+      const a = rz / pq;
+      for (let j = 0; j < p; j++) {
+        x[j] += a * pR[j];
+        rR[j] -= a * qR[j];
+      }
+      projectSumZero(rR, null);
+      prec(rR, zR);
+      let rzNew = 0;
+      for (let j = 0; j < p; j++) rzNew += rR[j] * zR[j];
+      const beta = rzNew / rz;
+      rz = rzNew;
+      for (let j = 0; j < p; j++) pR[j] = zR[j] + beta * pR[j];
+    }
+    return rel;
+  };
+  const solveNewton = (r: Float64Array, out: Float64Array): void => {
+    // the F form first: cheap and accurate while stretches without active constraints are short
+    if (solveNewtonF(r, out) <= 1e-10) return;
+    // rhs in R: C' r (r in F coordinates, F_{p-1} = 0)
+    vR.fill(0);
+    vR.set(r);
+    vR[p - 1] = 0;
+    Cop.apply(vR, rhsR);
+    dR.fill(0);
+    let rel = pcg(dR, rhsR, precondF, 8, 1e-12);
+    if (rel > 1e-12) rel = pcg(dR, rhsR, precondDiag, 4 * Math.max(50, Math.ceil(Math.sqrt(p))), 1e-12);
+    Cop.applyT(dR, fTmp);
+    for (let k = 0; k < N; k++) out[k] = fTmp[k];
   };
   const stepTo = (d: Float64Array, sa: Float64Array, ta: Float64Array, sb: Float64Array, tb: Float64Array): number => {
     let a = 1;
@@ -356,7 +464,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   while (iteration < maxIter) {
     iteration++;
     // gradient D'(R/m + y) through R = D F: entries 1/h instead of the 1/h^2 of H keep more digits
-    gradient(x, grad);
+    gradient(grad);
     let comp = 0;
     for (let k = 0; k < N; k++) comp += lA[k] * sA[k] + nA[k] * tA[k];
     for (let k = 1; k < p; k++) comp += lB[k] * sB[k] + nB[k] * tB[k];
@@ -364,7 +472,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
 
     // convergence: the independent certificate on the primal point read off the multipliers
     if (iteration > 1 && (iteration % 2 === 0 || mu < 1e-3 * options.tol * nb)) {
-      const theta = thetaOf(x);
+      const theta = thetaOf();
       for (const thresholded of [true, false]) {
         const z = zFromMultipliers(thresholded);
         const cert = l1Certificate(prog.l1, z, [theta]);
@@ -424,6 +532,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     // slacks are carried as variables (s += step C dx, t -= step C dx): recomputing them from F
     // would cancel catastrophically once they are many orders below |F|
     for (let i = 0; i < N; i++) x[i] += stepP * dx[i];
+    for (let k = 0; k < N; k++) Qs[k] += stepP * (dx[k] - (k + 1 < N ? dx[k + 1] : 0)) * invh[k];
     for (let k = 0; k < N; k++) {
       sA[k] += stepP * dx[k];
       tA[k] -= stepP * dx[k];
@@ -447,7 +556,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
       break;
     }
   }
-  return { z: bestZ, theta: thetaOf(x), iterations: iteration, stop };
+  return { z: bestZ, theta: thetaOf(), iterations: iteration, stop };
 }
 
 function maxAbs(a: Float64Array): number {

@@ -67,6 +67,9 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
   if (!SOLVER_NAMES.includes(solver)) {
     throw new InputError(`unknown solver "${solver}": use one of ${SOLVER_NAMES.join(', ')}`);
   }
+  if (solver === 'osqp') {
+    throw new InputError('the OSQP solver is not available yet (it arrives with the OSQP issue): use --solver auto, banded, fista or dense');
+  }
   const K = prog.A.cols;
   if (prog.objective === 'sm' && prog.beta < prog.betaThreshold) {
     const z = new Float64Array(K);
@@ -84,9 +87,6 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
         `the SM program is unbounded below for beta = ${prog.beta}: this data set needs beta >= ${prog.betaThreshold} ` +
         `(max of m_1/n, m_p/n and m_j/(2n) over interior points with multiplicity m_j; see docs/math/univariate.md)`,
     };
-  }
-  if (solver === 'osqp') {
-    throw new InputError('the OSQP solver is not available yet (it arrives with the OSQP issue): use --solver auto, banded, fista or dense');
   }
   if (solver === 'dense' && K > DENSE_MAX_ATOMS) {
     throw new InputError(`the dense path holds the ${prog.A.rows} x ${K} dictionary in memory and is limited to ${DENSE_MAX_ATOMS} atoms: use --solver banded or fista`);
@@ -174,23 +174,25 @@ function runFista(prog: UnivariateProgram, l1: L1Program, tol: number, options: 
 
 function runBanded(prog: UnivariateProgram, tol: number, options: SolveOptions): PartialSolution {
   const res = solveBandedDual(prog, { tol, maxIter: options.maxIter, timeLimit: options.timeLimit, interrupted: options.interrupted });
-  let z = res.z;
   const anchors = [res.theta];
-  let cert = l1Certificate(prog.l1, z, anchors);
-  let polished = false;
+  // every candidate is a valid primal point: the multipliers, their polish, and z = 0 (an early
+  // stop may leave the multipliers worse than doing nothing)
+  const candidates: { z: Float64Array; polished: boolean }[] = [{ z: res.z, polished: false }];
+  let cert = l1Certificate(prog.l1, res.z, anchors);
   if (!isCertified(cert, tol) && (options.polish ?? true)) {
-    const pol = polishOnSupport(prog.l1, z);
-    if (pol.ok) {
-      const c2 = l1Certificate(prog.l1, pol.z, anchors);
-      if (score(c2) < score(cert)) {
-        z = pol.z;
-        cert = c2;
-        polished = true;
-      }
-    }
+    const pol = polishOnSupport(prog.l1, res.z);
+    if (pol.ok) candidates.push({ z: pol.z, polished: true });
   }
+  candidates.push({ z: new Float64Array(res.z.length), polished: false });
+  let best = { ...candidates[0], cert };
+  for (const c of candidates.slice(1)) {
+    const cc = l1Certificate(prog.l1, c.z, anchors);
+    const better = isCertified(cc, tol) !== isCertified(best.cert, tol) ? isCertified(cc, tol) : cc.primalObjective < best.cert.primalObjective;
+    if (better) best = { ...c, cert: cc };
+  }
+  cert = best.cert;
   const status: SolveStatus = isCertified(cert, tol) ? 'optimal' : res.stop === 'interrupted' ? 'interrupted' : res.stop === 'time_limit' ? 'time_limit' : 'max_iter';
-  return { status, solver: 'banded', z, certificate: cert, iterations: res.iterations, polished, theta: res.theta };
+  return { status, solver: 'banded', z: best.z, certificate: cert, iterations: res.iterations, polished: best.polished, theta: res.theta };
 }
 
 function score(c: Certificate): number {
