@@ -51,7 +51,7 @@ export interface UnivariateSolution {
   message?: string;
 }
 
-const DENSE_MAX_ATOMS = 20_000;
+const DENSE_MAX_ENTRIES = 4.5e8; // 3.6 GB of float64
 
 export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions = {}): UnivariateSolution {
   const started = performance.now();
@@ -88,8 +88,8 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
         `(max of m_1/n, m_p/n and m_j/(2n) over interior points with multiplicity m_j; see docs/math/univariate.md)`,
     };
   }
-  if (solver === 'dense' && K > DENSE_MAX_ATOMS) {
-    throw new InputError(`the dense path holds the ${prog.A.rows} x ${K} dictionary in memory and is limited to ${DENSE_MAX_ATOMS} atoms: use --solver banded or fista`);
+  if (solver === 'dense' && K * prog.A.rows > DENSE_MAX_ENTRIES) {
+    throw new InputError(`the dense path holds the ${prog.A.rows} x ${K} dictionary in memory and is limited to ${DENSE_MAX_ENTRIES} entries: use --solver banded or fista`);
   }
 
   let result: PartialSolution;
