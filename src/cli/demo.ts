@@ -14,7 +14,7 @@ import { parseInteger, parsePositive } from './parse.js';
 import { asUserPathError, checkOutputDir, formatTable, num, printError, println, sci, statusLine, writeTextFile, type CliIO } from './output.js';
 import { startProgress } from './progress.js';
 import { runTraining } from './runner.js';
-import type { TrainedStep } from './train-job.js';
+import { trainingRecord, type TrainedStep } from './train-job.js';
 
 export interface DemoFlags {
   outDir: string;
@@ -128,23 +128,8 @@ async function writeOutputs(io: CliIO, outDir: string, r: DemoResult): Promise<v
   asUserPathError(outDir, () => fs.mkdirSync(outDir, { recursive: true }));
   const modelPath = path.join(outDir, 'model.json');
   const s = r.step.solution;
-  const training = {
-    objective: 'sm' as const,
-    beta: r.step.beta,
-    sigma: null,
-    n: r.n,
-    solver: s.solver,
-    convexObjective: s.convexObjective,
-    dualityGap: s.certificate.dualityGap,
-    seconds: s.seconds,
-    status: s.status,
-    relativeGap: s.certificate.relativeGap,
-    kktResidual: s.certificate.kktResidual,
-    nonconvexObjective: r.step.nonconvexObjective,
-    iterations: s.iterations,
-    tol: TOL,
-    demo: { mixture: DEMO_MIXTURE, seed: r.seed },
-  };
+  const training = trainingRecord(r.step, { objective: 'sm', sigma: null, n: r.n, tol: TOL }, { demo: { mixture: DEMO_MIXTURE, seed: r.seed } });
+
   asUserPathError(modelPath, () => writeModelFile(modelPath, networkToFile(r.network, training)));
   const svgPath = path.join(outDir, 'score.svg');
   writeTextFile(svgPath, await renderLinePlotSvg(plotSeries(r), { title: `Learned vs exact score (n = ${r.n}, beta = ${r.step.beta})`, xLabel: 'x', yLabel: 'score' }));

@@ -31,7 +31,7 @@ import {
 } from './output.js';
 import { startProgress, type Progress } from './progress.js';
 import { runTraining } from './runner.js';
-import type { TrainJob, TrainedStep } from './train-job.js';
+import { trainingRecord, type TrainJob, type TrainedStep } from './train-job.js';
 
 /** The options as commander hands them over: strings, validated in planSolve. */
 export interface SolveFlags {
@@ -250,25 +250,8 @@ function saveStep(step: TrainedStep, plan: SolvePlan): SavedStep {
 }
 
 function trainingInfo(step: TrainedStep, plan: SolvePlan): TrainingInfo {
-  const s = step.solution;
   const { input } = plan.job;
-  return {
-    objective: input.objective,
-    beta: step.beta,
-    sigma: input.sigma ?? null,
-    n: input.x.length,
-    solver: s.solver,
-    convexObjective: s.convexObjective,
-    dualityGap: s.certificate.dualityGap,
-    seconds: s.seconds,
-    status: s.status,
-    relativeGap: s.certificate.relativeGap,
-    kktResidual: s.certificate.kktResidual,
-    nonconvexObjective: step.nonconvexObjective,
-    iterations: s.iterations,
-    tol: plan.tol,
-    ...plan.noise,
-  };
+  return trainingRecord(step, { objective: input.objective, sigma: input.sigma ?? null, n: input.x.length, tol: plan.tol }, plan.noise);
 }
 
 // --- reporting -----------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { TrainingInfo } from '../io/model-file.js';
 /**
  * One training job (a single beta or a beta path) as plain, structured-cloneable data, so that
  * the same code runs in the CLI's thread (tests) and in a worker thread (the installed CLI,
@@ -68,5 +69,31 @@ function toStep(beta: number, result: UnivariateTrainingResult): TrainedStep {
     weights: result.network.weights,
     nonconvexObjective: result.nonconvexObjective,
     betaThreshold: result.program.betaThreshold,
+  };
+}
+
+/** The model file's training record of one solved beta; `extra` adds command-specific keys. */
+export function trainingRecord(
+  step: TrainedStep,
+  data: { objective: 'sm' | 'dsm'; sigma: number | null; n: number; tol: number },
+  extra: Record<string, unknown> = {},
+): TrainingInfo {
+  const s = step.solution;
+  return {
+    objective: data.objective,
+    beta: step.beta,
+    sigma: data.sigma,
+    n: data.n,
+    solver: s.solver,
+    convexObjective: s.convexObjective,
+    dualityGap: s.certificate.dualityGap,
+    seconds: s.seconds,
+    status: s.status,
+    relativeGap: s.certificate.relativeGap,
+    kktResidual: s.certificate.kktResidual,
+    nonconvexObjective: step.nonconvexObjective,
+    iterations: s.iterations,
+    tol: data.tol,
+    ...extra,
   };
 }

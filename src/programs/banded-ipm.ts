@@ -17,6 +17,7 @@ import { Pentadiagonal } from '../../solvers/banded.js';
 import { l1Certificate, isCertified } from '../../solvers/certificates.js';
 import { type UnivariateProgram } from './univariate.js';
 import { Relu1dOperator } from '../../solvers/relu1d.js';
+import { pcg } from '../../solvers/pcg.js';
 
 export interface BandedOptions {
   tol: number;
@@ -274,41 +275,9 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   // Newton step: conjugate gradients on the exact Newton matrix, preconditioned by the (possibly
   // pivot-modified) banded factorisation; usually converged after one or two iterations, more
   // when nearly coincident points make the factorisation inexact
-  const pcgR = new Float64Array(N), pcgZ = new Float64Array(N), pcgP = new Float64Array(N), pcgQ = new Float64Array(N);
   const solveNewtonF = (r: Float64Array, out: Float64Array): number => {
     precondition(r, out);
-    newtonProduct(out, pcgQ);
-    let rn0 = 0;
-    for (let i = 0; i < N; i++) {
-      pcgR[i] = r[i] - pcgQ[i];
-      rn0 = Math.max(rn0, Math.abs(r[i]));
-    }
-    precondition(pcgR, pcgZ);
-    pcgP.set(pcgZ);
-    let rz = 0;
-    for (let i = 0; i < N; i++) rz += pcgR[i] * pcgZ[i];
-    let rmax = Infinity;
-    for (let it = 0; it < 20; it++) {
-      rmax = 0;
-      for (let i = 0; i < N; i++) rmax = Math.max(rmax, Math.abs(pcgR[i]));
-      if (rmax <= 1e-14 * rn0 || rz <= 0) break;
-      newtonProduct(pcgP, pcgQ);
-      let pq = 0;
-      for (let i = 0; i < N; i++) pq += pcgP[i] * pcgQ[i];
-      if (!(pq > 0)) break;
-      const a = rz / pq;
-      for (let i = 0; i < N; i++) {
-        out[i] += a * pcgP[i];
-        pcgR[i] -= a * pcgQ[i];
-      }
-      precondition(pcgR, pcgZ);
-      let rzNew = 0;
-      for (let i = 0; i < N; i++) rzNew += pcgR[i] * pcgZ[i];
-      const b = rzNew / rz;
-      rz = rzNew;
-      for (let i = 0; i < N; i++) pcgP[i] = pcgZ[i] + b * pcgP[i];
-    }
-    return rmax / Math.max(rn0, 1e-300);
+    return pcg({ apply: newtonProduct, precondition }, r, out, { maxIter: 20, tol: 1e-14 });
   };
   // Newton step, solved in the dual values R (sum zero) where the system reads
   //   (diag(1/m) + C' DA C + C_G' DB C_G) dR = C' r,   dF = C dR,
@@ -320,7 +289,6 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   // arithmetic, strong when many constraints are active), then, if that stalls, by diag(m)
   // (strong when few are).
   const Cop = new Relu1dOperator(u, [1]);
-  const rR = new Float64Array(p), zR = new Float64Array(p), pR = new Float64Array(p), qR = new Float64Array(p);
   const vR = new Float64Array(p), fTmp = new Float64Array(p), gTmp = new Float64Array(p), fIn = new Float64Array(N);
   const rhsR = new Float64Array(p), dR = new Float64Array(p);
   const productR = (v: Float64Array, out: Float64Array): void => {
@@ -367,43 +335,6 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     for (let j = 0; j < p; j++) out[j] = m[j] * r[j];
     projectSumZero(out, m);
   };
-  const pcg = (x: Float64Array, b: Float64Array, prec: (r: Float64Array, o: Float64Array) => void, maxIt: number, tol: number): number => {
-    productR(x, qR);
-    let bn = 0;
-    for (let j = 0; j < p; j++) {
-      rR[j] = b[j] - qR[j];
-      bn = Math.max(bn, Math.abs(b[j]));
-    }
-    projectSumZero(rR, null);
-    prec(rR, zR);
-    pR.set(zR);
-    let rz = 0;
-    for (let j = 0; j < p; j++) rz += rR[j] * zR[j];
-    let rel = Infinity;
-    for (let it = 0; ; it++) {
-      let rmax = 0;
-      for (let j = 0; j < p; j++) rmax = Math.max(rmax, Math.abs(rR[j]));
-      rel = rmax / Math.max(bn, 1e-300);
-      if (rel <= tol || it >= maxIt || !(rz > 0)) break;
-      productR(pR, qR);
-      let pq = 0;
-      for (let j = 0; j < p; j++) pq += pR[j] * qR[j];
-      if (!(pq > 0)) break;
-      const a = rz / pq;
-      for (let j = 0; j < p; j++) {
-        x[j] += a * pR[j];
-        rR[j] -= a * qR[j];
-      }
-      projectSumZero(rR, null);
-      prec(rR, zR);
-      let rzNew = 0;
-      for (let j = 0; j < p; j++) rzNew += rR[j] * zR[j];
-      const beta = rzNew / rz;
-      rz = rzNew;
-      for (let j = 0; j < p; j++) pR[j] = zR[j] + beta * pR[j];
-    }
-    return rel;
-  };
   const solveNewton = (r: Float64Array, out: Float64Array): void => {
     // the F form first: cheap and accurate while stretches without active constraints are short
     if (solveNewtonF(r, out) <= 1e-10) return;
@@ -413,8 +344,9 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     vR[p - 1] = 0;
     Cop.apply(vR, rhsR);
     dR.fill(0);
-    let rel = pcg(dR, rhsR, precondF, 8, 1e-12);
-    if (rel > 1e-12) rel = pcg(dR, rhsR, precondDiag, 4 * Math.max(50, Math.ceil(Math.sqrt(p))), 1e-12);
+    const project = (v: Float64Array): void => projectSumZero(v, null);
+    const rel = pcg({ apply: productR, precondition: precondF, project }, rhsR, dR, { maxIter: 8, tol: 1e-12 });
+    if (rel > 1e-12) pcg({ apply: productR, precondition: precondDiag, project }, rhsR, dR, { maxIter: 4 * Math.max(50, Math.ceil(Math.sqrt(p))), tol: 1e-12 });
     Cop.applyT(dR, fTmp);
     for (let k = 0; k < N; k++) out[k] = fTmp[k];
   };
