@@ -2,10 +2,12 @@
  * Polish an l1 program on a guessed support: with the signs sigma of the nonzero entries fixed,
  * the program restricted to the support S is the unconstrained quadratic
  *     1/2 ||B_S z_S - b||^2 + (q_S + beta sigma_S)' z_S,
- * solved exactly by a Cholesky factorisation of B_S' B_S. The caller keeps the polished point
- * only if its certificate is better (a wrong support or a sign flip shows up there).
+ * solved exactly by a Cholesky factorisation of B_S' B_S. `activeSetPolish` repeats this as a
+ * primal active-set method: atoms whose sign flips leave the support, atoms that violate
+ * |grad_k| <= beta enter it. The caller keeps the result only if its certificate is better.
  */
 import type { L1Program } from './certificates.js';
+import { choleskyFactor, choleskySolveWith } from './cholesky.js';
 
 export interface PolishResult {
   z: Float64Array;
@@ -14,16 +16,19 @@ export interface PolishResult {
   reason?: string;
 }
 
-export function polishOnSupport(prog: L1Program, z: Float64Array, maxWork = 4e8): PolishResult {
+/** z restricted to `support` with the given signs; entries whose sign flipped are listed. */
+function solveOnSupport(
+  prog: L1Program,
+  support: number[],
+  signs: number[],
+  maxWork: number,
+): { z: Float64Array; flipped: number[] } | { error: string } {
   const { B, b, q, beta } = prog;
-  const support: number[] = [];
-  for (let i = 0; i < z.length; i++) if (z[i] !== 0) support.push(i);
   const k = support.length;
   const p = B.rows;
-  if (k === 0) return { z: z.slice(), ok: true };
-  if (k * k * p > maxWork) return { z, ok: false, reason: `support of ${k} atoms is too large for a dense polish` };
-
-  // columns of B on the support
+  const z = new Float64Array(B.cols);
+  if (k === 0) return { z, flipped: [] };
+  if (k * k * p > maxWork) return { error: `support of ${k} atoms is too large for a dense polish` };
   const cols: Float64Array[] = [];
   const e = new Float64Array(B.cols);
   for (const i of support) {
@@ -32,6 +37,19 @@ export function polishOnSupport(prog: L1Program, z: Float64Array, maxWork = 4e8)
     B.apply(e, c);
     e[i] = 0;
     cols.push(c);
+  }
+  // an atom that vanishes on the data (e.g. (x - u_p)_+) only adds cost: it leaves the support
+  const keep = cols.map((c) => c.some((v) => v !== 0));
+  if (keep.includes(false)) {
+    const res = solveOnSupport(
+      prog,
+      support.filter((_, a) => keep[a]),
+      signs.filter((_, a) => keep[a]),
+      maxWork,
+    );
+    if ('error' in res) return res;
+    const kept = support.map((_, a) => a).filter((a) => keep[a]);
+    return { z: res.z, flipped: res.flipped.map((a) => kept[a]) };
   }
   const G = new Float64Array(k * k);
   const rhs = new Float64Array(k);
@@ -46,48 +64,97 @@ export function polishOnSupport(prog: L1Program, z: Float64Array, maxWork = 4e8)
     }
     let s = 0;
     for (let j = 0; j < p; j++) s += ca[j] * b[j];
-    const i = support[a];
-    rhs[a] = s - q[i] - beta * Math.sign(z[i]);
+    rhs[a] = s - q[support[a]] - beta * signs[a];
   }
-  const sol = choleskySolve(G, rhs, k);
-  if (!sol) return { z, ok: false, reason: 'the restricted Gram matrix is singular' };
-  const out = new Float64Array(z.length);
+  // a tiny ridge keeps exactly dependent atoms (e.g. the two linear atoms x - u_1 and u_p - x
+  // once the intercept is eliminated) from making the system singular; between them it splits the
+  // weight evenly, which costs the same l1 norm when their signs agree, and the refinement below
+  // (five steps) restores full accuracy in every determined direction
+  let maxDiag = 0;
+  for (let a = 0; a < k; a++) maxDiag = Math.max(maxDiag, G[a * k + a]);
+  for (let a = 0; a < k; a++) G[a * k + a] += 1e-10 * maxDiag;
+  const L = choleskyFactor(G, k);
+  if (!L) return { error: 'the restricted Gram matrix is singular' };
+  const sol = choleskySolveWith(L, k, rhs);
+  // iterative refinement: the Gram matrix squares the conditioning of the hinge columns, so the
+  // residual of the normal equations is recomputed from the columns and corrected
+  const Bz = new Float64Array(p);
+  const corr = new Float64Array(k);
+  for (let step = 0; step < 5; step++) {
+    Bz.fill(0);
+    for (let a = 0; a < k; a++) {
+      const ca = cols[a];
+      const v = sol[a];
+      for (let j = 0; j < p; j++) Bz[j] += v * ca[j];
+    }
+    for (let j = 0; j < p; j++) Bz[j] -= b[j];
+    for (let a = 0; a < k; a++) {
+      const ca = cols[a];
+      let s = 0;
+      for (let j = 0; j < p; j++) s += ca[j] * Bz[j];
+      corr[a] = -(s + q[support[a]] + beta * signs[a]);
+    }
+    const d = choleskySolveWith(L, k, corr);
+    for (let a = 0; a < k; a++) sol[a] += d[a];
+  }
+  const flipped: number[] = [];
   for (let a = 0; a < k; a++) {
-    const i = support[a];
-    if (Math.sign(sol[a]) !== Math.sign(z[i])) return { z, ok: false, reason: 'a sign flipped on the support' };
-    out[i] = sol[a];
+    z[support[a]] = sol[a];
+    if (Math.sign(sol[a]) !== signs[a]) flipped.push(a);
   }
-  return { z: out, ok: true };
+  return { z, flipped };
 }
 
-/** Solve G x = r for symmetric positive definite G (row-major k x k); null if not positive definite. */
-export function choleskySolve(G: Float64Array, r: Float64Array, k: number): Float64Array | null {
-  const L = new Float64Array(k * k);
-  let maxDiag = 0;
-  for (let i = 0; i < k; i++) maxDiag = Math.max(maxDiag, G[i * k + i]);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = G[i * k + j];
-      for (let l = 0; l < j; l++) s -= L[i * k + l] * L[j * k + l];
-      if (i === j) {
-        if (!(s > maxDiag * 1e-15)) return null;
-        L[i * k + i] = Math.sqrt(s);
-      } else {
-        L[i * k + j] = s / L[j * k + j];
-      }
+export function polishOnSupport(prog: L1Program, z: Float64Array, maxWork = 4e8): PolishResult {
+  const support: number[] = [];
+  const signs: number[] = [];
+  for (let i = 0; i < z.length; i++) {
+    if (z[i] !== 0) {
+      support.push(i);
+      signs.push(Math.sign(z[i]));
     }
   }
-  const y = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    let s = r[i];
-    for (let l = 0; l < i; l++) s -= L[i * k + l] * y[l];
-    y[i] = s / L[i * k + i];
+  const res = solveOnSupport(prog, support, signs, maxWork);
+  if ('error' in res) return { z, ok: false, reason: res.error };
+  if (res.flipped.length > 0) return { z, ok: false, reason: 'a sign flipped on the support' };
+  return { z: res.z, ok: true };
+}
+
+export function activeSetPolish(prog: L1Program, z: Float64Array, rounds = 10, maxWork = 4e8): PolishResult {
+  const { B, b, q, beta } = prog;
+  let support: number[] = [];
+  let signs: number[] = [];
+  for (let i = 0; i < z.length; i++) {
+    if (z[i] !== 0) {
+      support.push(i);
+      signs.push(Math.sign(z[i]));
+    }
   }
-  const x = new Float64Array(k);
-  for (let i = k - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let l = i + 1; l < k; l++) s -= L[l * k + i] * x[l];
-    x[i] = s / L[i * k + i];
+  const r = new Float64Array(B.rows);
+  const g = new Float64Array(B.cols);
+  for (let round = 0; round < rounds; round++) {
+    const res = solveOnSupport(prog, support, signs, maxWork);
+    if ('error' in res) return { z, ok: false, reason: res.error };
+    if (res.flipped.length > 0) {
+      const drop = new Set(res.flipped);
+      support = support.filter((_, a) => !drop.has(a));
+      signs = signs.filter((_, a) => !drop.has(a));
+      continue;
+    }
+    B.apply(res.z, r);
+    for (let j = 0; j < r.length; j++) r[j] -= b[j];
+    B.applyT(r, g);
+    const inS = new Set(support);
+    let added = 0;
+    for (let i = 0; i < g.length; i++) {
+      const gi = g[i] + q[i];
+      if (!inS.has(i) && Math.abs(gi) > beta * (1 + 1e-12)) {
+        support.push(i);
+        signs.push(-Math.sign(gi));
+        added++;
+      }
+    }
+    if (added === 0) return { z: res.z, ok: true };
   }
-  return x;
+  return { z, ok: false, reason: 'the active set did not settle' };
 }

@@ -46,3 +46,10 @@ export function allFinite(a: ArrayLike<number>): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   return true;
 }
+
+/** A string naming the signed support of z (for "has the support settled?" tests). */
+export function supportKey(z: Float64Array): string {
+  const parts: string[] = [];
+  for (let i = 0; i < z.length; i++) if (z[i] !== 0) parts.push(z[i] > 0 ? `+${i}` : `-${i}`);
+  return parts.join(',');
+}

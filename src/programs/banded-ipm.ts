@@ -15,9 +15,11 @@
  */
 import { Pentadiagonal } from '../../solvers/banded.js';
 import { l1Certificate, isCertified } from '../../solvers/certificates.js';
+import { activeSetPolish } from '../../solvers/polish.js';
 import { type UnivariateProgram } from './univariate.js';
 import { Relu1dOperator } from '../../solvers/relu1d.js';
 import { pcg } from '../../solvers/pcg.js';
+import { supportKey } from '../../solvers/vector.js';
 
 export interface BandedOptions {
   tol: number;
@@ -393,6 +395,8 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   let iteration = 0;
   let stop: BandedResult['stop'] = 'max_iter';
   let bestZ = zFromMultipliers(false);
+  let bestScore = Infinity;
+  let lastSupport = '';
   while (iteration < maxIter) {
     iteration++;
     // gradient D'(R/m + y) through R = D F: entries 1/h instead of the 1/h^2 of H keep more digits
@@ -405,12 +409,27 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     // convergence: the independent certificate on the primal point read off the multipliers
     if (iteration > 1 && (iteration % 2 === 0 || mu < 1e-3 * options.tol * nb)) {
       const theta = thetaOf();
-      for (const thresholded of [true, false]) {
-        const z = zFromMultipliers(thresholded);
+      // candidates: the multipliers with and without the small ones, and the exact solve on the
+      // support they suggest (cheap for small supports, and immune to the drift of degenerate
+      // multipliers as mu -> 0)
+      const zt = zFromMultipliers(true);
+      const candidates = [zt, zFromMultipliers(false)];
+      // polish once the support the multipliers suggest has settled between two checks
+      const key = supportKey(zt);
+      if (key === lastSupport) {
+        const pol = activeSetPolish(prog.l1, zt);
+        if (pol.ok) candidates.push(pol.z);
+      }
+      lastSupport = key;
+      for (const z of candidates) {
         const cert = l1Certificate(prog.l1, z, [theta]);
+        const score = Math.max(cert.relativeGap, cert.kktResidual);
+        if (score < bestScore) {
+          bestScore = score;
+          bestZ = z;
+        }
         if (isCertified(cert, options.tol)) return { z, theta, iterations: iteration, stop: 'converged' };
       }
-      bestZ = zFromMultipliers(true);
     }
     if (Date.now() > deadline) {
       stop = 'time_limit';
@@ -443,24 +462,30 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
       compAff += (lB[k] + aD * aff.dlB[k]) * (sB[k] + aP * dg) + (nB[k] + aD * aff.dnB[k]) * (tB[k] - aP * dg);
     }
     const muAff = compAff / nRows;
-    const sigma = Math.min(1, Math.pow(muAff / mu, 3));
-    const sigmaMu = sigma * mu;
-    // corrector: second-order terms ds_aff * dlambda_aff
-    for (let k = 0; k < N; k++) {
-      corrA[k] = dxAff[k] * aff.dlA[k];
-      corrAupper[k] = -dxAff[k] * aff.dnA[k];
-      cA[k] = (sigmaMu - corrA[k]) / sA[k] - (sigmaMu - corrAupper[k]) / tA[k];
+    // Mehrotra's corrector; when it can only take a short step (poor centrality), retry with a
+    // plain centering direction of growing weight instead of crawling along the boundary
+    const attempts: [number, boolean][] = [[Math.min(1, Math.pow(muAff / mu, 3)), true], [0.5, false], [0.9, false]];
+    let stepP = 0;
+    let sigmaMu = 0;
+    for (const [sigma, second] of attempts) {
+      sigmaMu = sigma * mu;
+      for (let k = 0; k < N; k++) {
+        corrA[k] = second ? dxAff[k] * aff.dlA[k] : 0;
+        corrAupper[k] = second ? -dxAff[k] * aff.dnA[k] : 0;
+        cA[k] = (sigmaMu - corrA[k]) / sA[k] - (sigmaMu - corrAupper[k]) / tA[k];
+      }
+      for (let k = 1; k < p; k++) {
+        const dg = (k < N ? dxAff[k] : 0) - dxAff[0];
+        corrB[k] = second ? dg * aff.dlB[k] : 0;
+        corrBupper[k] = second ? -dg * aff.dnB[k] : 0;
+        cB[k] = (sigmaMu - corrB[k]) / sB[k] - (sigmaMu - corrBupper[k]) / tB[k];
+      }
+      buildRhs();
+      solveNewton(rhs, dx);
+      const tau = 0.995;
+      stepP = Math.min(1, tau * stepTo(dx, sA, tA, sB, tB), tau * dualStep(dx, sigmaMu, corrA, corrB, dir));
+      if (stepP >= 0.1) break;
     }
-    for (let k = 1; k < p; k++) {
-      const dg = (k < N ? dxAff[k] : 0) - dxAff[0];
-      corrB[k] = dg * aff.dlB[k];
-      corrBupper[k] = -dg * aff.dnB[k];
-      cB[k] = (sigmaMu - corrB[k]) / sB[k] - (sigmaMu - corrBupper[k]) / tB[k];
-    }
-    buildRhs();
-    solveNewton(rhs, dx);
-    const tau = 0.995;
-    let stepP = Math.min(1, tau * stepTo(dx, sA, tA, sB, tB), tau * dualStep(dx, sigmaMu, corrA, corrB, dir));
     // slacks are carried as variables (s += step C dx, t -= step C dx): recomputing them from F
     // would cancel catastrophically once they are many orders below |F|
     for (let i = 0; i < N; i++) x[i] += stepP * dx[i];
@@ -490,6 +515,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   }
   return { z: bestZ, theta: thetaOf(), iterations: iteration, stop };
 }
+
 
 function maxAbs(a: Float64Array): number {
   let m = 0;
