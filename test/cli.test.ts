@@ -374,3 +374,16 @@ describe('program', () => {
     expect((await cli([])).code).toBe(2);
   });
 });
+
+describe('--json on invalid input', () => {
+  it('prints {status: "invalid_input", message} on stdout and exits 2', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-json-'));
+    const bad = path.join(dir, 'bad.csv');
+    fs.writeFileSync(bad, '1\nnan\n2\n');
+    const r = await cli(['solve', '--data', bad, '--objective', 'sm', '--beta', '0.5', '--json']);
+    expect(r.code).toBe(2);
+    const obj = JSON.parse(r.out.trim());
+    expect(obj.status).toBe('invalid_input');
+    expect(obj.message).toMatch(/row 2/);
+  });
+});

@@ -28,7 +28,13 @@ export async function run(argv: string[], io: CliIO = { stdout: process.stdout, 
     await buildProgram(setExit, io).parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
-    return reportError(err, io);
+    const code = reportError(err, io);
+    // a script that asked for --json still gets one JSON object on stdout
+    if (code === 2 && argv.includes('--json')) {
+      const message = err instanceof Error ? err.message : String(err);
+      println(io.stdout, JSON.stringify({ status: 'invalid_input', message }));
+    }
+    return code;
   }
 }
 

@@ -8,10 +8,11 @@
  *              lo'_k <= F_k - F_1 <= hi'_k     (one row per s = -1 atom pair),   F_p = 0,
  *
  * whose Hessian is pentadiagonal and whose second family of rows adds an arrow (the coupling
- * to F_1). A Newton step is one banded LDL' plus an arrow elimination: O(p) per iteration,
- * independent of the conditioning that slows first-order methods. The atom weights z are the
- * multipliers of the box rows. The iterate starts at a strictly feasible dual point, so all
- * slacks are functions of F and only stationarity has to be reached.
+ * to F_1). The iterate starts at a strictly feasible dual point and is held as slopes of F with
+ * the slacks carried alongside; Newton steps come from a banded LDL' + arrow in F, or from
+ * conjugate gradients in R when the F form is too ill-conditioned (section 5 says why). The atom
+ * weights z are the multipliers of the box rows, finished by an active-set polish once their
+ * support settles.
  */
 import { Pentadiagonal } from '../../solvers/banded.js';
 import { l1Certificate, isCertified } from '../../solvers/certificates.js';

@@ -8,7 +8,7 @@ import { proxL1 } from '../../solvers/prox.js';
 import { l1Certificate, isCertified, type Certificate, type L1Program, type SolveStatus } from '../../solvers/certificates.js';
 import { polishOnSupport } from '../../solvers/polish.js';
 import { WeightedCenteredOperator } from '../../solvers/operators.js';
-import { countNonzero, supportKey } from '../../solvers/vector.js';
+import { supportKey } from '../../solvers/vector.js';
 import { optimalIntercept, type UnivariateProgram } from './univariate.js';
 import { solveBandedDual } from './banded-ipm.js';
 import { InputError } from '../util/errors.js';
@@ -199,5 +199,3 @@ function score(c: Certificate): number {
   return Math.max(c.relativeGap, c.kktResidual);
 }
 
-
-export { countNonzero };
