@@ -20,7 +20,16 @@ const log = (s: string): void => {
 console.log('# univariate SM / DSM: time to a certified relative gap <= 1e-8');
 console.log(machineLine());
 console.log(`per-case time limit ${timeLimit} s; data: the two-component mixture 0.4 N(-2, 0.5^2) + 0.6 N(2, 0.7^2), seed 1; DSM sigma = 0.1`);
-const results = univariateBenchmark({ sizes, timeLimit, log });
-console.log(formatTable(results));
 fs.mkdirSync('bench-results', { recursive: true });
-fs.writeFileSync('bench-results/univariate.json', JSON.stringify({ machine: machineLine(), timeLimit, results }, null, 2));
+const save = (results: unknown[]): void =>
+  fs.writeFileSync('bench-results/univariate.json', JSON.stringify({ machine: machineLine(), timeLimit, results }, null, 2));
+const results = univariateBenchmark({
+  sizes,
+  timeLimit,
+  log,
+  onCase: (done) => {
+    save(done);
+    log(formatTable(done.slice(-1)).split('\n').pop()!);
+  },
+});
+console.log(formatTable(results));

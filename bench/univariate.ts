@@ -28,15 +28,28 @@ interface CaseResult {
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export function runCase(objective: string, n: number, beta: string, solver: string, timeLimit: number): CaseResult {
-  const out = execFileSync(process.execPath, [path.join(here, 'univariate-case.js'), objective, String(n), beta, solver, String(timeLimit)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-    timeout: (timeLimit + 120) * 1000,
-  });
-  return JSON.parse(out.trim().split('\n').pop()!);
+  const killAfter = timeLimit + 120;
+  try {
+    const out = execFileSync(process.execPath, [path.join(here, 'univariate-case.js'), objective, String(n), beta, solver, String(timeLimit)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+      timeout: killAfter * 1000,
+    });
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } catch (err) {
+    // a case that overran its limit by minutes (or crashed) is a result too: say so in its row
+    const reason = (err as { code?: string }).code === 'ETIMEDOUT' ? `killed after ${killAfter} s` : 'crashed';
+    return { objective, n, beta: NaN, solver, usedSolver: solver, status: reason, seconds: NaN, iterations: 0, relativeGap: NaN, kktResidual: NaN, objectiveValue: NaN, neurons: 0, peakMB: NaN };
+  }
 }
 
-export function univariateBenchmark(opts: { sizes: number[]; timeLimit: number; log: (s: string) => void }): CaseResult[] {
+export function univariateBenchmark(opts: {
+  sizes: number[];
+  timeLimit: number;
+  log: (s: string) => void;
+  /** called after every case with the results so far (so an interrupted run keeps them) */
+  onCase?: (results: CaseResult[]) => void;
+}): CaseResult[] {
   const groups: { objective: string; beta: string }[] = [
     { objective: 'sm', beta: '4/n' },
     { objective: 'sm', beta: '0.1' },
@@ -51,6 +64,7 @@ export function univariateBenchmark(opts: { sizes: number[]; timeLimit: number; 
         if (solver === 'fista' && n > 1e5) continue;
         opts.log(`  ${g.objective} beta=${g.beta} n=${n} ${solver} ...`);
         results.push(runCase(g.objective, n, g.beta, solver, opts.timeLimit));
+        opts.onCase?.(results);
       }
     }
   }
@@ -64,7 +78,7 @@ export function formatTable(results: CaseResult[]): string {
     const ratio = base && base !== r && base.status === 'optimal' && r.status === 'optimal' ? `${(base.seconds / r.seconds).toFixed(1)}x` : r.solver === 'fista' ? 'baseline' : '-';
     return [
       r.objective,
-      r.beta.toPrecision(3),
+      Number.isNaN(r.beta) ? '-' : r.beta.toPrecision(3),
       String(r.n),
       r.solver === r.usedSolver ? r.solver : `${r.solver}->${r.usedSolver}`,
       r.status,

@@ -9,7 +9,12 @@ export interface PcgOperator {
   project?(v: Float64Array): void;
 }
 
-export function pcg(op: PcgOperator, b: Float64Array, x: Float64Array, options: { maxIter: number; tol: number }): number {
+export function pcg(
+  op: PcgOperator,
+  b: Float64Array,
+  x: Float64Array,
+  options: { maxIter: number; tol: number; /** Date.now() after which to stop */ deadline?: number },
+): number {
   const n = b.length;
   const r = new Float64Array(n), z = new Float64Array(n), p = new Float64Array(n), q = new Float64Array(n);
   op.apply(x, q);
@@ -29,6 +34,7 @@ export function pcg(op: PcgOperator, b: Float64Array, x: Float64Array, options: 
     for (let i = 0; i < n; i++) rmax = Math.max(rmax, Math.abs(r[i]));
     rel = rmax / Math.max(bn, 1e-300);
     if (rel <= options.tol || it >= options.maxIter || !(rz > 0)) break;
+    if (options.deadline !== undefined && it % 16 === 15 && Date.now() > options.deadline) break;
     op.apply(p, q);
     let pq = 0;
     for (let i = 0; i < n; i++) pq += p[i] * q[i];

@@ -349,7 +349,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
     dR.fill(0);
     const project = (v: Float64Array): void => projectSumZero(v, null);
     const rel = pcg({ apply: productR, precondition: precondF, project }, rhsR, dR, { maxIter: 8, tol: 1e-12 });
-    if (rel > 1e-12) pcg({ apply: productR, precondition: precondDiag, project }, rhsR, dR, { maxIter: 4 * Math.max(50, Math.ceil(Math.sqrt(p))), tol: 1e-12 });
+    if (rel > 1e-12) pcg({ apply: productR, precondition: precondDiag, project }, rhsR, dR, { maxIter: 1000, tol: 1e-12, deadline });
     Cop.applyT(dR, fTmp);
     for (let k = 0; k < N; k++) out[k] = fTmp[k];
   };
