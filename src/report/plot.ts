@@ -101,7 +101,8 @@ function buildSpec(series: LineSeries[], rows: Row[], opts: LinePlotOptions): To
   const xField = { field: 'x', type: 'quantitative' as const, title: opts.xLabel ?? 'x', scale: { zero: false } };
   const yScale = opts.yDomain ? { domain: [...opts.yDomain], zero: false } : { zero: false };
   const yField = { field: 'y', type: 'quantitative' as const, title: opts.yLabel ?? 'y', scale: yScale };
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: names } };
+  // labelLimit 0: full series names in the legend (the default cuts them at 160 px)
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: names }, legend: { labelLimit: 0 } };
   const clip = opts.yDomain !== undefined;
 
   return {
