@@ -17,7 +17,7 @@
 import { Pentadiagonal } from '../../solvers/banded.js';
 import { l1Certificate, isCertified } from '../../solvers/certificates.js';
 import { activeSetPolish } from '../../solvers/polish.js';
-import { type UnivariateProgram } from './univariate.js';
+import { smCentralF, type UnivariateProgram } from './univariate.js';
 import { Relu1dOperator } from '../../solvers/relu1d.js';
 import { pcg } from '../../solvers/pcg.js';
 import { supportKey } from '../../solvers/vector.js';
@@ -65,13 +65,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
 
   // starting point: the central dual point (SM) or F = 0 (DSM)
   const x = new Float64Array(N);
-  if (prog.objective === 'sm') {
-    let above = n;
-    for (let j = 0; j < N; j++) {
-      above -= m[j];
-      x[j] = j === 0 ? -n : -above - m[j] / 2;
-    }
-  }
+  if (prog.objective === 'sm') x.set(smCentralF(m, n).subarray(0, N));
 
   // Hessian H = D' diag(1/m) D of R = D F: row j of D touches F_{j-1}, F_j, F_{j+1}
   const H = new Pentadiagonal(N);

@@ -228,15 +228,20 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
  * F_k = sum_j R_j (u_j - u_k)_+, mapped to theta_j = R_j / sqrt(n m_j).
  */
 export function smCentralDualPoint(points: Float64Array, counts: Float64Array, n: number): Float64Array {
-  const p = points.length;
+  const R = dualValuesFromF(points, smCentralF(counts, n));
+  return Float64Array.from(R, (r, j) => r / Math.sqrt(n * counts[j]));
+}
+
+/** F of the central SM dual point: F_1 = -n, F_j = -G_j - m_j/2 (1 < j < p), F_p = 0. */
+export function smCentralF(counts: Float64Array, n: number): Float64Array {
+  const p = counts.length;
   const F = new Float64Array(p);
   let above = n;
   for (let j = 0; j < p; j++) {
     above -= counts[j];
     F[j] = j === 0 ? -n : j === p - 1 ? 0 : -above - counts[j] / 2;
   }
-  const R = dualValuesFromF(points, F);
-  return Float64Array.from(R, (r, j) => r / Math.sqrt(n * counts[j]));
+  return F;
 }
 
 /** R from F: Q_k = (F_k - F_{k+1}) / (u_{k+1} - u_k), R_j = Q_{j-1} - Q_j with Q_0 = Q_p = 0. */
