@@ -1,9 +1,17 @@
 /**
  * npm run bench [-- --sizes 1000,10000 --time-limit 60]
- * Prints the tables and writes bench-results/univariate.json.
+ *   the univariate score programs; prints the tables and writes bench-results/univariate.json.
+ * npm run bench -- maros-meszaros [--settings low,mid] [--time-limit 60] [--problems A,B] [--baseline]
+ *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
 import fs from 'node:fs';
 import { formatTable, machineLine, univariateBenchmark } from './univariate.js';
+import { runMarosMeszaros } from './maros-meszaros.js';
+
+if (process.argv.includes('maros-meszaros')) {
+  runMarosMeszaros();
+  process.exit(0);
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);

@@ -226,7 +226,6 @@ describe('solve rejects bad input with exit 2 and writes no model', () => {
     ['--noisy with sm', () => sm(dataCsv, '--noisy', dataCsv), /--noisy is only used with --objective dsm/],
     ['an unknown objective', () => ['solve', '--data', dataCsv, '--objective', 'ml', '--beta', '0.1'], /--objective must be one of sm, dsm, got "ml"/],
     ['an unknown solver', () => sm(dataCsv, '--solver', 'cg'), /--solver must be one of auto, fista, banded, dense, osqp, got "cg"/],
-    ['the osqp solver', () => sm(dataCsv, '--solver', 'osqp'), /OSQP solver is not available/],
     ['a non-numeric beta', () => ['solve', '--data', dataCsv, '--objective', 'sm', '--beta', 'abc'], /--beta must be a number > 0, got "abc"/],
     ['a zero beta', () => ['solve', '--data', dataCsv, '--objective', 'sm', '--beta', '0'], /--beta must be a number > 0, got "0"/],
     ['a hex beta', () => ['solve', '--data', dataCsv, '--objective', 'sm', '--beta', '0x10'], /--beta must be a number > 0, got "0x10"/],

@@ -214,7 +214,6 @@ describe('invalid input', () => {
     expect(() => solveUnivariate(prog, { maxIter: 1.5 })).toThrow(InputError);
     expect(() => solveUnivariate(prog, { timeLimit: -1 })).toThrow(InputError);
     expect(() => solveUnivariate(prog, { solver: 'nope' as 'auto' })).toThrow(/unknown solver/);
-    expect(() => solveUnivariate(prog, { solver: 'osqp' })).toThrow(/OSQP/);
   });
 });
 
@@ -311,3 +310,23 @@ describe('building blocks', () => {
     expect(bad.status).not.toBe('optimal');
   });
 });
+
+describe('the OSQP path (sparse QP form)', () => {
+  for (const objective of ['sm', 'dsm'] as const) {
+    test(`${objective}: --solver osqp certifies the same optimum as the banded interior-point path`, () => {
+      const rng = new Rng(41);
+      const x = Float64Array.from({ length: 60 }, () => rng.normal() * 1.5);
+      const sigma = 0.3;
+      const xt = objective === 'dsm' ? x.map((v) => v + sigma * rng.normal()) : undefined;
+      const prog = buildUnivariateProgram({ objective, x, xt, sigma, beta: objective === 'sm' ? 0.05 : 0.02 });
+      const ref = solveUnivariate(prog, { solver: 'banded', tol: 1e-8 });
+      const os = solveUnivariate(prog, { solver: 'osqp', tol: 1e-8 });
+      expect(ref.status).toBe('optimal');
+      expect(os.status).toBe('optimal');
+      expect(os.solver).toBe('osqp');
+      expect(os.certificate.relativeGap).toBeLessThanOrEqual(1e-8);
+      expect(Math.abs(os.convexObjective - ref.convexObjective)).toBeLessThanOrEqual(1e-7 * Math.max(1, Math.abs(ref.convexObjective)));
+    });
+  }
+});
+

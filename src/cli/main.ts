@@ -16,6 +16,7 @@ import { demoCommand } from './demo.js';
 import { printError, println, type CliIO } from './output.js';
 import { scoreCommand } from './score.js';
 import { solveCommand } from './solve.js';
+import { qpCommand } from './qp.js';
 
 export type { CliIO } from './output.js';
 
@@ -51,7 +52,7 @@ export function buildProgram(setExit: (code: number) => void, io: CliIO): Comman
       outputError: (s, write) => write(`convex-score: ${s}`),
     })
     .showHelpAfterError('(add --help for the options)');
-  for (const command of [solveCommand(setExit, io), scoreCommand(setExit, io), demoCommand(setExit, io)]) {
+  for (const command of [solveCommand(setExit, io), qpCommand(setExit, io), scoreCommand(setExit, io), demoCommand(setExit, io)]) {
     program.addCommand(command);
   }
   // addCommand does not copy the settings above (only .command() does)

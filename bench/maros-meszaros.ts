@@ -1,0 +1,182 @@
+/**
+ * The Maros-Meszaros benchmark of our OSQP implementation:
+ *   npm run bench -- maros-meszaros [--settings low,mid] [--time-limit 60] [--problems A,B] [--baseline] [--data DIR]
+ * Each problem runs in its own process, one at a time, at each setting; a case that outlives its
+ * time limit by 60 s is killed and counted unsolved. Solved means qpbenchmark's rule (primal residual,
+ * dual residual and duality gap all <= eps, recomputed on the original data). Per setting it prints
+ * the number solved and the shifted geometric mean of runtime (shift 10 ms) over the solved problems,
+ * next to OSQP 1.0.0 (C) from the reference CSV (measured on a machine like this one, not in this
+ * run) and, with --baseline, next to the paper's algorithm alone (our code, no early polishing)
+ * measured in this run. Per-problem rows go to bench-results/maros-meszaros.csv after every case.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { machineLine } from './univariate.js';
+import type { BenchSetting, BenchVariant } from './maros-meszaros-settings.js';
+
+export interface MmRow {
+  problem: string;
+  n?: number;
+  m?: number;
+  setting: BenchSetting;
+  variant: BenchVariant;
+  status: string;
+  solved: boolean;
+  iterations?: number;
+  runtime_s: number;
+  polish?: string;
+  objective?: number;
+  primal_residual?: number;
+  dual_residual?: number;
+  duality_gap?: number;
+}
+
+export interface ReferenceRow {
+  status: string;
+  runtime_s: number;
+  solved: boolean;
+}
+
+const SETTING_KEY: Record<BenchSetting, string> = { low: 'a_eps1e-3_it4000', mid: 'b_eps1e-6_it100000' };
+const EPS: Record<BenchSetting, number> = { low: 1e-3, mid: 1e-6 };
+
+/** OSQP 1.0.0 reference rows, judged by the same rule. */
+export function readReference(file: string): Map<string, ReferenceRow> {
+  const out = new Map<string, ReferenceRow>();
+  if (!fs.existsSync(file)) return out;
+  const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/);
+  const head = lines[0].split(',').map((h) => h.trim());
+  const col = (name: string): number => head.indexOf(name);
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    const setting = (Object.keys(SETTING_KEY) as BenchSetting[]).find((s) => SETTING_KEY[s] === f[col('setting')]);
+    if (!setting) continue;
+    const eps = EPS[setting];
+    const num = (name: string): number => Number(f[col(name)]);
+    const solved =
+      num('primal_residual') <= eps && num('dual_residual') <= eps && num('duality_gap') <= eps;
+    out.set(`${f[col('problem')]}/${setting}`, { status: f[col('status')], runtime_s: num('runtime_s'), solved });
+  }
+  return out;
+}
+
+/** Shifted geometric mean: exp(mean(log(t + shift))) - shift. */
+export function shiftedGeomean(times: number[], shift = 0.01): number {
+  if (times.length === 0) return NaN;
+  let s = 0;
+  for (const t of times) s += Math.log(t + shift);
+  return Math.exp(s / times.length) - shift;
+}
+
+const CSV_COLUMNS = [
+  'problem', 'n', 'm', 'setting', 'variant', 'status', 'solved', 'iterations', 'runtime_s', 'polish',
+  'objective', 'primal_residual', 'dual_residual', 'duality_gap', 'osqp_c_status', 'osqp_c_solved', 'osqp_c_runtime_s',
+] as const;
+
+export function toCsv(rows: MmRow[], ref: Map<string, ReferenceRow>): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    const rr = ref.get(`${r.problem}/${r.setting}`);
+    const rec: Record<string, unknown> = {
+      ...r,
+      osqp_c_status: rr?.status ?? '',
+      osqp_c_solved: rr ? rr.solved : '',
+      osqp_c_runtime_s: rr?.runtime_s ?? '',
+    };
+    lines.push(CSV_COLUMNS.map((c) => String(rec[c] ?? '').replace(/,/g, ';')).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function summaryTable(rows: MmRow[], ref: Map<string, ReferenceRow>, settings: BenchSetting[]): string {
+  const out: string[] = [];
+  out.push('| setting | solver | problems | solved | shifted geomean runtime over solved (s) | runtime ratio vs ours, problems both solve |');
+  out.push('|---|---|---:|---:|---:|---:|');
+  for (const setting of settings) {
+    const ours = rows.filter((r) => r.setting === setting && r.variant === 'ours');
+    const names = new Set(ours.map((r) => r.problem));
+    const oursSolved = new Map(ours.filter((r) => r.solved).map((r) => [r.problem, r.runtime_s]));
+    const line = (label: string, solvedMap: Map<string, number>, total: number): string => {
+      const both = [...solvedMap.keys()].filter((p) => oursSolved.has(p));
+      const ratio = shiftedGeomean(both.map((p) => solvedMap.get(p)!)) / shiftedGeomean(both.map((p) => oursSolved.get(p)!));
+      return `| ${setting} | ${label} | ${total} | ${solvedMap.size} | ${shiftedGeomean([...solvedMap.values()]).toFixed(3)} | ${label === 'ours' ? '1.00' : Number.isFinite(ratio) ? ratio.toFixed(2) : '-'} |`;
+    };
+    out.push(line('ours', oursSolved, ours.length));
+    const paper = rows.filter((r) => r.setting === setting && r.variant === 'paper');
+    if (paper.length > 0) {
+      out.push(line('paper algorithm (this run)', new Map(paper.filter((r) => r.solved).map((r) => [r.problem, r.runtime_s])), paper.length));
+    }
+    const refSolved = new Map<string, number>();
+    for (const p of names) {
+      const rr = ref.get(`${p}/${setting}`);
+      if (rr?.solved) refSolved.set(p, rr.runtime_s);
+    }
+    if (ref.size > 0) out.push(line('OSQP 1.0.0 C (reference CSV)', refSolved, names.size));
+  }
+  return out.join('\n');
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+export function runMarosMeszaros(): void {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const defaultData = path.resolve(here, '../../../shared/data/maros-meszaros');
+  const dataDir = arg('--data', fs.existsSync(defaultData) ? defaultData : path.resolve('../shared/data/maros-meszaros'));
+  const settings = arg('--settings', 'low,mid').split(',') as BenchSetting[];
+  const timeLimit = Number(arg('--time-limit', '60'));
+  const only = arg('--problems', '');
+  const variants: BenchVariant[] = process.argv.includes('--baseline') ? ['ours', 'paper'] : ['ours'];
+  const quiet = process.argv.includes('--quiet') || !!process.env.CI;
+  if (!fs.existsSync(dataDir)) throw new Error(`no Maros-Meszaros data at ${dataDir}; pass --data DIR`);
+  let files = fs.readdirSync(dataDir).filter((f) => f.endsWith('.json.gz') || f.endsWith('.json')).sort();
+  if (only) {
+    const want = new Set(only.split(','));
+    files = files.filter((f) => want.has(f.replace(/\.json(\.gz)?$/, '')));
+  }
+  const ref = readReference(path.join(dataDir, 'osqp-1.0.0-c-reference.csv'));
+  console.log('# Maros-Meszaros: our OSQP (TypeScript), qpbenchmark rule, one problem at a time');
+  console.log(machineLine());
+  console.log(`data ${dataDir} (${files.length} problems); time limit ${timeLimit} s per problem; settings: low = eps_abs 1e-3, eps_rel 0, max_iter 4000; mid = eps_abs 1e-6, eps_rel 0, max_iter 100000, polish on`);
+  fs.mkdirSync('bench-results', { recursive: true });
+  const rows: MmRow[] = [];
+  const caseScript = path.join(here, 'maros-meszaros-case.js');
+  for (const setting of settings) {
+    for (const variant of variants) {
+      for (const f of files) {
+        const t0 = performance.now();
+        const p = spawnSync(process.execPath, [caseScript, path.join(dataDir, f), setting, variant, String(timeLimit)], {
+          encoding: 'utf8',
+          timeout: (timeLimit + 60) * 1000,
+          maxBuffer: 1 << 26,
+        });
+        const name = f.replace(/\.json(\.gz)?$/, '');
+        let row: MmRow;
+        const lastLine = p.stdout?.trim().split('\n').pop() ?? '';
+        try {
+          row = JSON.parse(lastLine) as MmRow;
+        } catch {
+          const errLine = (p.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ?? 'no output';
+          const why = p.error ? 'killed (time limit + 60 s)' : `crashed: ${errLine.trim()}`;
+          row = { problem: name, setting, variant, status: why, solved: false, runtime_s: (performance.now() - t0) / 1000 };
+        }
+        rows.push(row);
+        fs.writeFileSync('bench-results/maros-meszaros.csv.tmp', toCsv(rows, ref));
+        fs.renameSync('bench-results/maros-meszaros.csv.tmp', 'bench-results/maros-meszaros.csv');
+        if (!quiet) {
+          process.stderr.write(
+            `${setting} ${variant} ${name}: ${row.status}${row.solved ? ' (solved)' : ''} ${row.runtime_s.toFixed(3)} s\n`,
+          );
+        }
+      }
+    }
+  }
+  console.log(summaryTable(rows, ref, settings));
+  console.log('per-problem rows: bench-results/maros-meszaros.csv');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) runMarosMeszaros();

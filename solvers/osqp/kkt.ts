@@ -1,0 +1,276 @@
+/**
+ * The linear system of each ADMM iteration (OSQP paper, eq. 24):
+ *   [P + sigma I   A'         ] [xt]   [sigma x - q      ]
+ *   [A             -diag(1/rho)] [nu] = [z - diag(1/rho) y]
+ * and zt = z + diag(1/rho) (nu - y).
+ * Direct: a sparse LDL' of the quasi-definite matrix, analysed once; a rho update refactors
+ * numerically only. Indirect: preconditioned conjugate gradients on the reduced (positive definite)
+ * system  (P + sigma I + A' diag(rho) A) xt = sigma x - q + A'(rho z - y),  zt = A xt.
+ */
+import { cscMul, cscMulT, cscSymUpperMul, cscTranspose, type Csc } from './csc.js';
+import { SparseLdl, type LdlInertia } from './ldl.js';
+
+export class NonConvexError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonConvexError';
+  }
+}
+
+export interface KktSolver {
+  /** solves for (xt, zt) given x, z, y and the current rho; writes xt, zt */
+  solve(x: Float64Array, z: Float64Array, y: Float64Array, q: Float64Array, xt: Float64Array, zt: Float64Array): void;
+  /** new per-row rho (numeric refactorization for the direct solver) */
+  updateRho(rho: Float64Array): void;
+  /** for the indirect solver: the relative accuracy the next solves must reach */
+  setTolerance?(tol: number): void;
+  readonly kind: 'direct' | 'indirect';
+  /** nonzeros of the factor (direct) or 0 */
+  readonly factorNnz: number;
+  /** inner iterations so far (indirect) */
+  readonly innerIterations: number;
+}
+
+/**
+ * Upper triangle of [P + diag(pd), A'; A, -diag(dd)] in CSC, with the positions of the diagonal entries
+ * so that pd and dd can be changed without rebuilding the pattern.
+ */
+export function buildKktUpper(
+  P: Csc,
+  A: Csc,
+  pd: Float64Array,
+  dd: Float64Array,
+): { K: Csc; pDiag: Int32Array; dDiag: Int32Array } {
+  const n = P.n;
+  const m = A.m;
+  const At = cscTranspose(A); // n x m: column i holds row i of A
+  let nnz = 0;
+  for (let j = 0; j < n; j++) {
+    let hasDiag = false;
+    for (let k = P.colptr[j]; k < P.colptr[j + 1]; k++) if (P.rowind[k] === j) hasDiag = true;
+    nnz += P.colptr[j + 1] - P.colptr[j] + (hasDiag ? 0 : 1);
+  }
+  nnz += At.colptr[m] + m;
+  const colptr = new Int32Array(n + m + 1);
+  const rowind = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  const pDiag = new Int32Array(n);
+  const dDiag = new Int32Array(m);
+  let t = 0;
+  for (let j = 0; j < n; j++) {
+    let placed = false;
+    for (let k = P.colptr[j]; k < P.colptr[j + 1]; k++) {
+      const i = P.rowind[k];
+      if (i > j) throw new Error('buildKktUpper: P must hold its upper triangle only');
+      if (i === j) {
+        pDiag[j] = t;
+        rowind[t] = j;
+        values[t++] = P.values[k] + pd[j];
+        placed = true;
+      } else {
+        rowind[t] = i;
+        values[t++] = P.values[k];
+      }
+    }
+    if (!placed) {
+      pDiag[j] = t;
+      rowind[t] = j;
+      values[t++] = pd[j];
+    }
+    colptr[j + 1] = t;
+  }
+  for (let i = 0; i < m; i++) {
+    for (let k = At.colptr[i]; k < At.colptr[i + 1]; k++) {
+      rowind[t] = At.rowind[k];
+      values[t++] = At.values[k];
+    }
+    dDiag[i] = t;
+    rowind[t] = n + i;
+    values[t++] = -dd[i];
+    colptr[n + i + 1] = t;
+  }
+  return { K: { m: n + m, n: n + m, colptr, rowind, values }, pDiag, dDiag };
+}
+
+export class DirectKkt implements KktSolver {
+  readonly kind = 'direct' as const;
+  readonly innerIterations = 0;
+  private readonly ldl: SparseLdl;
+  private readonly K: Csc;
+  private readonly dDiag: Int32Array;
+  private readonly rhs: Float64Array;
+  private readonly sol: Float64Array;
+  private rho: Float64Array;
+  readonly factorNnz: number;
+  /** seconds of the last numeric factorization */
+  lastFactorSeconds = 0;
+
+  constructor(
+    private readonly P: Csc,
+    private readonly A: Csc,
+    private readonly sigma: number,
+    rho: Float64Array,
+  ) {
+    const n = P.n;
+    const m = A.m;
+    const built = buildKktUpper(P, A, new Float64Array(n).fill(sigma), Float64Array.from(rho, (r) => 1 / r));
+    this.K = built.K;
+    this.dDiag = built.dDiag;
+    this.ldl = SparseLdl.analyze(this.K, { ordering: 'amd' });
+    this.factorNnz = this.ldl.nnzL;
+    this.rho = Float64Array.from(rho);
+    this.rhs = new Float64Array(n + m);
+    this.sol = new Float64Array(n + m);
+    this.refactor();
+  }
+
+  private refactor(): void {
+    const t0 = performance.now();
+    const inertia: LdlInertia = this.ldl.factor(this.K.values);
+    this.lastFactorSeconds = (performance.now() - t0) / 1000;
+    const n = this.P.n;
+    if (inertia.zero > 0 || inertia.positive !== n) {
+      throw new NonConvexError(
+        `the KKT matrix has inertia (+${inertia.positive}, -${inertia.negative}, 0:${inertia.zero}), expected (+${n}, -${this.A.m}); P is not positive semidefinite`,
+      );
+    }
+  }
+
+  updateRho(rho: Float64Array): void {
+    this.rho = Float64Array.from(rho);
+    for (let i = 0; i < rho.length; i++) this.K.values[this.dDiag[i]] = -1 / rho[i];
+    this.refactor();
+  }
+
+  solve(x: Float64Array, z: Float64Array, y: Float64Array, q: Float64Array, xt: Float64Array, zt: Float64Array): void {
+    const n = this.P.n;
+    const m = this.A.m;
+    const { rhs, sol, rho, sigma } = this;
+    for (let j = 0; j < n; j++) rhs[j] = sigma * x[j] - q[j];
+    for (let i = 0; i < m; i++) rhs[n + i] = z[i] - y[i] / rho[i];
+    this.ldl.solve(rhs, sol);
+    for (let j = 0; j < n; j++) xt[j] = sol[j];
+    for (let i = 0; i < m; i++) zt[i] = z[i] + (sol[n + i] - y[i]) / rho[i];
+  }
+}
+
+/** PCG with a Jacobi preconditioner on the reduced system; warm-started from the previous xt. */
+export class IndirectKkt implements KktSolver {
+  readonly kind = 'indirect' as const;
+  readonly factorNnz = 0;
+  innerIterations = 0;
+  private rho: Float64Array;
+  private readonly diag: Float64Array;
+  private readonly Pdiag: Float64Array;
+  private readonly A2: Float64Array; // squared entries of A, for the preconditioner
+  private readonly b: Float64Array;
+  private readonly r: Float64Array;
+  private readonly zv: Float64Array;
+  private readonly p: Float64Array;
+  private readonly Kp: Float64Array;
+  private readonly tm: Float64Array;
+  private readonly tn: Float64Array;
+  private readonly prev: Float64Array;
+  private tol = 1e-5;
+  /** cap on CG steps per solve */
+  maxInner = 500;
+
+  constructor(
+    private readonly P: Csc,
+    private readonly A: Csc,
+    private readonly sigma: number,
+    rho: Float64Array,
+  ) {
+    const n = P.n;
+    const m = A.m;
+    this.rho = Float64Array.from(rho);
+    this.Pdiag = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      for (let k = P.colptr[j]; k < P.colptr[j + 1]; k++) if (P.rowind[k] === j) this.Pdiag[j] = P.values[k];
+    }
+    this.A2 = Float64Array.from(A.values, (v) => v * v);
+    this.diag = new Float64Array(n);
+    this.b = new Float64Array(n);
+    this.r = new Float64Array(n);
+    this.zv = new Float64Array(n);
+    this.p = new Float64Array(n);
+    this.Kp = new Float64Array(n);
+    this.tm = new Float64Array(m);
+    this.tn = new Float64Array(n);
+    this.prev = new Float64Array(n);
+    this.updateRho(rho);
+  }
+
+  setTolerance(tol: number): void {
+    this.tol = Math.min(1e-3, Math.max(1e-12, tol));
+  }
+
+  updateRho(rho: Float64Array): void {
+    this.rho = Float64Array.from(rho);
+    const { A } = this;
+    for (let j = 0; j < this.P.n; j++) {
+      let s = this.Pdiag[j] + this.sigma;
+      for (let k = A.colptr[j]; k < A.colptr[j + 1]; k++) s += this.rho[A.rowind[k]] * this.A2[k];
+      this.diag[j] = s > 0 ? s : 1;
+    }
+  }
+
+  private applyK(v: Float64Array, out: Float64Array): void {
+    cscSymUpperMul(this.P, v, out);
+    cscMul(this.A, v, this.tm);
+    for (let i = 0; i < this.tm.length; i++) this.tm[i] *= this.rho[i];
+    cscMulT(this.A, this.tm, this.tn);
+    for (let j = 0; j < out.length; j++) out[j] += this.sigma * v[j] + this.tn[j];
+  }
+
+  solve(x: Float64Array, z: Float64Array, y: Float64Array, q: Float64Array, xt: Float64Array, zt: Float64Array): void {
+    const n = this.P.n;
+    const { b, r, zv, p, Kp, tm, diag, prev } = this;
+    for (let i = 0; i < tm.length; i++) tm[i] = this.rho[i] * z[i] - y[i];
+    cscMulT(this.A, tm, b);
+    let bn = 0;
+    for (let j = 0; j < n; j++) {
+      b[j] += this.sigma * x[j] - q[j];
+      bn = Math.max(bn, Math.abs(b[j]));
+    }
+    // warm start from the previous solution
+    for (let j = 0; j < n; j++) xt[j] = prev[j];
+    this.applyK(xt, Kp);
+    let rz = 0;
+    let rn = 0;
+    for (let j = 0; j < n; j++) {
+      r[j] = b[j] - Kp[j];
+      zv[j] = r[j] / diag[j];
+      p[j] = zv[j];
+      rz += r[j] * zv[j];
+      rn = Math.max(rn, Math.abs(r[j]));
+    }
+    const target = this.tol * Math.max(bn, 1e-300);
+    for (let it = 0; it < this.maxInner && rn > target; it++) {
+      this.applyK(p, Kp);
+      let pKp = 0;
+      for (let j = 0; j < n; j++) pKp += p[j] * Kp[j];
+      if (!(pKp > 0)) {
+        throw new NonConvexError(
+          `conjugate gradients met non-positive curvature p'Kp = ${pKp}; P + sigma I + A' diag(rho) A is not positive definite (P is not positive semidefinite)`,
+        );
+      }
+      const a = rz / pKp;
+      rn = 0;
+      let rzNew = 0;
+      for (let j = 0; j < n; j++) {
+        xt[j] += a * p[j];
+        r[j] -= a * Kp[j];
+        zv[j] = r[j] / diag[j];
+        rzNew += r[j] * zv[j];
+        rn = Math.max(rn, Math.abs(r[j]));
+      }
+      const beta = rzNew / rz;
+      rz = rzNew;
+      for (let j = 0; j < n; j++) p[j] = zv[j] + beta * p[j];
+      this.innerIterations++;
+    }
+    prev.set(xt);
+    cscMul(this.A, xt, zt);
+  }
+}

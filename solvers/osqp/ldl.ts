@@ -1,0 +1,362 @@
+/**
+ * Sparse LDL' factorization of symmetric quasi-definite matrices (such as the OSQP KKT matrix
+ * [P + sigma I, A'; A, -diag(1/rho)]), with a fill-reducing ordering and a symbolic / numeric split.
+ *
+ * Quasi-definite matrices are strongly factorizable: every symmetric permutation P K P' has an
+ * LDL' factorization with diagonal D and no pivoting, so the ordering is chosen for sparsity only.
+ *
+ * The method is the up-looking one described by Davis ("Algorithm 849: a concise sparse Cholesky
+ * factorization package", ACM TOMS 31(4), 2005, and "Direct Methods for Sparse Linear Systems",
+ * chapter 4): row k of L is the solution of a sparse triangular system whose nonzero pattern is the
+ * set of nodes reached in the elimination tree from the nonzeros of column k of the upper triangle.
+ *
+ * analyze(): ordering (AMD by default), the permuted upper triangle of P K P' together with the map
+ * from K's entries to it, the elimination tree, the column counts of L, and all work arrays.
+ * factor(): scatters the values and factors numerically in O(flops); it never throws on a zero
+ * pivot but reports it in the inertia. solve(): permuted forward / diagonal / backward solves.
+ */
+import type { Csc } from './csc.js';
+import { amdOrder } from './amd.js';
+
+export type Ordering = 'amd' | 'natural' | Int32Array;
+
+export interface LdlInertia {
+  positive: number;
+  negative: number;
+  zero: number;
+}
+
+/** Pivots with |d| below this (or not finite) count as zero. */
+const TINY_PIVOT = 1e-300;
+
+export interface LdlAnalyzeOptions {
+  /** fill-reducing ordering: 'amd' (default), 'natural', or perm with perm[k] = original index of pivot k */
+  ordering?: Ordering;
+  /** AMD dense-row parameter (see amdOrder) */
+  dense?: number;
+}
+
+export class SparseLdl {
+  /** order of K */
+  readonly n: number;
+  /** strictly-lower nonzeros of L */
+  readonly nnzL: number;
+  /** perm[k] = original index of the k-th pivot */
+  readonly perm: Int32Array;
+  /** inverse permutation: pinv[perm[k]] = k */
+  readonly pinv: Int32Array;
+  /** elimination tree of P K P' (-1 for roots) */
+  readonly parent: Int32Array;
+  /** L in CSC form (unit diagonal not stored), rows sorted within each column */
+  readonly Lp: Int32Array;
+  readonly Li: Int32Array;
+  readonly Lx: Float64Array;
+  /** D of the last factorization, and 1/D (0 where the pivot was zero) */
+  readonly D: Float64Array;
+  readonly Dinv: Float64Array;
+  /** position of K's k-th stored entry in the permuted upper triangle */
+  readonly map: Int32Array;
+
+  // permuted upper triangle of P K P' (rows not sorted)
+  private readonly Cp: Int32Array;
+  private readonly Ci: Int32Array;
+  private readonly Cx: Float64Array;
+  // work arrays
+  private readonly y: Float64Array;
+  private readonly pattern: Int32Array;
+  private readonly flag: Int32Array;
+  private readonly colEnd: Int32Array;
+  private readonly work: Float64Array;
+
+  private usable = false;
+  private lastInertia: LdlInertia | null = null;
+
+  private constructor(
+    n: number,
+    perm: Int32Array,
+    pinv: Int32Array,
+    parent: Int32Array,
+    Lp: Int32Array,
+    Cp: Int32Array,
+    Ci: Int32Array,
+    map: Int32Array,
+  ) {
+    this.n = n;
+    this.perm = perm;
+    this.pinv = pinv;
+    this.parent = parent;
+    this.Lp = Lp;
+    this.nnzL = Lp[n];
+    this.Li = new Int32Array(this.nnzL);
+    this.Lx = new Float64Array(this.nnzL);
+    this.D = new Float64Array(n);
+    this.Dinv = new Float64Array(n);
+    this.Cp = Cp;
+    this.Ci = Ci;
+    this.Cx = new Float64Array(Ci.length);
+    this.map = map;
+    this.y = new Float64Array(n);
+    this.pattern = new Int32Array(n);
+    this.flag = new Int32Array(n);
+    this.colEnd = new Int32Array(n);
+    this.work = new Float64Array(n);
+  }
+
+  /**
+   * Symbolic analysis of K (symmetric, given by its upper triangle, n x n; every diagonal entry
+   * should be present in the pattern, even if 0): ordering, elimination tree, column counts, and
+   * the map from K's entries to the permuted upper triangle.
+   */
+  static analyze(upperK: Csc, options: LdlAnalyzeOptions = {}): SparseLdl {
+    const n = upperK.n;
+    if (upperK.m !== n) throw new Error(`SparseLdl.analyze: K must be square, got ${upperK.m} x ${n}`);
+    const { colptr, rowind } = upperK;
+    const nnzK = colptr[n];
+    for (let j = 0; j < n; j++) {
+      for (let p = colptr[j]; p < colptr[j + 1]; p++) {
+        const i = rowind[p];
+        if (i < 0 || i > j) {
+          throw new Error(`SparseLdl.analyze: entry (${i}, ${j}) is not in the upper triangle`);
+        }
+      }
+    }
+
+    // ---- ordering ----
+    const ordering = options.ordering ?? 'amd';
+    let perm: Int32Array;
+    if (ordering === 'amd') {
+      perm = amdOrder(upperK, options.dense === undefined ? {} : { dense: options.dense });
+    } else if (ordering === 'natural') {
+      perm = new Int32Array(n);
+      for (let k = 0; k < n; k++) perm[k] = k;
+    } else {
+      if (ordering.length !== n) {
+        throw new Error(`SparseLdl.analyze: ordering has length ${ordering.length}, expected ${n}`);
+      }
+      perm = Int32Array.from(ordering);
+    }
+    const pinv = new Int32Array(n).fill(-1);
+    for (let k = 0; k < n; k++) {
+      const i = perm[k];
+      if (i < 0 || i >= n || pinv[i] !== -1) throw new Error('SparseLdl.analyze: ordering is not a permutation');
+      pinv[i] = k;
+    }
+
+    // ---- permuted upper triangle C = upper(P K P') and the map K entry -> C entry ----
+    const Cp = new Int32Array(n + 1);
+    for (let j = 0; j < n; j++) {
+      const pj = pinv[j];
+      for (let p = colptr[j]; p < colptr[j + 1]; p++) {
+        const pi = pinv[rowind[p]];
+        Cp[(pi > pj ? pi : pj) + 1]++;
+      }
+    }
+    for (let k = 0; k < n; k++) Cp[k + 1] += Cp[k];
+    const Ci = new Int32Array(nnzK);
+    const map = new Int32Array(nnzK);
+    {
+      const fill = Cp.slice(0, n);
+      for (let j = 0; j < n; j++) {
+        const pj = pinv[j];
+        for (let p = colptr[j]; p < colptr[j + 1]; p++) {
+          const pi = pinv[rowind[p]];
+          let r: number;
+          let c: number;
+          if (pi > pj) {
+            r = pj;
+            c = pi;
+          } else {
+            r = pi;
+            c = pj;
+          }
+          const dst = fill[c]++;
+          Ci[dst] = r;
+          map[p] = dst;
+        }
+      }
+    }
+
+    // ---- elimination tree (with path compression through `ancestor`) ----
+    const parent = new Int32Array(n);
+    const ancestor = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      parent[k] = -1;
+      ancestor[k] = -1;
+      for (let p = Cp[k]; p < Cp[k + 1]; p++) {
+        let i = Ci[p];
+        while (i !== -1 && i < k) {
+          const up = ancestor[i];
+          ancestor[i] = k;
+          if (up === -1) parent[i] = k;
+          i = up;
+        }
+      }
+    }
+
+    // ---- column counts of L: walk each row subtree of the elimination tree ----
+    const counts = new Float64Array(n);
+    const flag = ancestor; // reuse
+    for (let k = 0; k < n; k++) {
+      flag[k] = k;
+      for (let p = Cp[k]; p < Cp[k + 1]; p++) {
+        let i = Ci[p];
+        if (i >= k) continue;
+        while (flag[i] !== k) {
+          counts[i]++;
+          flag[i] = k;
+          i = parent[i];
+        }
+      }
+    }
+    const Lp = new Int32Array(n + 1);
+    let total = 0;
+    for (let k = 0; k < n; k++) {
+      total += counts[k];
+      if (total > 2147483647) throw new Error(`SparseLdl.analyze: factor too large (more than 2^31 nonzeros)`);
+      Lp[k + 1] = total;
+    }
+
+    return new SparseLdl(n, perm, pinv, parent, Lp, Cp, Ci, map);
+  }
+
+  /** Whether the last factorization succeeded (no zero pivot), so that solve() can be used. */
+  get factorized(): boolean {
+    return this.usable;
+  }
+
+  /** Inertia of the last factorization (null before the first). */
+  get inertia(): LdlInertia | null {
+    return this.lastInertia;
+  }
+
+  /**
+   * Numeric factorization P K P' = L D L' with K's values given in the same order as
+   * upperK.values at analyze time. Returns the inertia from the signs of D. A zero pivot
+   * (|d| < 1e-300 or not finite) is counted in `zero`; the factorization then continues with the
+   * pivot's column of L set to zero, and solve() refuses to run until a successful refactor.
+   */
+  factor(values: Float64Array): LdlInertia {
+    const { n, Cp, Ci, Cx, map, parent, Lp, Li, Lx, D, Dinv, y, pattern, flag, colEnd } = this;
+    if (values.length !== map.length) {
+      throw new Error(`SparseLdl.factor: expected ${map.length} values, got ${values.length}`);
+    }
+    for (let p = 0; p < values.length; p++) Cx[map[p]] = values[p];
+
+    let positive = 0;
+    let negative = 0;
+    let zero = 0;
+    for (let k = 0; k < n; k++) {
+      // scatter column k of C into y and find the pattern of row k of L
+      let top = n;
+      flag[k] = k;
+      colEnd[k] = Lp[k];
+      for (let p = Cp[k]; p < Cp[k + 1]; p++) {
+        let i = Ci[p];
+        y[i] += Cx[p];
+        let len = 0;
+        while (flag[i] !== k) {
+          pattern[len++] = i;
+          flag[i] = k;
+          i = parent[i];
+        }
+        while (len > 0) pattern[--top] = pattern[--len];
+      }
+      // sparse triangular solve for row k, in topological order
+      let d = y[k];
+      y[k] = 0;
+      for (; top < n; top++) {
+        const i = pattern[top];
+        const yi = y[i];
+        y[i] = 0;
+        const p2 = colEnd[i]; // column i of L holds rows < k so far
+        let p = Lp[i];
+        // unrolled by 4 (the rows within a column are distinct); about 1.5x faster under V8
+        for (; p + 3 < p2; p += 4) {
+          const r0 = Li[p];
+          const r1 = Li[p + 1];
+          const r2 = Li[p + 2];
+          const r3 = Li[p + 3];
+          y[r0] -= Lx[p] * yi;
+          y[r1] -= Lx[p + 1] * yi;
+          y[r2] -= Lx[p + 2] * yi;
+          y[r3] -= Lx[p + 3] * yi;
+        }
+        for (; p < p2; p++) y[Li[p]] -= Lx[p] * yi;
+        const lki = yi * Dinv[i];
+        d -= lki * yi;
+        Li[p2] = k;
+        Lx[p2] = lki;
+        colEnd[i] = p2 + 1;
+      }
+      D[k] = d;
+      if (d > TINY_PIVOT && d < Infinity) {
+        positive++;
+        Dinv[k] = 1 / d;
+      } else if (d < -TINY_PIVOT && d > -Infinity) {
+        negative++;
+        Dinv[k] = 1 / d;
+      } else {
+        zero++;
+        Dinv[k] = 0; // decouple the pivot so the rest of the factorization stays finite
+      }
+    }
+    this.usable = zero === 0;
+    const inertia = { positive, negative, zero };
+    this.lastInertia = inertia;
+    return inertia;
+  }
+
+  /**
+   * Solves K x = b with the last successful factorization. Writes into x (allocated if absent);
+   * b is not modified; x may be b.
+   */
+  solve(b: Float64Array, x?: Float64Array): Float64Array {
+    if (!this.usable) {
+      throw new Error(
+        this.lastInertia === null
+          ? 'SparseLdl.solve: no factorization yet'
+          : `SparseLdl.solve: the last factorization had ${this.lastInertia.zero} zero pivot(s); the matrix is singular`,
+      );
+    }
+    const { n, perm, Lp, Li, Lx, Dinv, work } = this;
+    if (b.length !== n) throw new Error(`SparseLdl.solve: b has length ${b.length}, expected ${n}`);
+    const out = x ?? new Float64Array(n);
+    if (out.length !== n) throw new Error(`SparseLdl.solve: x has length ${out.length}, expected ${n}`);
+    for (let k = 0; k < n; k++) work[k] = b[perm[k]];
+    // L z = P b (column oriented; loops unrolled by 4 like the factorization's)
+    for (let j = 0; j < n; j++) {
+      const wj = work[j];
+      if (wj === 0) continue;
+      const p2 = Lp[j + 1];
+      let p = Lp[j];
+      for (; p + 3 < p2; p += 4) {
+        const r0 = Li[p];
+        const r1 = Li[p + 1];
+        const r2 = Li[p + 2];
+        const r3 = Li[p + 3];
+        work[r0] -= Lx[p] * wj;
+        work[r1] -= Lx[p + 1] * wj;
+        work[r2] -= Lx[p + 2] * wj;
+        work[r3] -= Lx[p + 3] * wj;
+      }
+      for (; p < p2; p++) work[Li[p]] -= Lx[p] * wj;
+    }
+    // D u = z
+    for (let j = 0; j < n; j++) work[j] *= Dinv[j];
+    // L' v = u
+    for (let j = n - 1; j >= 0; j--) {
+      const p2 = Lp[j + 1];
+      let p = Lp[j];
+      let s0 = work[j];
+      let s1 = 0;
+      for (; p + 3 < p2; p += 4) {
+        s0 -= Lx[p] * work[Li[p]] + Lx[p + 2] * work[Li[p + 2]];
+        s1 -= Lx[p + 1] * work[Li[p + 1]] + Lx[p + 3] * work[Li[p + 3]];
+      }
+      for (; p < p2; p++) s0 -= Lx[p] * work[Li[p]];
+      work[j] = s0 + s1;
+    }
+    for (let k = 0; k < n; k++) out[perm[k]] = work[k];
+    return out;
+  }
+}

@@ -1,0 +1,638 @@
+/**
+ * The OSQP algorithm (Stellato, Banjac, Goulart, Bemporad, Boyd, "OSQP: an operator splitting
+ * solver for quadratic programs", Math. Prog. Comp. 2020) for
+ *   minimize 1/2 x'Px + q'x + r  subject to  l <= A x <= u,
+ * written from the paper. ADMM on the scaled problem (Algorithm 1 with per-row rho, over-relaxation
+ * and adaptive rho), termination and infeasibility detection judged on the original, unscaled data in
+ * float64, and solution polishing on the guessed active set.
+ *
+ * Our additions to the paper's algorithm, all reported in the result:
+ *  - every status is re-checked on the original data before it is reported;
+ *  - a polished point is kept only if its residuals and duality gap on the original data are within
+ *    tolerance and no worse than the unpolished point's;
+ *  - with polish on, polishing is also tried during the iterations once the guessed active set has
+ *    settled (setting polish_early_checks), and a polished point that meets the termination
+ *    criteria ends the solve;
+ *  - the solver state (iterates, rho, scaling) is returned and can be resumed; a solved problem
+ *    resumed stops at the first termination check, before any iteration.
+ */
+import { cscMul, cscMulT, cscSymUpperMul, type QpProblem } from './csc.js';
+import { resolveSettings, type OsqpSettings } from './settings.js';
+import { applyScaling, computeScaling, type ScaledData, type Scaling } from './scaling.js';
+import { DirectKkt, IndirectKkt, NonConvexError, type KktSolver } from './kkt.js';
+import { activeSetKey, guessActiveSet, polishScaled } from './polish.js';
+import { validateQpProblem } from './validate.js';
+import { InputError } from '../errors.js';
+
+export type OsqpStatus =
+  | 'solved'
+  | 'solved_inaccurate'
+  | 'primal_infeasible'
+  | 'dual_infeasible'
+  | 'max_iter_reached'
+  | 'time_limit_reached'
+  | 'non_convex'
+  | 'interrupted';
+
+/** What polishing did: not requested, not attempted (the solve did not end solved), succeeded, or
+ *  tried and rejected (the polished point was not better on the original data) or failed (singular). */
+export type PolishOutcome = 'not_requested' | 'not_attempted' | 'succeeded' | 'rejected' | 'failed';
+
+/** Everything needed to resume a solve exactly where it stopped (scaled iterates). */
+export interface OsqpState {
+  n: number;
+  m: number;
+  scaling: Scaling;
+  rho: number;
+  x: Float64Array;
+  z: Float64Array;
+  y: Float64Array;
+}
+
+export interface OsqpProgress {
+  iteration: number;
+  primalResidual: number;
+  dualResidual: number;
+  rho: number;
+  seconds: number;
+}
+
+export interface OsqpOptions {
+  settings?: Partial<OsqpSettings>;
+  /** a starting point (original, unscaled variables); used when settings.warm_starting is on */
+  warmStart?: { x?: Float64Array; y?: Float64Array };
+  /** a state returned by an earlier solve of the same problem */
+  resume?: OsqpState;
+  /** return true to stop; the current iterate is returned with status 'interrupted' */
+  interrupted?: () => boolean;
+  onProgress?: (info: OsqpProgress) => void;
+}
+
+export interface OsqpResult {
+  status: OsqpStatus;
+  /** primal and dual solution of the original problem (y_i > 0: upper bound active, < 0: lower) */
+  x: Float64Array;
+  y: Float64Array;
+  /** z = A x at the solution (projected onto [l, u]) */
+  z: Float64Array;
+  /** 1/2 x'Px + q'x + r; +Infinity for primal infeasible, -Infinity for dual infeasible */
+  objective: number;
+  iterations: number;
+  /** setup (scaling, ordering, factorization) + iterations + polish */
+  seconds: number;
+  setupSeconds: number;
+  polishSeconds: number;
+  polish: PolishOutcome;
+  polished: boolean;
+  /** OSQP's residuals on the original data: ||A x - z||_inf and ||P x + q + A'y||_inf */
+  primalResidual: number;
+  dualResidual: number;
+  rho: number;
+  rhoUpdates: number;
+  linsys: 'direct' | 'indirect';
+  /** nonzeros of the LDL' factor (direct) */
+  factorNnz: number;
+  /** conjugate-gradient steps (indirect) */
+  innerIterations: number;
+  /** infeasibility certificates on the original data, normalized to unit infinity norm */
+  certificate?: { primalInfeasibility?: Float64Array; dualInfeasibility?: Float64Array };
+  state: OsqpState;
+  message?: string;
+}
+
+const RHO_MIN = 1e-6;
+const RHO_MAX = 1e6;
+const RHO_EQ_FACTOR = 1e3;
+const RHO_TOL = 1e-4;
+/** rounds of active-set correction after the first polish */
+const POLISH_CORRECTIONS = 4;
+
+/** consecutive termination checks an infeasibility certificate must pass */
+const INFEASIBILITY_CHECKS = 6;
+
+/** two unit-norm (infinity norm) directions agree to 1e-3 */
+function sameDirection(a: Float64Array, b: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > 1e-3) return false;
+  return true;
+}
+
+/** Residual information on the original data for a candidate (x, z, y). */
+interface Evaluation {
+  prim: number;
+  dual: number;
+  epsPrim: number;
+  epsDual: number;
+  /** scaled residual ratio for the rho estimate */
+  rhoRatio: number;
+}
+
+function normInf(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) {
+    const a = Math.abs(v[i]);
+    if (a > s || Number.isNaN(a)) s = a;
+  }
+  return s;
+}
+
+export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult {
+  const started = performance.now();
+  const s = resolveSettings(options.settings);
+  validateQpProblem(prob);
+  const { n, m } = prob;
+  const resume = options.resume;
+  if (resume && (resume.n !== n || resume.m !== m)) {
+    throw new InputError(
+      `the resume state is for a problem with n = ${resume.n}, m = ${resume.m}, but this one has n = ${n}, m = ${m}; resume only the problem the state came from`,
+    );
+  }
+  let scaling: Scaling;
+  let data: ScaledData;
+  if (resume) {
+    scaling = resume.scaling;
+    data = applyScaling(prob, scaling);
+  } else {
+    ({ scaling, data } = computeScaling(prob, s.scaling));
+  }
+  const { D, E, c } = scaling;
+
+  // per-row rho: equality rows get rho * 1e3, rows without bounds 1e-6
+  const rowType = new Int8Array(m);
+  for (let i = 0; i < m; i++) {
+    if (data.l[i] === -Infinity && data.u[i] === Infinity) rowType[i] = -1;
+    else if (data.u[i] - data.l[i] < RHO_TOL) rowType[i] = 1;
+  }
+  let rho = Math.min(RHO_MAX, Math.max(RHO_MIN, resume?.rho ?? s.rho));
+  const rhoVec = new Float64Array(m);
+  const fillRho = (): void => {
+    for (let i = 0; i < m; i++) rhoVec[i] = rowType[i] === -1 ? RHO_MIN : rowType[i] === 1 ? RHO_EQ_FACTOR * rho : rho;
+  };
+  fillRho();
+
+  // iterates (scaled)
+  const x = new Float64Array(n);
+  const z = new Float64Array(m);
+  const y = new Float64Array(m);
+  let warm = false;
+  if (resume) {
+    x.set(resume.x);
+    z.set(resume.z);
+    y.set(resume.y);
+    warm = true;
+  } else if (s.warm_starting && options.warmStart) {
+    const ws = options.warmStart;
+    if (ws.x) {
+      if (ws.x.length !== n) throw new InputError(`the warm start x has ${ws.x.length} entries but the problem has n = ${n} variables; give one value per variable`);
+      for (let j = 0; j < n; j++) x[j] = ws.x[j] / D[j];
+      cscMul(data.A, x, z);
+      for (let i = 0; i < m; i++) z[i] = Math.min(Math.max(z[i], data.l[i]), data.u[i]);
+      warm = true;
+    }
+    if (ws.y) {
+      if (ws.y.length !== m) throw new InputError(`the warm start y has ${ws.y.length} entries but the problem has m = ${m} constraint rows; give one multiplier per row`);
+      for (let i = 0; i < m; i++) y[i] = (c * ws.y[i]) / E[i];
+      warm = true;
+    }
+  }
+
+  const emptyResult = (status: OsqpStatus, message: string): OsqpResult => {
+    const sec = (performance.now() - started) / 1000;
+    return {
+      status,
+      x: new Float64Array(n).fill(NaN),
+      y: new Float64Array(m).fill(NaN),
+      z: new Float64Array(m).fill(NaN),
+      objective: NaN,
+      iterations: 0,
+      seconds: sec,
+      setupSeconds: sec,
+      polishSeconds: 0,
+      polish: s.polish ? 'not_attempted' : 'not_requested',
+      polished: false,
+      primalResidual: NaN,
+      dualResidual: NaN,
+      rho,
+      rhoUpdates: 0,
+      linsys: s.linsys_solver,
+      factorNnz: 0,
+      innerIterations: 0,
+      state: { n, m, scaling, rho, x, z, y },
+      message,
+    };
+  };
+
+  let kkt: KktSolver;
+  try {
+    kkt = s.linsys_solver === 'direct' ? new DirectKkt(data.P, data.A, s.sigma, rhoVec) : new IndirectKkt(data.P, data.A, s.sigma, rhoVec);
+  } catch (err) {
+    if (err instanceof NonConvexError) return emptyResult('non_convex', err.message);
+    throw err;
+  }
+  const setupSeconds = (performance.now() - started) / 1000;
+
+  // work vectors
+  const xt = new Float64Array(n);
+  const zt = new Float64Array(m);
+  const xPrev = new Float64Array(n);
+  const yPrev = new Float64Array(m);
+  const xo = new Float64Array(n);
+  const zo = new Float64Array(m);
+  const yo = new Float64Array(m);
+  const Ax = new Float64Array(m);
+  const Px = new Float64Array(n);
+  const Aty = new Float64Array(n);
+  const dv = new Float64Array(Math.max(n, m));
+  const dw = new Float64Array(Math.max(n, m));
+  let qNorm = 0;
+  for (let j = 0; j < n; j++) qNorm = Math.max(qNorm, Math.abs(prob.q[j]));
+  let qbarNorm = 0;
+  for (let j = 0; j < n; j++) qbarNorm = Math.max(qbarNorm, Math.abs(data.q[j]));
+
+  const unscale = (xs: Float64Array, zs: Float64Array, ys: Float64Array): void => {
+    for (let j = 0; j < n; j++) xo[j] = D[j] * xs[j];
+    for (let i = 0; i < m; i++) {
+      zo[i] = zs[i] / E[i];
+      yo[i] = (E[i] * ys[i]) / c;
+    }
+  };
+
+  /** residuals of the scaled iterate (xs, zs, ys) measured on the original data */
+  const evaluate = (xs: Float64Array, zs: Float64Array, ys: Float64Array): Evaluation => {
+    unscale(xs, zs, ys);
+    cscMul(prob.A, xo, Ax);
+    cscSymUpperMul(prob.P, xo, Px);
+    cscMulT(prob.A, yo, Aty);
+    let prim = 0;
+    let nAx = 0;
+    let nz = 0;
+    let primS = 0;
+    let nAxS = 0;
+    let nzS = 0;
+    for (let i = 0; i < m; i++) {
+      const r = Math.abs(Ax[i] - zo[i]);
+      if (r > prim || Number.isNaN(r)) prim = r;
+      nAx = Math.max(nAx, Math.abs(Ax[i]));
+      nz = Math.max(nz, Math.abs(zo[i]));
+      primS = Math.max(primS, E[i] * r);
+      nAxS = Math.max(nAxS, E[i] * Math.abs(Ax[i]));
+      nzS = Math.max(nzS, Math.abs(zs[i]));
+    }
+    let dual = 0;
+    let nPx = 0;
+    let nAty = 0;
+    let dualS = 0;
+    let nPxS = 0;
+    let nAtyS = 0;
+    for (let j = 0; j < n; j++) {
+      const r = Math.abs(Px[j] + prob.q[j] + Aty[j]);
+      if (r > dual || Number.isNaN(r)) dual = r;
+      nPx = Math.max(nPx, Math.abs(Px[j]));
+      nAty = Math.max(nAty, Math.abs(Aty[j]));
+      const cd = c * D[j];
+      dualS = Math.max(dualS, cd * r);
+      nPxS = Math.max(nPxS, cd * Math.abs(Px[j]));
+      nAtyS = Math.max(nAtyS, cd * Math.abs(Aty[j]));
+    }
+    let epsPrim: number;
+    let epsDual: number;
+    let primJ = prim;
+    let dualJ = dual;
+    if (s.scaled_termination) {
+      epsPrim = s.eps_abs + s.eps_rel * Math.max(nAxS, nzS);
+      epsDual = s.eps_abs + s.eps_rel * Math.max(nPxS, nAtyS, qbarNorm);
+      primJ = primS;
+      dualJ = dualS;
+    } else {
+      epsPrim = s.eps_abs + s.eps_rel * Math.max(nAx, nz);
+      epsDual = s.eps_abs + s.eps_rel * Math.max(nPx, nAty, qNorm);
+    }
+    const pr = primS / Math.max(nAxS, nzS, 1e-30);
+    const du = dualS / Math.max(nPxS, nAtyS, qbarNorm, 1e-30);
+    return { prim: primJ, dual: dualJ, epsPrim, epsDual, rhoRatio: Math.sqrt(pr / Math.max(du, 1e-30)) };
+  };
+
+  /** qpbenchmark's duality gap and its tolerance at the point unscaled into xo, yo (Px, Ax filled) */
+  const gapOk = (): boolean => {
+    let xPx = 0;
+    let qx = 0;
+    for (let j = 0; j < n; j++) {
+      xPx += xo[j] * Px[j];
+      qx += prob.q[j] * xo[j];
+    }
+    let sup = 0;
+    for (let i = 0; i < m; i++) {
+      const yi = yo[i];
+      if (yi > 0) sup += prob.u[i] * yi;
+      else if (yi < 0) sup += prob.l[i] * yi;
+    }
+    const gap = Math.abs(xPx + qx + sup);
+    return Number.isFinite(gap) && gap <= s.eps_abs + s.eps_rel * Math.max(Math.abs(xPx), Math.abs(qx), Math.abs(sup));
+  };
+
+  const primalInfeasible = (): Float64Array | null => {
+    // dy on the original data; components that would meet an infinite bound are dropped
+    const dy = dv.subarray(0, m);
+    for (let i = 0; i < m; i++) {
+      let d = (E[i] * (y[i] - yPrev[i])) / c;
+      if (prob.u[i] === Infinity && d > 0) d = 0;
+      if (prob.l[i] === -Infinity && d < 0) d = 0;
+      dy[i] = d;
+    }
+    const ny = normInf(dy);
+    if (!(ny > 1e-300) || !Number.isFinite(ny)) return null;
+    const Atdy = dw.subarray(0, n);
+    cscMulT(prob.A, dy, Atdy);
+    if (normInf(Atdy) > s.eps_prim_inf * ny) return null;
+    let sup = 0;
+    for (let i = 0; i < m; i++) {
+      if (dy[i] > 0) sup += prob.u[i] * dy[i];
+      else if (dy[i] < 0) sup += prob.l[i] * dy[i];
+    }
+    if (!(sup < -s.eps_prim_inf * ny)) return null;
+    return Float64Array.from(dy, (v) => v / ny);
+  };
+
+  const dualInfeasible = (): Float64Array | null => {
+    const dx = new Float64Array(n);
+    for (let j = 0; j < n; j++) dx[j] = D[j] * (x[j] - xPrev[j]);
+    const nx = normInf(dx);
+    if (!(nx > 1e-300) || !Number.isFinite(nx)) return null;
+    const tol = s.eps_dual_inf * nx;
+    let qdx = 0;
+    for (let j = 0; j < n; j++) qdx += prob.q[j] * dx[j];
+    if (!(qdx < -tol)) return null;
+    const Pdx = dw.subarray(0, n);
+    cscSymUpperMul(prob.P, dx, Pdx);
+    if (normInf(Pdx) > tol) return null;
+    const Adx = dv.subarray(0, m);
+    cscMul(prob.A, dx, Adx);
+    for (let i = 0; i < m; i++) {
+      const v = Adx[i];
+      const lo = prob.l[i] === -Infinity;
+      const hi = prob.u[i] === Infinity;
+      if (lo && hi) continue;
+      if (!lo && v < -tol) return null;
+      if (!hi && v > tol) return null;
+    }
+    return Float64Array.from(dx, (v) => v / nx);
+  };
+
+  // polishing
+  let polishSeconds = 0;
+  let polishOutcome: PolishOutcome = s.polish ? 'not_attempted' : 'not_requested';
+  let polishedPoint: { x: Float64Array; z: Float64Array; y: Float64Array } | null = null;
+  const triedKeys = new Set<string>();
+  /** try polishing from the current iterate; returns the scaled polished point and whether it meets the criteria */
+  const tryPolish = (): { point: { x: Float64Array; z: Float64Array; y: Float64Array }; ok: boolean; merit: number } | null => {
+    const t0 = performance.now();
+    try {
+      const guess = guessActiveSet(data, z, y);
+      triedKeys.add(activeSetKey(guess));
+      const zp = new Float64Array(m);
+      let pr: ReturnType<typeof polishScaled> | null = null;
+      // Polish, then correct the guess where the result contradicts it (a multiplier of the wrong
+      // sign: drop the row; an inactive row violated: add it) and polish again, a few rounds at most.
+      for (let round = 0; round <= POLISH_CORRECTIONS; round++) {
+        pr = polishScaled(data, guess, s.delta, s.polish_refine_iter);
+        if (!pr.ok) return null;
+        cscMul(data.A, pr.x, zp);
+        let yMax = 0;
+        for (let i = 0; i < m; i++) yMax = Math.max(yMax, Math.abs(pr.y[i]));
+        const tinyY = 1e-12 * Math.max(1, yMax);
+        let changed = 0;
+        for (let i = 0; i < m; i++) {
+          const a = guess.active[i];
+          const yi = pr.y[i];
+          const li = data.l[i];
+          const ui = data.u[i];
+          if (li === ui) continue;
+          if ((a < 0 && yi > 0) || (a > 0 && yi < 0)) {
+            if (Math.abs(yi) <= tinyY) pr.y[i] = 0;
+            else if (round < POLISH_CORRECTIONS) {
+              guess.active[i] = 0;
+              guess.count--;
+              changed++;
+            }
+          } else if (a === 0) {
+            if (zp[i] < li - 1e-10 * (1 + Math.abs(li))) {
+              guess.active[i] = -1;
+              guess.count++;
+              changed++;
+            } else if (zp[i] > ui + 1e-10 * (1 + Math.abs(ui))) {
+              guess.active[i] = 1;
+              guess.count++;
+              changed++;
+            }
+          }
+        }
+        if (changed === 0 || round === POLISH_CORRECTIONS) break;
+      }
+      if (!pr) return null;
+      for (let i = 0; i < m; i++) zp[i] = Math.min(Math.max(zp[i], data.l[i]), data.u[i]);
+      const ev = evaluate(pr.x, zp, pr.y);
+      const ok = ev.prim <= ev.epsPrim && ev.dual <= ev.epsDual && gapOk();
+      if (process.env.OSQP_DEBUG) console.error('polish', iter, guess.count, ev.prim, ev.dual, ev.epsPrim, ev.epsDual, gapOk());
+      return { point: { x: pr.x, z: zp, y: pr.y }, ok, merit: Math.max(ev.prim / ev.epsPrim, ev.dual / ev.epsDual) };
+    } finally {
+      polishSeconds += (performance.now() - t0) / 1000;
+    }
+  };
+
+  let status: OsqpStatus | null = null;
+  let certificate: OsqpResult['certificate'];
+  let iter = 0;
+  let rhoUpdates = 0;
+  let lastEval: Evaluation | null = null;
+  let interval = s.adaptive_rho_interval;
+  const checkEvery = s.check_termination;
+  let lastKey = '';
+  let stable = 0;
+  let message: string | undefined;
+  let primCert: Float64Array | null = null;
+  let dualCert: Float64Array | null = null;
+  let primStreak = 0;
+  let dualStreak = 0;
+  const solveStart = performance.now();
+
+  if (warm) {
+    lastEval = evaluate(x, z, y);
+    if (lastEval.prim <= lastEval.epsPrim && lastEval.dual <= lastEval.epsDual) status = 'solved';
+  }
+
+  const alpha = s.alpha;
+  while (status === null) {
+    if (iter >= s.max_iter) {
+      status = 'max_iter_reached';
+      break;
+    }
+    xPrev.set(x);
+    yPrev.set(y);
+    kkt.solve(x, z, y, data.q, xt, zt);
+    for (let j = 0; j < n; j++) x[j] = alpha * xt[j] + (1 - alpha) * x[j];
+    for (let i = 0; i < m; i++) {
+      const zr = alpha * zt[i] + (1 - alpha) * z[i];
+      const zn = zr + y[i] / rhoVec[i];
+      // y + rho (zr - proj(zn)): exactly 0 where the projection is inactive
+      if (zn < data.l[i]) {
+        y[i] += rhoVec[i] * (zr - data.l[i]);
+        z[i] = data.l[i];
+      } else if (zn > data.u[i]) {
+        y[i] += rhoVec[i] * (zr - data.u[i]);
+        z[i] = data.u[i];
+      } else {
+        y[i] = 0;
+        z[i] = zn;
+      }
+    }
+    iter++;
+
+    const elapsed = (performance.now() - started) / 1000;
+    if (s.time_limit > 0 && elapsed >= s.time_limit) {
+      status = 'time_limit_reached';
+      break;
+    }
+    if (options.interrupted?.()) {
+      status = 'interrupted';
+      break;
+    }
+    if (s.adaptive_rho && interval === 0 && (performance.now() - solveStart) / 1000 > s.adaptive_rho_fraction * setupSeconds) {
+      const base = Math.max(checkEvery, 1);
+      interval = Math.max(base, Math.ceil(iter / base) * base);
+    }
+    const doCheck = checkEvery > 0 && iter % checkEvery === 0;
+    const doRho = s.adaptive_rho && interval > 0 && iter % interval === 0;
+    if (!doCheck && !doRho) continue;
+
+    const ev = evaluate(x, z, y);
+    lastEval = ev;
+    if (doCheck) {
+      options.onProgress?.({ iteration: iter, primalResidual: ev.prim, dualResidual: ev.dual, rho, seconds: elapsed });
+      if (ev.prim <= ev.epsPrim && ev.dual <= ev.epsDual) {
+        status = 'solved';
+        break;
+      }
+      // An infeasibility certificate must persist: the same (normalized) direction passing the test
+      // at INFEASIBILITY_CHECKS consecutive checks. On infeasible problems the ADMM differences
+      // converge to a certificate and stay; on feasible ones with large solutions they can pass the
+      // test for a while and then turn (OSQP's wrong verdicts on PRIMALC2, PRIMALC8, QPCBOEI2).
+      const pc = primalInfeasible();
+      primStreak = pc && primCert && sameDirection(pc, primCert) ? primStreak + 1 : pc ? 1 : 0;
+      primCert = pc;
+      if (pc && primStreak >= INFEASIBILITY_CHECKS) {
+        status = 'primal_infeasible';
+        certificate = { primalInfeasibility: pc };
+        break;
+      }
+      const dc = dualInfeasible();
+      dualStreak = dc && dualCert && sameDirection(dc, dualCert) ? dualStreak + 1 : dc ? 1 : 0;
+      dualCert = dc;
+      if (dc && dualStreak >= INFEASIBILITY_CHECKS) {
+        status = 'dual_infeasible';
+        certificate = { dualInfeasibility: dc };
+        break;
+      }
+      if (s.polish && s.polish_early_checks > 0) {
+        const key = activeSetKey(guessActiveSet(data, z, y));
+        stable = key === lastKey ? stable + 1 : 0;
+        lastKey = key;
+        const budget = 0.3 * (performance.now() - solveStart) / 1000 + setupSeconds + 0.01;
+        if (stable >= s.polish_early_checks && !triedKeys.has(key) && polishSeconds <= budget) {
+          const pol = tryPolish();
+          if (pol?.ok) {
+            polishedPoint = pol.point;
+            polishOutcome = 'succeeded';
+            status = 'solved';
+            break;
+          }
+        }
+      }
+    }
+    if (doRho) {
+      const rhoNew = Math.min(RHO_MAX, Math.max(RHO_MIN, rho * ev.rhoRatio));
+      if (Number.isFinite(rhoNew) && (rhoNew > rho * s.adaptive_rho_tolerance || rhoNew < rho / s.adaptive_rho_tolerance)) {
+        rho = rhoNew;
+        fillRho();
+        kkt.updateRho(rhoVec);
+        rhoUpdates++;
+      }
+    }
+    if (kkt.setTolerance) kkt.setTolerance(0.1 * Math.min(ev.prim / Math.max(ev.epsPrim, 1e-300), 1) * 1e-3);
+  }
+
+  // limits: solved_inaccurate when the criteria hold at 10x the tolerances
+  if (status === 'max_iter_reached' || status === 'time_limit_reached' || status === 'interrupted') {
+    const ev = evaluate(x, z, y);
+    lastEval = ev;
+    if (status !== 'interrupted' && ev.prim <= 10 * ev.epsPrim && ev.dual <= 10 * ev.epsDual) status = 'solved_inaccurate';
+  }
+
+  // final polish (OSQP polishes solved problems only)
+  if (status === 'solved' && s.polish && !polishedPoint) {
+    const ev0 = lastEval ?? evaluate(x, z, y);
+    const before = Math.max(ev0.prim / ev0.epsPrim, ev0.dual / ev0.epsDual);
+    const pol = tryPolish();
+    if (!pol) polishOutcome = 'failed';
+    else if (pol.ok && pol.merit <= Math.max(before, 1e-300)) {
+      polishedPoint = pol.point;
+      polishOutcome = 'succeeded';
+    } else if (pol.ok && pol.merit <= 1) {
+      // within tolerance but not better than the ADMM point: keep the ADMM point
+      polishOutcome = 'rejected';
+    } else {
+      polishOutcome = 'rejected';
+    }
+  }
+
+  const fx = polishedPoint?.x ?? x;
+  const fz = polishedPoint?.z ?? z;
+  const fy = polishedPoint?.y ?? y;
+  const ev = evaluate(fx, fz, fy);
+  // the status re-checked on the original data
+  if (status === 'solved' && !(ev.prim <= ev.epsPrim && ev.dual <= ev.epsDual)) {
+    status = ev.prim <= 10 * ev.epsPrim && ev.dual <= 10 * ev.epsDual ? 'solved_inaccurate' : 'max_iter_reached';
+    message = 'the solved point failed the re-check on the original data';
+  }
+  const xOut = Float64Array.from(xo);
+  const yOut = Float64Array.from(yo);
+  const zOut = Float64Array.from(zo);
+  let objective: number;
+  if (status === 'primal_infeasible') objective = Infinity;
+  else if (status === 'dual_infeasible') objective = -Infinity;
+  else {
+    let o = prob.r;
+    for (let j = 0; j < n; j++) o += xOut[j] * (0.5 * Px[j] + prob.q[j]);
+    objective = o;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    status,
+    x: xOut,
+    y: yOut,
+    z: zOut,
+    objective,
+    iterations: iter,
+    seconds,
+    setupSeconds,
+    polishSeconds,
+    polish: polishOutcome,
+    polished: polishedPoint !== null,
+    primalResidual: ev.prim,
+    dualResidual: ev.dual,
+    rho,
+    rhoUpdates,
+    linsys: kkt.kind,
+    factorNnz: kkt.factorNnz,
+    innerIterations: kkt.innerIterations,
+    certificate,
+    state: {
+      n,
+      m,
+      scaling,
+      rho,
+      x: Float64Array.from(fx),
+      z: Float64Array.from(fz),
+      y: Float64Array.from(fy),
+    },
+    message,
+  };
+}

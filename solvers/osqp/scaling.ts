@@ -1,0 +1,120 @@
+/**
+ * Modified Ruiz equilibration of the KKT matrix [P A'; A 0] and cost scaling (OSQP paper, section 5.1).
+ * The scaled problem is
+ *   Pbar = c D P D,  qbar = c D q,  Abar = E A D,  lbar = E l,  ubar = E u,
+ * and a scaled solution maps back as x = D xbar, z = E^-1 zbar, y = E ybar / c.
+ */
+import type { Csc, QpProblem } from './csc.js';
+
+const MIN_SCALING = 1e-4;
+const MAX_SCALING = 1e4;
+
+export interface Scaling {
+  /** column scaling, n entries */
+  D: Float64Array;
+  /** row scaling, m entries */
+  E: Float64Array;
+  /** cost scaling */
+  c: number;
+}
+
+export interface ScaledData {
+  P: Csc;
+  q: Float64Array;
+  A: Csc;
+  l: Float64Array;
+  u: Float64Array;
+}
+
+function limit(v: number): number {
+  if (!(v >= MIN_SCALING)) return 1; // also NaN / 0: leave the row or column alone
+  return Math.min(v, MAX_SCALING);
+}
+
+function copyCsc(M: Csc): Csc {
+  return { m: M.m, n: M.n, colptr: M.colptr, rowind: M.rowind, values: Float64Array.from(M.values) };
+}
+
+/** Infinity norms of the columns of the symmetric P (upper triangle given): max over column j and row j. */
+function symColumnNorms(P: Csc, out: Float64Array): void {
+  out.fill(0);
+  for (let j = 0; j < P.n; j++) {
+    for (let k = P.colptr[j]; k < P.colptr[j + 1]; k++) {
+      const a = Math.abs(P.values[k]);
+      const i = P.rowind[k];
+      if (a > out[j]) out[j] = a;
+      if (a > out[i]) out[i] = a;
+    }
+  }
+}
+
+/** Computes the scaling (`iterations` Ruiz passes, then the cost scaling) and the scaled data. */
+export function computeScaling(prob: QpProblem, iterations: number): { scaling: Scaling; data: ScaledData } {
+  const { n, m } = prob;
+  const P = copyCsc(prob.P);
+  const A = copyCsc(prob.A);
+  const q = Float64Array.from(prob.q);
+  const D = new Float64Array(n).fill(1);
+  const E = new Float64Array(m).fill(1);
+  let c = 1;
+  if (iterations > 0) {
+    const dCol = new Float64Array(n);
+    const dRow = new Float64Array(m);
+    const tmp = new Float64Array(n);
+    for (let it = 0; it < iterations; it++) {
+      symColumnNorms(P, dCol);
+      dRow.fill(0);
+      for (let j = 0; j < n; j++) {
+        let colMax = dCol[j];
+        for (let k = A.colptr[j]; k < A.colptr[j + 1]; k++) {
+          const a = Math.abs(A.values[k]);
+          if (a > colMax) colMax = a;
+          if (a > dRow[A.rowind[k]]) dRow[A.rowind[k]] = a;
+        }
+        dCol[j] = colMax;
+      }
+      for (let j = 0; j < n; j++) dCol[j] = 1 / Math.sqrt(limit(dCol[j]));
+      for (let i = 0; i < m; i++) dRow[i] = 1 / Math.sqrt(limit(dRow[i]));
+      scaleInPlace(P, A, q, dCol, dRow);
+      for (let j = 0; j < n; j++) D[j] *= dCol[j];
+      for (let i = 0; i < m; i++) E[i] *= dRow[i];
+    }
+    // cost scaling: 1 / max(mean column norm of P, ||q||_inf)
+    symColumnNorms(P, tmp);
+    let mean = 0;
+    for (let j = 0; j < n; j++) mean += tmp[j];
+    mean = n > 0 ? mean / n : 0;
+    let qn = 0;
+    for (let j = 0; j < n; j++) qn = Math.max(qn, Math.abs(q[j]));
+    const gamma = 1 / limit(Math.max(mean, qn));
+    for (let k = 0; k < P.values.length; k++) P.values[k] *= gamma;
+    for (let j = 0; j < n; j++) q[j] *= gamma;
+    c = gamma;
+  }
+  const l = Float64Array.from(prob.l, (v, i) => v * E[i]);
+  const u = Float64Array.from(prob.u, (v, i) => v * E[i]);
+  return { scaling: { D, E, c }, data: { P, q, A, l, u } };
+}
+
+/** Applies a given scaling (e.g. from a saved solver state) to the problem. */
+export function applyScaling(prob: QpProblem, s: Scaling): ScaledData {
+  const P = copyCsc(prob.P);
+  const A = copyCsc(prob.A);
+  const q = Float64Array.from(prob.q);
+  scaleInPlace(P, A, q, s.D, s.E);
+  for (let k = 0; k < P.values.length; k++) P.values[k] *= s.c;
+  for (let j = 0; j < q.length; j++) q[j] *= s.c;
+  const l = Float64Array.from(prob.l, (v, i) => v * s.E[i]);
+  const u = Float64Array.from(prob.u, (v, i) => v * s.E[i]);
+  return { P, q, A, l, u };
+}
+
+function scaleInPlace(P: Csc, A: Csc, q: Float64Array, d: Float64Array, e: Float64Array): void {
+  for (let j = 0; j < P.n; j++) {
+    for (let k = P.colptr[j]; k < P.colptr[j + 1]; k++) P.values[k] *= d[P.rowind[k]] * d[j];
+    q[j] *= d[j];
+  }
+  for (let j = 0; j < A.n; j++) {
+    for (let k = A.colptr[j]; k < A.colptr[j + 1]; k++) A.values[k] *= e[A.rowind[k]] * d[j];
+  }
+}
