@@ -311,8 +311,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     return { prim: primJ, dual: dualJ, epsPrim, epsDual, rhoRatio: Math.sqrt(pr / Math.max(du, 1e-30)) };
   };
 
-  /** qpbenchmark's duality gap and its tolerance at the point unscaled into xo, yo (Px, Ax filled) */
-  const gapOk = (): boolean => {
+  /** qpbenchmark's duality gap over its tolerance, at the point the last evaluate() unscaled (xo, yo, Px) */
+  const gapRatioAtLastEvaluation = (): number => {
     let xPx = 0;
     let qx = 0;
     for (let j = 0; j < n; j++) {
@@ -326,7 +326,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       else if (yi < 0) sup += prob.l[i] * yi;
     }
     const gap = Math.abs(xPx + qx + sup);
-    return Number.isFinite(gap) && gap <= s.eps_abs + s.eps_rel * Math.max(Math.abs(xPx), Math.abs(qx), Math.abs(sup));
+    const ratio = gap / (s.eps_abs + s.eps_rel * Math.max(Math.abs(xPx), Math.abs(qx), Math.abs(sup)));
+    return Number.isNaN(ratio) ? Infinity : ratio;
   };
 
   const primalInfeasible = (): Float64Array | null => {
@@ -388,13 +389,14 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     try {
       const guess = guessActiveSet(data, z, y);
       triedKeys.add(activeSetKey(guess));
-      const zp = new Float64Array(m);
-      let pr: ReturnType<typeof polishScaled> | null = null;
+      let best: { point: { x: Float64Array; z: Float64Array; y: Float64Array }; ok: boolean; merit: number } | null = null;
       // Polish, then correct the guess where the result contradicts it (a multiplier of the wrong
       // sign: drop the row; an inactive row violated: add it) and polish again, a few rounds at most.
+      // Every round's point is judged on the original data; the best one is returned.
       for (let round = 0; round <= POLISH_CORRECTIONS; round++) {
-        pr = polishScaled(data, guess, s.delta, s.polish_refine_iter);
-        if (!pr.ok) return null;
+        const pr = polishScaled(data, guess, s.delta, s.polish_refine_iter);
+        if (!pr.ok) break;
+        const zp = new Float64Array(m);
         cscMul(data.A, pr.x, zp);
         let yMax = 0;
         for (let i = 0; i < m; i++) yMax = Math.max(yMax, Math.abs(pr.y[i]));
@@ -408,7 +410,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
           if (li === ui) continue;
           if ((a < 0 && yi > 0) || (a > 0 && yi < 0)) {
             if (Math.abs(yi) <= tinyY) pr.y[i] = 0;
-            else if (round < POLISH_CORRECTIONS) {
+            else {
               guess.active[i] = 0;
               guess.count--;
               changed++;
@@ -425,14 +427,16 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
             }
           }
         }
-        if (changed === 0 || round === POLISH_CORRECTIONS) break;
+        for (let i = 0; i < m; i++) zp[i] = Math.min(Math.max(zp[i], data.l[i]), data.u[i]);
+        const ev = evaluate(pr.x, zp, pr.y);
+        const gapRatio = gapRatioAtLastEvaluation();
+        const merit = Math.max(ev.prim / ev.epsPrim, ev.dual / ev.epsDual, gapRatio);
+        const ok = merit <= 1;
+        if (process.env.OSQP_DEBUG) console.error('polish', iter, 'round', round, 'active', guess.count, 'changed', changed, 'prim', ev.prim, 'dual', ev.dual, 'gap ratio', gapRatio);
+        if (!best || merit < best.merit) best = { point: { x: pr.x, z: zp, y: pr.y }, ok, merit };
+        if (ok || changed === 0) break;
       }
-      if (!pr) return null;
-      for (let i = 0; i < m; i++) zp[i] = Math.min(Math.max(zp[i], data.l[i]), data.u[i]);
-      const ev = evaluate(pr.x, zp, pr.y);
-      const ok = ev.prim <= ev.epsPrim && ev.dual <= ev.epsDual && gapOk();
-      if (process.env.OSQP_DEBUG) console.error('polish', iter, guess.count, ev.prim, ev.dual, ev.epsPrim, ev.epsDual, gapOk());
-      return { point: { x: pr.x, z: zp, y: pr.y }, ok, merit: Math.max(ev.prim / ev.epsPrim, ev.dual / ev.epsDual) };
+      return best;
     } finally {
       polishSeconds += (performance.now() - t0) / 1000;
     }

@@ -168,12 +168,18 @@ export function parseQpProblem(json: unknown, source = 'problem'): QpProblem {
         if (key === 'P' && row > j) {
           fail(`P.rowind[${k}] = ${row} in column ${j} lies below the diagonal; P must hold the upper triangle only (row <= column), so drop its lower-triangle entries`);
         }
-        if (k > colptr[j] && row <= rowind[k - 1]) {
+        rowind[k] = row;
+      }
+      // Row indices may come in any order within a column (40 of the 69 public Maros-Meszaros files
+      // have unsorted columns, as MATLAB writes them): sort each column with its values. A repeated
+      // row is ambiguous (sum or overwrite?) and is an error.
+      sortColumn(rowind, vals, colptr[j], colptr[j + 1]);
+      for (let k = colptr[j] + 1; k < colptr[j + 1]; k++) {
+        if (rowind[k] === rowind[k - 1]) {
           fail(
-            `${key}.rowind[${k}] = ${row} in column ${j} (position ${k - colptr[j]} of that column) ${row === rowind[k - 1] ? 'repeats' : 'comes after'} row ${rowind[k - 1]}; row indices must be strictly increasing within each column (sort them and merge duplicates)`,
+            `${key} has two entries at row ${rowind[k]}, column ${j}; each (row, column) may appear once, so merge the duplicates (add their values)`,
           );
         }
-        rowind[k] = row;
       }
     }
     return { m: rows, n, colptr, rowind, values: vals };
@@ -311,3 +317,20 @@ export function writeQpProblem(path: string, p: QpProblem): void {
   ensureParentDir(path);
   writeFileAtomic(path, data);
 }
+
+/** Sorts rowind[a..b) ascending, carrying vals along (insertion sort: columns are short and mostly sorted). */
+function sortColumn(rowind: Int32Array, vals: Float64Array, a: number, b: number): void {
+  for (let k = a + 1; k < b; k++) {
+    const r = rowind[k];
+    const v = vals[k];
+    let t = k - 1;
+    while (t >= a && rowind[t] > r) {
+      rowind[t + 1] = rowind[t];
+      vals[t + 1] = vals[t];
+      t--;
+    }
+    rowind[t + 1] = r;
+    vals[t + 1] = v;
+  }
+}
+

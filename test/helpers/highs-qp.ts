@@ -11,7 +11,8 @@
  * - The quadratic part is written `+ [ P_jj x_j ^ 2 + 2 P_ij x_i * x_j ... ] / 2`, i.e. 0.5 x'Px from the upper triangle.
  * - The QP active-set solver (QP ASM) stops with "QP solver model status: Non-convex" (the legacy API then throws
  *   "Unable to solve the problem. HiGHS error -1", model status "Not Set") when a free variable has no curvature,
- *   no cost and no constraint (a zero column). highsQp rejects such problems up front.
+ *   no cost and no constraint (a zero column), and sometimes on a positive definite P with many active rows.
+ *   highsQp treats that as a solver failure and falls back to its own dense route (see highsQp).
  * - An LP (P = 0) goes to the simplex solver, whose unbounded/infeasible verdicts are 'Unbounded', 'Infeasible' or,
  *   when presolve cannot tell which, 'Primal infeasible or unbounded'.
  */
@@ -69,8 +70,9 @@ export interface HighsQpResult {
   /** HiGHS's own model status string ('Optimal', 'Infeasible', 'Unbounded', 'Primal infeasible or unbounded',
    *  'Time limit reached', 'Iteration limit reached', ...). */
   highsStatus: string;
-  /** whether x and y come from the dense active-set polish rather than from HiGHS directly */
-  polished: boolean;
+  /** where x and y come from: HiGHS as it is, HiGHS's point polished by the dense active-set iteration, or (when
+   *  HiGHS gave nothing usable) the dense interior-point fallback, polished */
+  method: 'highs' | 'highs+polish' | 'ipm+polish';
   /** 0.5 x'Px + q'x + r (HiGHS's objective plus r when nothing was certified); meaningful when status is 'Optimal' */
   objective: number;
   /** primal solution (n); meaningful when status is 'Optimal' */
@@ -123,24 +125,6 @@ export function qpToLpFormat(p: QpProblem): string {
 
   const lines = ['Minimize', obj, 'Subject To', ...cons, 'Bounds', ...xs.map((x) => ` ${x} free`), 'End'];
   return lines.join('\n');
-}
-
-/** Variables that appear nowhere (no P entry, zero cost, no A entry): HiGHS's QP solver calls those "Non-convex". */
-function zeroColumns(p: QpProblem): number[] {
-  const used = new Uint8Array(p.n);
-  for (let j = 0; j < p.n; j++) {
-    if (p.q[j] !== 0) used[j] = 1;
-    for (let k = p.A.colptr[j]; k < p.A.colptr[j + 1]; k++) if (p.A.values[k] !== 0) used[j] = 1;
-    for (let k = p.P.colptr[j]; k < p.P.colptr[j + 1]; k++) {
-      if (p.P.values[k] !== 0) {
-        used[j] = 1;
-        used[p.P.rowind[k]] = 1;
-      }
-    }
-  }
-  const out: number[] = [];
-  for (let j = 0; j < p.n; j++) if (!used[j]) out.push(j);
-  return out;
 }
 
 // --- certification and polishing (dense float64) -------------------------------------------------------------------
@@ -267,10 +251,12 @@ export function polish(p: QpProblem, x0: Float64Array, y0: Float64Array): { x: F
   const side = new Int8Array(m);
   for (let i = 0; i < m; i++) {
     if (l[i] === u[i]) side[i] = 2;
-    else if (y0[i] > 0 && u[i] < Infinity) side[i] = 1;
-    else if (y0[i] < 0 && l[i] > -Infinity) side[i] = -1;
-    else if (Ax0[i] >= u[i]) side[i] = 1;
-    else if (Ax0[i] <= l[i]) side[i] = -1;
+    // a bound counts as active when its multiplier exceeds its slack (the usual interior-point indicator; for an
+    // active-set answer, active rows have zero slack and inactive ones a zero multiplier)
+    else if (y0[i] > 0 && u[i] < Infinity && y0[i] >= u[i] - Ax0[i]) side[i] = 1;
+    else if (y0[i] < 0 && l[i] > -Infinity && -y0[i] >= Ax0[i] - l[i]) side[i] = -1;
+    else if (Ax0[i] > u[i]) side[i] = 1;
+    else if (Ax0[i] < l[i]) side[i] = -1;
   }
   const delta = 1e-10;
   for (let iter = 0; iter < MAX_STEPS; iter++) {
@@ -336,6 +322,185 @@ export function polish(p: QpProblem, x0: Float64Array, y0: Float64Array): { x: F
   return null;
 }
 
+/**
+ * A dense primal-dual interior-point method (Mehrotra predictor-corrector) for the same QP, used only when HiGHS
+ * ends without a point that certifies or polishes. Equality rows (l = u) are kept as equations; every finite bound
+ * of another row is an inequality with a slack s > 0 and multiplier z > 0. Each step solves
+ *   [P + G'(Z/S)G  E'; E  0] [dx; dw] = ...   (dense LU, lightly regularized)
+ * Returns (x, y) in qpbenchmark's sign convention, to be polished; null if it breaks down.
+ */
+export function ipmQp(p: QpProblem, maxIter = 80): { x: Float64Array; y: Float64Array } | null {
+  const { n, m, l, u, q } = p;
+  const Ad = cscToDense(p.A);
+  const Pu = cscToDense(p.P);
+  const eq: number[] = [];
+  const gRow: number[] = []; // inequality k is  sign_k a_row x <= h_k
+  const gSign: number[] = [];
+  const h: number[] = [];
+  for (let i = 0; i < m; i++) {
+    if (l[i] === u[i]) eq.push(i);
+    else {
+      if (u[i] < Infinity) {
+        gRow.push(i);
+        gSign.push(1);
+        h.push(u[i]);
+      }
+      if (l[i] > -Infinity) {
+        gRow.push(i);
+        gSign.push(-1);
+        h.push(-l[i]);
+      }
+    }
+  }
+  const me = eq.length;
+  const mi = gRow.length;
+  const N = n + me;
+  const x = new Float64Array(n);
+  const w = new Float64Array(me);
+  const s = new Float64Array(mi);
+  const z = new Float64Array(mi);
+  const Gx = (xv: Float64Array, out: Float64Array): void => {
+    for (let k = 0; k < mi; k++) {
+      const o = gRow[k] * n;
+      let t = 0;
+      for (let j = 0; j < n; j++) t += Ad[o + j] * xv[j];
+      out[k] = gSign[k] * t;
+    }
+  };
+  const gx = new Float64Array(mi);
+  Gx(x, gx);
+  for (let k = 0; k < mi; k++) {
+    s[k] = Math.max(h[k] - gx[k], 1);
+    z[k] = 1;
+  }
+  let scale = 1;
+  for (const v of q) scale = Math.max(scale, Math.abs(v));
+  for (const v of h) scale = Math.max(scale, Math.abs(v));
+  for (const i of eq) scale = Math.max(scale, Math.abs(l[i]));
+
+  const rd = new Float64Array(n);
+  const re = new Float64Array(me);
+  const ri = new Float64Array(mi);
+  const Px = new Float64Array(n);
+  for (let iter = 0; iter < maxIter; iter++) {
+    // residuals
+    cscSymUpperMul(p.P, x, Px);
+    for (let j = 0; j < n; j++) rd[j] = Px[j] + q[j];
+    eq.forEach((row, a) => {
+      let t = 0;
+      for (let j = 0; j < n; j++) {
+        rd[j] += Ad[row * n + j] * w[a];
+        t += Ad[row * n + j] * x[j];
+      }
+      re[a] = t - l[row];
+    });
+    for (let k = 0; k < mi; k++) {
+      const o = gRow[k] * n;
+      const zk = gSign[k] * z[k];
+      for (let j = 0; j < n; j++) rd[j] += Ad[o + j] * zk;
+    }
+    Gx(x, gx);
+    let mu = 0;
+    for (let k = 0; k < mi; k++) {
+      ri[k] = gx[k] + s[k] - h[k];
+      mu += s[k] * z[k];
+    }
+    mu = mi > 0 ? mu / mi : 0;
+    let res = 0;
+    for (const v of rd) res = Math.max(res, Math.abs(v));
+    for (const v of re) res = Math.max(res, Math.abs(v));
+    for (const v of ri) res = Math.max(res, Math.abs(v));
+    if (!Number.isFinite(res) || !Number.isFinite(mu)) return null;
+    if (res <= 1e-10 * scale && mu <= 1e-11 * scale) break; // polish finishes the job
+
+    // the reduced KKT matrix [P + G'DG  E'; E  -delta]
+    const K = new Float64Array(N * N);
+    for (let i = 0; i < n; i++) {
+      for (let j = i; j < n; j++) {
+        K[i * N + j] = Pu[i * n + j];
+        K[j * N + i] = Pu[i * n + j];
+      }
+      K[i * N + i] += 1e-12 * scale;
+    }
+    const dRow = new Float64Array(m); // D summed per row (both sides of a row share a_i)
+    for (let k = 0; k < mi; k++) dRow[gRow[k]] += z[k] / s[k];
+    for (let i = 0; i < m; i++) {
+      const d = dRow[i];
+      if (d === 0) continue;
+      const o = i * n;
+      for (let a = 0; a < n; a++) {
+        const va = Ad[o + a] * d;
+        if (va === 0) continue;
+        for (let b = a; b < n; b++) K[a * N + b] += va * Ad[o + b];
+      }
+    }
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) K[b * N + a] = K[a * N + b];
+    eq.forEach((row, e) => {
+      for (let j = 0; j < n; j++) {
+        K[(n + e) * N + j] = Ad[row * n + j];
+        K[j * N + n + e] = Ad[row * n + j];
+      }
+      K[(n + e) * N + n + e] = -1e-12 * scale;
+    });
+    const piv = luFactor(K, N);
+
+    // solve for a given complementarity target rc (= s.z - target): returns dx, dw, ds, dz
+    const direction = (rc: Float64Array) => {
+      const rhs = new Float64Array(N);
+      for (let j = 0; j < n; j++) rhs[j] = -rd[j];
+      const tk = new Float64Array(mi);
+      for (let k = 0; k < mi; k++) tk[k] = (rc[k] - z[k] * ri[k]) / s[k]; // G' S^-1 (rc - Z ri)
+      for (let k = 0; k < mi; k++) {
+        const o = gRow[k] * n;
+        const c = gSign[k] * tk[k];
+        for (let j = 0; j < n; j++) rhs[j] += Ad[o + j] * c;
+      }
+      for (let e = 0; e < me; e++) rhs[n + e] = -re[e];
+      const sol = luSolve(K, piv, N, rhs);
+      const dx = sol.subarray(0, n);
+      const dw = sol.subarray(n);
+      const gdx = new Float64Array(mi);
+      Gx(dx, gdx);
+      const ds = new Float64Array(mi);
+      const dz = new Float64Array(mi);
+      for (let k = 0; k < mi; k++) {
+        ds[k] = -ri[k] - gdx[k];
+        dz[k] = (-rc[k] - z[k] * ds[k]) / s[k];
+      }
+      return { dx, dw, ds, dz };
+    };
+    const maxStep = (v: Float64Array, dv: Float64Array): number => {
+      let a = 1;
+      for (let k = 0; k < v.length; k++) if (dv[k] < 0) a = Math.min(a, -v[k] / dv[k]);
+      return a;
+    };
+    const rc = new Float64Array(mi);
+    for (let k = 0; k < mi; k++) rc[k] = s[k] * z[k];
+    const aff = direction(rc);
+    const aAff = Math.min(maxStep(s, aff.ds), maxStep(z, aff.dz));
+    let muAff = 0;
+    for (let k = 0; k < mi; k++) muAff += (s[k] + aAff * aff.ds[k]) * (z[k] + aAff * aff.dz[k]);
+    muAff = mi > 0 ? muAff / mi : 0;
+    const sigma = mu > 0 ? Math.min(1, (muAff / mu) ** 3) : 0;
+    for (let k = 0; k < mi; k++) rc[k] = s[k] * z[k] + aff.ds[k] * aff.dz[k] - sigma * mu;
+    const d = direction(rc);
+    // one step length for primal and dual: with P != 0 the dual residual depends on x too
+    const alpha = Math.min(1, 0.99 * Math.min(maxStep(s, d.ds), maxStep(z, d.dz)));
+    for (let j = 0; j < n; j++) x[j] += alpha * d.dx[j];
+    for (let k = 0; k < mi; k++) {
+      s[k] += alpha * d.ds[k];
+      z[k] += alpha * d.dz[k];
+    }
+    for (let e = 0; e < me; e++) w[e] += alpha * d.dw[e];
+  }
+  const y = new Float64Array(m);
+  eq.forEach((row, e) => {
+    y[row] = w[e];
+  });
+  for (let k = 0; k < mi; k++) y[gRow[k]] += gSign[k] * z[k];
+  return { x, y };
+}
+
 // --- the solver -----------------------------------------------------------------------------------------------------
 
 /** Statuses after which HiGHS's x may be (close to) a solution worth certifying or polishing. */
@@ -343,25 +508,25 @@ const TRY_POLISH = new Set(['Optimal', 'Time limit reached', 'Iteration limit re
 
 /**
  * Solves the QP  min 0.5 x'Px + q'x + r  s.t.  l <= A x <= u  with HiGHS (see the file comment for how it is
- * written), then certifies the answer:
+ * written), then certifies the answer, because HiGHS 1.15's QP active-set solver is unreliable once many
+ * constraints are active (dense random QPs with n = 200, m = 300): it cycles until its iteration limit, reports
+ * 'Optimal' at points with residuals of 1e-6..1e-2, or even stops with "Non-convex" on a positive definite P.
  *
- * - HiGHS 1.15's QP active-set solver is unreliable once many constraints are active (e.g. dense n = 200,
- *   m = 300 random QPs): it cycles until a limit, or reports 'Optimal' at points with residuals of 1e-6..1e-2.
- *   So whenever HiGHS ends with a point, highsQp checks it with qpbenchmark's residuals (relative tolerance 1e-9);
- *   if that fails it polishes the point by a dense primal-dual active-set iteration seeded with HiGHS's active
- *   set, and checks again.
- * - `status` is 'Optimal' only for a certified KKT point (x, y); otherwise it is HiGHS's status ('Infeasible',
- *   'Unbounded', 'Primal infeasible or unbounded', ...), or 'Uncertified: <HiGHS status>' when HiGHS returned a
- *   point that neither passed nor could be polished. `highsStatus` is always HiGHS's own verdict.
+ * - Whenever HiGHS ends with a point (status 'Optimal', 'Time limit reached', 'Iteration limit reached', 'Unknown')
+ *   or fails with a solver error, the point is checked with qpbenchmark's residuals against a relative tolerance
+ *   of 1e-9 (certify). If that fails it is polished by a dense primal-dual active-set iteration seeded with
+ *   HiGHS's active set; if that fails too, a dense interior-point method (ipmQp) solves the problem and its point
+ *   is polished. `method` says which route produced the answer.
+ * - `status` is 'Optimal' only for a certified KKT point (x, y) (for a convex QP, a proof of optimality up to the
+ *   tolerance). HiGHS's infeasibility / unboundedness verdicts ('Infeasible', 'Unbounded', 'Primal infeasible or
+ *   unbounded') are passed through unchecked. Anything else gives 'Uncertified: <HiGHS status>'.
+ *   `highsStatus` is always HiGHS's own verdict ('Error: ...' when its solver failed).
  *
- * The QP iteration limit defaults to max(10000, 20 (n + m)) so that cycling ends quickly; `options` override any
- * HiGHS option. Throws if HiGHS fails outright (a reader or solver error rather than a model status).
+ * The QP iteration limit defaults to max(2000, 4 (n + m)) so that cycling ends quickly; `options` override any
+ * HiGHS option. Throws only if HiGHS cannot read the generated model or rejects an option (a bug here).
+ * Cost: the dense steps are O((n + m)^3); fine up to a few hundred variables and rows.
  */
 export async function highsQp(p: QpProblem, options: Record<string, string | number | boolean> = {}): Promise<HighsQpResult> {
-  const zc = zeroColumns(p);
-  if (p.P.colptr[p.n] > 0 && zc.length > 0) {
-    throw new Error(`highsQp: variables ${zc.slice(0, 5).join(', ')} appear nowhere in the problem; HiGHS's QP solver rejects such columns as non-convex`);
-  }
   const text = qpToLpFormat(p);
   const highs = await getHighs();
   const opts = { ...HIGHS_OPTIONS, qp_iteration_limit: Math.max(2000, 4 * (p.n + p.m)), ...options };
@@ -369,45 +534,66 @@ export async function highsQp(p: QpProblem, options: Record<string, string | num
   try {
     sol = highs.solve(text, opts as Parameters<Highs['solve']>[1]);
   } catch (err) {
-    // a reader abort leaves the WebAssembly instance unusable: load a fresh one next time
-    highsPromise = undefined;
-    throw new Error(`highsQp: HiGHS failed on problem ${p.name ?? '(unnamed)'}: ${(err as Error).message}`, { cause: err });
+    const msg = (err as Error).message;
+    if (/Abort/.test(msg)) highsPromise = undefined; // an abort leaves the WebAssembly instance unusable
+    if (/read LP model|option/i.test(msg)) {
+      throw new Error(`highsQp: HiGHS failed on problem ${p.name ?? '(unnamed)'}: ${msg}`, { cause: err });
+    }
+    const nan = new Float64Array(p.n).fill(NaN);
+    return certified(p, `Error: ${msg}`, nan, new Float64Array(p.m).fill(NaN), NaN);
   }
   const highsStatus = sol.Status;
   const cols = (sol as { Columns?: Record<string, { Primal?: number }> }).Columns ?? {};
-  let x: Float64Array = new Float64Array(p.n);
+  const x = new Float64Array(p.n);
   for (let j = 0; j < p.n; j++) x[j] = cols[`x${j}`]?.Primal ?? NaN;
-  let y: Float64Array = new Float64Array(p.m);
+  const y = new Float64Array(p.m);
   const rows = (sol as { Rows?: { Name?: string; Dual?: number }[] }).Rows ?? [];
   for (const row of rows) {
     const match = /^c(\d+)[lu]?$/.exec(row.Name ?? '');
     if (match !== null && typeof row.Dual === 'number') y[Number(match[1])] -= row.Dual;
   }
-
-  if (!TRY_POLISH.has(highsStatus) || !x.every(Number.isFinite)) {
-    return { status: highsStatus, highsStatus, polished: false, objective: sol.ObjectiveValue + p.r, x, y, residuals: null };
+  if (!TRY_POLISH.has(highsStatus)) {
+    return { status: highsStatus, highsStatus, method: 'highs', objective: sol.ObjectiveValue + p.r, x, y, residuals: null };
   }
-  let cert = certify(p, x, y);
-  let polished = false;
-  if (!cert.ok) {
+  return certified(p, highsStatus, x, y, sol.ObjectiveValue + p.r);
+}
+
+/** Certifies (x, y), else polishes it, else falls back to the interior-point method plus polish (see highsQp). */
+function certified(p: QpProblem, highsStatus: string, x: Float64Array, y: Float64Array, highsObjective: number): HighsQpResult {
+  const done = (method: HighsQpResult['method'], xs: Float64Array, ys: Float64Array, residuals: QpResiduals): HighsQpResult => ({
+    status: 'Optimal',
+    highsStatus,
+    method,
+    objective: residuals.objective,
+    x: xs,
+    y: ys,
+    residuals,
+  });
+  if (x.every(Number.isFinite) && y.every(Number.isFinite)) {
+    const c = certify(p, x, y);
+    if (c.ok) return done('highs', x, y, c.residuals);
     const pol = polish(p, x, y);
     if (pol !== null) {
       const c2 = certify(p, pol.x, pol.y);
-      if (c2.ok) {
-        x = pol.x;
-        y = pol.y;
-        cert = c2;
-        polished = true;
-      }
+      if (c2.ok) return done('highs+polish', pol.x, pol.y, c2.residuals);
     }
   }
+  const ip = ipmQp(p);
+  if (ip !== null) {
+    const pol = polish(p, ip.x, ip.y);
+    if (pol !== null) {
+      const c3 = certify(p, pol.x, pol.y);
+      if (c3.ok) return done('ipm+polish', pol.x, pol.y, c3.residuals);
+    }
+  }
+  const finite = x.every(Number.isFinite) && y.every(Number.isFinite);
   return {
-    status: cert.ok ? 'Optimal' : `Uncertified: ${highsStatus}`,
+    status: `Uncertified: ${highsStatus}`,
     highsStatus,
-    polished,
-    objective: cert.ok ? cert.residuals.objective : sol.ObjectiveValue + p.r,
+    method: 'highs',
+    objective: highsObjective,
     x,
     y,
-    residuals: cert.residuals,
+    residuals: finite ? qpResiduals(p, x, y) : null,
   };
 }

@@ -105,7 +105,8 @@ function rowsToCsc(m: number, n: number, rows: { cols: number[]; vals: number[] 
  * - A holds m random rows (Gaussian entries; for kind 'sparse' each present with probability `density`, and never an
  *   empty row). A random point x0 is drawn, and every row's bounds are placed around a_i'x0, so x0 is feasible:
  *   `equalities` randomly chosen rows get l = u = a_i'x0; of the others, about a third are two-sided,
- *   a third have only a lower bound and a third only an upper bound, with slacks uniform in [0, 1) (a few exactly 0).
+ *   a third have only a lower bound and a third only an upper bound, each bound at a distance from x0 uniform in
+ *   [0, 1) (slack uniform in [0, ||a_i||)), except that a fraction `tightFraction` of them pass through x0.
  * - Boundedness: with pRank >= n, P is positive definite (pDiag > 0, or M square and a.s. invertible), so the optimum is
  *   finite. With pRank < n the objective may decrease forever along null(P), so `box` (default on in that case) appends
  *   n identity rows x_j in [x0_j - 1 - U, x0_j + 1 + U] (U uniform in [0, 1)): the problem then has m + n rows and a
@@ -150,12 +151,11 @@ export function randomQp(opts: RandomQpOptions): QpProblem {
   const u = new Float64Array(mTot);
   const tight = opts.tightFraction ?? 0.1;
   const rowNorm = aRows.map(({ vals }) => Math.sqrt(vals.reduce((t, v) => t + v * v, 0)));
-  const sScale = (opts as { slackScale?: number }).slackScale ?? 0;
-  let cur = 1;
-  const slack = (): number => (rng.uniform() < tight ? 0 : rng.uniform() * cur);
+  let norm = 1;
+  const slack = (): number => (rng.uniform() < tight ? 0 : rng.uniform() * norm);
   for (let i = 0; i < m; i++) {
     const v = Ax0[i];
-    cur = sScale > 0 ? sScale * rowNorm[i] : 1;
+    norm = rowNorm[i];
     const t = rng.int(3);
     const s1 = slack();
     const s2 = slack();
