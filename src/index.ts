@@ -59,3 +59,10 @@ export {
   type Mixture1D,
 } from './targets/mixture1d.js';
 export { renderLinePlotSvg, type LineSeries, type LinePlotOptions } from './report/plot.js';
+// quadratic programs: the OSQP algorithm (solvers/osqp), the JSON problem format, qpbenchmark's residuals
+export { solveQp, type OsqpOptions, type OsqpResult, type OsqpStatus, type OsqpState, type PolishOutcome } from '../solvers/osqp/osqp.js';
+export { DEFAULT_SETTINGS as OSQP_DEFAULT_SETTINGS, type OsqpSettings } from '../solvers/osqp/settings.js';
+export { cscFromTriplets, type Csc, type QpProblem } from '../solvers/osqp/csc.js';
+export { qpResiduals, qpObjective, isSolvedAt, type QpResiduals } from '../solvers/osqp/residuals.js';
+export { readQpProblem, parseQpProblem, writeQpProblem, qpProblemToJson } from './io/qp-problem.js';
+export { buildUnivariateQp, type UnivariateQp } from './programs/univariate-qp.js';

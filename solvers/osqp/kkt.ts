@@ -202,7 +202,7 @@ export class IndirectKkt implements KktSolver {
   }
 
   setTolerance(tol: number): void {
-    this.tol = Math.min(1e-3, Math.max(1e-12, tol));
+    this.tol = Math.min(1e-3, Math.max(1e-15, tol));
   }
 
   updateRho(rho: Float64Array): void {

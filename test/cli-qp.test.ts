@@ -1,0 +1,127 @@
+/** `convex-score qp`, run in-process. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../src/cli/main.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convex-score-qp-'));
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await run(args, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+/** min 1/2 (x0^2 + x1^2) - x0 - x1  s.t.  x0 + x1 <= 1, 0 <= x <= 0.8  ->  x = (0.5, 0.5), objective -0.75 */
+function problem(): Record<string, unknown> {
+  return {
+    name: 'TINY',
+    n: 2,
+    m: 3,
+    P: { format: 'csc-upper', colptr: [0, 1, 2], rowind: [0, 1], values: [1, 1] },
+    q: [-1, -1],
+    r: 0,
+    // rows: x0 + x1, x0, x1 (the last n rows are the variable bounds, as in the Maros-Meszaros files)
+    A: { format: 'csc', colptr: [0, 2, 4], rowind: [0, 1, 0, 2], values: [1, 1, 1, 1] },
+    l: ['-inf', 0, 0],
+    u: [1, 0.8, 0.8],
+  };
+}
+
+function write(name: string, obj: unknown, gzip = false): string {
+  const p = path.join(dir, name);
+  const text = typeof obj === 'string' ? obj : JSON.stringify(obj);
+  fs.writeFileSync(p, gzip ? zlib.gzipSync(text) : text);
+  return p;
+}
+
+describe('convex-score qp', () => {
+  it('solves a problem file and prints the status with qpbenchmark residuals (exit 0)', async () => {
+    const r = await cli(['qp', write('tiny.json', problem()), '--eps-abs', '1e-8', '--eps-rel', '0', '--polish']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/status: solved/);
+    expect(r.out).toMatch(/objective: -0\.75\b/);
+    expect(r.out).toMatch(/primal residual .* dual residual .* duality gap/);
+  });
+
+  it('--json prints one object with the fields of the issue; .json.gz input works', async () => {
+    const r = await cli(['qp', write('tiny.json.gz', problem(), true), '--json', '--eps-abs', '1e-9', '--eps-rel', '0', '--polish']);
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.out);
+    for (const k of ['status', 'objective', 'iterations', 'seconds', 'polished', 'primalResidual', 'dualResidual', 'dualityGap', 'x', 'y']) {
+      expect(o).toHaveProperty(k);
+    }
+    expect(o.status).toBe('solved');
+    expect(o.x[0]).toBeCloseTo(0.5, 8);
+    expect(o.x[1]).toBeCloseTo(0.5, 8);
+    // the coupling row is active at its upper bound: y_0 = 0.5 > 0
+    expect(o.y[0]).toBeCloseTo(0.5, 7);
+    expect(o.dualityGap).toBeLessThan(1e-8);
+  });
+
+  it('settings flags reach the solver: --max-iter 1 stops at the iteration limit (exit 1)', async () => {
+    const r = await cli(['qp', write('tiny2.json', problem()), '--max-iter', '1', '--eps-abs', '1e-12', '--eps-rel', '0', '--no-adaptive-rho', '--scaling', '0', '--json']);
+    expect(r.code).toBe(1);
+    const o = JSON.parse(r.out);
+    expect(o.status).toMatch(/max_iter_reached|solved_inaccurate/);
+    expect(o.iterations).toBe(1);
+  });
+
+  it('--linsys indirect solves with conjugate gradients', async () => {
+    const r = await cli(['qp', write('tiny3.json', problem()), '--linsys', 'indirect', '--eps-abs', '1e-8', '--eps-rel', '0', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).objective).toBeCloseTo(-0.75, 6);
+  });
+
+  it('an infeasible problem: status primal_infeasible, exit 1', async () => {
+    const p = problem();
+    p.l = [1.7, 0, 0]; // x0 + x1 >= 1.7 with x <= 0.8
+    p.u = [Infinity, 0.8, 0.8].map((v) => (v === Infinity ? 'inf' : v));
+    const r = await cli(['qp', write('infeasible.json', p), '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).status).toBe('primal_infeasible');
+  });
+
+  const bad: [string, () => unknown, RegExp][] = [
+    ['bad JSON', () => '{"n": 2,', /JSON/],
+    ['a dimension mismatch', () => ({ ...problem(), q: [1, 2, 3] }), /q/],
+    ['l > u', () => ({ ...problem(), l: ['-inf', 0.9, 0], u: [1, 0.8, 0.8] }), /row 1|l\[1\]|exceeds|greater/],
+    ['an out-of-range row index', () => ({ ...problem(), A: { format: 'csc', colptr: [0, 2, 4], rowind: [0, 7, 0, 2], values: [1, 1, 1, 1] } }), /out of range/],
+    ['a duplicate entry', () => ({ ...problem(), A: { format: 'csc', colptr: [0, 2, 4], rowind: [1, 1, 0, 2], values: [1, 1, 1, 1] } }), /merge the duplicates/],
+    ['a string where a number belongs', () => ({ ...problem(), q: ['abc', 1] }), /q/],
+    ['a bad --eps-abs', () => problem(), /--eps-abs/],
+  ];
+  for (const [what, make, message] of bad) {
+    it(`${what}: a clear message and exit code 2`, async () => {
+      const f = write(`bad-${what.replace(/\W+/g, '-')}.json`, make());
+      const extra = what === 'a bad --eps-abs' ? ['--eps-abs', 'x'] : [];
+      const r = await cli(['qp', f, ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err).toMatch(/^convex-score: error: /);
+    });
+  }
+
+  it('a missing file: exit 2 naming it', async () => {
+    const r = await cli(['qp', path.join(dir, 'nope.json')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/nope\.json/);
+  });
+
+  it('unsorted row indices within a column are accepted (the public data has them) and give the same answer', async () => {
+    const p = problem();
+    p.A = { format: 'csc', colptr: [0, 2, 4], rowind: [1, 0, 2, 0], values: [1, 1, 1, 1] };
+    const r = await cli(['qp', write('unsorted.json', p), '--json', '--eps-abs', '1e-9', '--eps-rel', '0', '--polish']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).objective).toBeCloseTo(-0.75, 8);
+  });
+});
