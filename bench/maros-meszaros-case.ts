@@ -1,16 +1,16 @@
 /**
  * One Maros-Meszaros benchmark case in its own process (so a runaway case can be killed and its
- * memory is its own). argv: file setting(low|mid) variant(ours|paper) timeLimit ; prints one JSON line.
+ * memory is its own). argv: file setting(low|mid) variant(osqp|auto|paper) timeLimit ; prints one JSON line.
  */
 import { readQpProblem } from '../src/io/qp-problem.js';
-import { solveQp } from '../solvers/osqp/osqp.js';
+import { solveQpWith } from '../solvers/osqp/auto.js';
 import { qpResiduals, isSolvedAt } from '../solvers/osqp/residuals.js';
 import { benchSettings, type BenchSetting, type BenchVariant } from './maros-meszaros-settings.js';
 
 const [file, setting, variant, timeLimitArg] = process.argv.slice(2);
 const prob = readQpProblem(file);
 const { settings, eps } = benchSettings(setting as BenchSetting, variant as BenchVariant, Number(timeLimitArg));
-const r = solveQp(prob, { settings });
+const r = solveQpWith(prob, { settings, method: variant === 'auto' ? 'auto' : 'osqp' });
 const res = qpResiduals(prob, r.x, r.y);
 console.log(
   JSON.stringify({
@@ -20,6 +20,7 @@ console.log(
     setting,
     variant,
     status: r.status,
+    method: r.method,
     solved: isSolvedAt(res, eps),
     iterations: r.iterations,
     runtime_s: r.seconds,

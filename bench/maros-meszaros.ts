@@ -1,17 +1,19 @@
 /**
  * The Maros-Meszaros benchmark of our OSQP implementation:
- *   npm run bench -- maros-meszaros [--settings low,mid] [--time-limit 60] [--problems A,B] [--baseline] [--data DIR]
+ *   npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto,paper] [--time-limit 60]
+ *                                   [--problems A,B] [--jobs 1] [--data DIR]
  * Each problem runs in its own process, one at a time, at each setting; a case that outlives its
  * time limit by 60 s is killed and counted unsolved. Solved means qpbenchmark's rule (primal residual,
  * dual residual and duality gap all <= eps, recomputed on the original data). Per setting it prints
  * the number solved and the shifted geometric mean of runtime (shift 10 ms) over the solved problems,
- * next to OSQP 1.0.0 (C) from the reference CSV (measured on a machine like this one, not in this
- * run) and, with --baseline, next to the paper's algorithm alone (our code, no early polishing)
- * measured in this run. Per-problem rows go to bench-results/maros-meszaros.csv after every case.
+ * for each variant (our OSQP, which is the baseline the ratios refer to; auto = OSQP then the
+ * interior-point fallback; paper = our code without our additions to the paper's algorithm), and
+ * OSQP 1.0.0 (C) from the reference CSV (measured on a machine like this one, not in this run).
+ * --jobs 2 runs two cases at once (on a 2-core machine this slows each a little). Per-problem rows go to bench-results/maros-meszaros.csv after every case.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { machineLine } from './univariate.js';
 import type { BenchSetting, BenchVariant } from './maros-meszaros-settings.js';
@@ -92,21 +94,22 @@ export function toCsv(rows: MmRow[], ref: Map<string, ReferenceRow>): string {
 
 export function summaryTable(rows: MmRow[], ref: Map<string, ReferenceRow>, settings: BenchSetting[]): string {
   const out: string[] = [];
-  out.push('| setting | solver | problems | solved | shifted geomean runtime over solved (s) | runtime ratio vs ours, problems both solve |');
+  out.push('| setting | solver | problems | solved | shifted geomean runtime over solved (s) | runtime ratio vs our OSQP, problems both solve |');
   out.push('|---|---|---:|---:|---:|---:|');
   for (const setting of settings) {
-    const ours = rows.filter((r) => r.setting === setting && r.variant === 'ours');
+    const ours = rows.filter((r) => r.setting === setting && r.variant === 'osqp');
     const names = new Set(ours.map((r) => r.problem));
     const oursSolved = new Map(ours.filter((r) => r.solved).map((r) => [r.problem, r.runtime_s]));
     const line = (label: string, solvedMap: Map<string, number>, total: number): string => {
       const both = [...solvedMap.keys()].filter((p) => oursSolved.has(p));
       const ratio = shiftedGeomean(both.map((p) => solvedMap.get(p)!)) / shiftedGeomean(both.map((p) => oursSolved.get(p)!));
-      return `| ${setting} | ${label} | ${total} | ${solvedMap.size} | ${shiftedGeomean([...solvedMap.values()]).toFixed(3)} | ${label === 'ours' ? '1.00' : Number.isFinite(ratio) ? ratio.toFixed(2) : '-'} |`;
+      return `| ${setting} | ${label} | ${total} | ${solvedMap.size} | ${shiftedGeomean([...solvedMap.values()]).toFixed(3)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'} |`;
     };
-    out.push(line('ours', oursSolved, ours.length));
-    const paper = rows.filter((r) => r.setting === setting && r.variant === 'paper');
-    if (paper.length > 0) {
-      out.push(line('paper algorithm (this run)', new Map(paper.filter((r) => r.solved).map((r) => [r.problem, r.runtime_s])), paper.length));
+    out.push(line('our OSQP (baseline of this run)', oursSolved, ours.length));
+    const labels: Record<string, string> = { auto: 'auto: our OSQP, then the IPM fallback', paper: "the paper's algorithm alone (this run)" };
+    for (const v of ['auto', 'paper'] as const) {
+      const vr = rows.filter((r) => r.setting === setting && r.variant === v);
+      if (vr.length > 0) out.push(line(labels[v], new Map(vr.filter((r) => r.solved).map((r) => [r.problem, r.runtime_s])), vr.length));
     }
     const refSolved = new Map<string, number>();
     for (const p of names) {
@@ -123,14 +126,15 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-export function runMarosMeszaros(): void {
+export async function runMarosMeszaros(): Promise<void> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const defaultData = path.resolve(here, '../../../shared/data/maros-meszaros');
   const dataDir = arg('--data', fs.existsSync(defaultData) ? defaultData : path.resolve('../shared/data/maros-meszaros'));
   const settings = arg('--settings', 'low,mid').split(',') as BenchSetting[];
   const timeLimit = Number(arg('--time-limit', '60'));
   const only = arg('--problems', '');
-  const variants: BenchVariant[] = process.argv.includes('--baseline') ? ['ours', 'paper'] : ['ours'];
+  const variants = arg('--variants', 'osqp,auto').split(',') as BenchVariant[];
+  const jobs = Math.max(1, Number(arg('--jobs', '1')));
   const quiet = process.argv.includes('--quiet') || !!process.env.CI;
   if (!fs.existsSync(dataDir)) throw new Error(`no Maros-Meszaros data at ${dataDir}; pass --data DIR`);
   let files = fs.readdirSync(dataDir).filter((f) => f.endsWith('.json.gz') || f.endsWith('.json')).sort();
@@ -145,38 +149,52 @@ export function runMarosMeszaros(): void {
   fs.mkdirSync('bench-results', { recursive: true });
   const rows: MmRow[] = [];
   const caseScript = path.join(here, 'maros-meszaros-case.js');
-  for (const setting of settings) {
-    for (const variant of variants) {
-      for (const f of files) {
-        const t0 = performance.now();
-        const p = spawnSync(process.execPath, [caseScript, path.join(dataDir, f), setting, variant, String(timeLimit)], {
-          encoding: 'utf8',
-          timeout: (timeLimit + 60) * 1000,
-          maxBuffer: 1 << 26,
-        });
-        const name = f.replace(/\.json(\.gz)?$/, '');
-        let row: MmRow;
-        const lastLine = p.stdout?.trim().split('\n').pop() ?? '';
+  const tasks: { setting: BenchSetting; variant: BenchVariant; f: string }[] = [];
+  for (const setting of settings) for (const variant of variants) for (const f of files) tasks.push({ setting, variant, f });
+  const runCase = (t: { setting: BenchSetting; variant: BenchVariant; f: string }): Promise<MmRow> =>
+    new Promise((resolve) => {
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [caseScript, path.join(dataDir, t.f), t.setting, t.variant, String(timeLimit)]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, (timeLimit + 60) * 1000);
+      child.on('close', () => {
+        clearTimeout(timer);
+        const name = t.f.replace(/\.json(\.gz)?$/, '');
+        const lastLine = stdout.trim().split('\n').pop() ?? '';
         try {
-          row = JSON.parse(lastLine) as MmRow;
+          resolve(JSON.parse(lastLine) as MmRow);
         } catch {
-          const errLine = (p.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ?? 'no output';
-          const why = p.error ? 'killed (time limit + 60 s)' : `crashed: ${errLine.trim()}`;
-          row = { problem: name, setting, variant, status: why, solved: false, runtime_s: (performance.now() - t0) / 1000 };
+          const errLine = stderr.split('\n').find((l) => /Error/.test(l)) ?? 'no output';
+          const why = killed ? 'killed (time limit + 60 s)' : `crashed: ${errLine.trim()}`;
+          resolve({ problem: name, setting: t.setting, variant: t.variant, status: why, solved: false, runtime_s: (performance.now() - t0) / 1000 });
         }
-        rows.push(row);
-        fs.writeFileSync('bench-results/maros-meszaros.csv.tmp', toCsv(rows, ref));
-        fs.renameSync('bench-results/maros-meszaros.csv.tmp', 'bench-results/maros-meszaros.csv');
-        if (!quiet) {
-          process.stderr.write(
-            `${setting} ${variant} ${name}: ${row.status}${row.solved ? ' (solved)' : ''} ${row.runtime_s.toFixed(3)} s\n`,
-          );
-        }
+      });
+    });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const t = tasks[next++];
+      const row = await runCase(t);
+      rows.push(row);
+      fs.writeFileSync('bench-results/maros-meszaros.csv.tmp', toCsv(rows, ref));
+      fs.renameSync('bench-results/maros-meszaros.csv.tmp', 'bench-results/maros-meszaros.csv');
+      if (!quiet) {
+        process.stderr.write(`${t.setting} ${t.variant} ${row.problem}: ${row.status}${row.solved ? ' (solved)' : ''} ${row.runtime_s.toFixed(3)} s\n`);
       }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  rows.sort((a, b) => (a.setting + a.variant + a.problem).localeCompare(b.setting + b.variant + b.problem));
+  fs.writeFileSync('bench-results/maros-meszaros.csv', toCsv(rows, ref));
   console.log(summaryTable(rows, ref, settings));
   console.log('per-problem rows: bench-results/maros-meszaros.csv');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) runMarosMeszaros();
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) await runMarosMeszaros();

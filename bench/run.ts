@@ -1,7 +1,7 @@
 /**
  * npm run bench [-- --sizes 1000,10000 --time-limit 60]
  *   the univariate score programs; prints the tables and writes bench-results/univariate.json.
- * npm run bench -- maros-meszaros [--settings low,mid] [--time-limit 60] [--problems A,B] [--baseline]
+ * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import { formatTable, machineLine, univariateBenchmark } from './univariate.js';
 import { runMarosMeszaros } from './maros-meszaros.js';
 
 if (process.argv.includes('maros-meszaros')) {
-  runMarosMeszaros();
+  await runMarosMeszaros();
   process.exit(0);
 }
 

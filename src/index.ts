@@ -66,3 +66,5 @@ export { cscFromTriplets, type Csc, type QpProblem } from '../solvers/osqp/csc.j
 export { qpResiduals, qpObjective, isSolvedAt, type QpResiduals } from '../solvers/osqp/residuals.js';
 export { readQpProblem, parseQpProblem, writeQpProblem, qpProblemToJson } from './io/qp-problem.js';
 export { buildUnivariateQp, type UnivariateQp } from './programs/univariate-qp.js';
+export { solveQpWith, QP_METHODS, type QpMethod, type QpSolveOptions, type QpSolveResult } from '../solvers/osqp/auto.js';
+export { solveQpIpm, type IpmOptions, type IpmResult, type IpmStatus } from '../solvers/osqp/ipm.js';

@@ -69,7 +69,7 @@ describe('convex-score qp', () => {
   });
 
   it('settings flags reach the solver: --max-iter 1 stops at the iteration limit (exit 1)', async () => {
-    const r = await cli(['qp', write('tiny2.json', problem()), '--max-iter', '1', '--eps-abs', '1e-12', '--eps-rel', '0', '--no-adaptive-rho', '--scaling', '0', '--json']);
+    const r = await cli(['qp', write('tiny2.json', problem()), '--method', 'osqp', '--max-iter', '1', '--eps-abs', '1e-12', '--eps-rel', '0', '--no-adaptive-rho', '--scaling', '0', '--json']);
     expect(r.code).toBe(1);
     const o = JSON.parse(r.out);
     expect(o.status).toMatch(/max_iter_reached|solved_inaccurate/);
@@ -77,9 +77,19 @@ describe('convex-score qp', () => {
   });
 
   it('--linsys indirect solves with conjugate gradients', async () => {
-    const r = await cli(['qp', write('tiny3.json', problem()), '--linsys', 'indirect', '--eps-abs', '1e-8', '--eps-rel', '0', '--json']);
+    const r = await cli(['qp', write('tiny3.json', problem()), '--method', 'osqp', '--linsys', 'indirect', '--eps-abs', '1e-8', '--eps-rel', '0', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).objective).toBeCloseTo(-0.75, 6);
+  });
+
+  it('--method ipm and --method osqp reach the same optimum and say which method ran', async () => {
+    for (const method of ['ipm', 'osqp', 'auto']) {
+      const r = await cli(['qp', write(`m-${method}.json`, problem()), '--method', method, '--eps-abs', '1e-7', '--eps-rel', '0', '--json']);
+      expect(r.code).toBe(0);
+      const o = JSON.parse(r.out);
+      expect(o.objective).toBeCloseTo(-0.75, 6);
+      expect(o.method).toMatch(method === 'ipm' ? /^ipm/ : /^osqp/);
+    }
   });
 
   it('an infeasible problem: status primal_infeasible, exit 1', async () => {
@@ -99,11 +109,12 @@ describe('convex-score qp', () => {
     ['a duplicate entry', () => ({ ...problem(), A: { format: 'csc', colptr: [0, 2, 4], rowind: [1, 1, 0, 2], values: [1, 1, 1, 1] } }), /merge the duplicates/],
     ['a string where a number belongs', () => ({ ...problem(), q: ['abc', 1] }), /q/],
     ['a bad --eps-abs', () => problem(), /--eps-abs/],
+    ['an unknown --method', () => problem(), /--method must be one of auto, osqp, ipm/],
   ];
   for (const [what, make, message] of bad) {
     it(`${what}: a clear message and exit code 2`, async () => {
       const f = write(`bad-${what.replace(/\W+/g, '-')}.json`, make());
-      const extra = what === 'a bad --eps-abs' ? ['--eps-abs', 'x'] : [];
+      const extra = what === 'a bad --eps-abs' ? ['--eps-abs', 'x'] : what === 'an unknown --method' ? ['--method', 'simplex'] : [];
       const r = await cli(['qp', f, ...extra]);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(message);

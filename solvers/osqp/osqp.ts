@@ -450,7 +450,6 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
         const gapRatio = gapRatioAtLastEvaluation();
         const merit = Math.max(ev.prim / ev.epsPrim, ev.dual / ev.epsDual, gapRatio);
         const ok = merit <= 1;
-        if (process.env.OSQP_DEBUG) console.error('polish', iter, 'round', round, 'active', guess.count, 'changed', changed, 'prim', ev.prim, 'dual', ev.dual, 'gap ratio', gapRatio);
         if (!best || merit < best.merit) best = { point: { x: pr.x, z: zp, y: pr.y }, ok, merit };
         if (ok || changed === 0) break;
       }
@@ -591,17 +590,16 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
 
   // final polish (OSQP polishes solved problems only)
   if (status === 'solved' && s.polish && !polishedPoint) {
-    const ev0 = lastEval ?? evaluate(x, z, y);
-    const before = Math.max(ev0.prim / ev0.epsPrim, ev0.dual / ev0.epsDual);
+    // the ADMM point's merit, judged like the polished one's: residuals and duality gap
+    const ev0 = evaluate(x, z, y);
+    const before = Math.max(ev0.prim / ev0.epsPrim, ev0.dual / ev0.epsDual, gapRatioAtLastEvaluation());
     const pol = tryPolish();
     if (!pol) polishOutcome = 'failed';
     else if (pol.ok && pol.merit <= Math.max(before, 1e-300)) {
       polishedPoint = pol.point;
       polishOutcome = 'succeeded';
-    } else if (pol.ok && pol.merit <= 1) {
-      // within tolerance but not better than the ADMM point: keep the ADMM point
-      polishOutcome = 'rejected';
     } else {
+      // outside the tolerance, or within it but not better than the ADMM point: keep the ADMM point
       polishOutcome = 'rejected';
     }
   }

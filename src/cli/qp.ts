@@ -7,7 +7,7 @@
  */
 import { Command } from 'commander';
 import { readQpProblem } from '../io/qp-problem.js';
-import { solveQp } from '../../solvers/osqp/osqp.js';
+import { solveQpWith, QP_METHODS, type QpMethod } from '../../solvers/osqp/auto.js';
 import type { OsqpSettings } from '../../solvers/osqp/settings.js';
 import { qpResiduals } from '../../solvers/osqp/residuals.js';
 import { parseChoice, parseInteger, parseNumber, parsePositive } from './parse.js';
@@ -25,6 +25,7 @@ export interface QpFlags {
   linsys?: string;
   json?: boolean;
   quiet?: boolean;
+  method?: string;
 }
 
 export function qpCommand(setExit: (code: number) => void, io: CliIO): Command {
@@ -39,6 +40,7 @@ export function qpCommand(setExit: (code: number) => void, io: CliIO): Command {
     .option('--no-adaptive-rho', 'keep rho fixed')
     .option('--scaling <n>', 'Ruiz equilibration iterations (default 10, 0: none)')
     .option('--linsys <kind>', 'direct (sparse LDL\') or indirect (conjugate gradients)')
+    .option('--method <m>', 'auto (OSQP, then the interior-point fallback if OSQP does not solve it; default), osqp (OSQP alone) or ipm', 'auto')
     .option('--json', 'print one JSON object {status, objective, iterations, seconds, polished, primalResidual, dualResidual, dualityGap, x, y}')
     .option('--quiet', 'no progress line')
     .action((file: string, flags: QpFlags) => setExit(qp(file, flags, io)));
@@ -66,7 +68,9 @@ function qp(file: string, flags: QpFlags, io: CliIO): number {
   const settings = qpSettingsFromFlags(flags);
   const prob = readQpProblem(file);
   const showProgress = !flags.quiet && !flags.json && !process.env.CI && io.stderr.isTTY === true;
-  const result = solveQp(prob, {
+  const method: QpMethod = parseChoice('--method', flags.method ?? 'auto', QP_METHODS);
+  const result = solveQpWith(prob, {
+    method,
     settings,
     interrupted: () => io.signal?.aborted ?? false,
     onProgress: showProgress
@@ -81,6 +85,7 @@ function qp(file: string, flags: QpFlags, io: CliIO): number {
       io.stdout,
       JSON.stringify({
         status: result.status,
+        method: result.method,
         objective: finite(result.objective) ?? String(result.objective),
         iterations: result.iterations,
         seconds: result.seconds,
@@ -99,7 +104,7 @@ function qp(file: string, flags: QpFlags, io: CliIO): number {
   } else {
     const name = prob.name ? ` ${prob.name}` : '';
     println(io.stdout, `problem${name}: n = ${prob.n} variables, m = ${prob.m} constraint rows`);
-    println(io.stdout, `status: ${result.status}${result.message ? ` (${result.message})` : ''}`);
+    println(io.stdout, `status: ${result.status}${result.message ? ` (${result.message})` : ''}, by ${result.method}`);
     println(io.stdout, `objective: ${num(result.objective)}`);
     println(
       io.stdout,

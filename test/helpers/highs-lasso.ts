@@ -2,44 +2,7 @@
  * Independent reference solver for weighted Lasso-type problems, built on HiGHS (WebAssembly).
  * Test-only: used to cross-check our own solvers.
  */
-import type { Highs } from 'highs';
-
-let highsPromise: Promise<Highs> | undefined;
-function getHighs(): Promise<Highs> {
-  highsPromise ??= import('highs').then((m) => {
-    // The ESM build's default export is the loader; under NodeNext the package's CommonJS-typed
-    // declarations make TypeScript see it one `.default` deeper, so accept either shape.
-    const d: unknown = m.default;
-    const load = (typeof d === 'function' ? d : (d as { default: unknown }).default) as () => Promise<Highs>;
-    return load();
-  });
-  return highsPromise;
-}
-
-/** Options for an accurate solve. The QP (active-set) solver adds a proximal regularization
- *  (qp_regularization_value, default 1e-7) that biases the solution by O(1e-7) and can turn an unbounded
- *  problem into a spurious "Optimal" one; we switch it off. Tolerances are set to the smallest values HiGHS
- *  accepts. The time limit guards against the active-set solver stalling (seen on unbounded instances). */
-const HIGHS_OPTIONS = {
-  output_flag: false,
-  qp_regularization_value: 0,
-  primal_feasibility_tolerance: 1e-10,
-  dual_feasibility_tolerance: 1e-10,
-  ipm_optimality_tolerance: 1e-12,
-  time_limit: 60,
-};
-
-/** Full-precision decimal for a finite number (shortest round-trip form). */
-function num(x: number): string {
-  if (!Number.isFinite(x)) throw new Error(`highsLasso: non-finite coefficient ${x}`);
-  return String(x);
-}
-
-/** Appends " + a name" / " - |a| name" (skipping zeros). */
-function term(a: number, name: string): string {
-  if (a === 0) return '';
-  return `${a < 0 ? ' -' : ' +'} ${num(Math.abs(a))} ${name}`;
-}
+import { getHighs, HIGHS_OPTIONS, num, term } from './highs-common.js';
 
 /** Solve  min_{z in R^K, c in R}  (1/2) sum_j w_j ( (A z)_j + c - y_j )^2  +  q'z  +  beta * ||z||_1
  *  with A dense row-major p x K, weights w_j > 0, by writing it as a convex QP for HiGHS:

@@ -17,44 +17,9 @@
  *   when presolve cannot tell which, 'Primal infeasible or unbounded'.
  */
 import type { Highs } from 'highs';
+import { getHighs, resetHighs, HIGHS_OPTIONS, num, term } from './highs-common.js';
 import { cscMul, cscMulT, cscSymUpperMul, cscToDense, type QpProblem } from '../../solvers/osqp/csc.js';
 import { qpResiduals, type QpResiduals } from '../../solvers/osqp/residuals.js';
-
-let highsPromise: Promise<Highs> | undefined;
-function getHighs(): Promise<Highs> {
-  highsPromise ??= import('highs').then((m) => {
-    // The ESM build's default export is the loader; under NodeNext the package's CommonJS-typed
-    // declarations make TypeScript see it one `.default` deeper, so accept either shape.
-    const d: unknown = m.default;
-    const load = (typeof d === 'function' ? d : (d as { default: unknown }).default) as () => Promise<Highs>;
-    return load();
-  });
-  return highsPromise;
-}
-
-/** Options for an accurate solve (as in highs-lasso.ts): no proximal regularization in the QP solver (it biases
- *  the solution by O(1e-7) and can make an unbounded problem look "Optimal"), the smallest tolerances HiGHS
- *  accepts, and a time limit against stalls. */
-const HIGHS_OPTIONS = {
-  output_flag: false,
-  qp_regularization_value: 0,
-  primal_feasibility_tolerance: 1e-10,
-  dual_feasibility_tolerance: 1e-10,
-  ipm_optimality_tolerance: 1e-12,
-  time_limit: 60,
-};
-
-/** Full-precision decimal for a finite number (shortest round-trip form, e.g. 1e-7, 1.5e+21). */
-function num(x: number): string {
-  if (!Number.isFinite(x)) throw new Error(`highsQp: non-finite coefficient ${x}`);
-  return String(x);
-}
-
-/** " + a name" / " - |a| name" (nothing for a = 0). */
-function term(a: number, name: string): string {
-  if (a === 0) return '';
-  return `${a < 0 ? ' -' : ' +'} ${num(Math.abs(a))} ${name}`;
-}
 
 /** Joins terms into lines of at most `per` terms (the LP reader accepts expressions continued over lines). */
 function wrap(terms: string[], per = 50): string {
@@ -535,7 +500,7 @@ export async function highsQp(p: QpProblem, options: Record<string, string | num
     sol = highs.solve(text, opts as Parameters<Highs['solve']>[1]);
   } catch (err) {
     const msg = (err as Error).message;
-    if (/Abort/.test(msg)) highsPromise = undefined; // an abort leaves the WebAssembly instance unusable
+    if (/Abort/.test(msg)) resetHighs(); // an abort leaves the WebAssembly instance unusable
     if (/read LP model|option/i.test(msg)) {
       throw new Error(`highsQp: HiGHS failed on problem ${p.name ?? '(unnamed)'}: ${msg}`, { cause: err });
     }
