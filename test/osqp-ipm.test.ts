@@ -5,6 +5,7 @@ import { solveQpIpm, type IpmResult } from '../solvers/osqp/ipm.js';
 import { cscEmpty, cscFromTriplets, type QpProblem } from '../solvers/osqp/csc.js';
 import { qpResiduals } from '../solvers/osqp/residuals.js';
 import { readQpProblem } from '../src/io/qp-problem.js';
+import { InputError } from '../solvers/errors.js';
 import { dualInfeasibleQp, primalInfeasibleQp, randomQp, type RandomQpOptions } from './helpers/random-qp.js';
 import { highsQp } from './helpers/highs-qp.js';
 
@@ -322,11 +323,30 @@ describe('IPM on infeasible problems', () => {
     expect(certified).toBe(6);
   });
 
-  it('an LP unbounded below without constraints, and a row without entries whose bounds exclude 0', () => {
+  it('unbounded problems without constraints or with a recession direction, and an empty row excluding 0', () => {
+    // min -x0 + 1/2 x1^2 (no constraints): unbounded along e0
     const unb = qp(2, [[1, 1, 1]], [-1, 0], [], [], []);
     const r = solveQpIpm(unb);
-    expect(r.status).not.toBe('solved');
-    if (r.status === 'dual_infeasible') expect(dualCertificateHolds(unb, r.certificate!.dualInfeasibility!)).toBe(true);
+    expect(r.status).toBe('dual_infeasible');
+    expect(dualCertificateHolds(unb, r.certificate!.dualInfeasibility!)).toBe(true);
+    // the LP min -x0 - x1 s.t. 0 <= x0 - x1 <= 1: unbounded along (1, 1)
+    const lp = qp(
+      2,
+      [],
+      [-1, -1],
+      [
+        [0, 0, 1],
+        [0, 1, -1],
+      ],
+      [0],
+      [1],
+    );
+    const r1 = solveQpIpm(lp);
+    expect(r1.status).toBe('dual_infeasible');
+    const d = r1.certificate!.dualInfeasibility!;
+    expect(dualCertificateHolds(lp, d)).toBe(true);
+    expect(d[0]).toBeCloseTo(1, 6);
+    expect(d[1]).toBeCloseTo(1, 6);
 
     const empty = qp(
       2,
@@ -375,7 +395,13 @@ describe('IPM options', () => {
     expect(loose.status).toBe('solved');
     expect(tight.status).toBe('solved');
     expect(loose.iterations).toBeLessThan(tight.iterations);
-    expect(() => solveQpIpm(prob, { eps_abs: 0, eps_rel: 0 })).toThrow(/eps_abs/);
+    expect(() => solveQpIpm(prob, { eps_abs: 0, eps_rel: 0 })).toThrow(InputError);
+    const bad = {
+      ...prob,
+      l: Float64Array.from(prob.l, (v, i) => (i === 0 ? 5 : v)),
+      u: Float64Array.from(prob.u, (v, i) => (i === 0 ? 4 : v)),
+    };
+    expect(() => solveQpIpm(bad)).toThrow(/exceeds the upper bound/);
   });
 });
 

@@ -3,8 +3,9 @@
  *   'osqp': the OSQP algorithm alone (osqp.ts);
  *   'ipm' : the interior-point method (ipm.ts), then OSQP warm-started from its point, which checks
  *           it before the first iteration and polishes it on its active set;
- *   'auto': OSQP first, within a share of the budget; if it does not end solved (iteration or time
- *           limit, or an infeasibility verdict), the IPM and the warm-started OSQP polish as for 'ipm'.
+ *   'auto': OSQP first, within a share of the budget; if it does not end solved with the duality gap
+ *           within tolerance too (iteration or time limit, an infeasibility verdict, or a gap that
+ *           OSQP's termination does not test), the IPM and the warm-started OSQP polish as for 'ipm'.
  * The result is the best point by qpbenchmark's measures on the original data, and says which
  * method produced it.
  */
@@ -55,7 +56,9 @@ export function solveQpWith(prob: QpProblem, options: QpSolveOptions = {}): QpSo
     const osqpSettings = { ...settings };
     if (method === 'auto' && settings.time_limit > 0) osqpSettings.time_limit = Math.max(share * settings.time_limit, 1e-3);
     first = solveQp(prob, { ...options, settings: osqpSettings });
-    if (method === 'osqp' || first.status === 'solved' || first.status === 'non_convex' || first.status === 'interrupted') {
+    // 'auto' keeps OSQP's answer when it is solved with the duality gap within tolerance too
+    const done = first.status === 'solved' && first.gapWithinTolerance;
+    if (method === 'osqp' || done || first.status === 'non_convex' || first.status === 'interrupted') {
       return { ...first, method: 'osqp' };
     }
   }

@@ -36,12 +36,15 @@
  * adds to the diagonal of the (1,1) block, so they cost nothing in the factorization (BOYD1, n = 93k with 93k
  * bound rows, factors an (n + 18) x (n + 18) matrix). rho = delta = 1e-9 (scaled data) are static
  * regularizations, raised only when a factorization shows the wrong inertia; iterative refinement against the
- * unregularized matrix recovers the exact Newton direction as far as that matrix allows. Refinement is stopped
- * as soon as it stops halving the backward error: with a singular unregularized matrix (redundant equalities,
- * implied equalities) it would only drift along the null space, and the regularized step (a proximal-point
- * step in the sense of Friedlander-Orban) is the better one. (Solving the unregularized system to full accuracy
- * by GMRES was tried and solved fewer Maros-Meszaros problems for that reason.) The pattern is analyzed once
- * (AMD) and refactored numerically each iteration.
+ * unregularized matrix recovers the exact Newton direction as far as that matrix allows, except on equality
+ * rows, where -delta is kept as a proximal term on y_E (Friedlander-Orban): it perturbs their primal residual by
+ * delta dy_E only, and damps the drift of y_E along the null space of redundant or implied equalities, which
+ * otherwise grows |y| to 1e8 and more and ruins the dual residual by cancellation (QCAPRI, QPILOTNO; one
+ * problem, QSCFXM3, goes the other way). Refinement is stopped as soon as it stops halving the backward error:
+ * with a singular unregularized matrix (redundant or implied equalities) it would only drift along the null
+ * space, and the regularized step (a proximal-point step in the sense of Friedlander-Orban) is the better one.
+ * (Solving the unregularized system to full accuracy by GMRES was tried and solved fewer Maros-Meszaros problems
+ * for that reason.) The pattern is analyzed once (AMD) and refactored numerically each iteration.
  *
  * Consistency of the step (what made the difference on the hard LP-like problems): the slack and multiplier
  * changes of a kept inequality row are derived from the solved dy_i, through the effective primal change
@@ -54,14 +57,16 @@
  * lengths were tried and solved fewer problems), separate ones for LPs.
  *
  * Infeasibility: an infeasible-start IPM does not converge on infeasible problems; its iterates diverge. Once
- * ||y|| (resp. ||x||) has grown a millionfold, y and the last direction dy (resp. x and dx) are tested as
- * certificates on the original data with OSQP's tests (tolerance 1e-4, infinity norms):
+ * ||y|| has grown a millionfold over its start (resp. ||x|| exceeds 1e6 on the scaled problem: the regularized
+ * least-squares start already puts x at ~1/rho along a recession direction of an unconstrained unbounded
+ * problem), y and the last direction dy (resp. x and dx) are tested as certificates on the original data with
+ * OSQP's tests (tolerance 1e-4, infinity norms):
  *   primal:  ||A'v|| <= 1e-4 ||v||  and  u'max(v,0) + l'min(v,0) < -1e-4 ||v||;
  *   dual:    ||P d|| <= 1e-4 ||d||, q'd < -1e-4 ||d||, and A d in the recession cone of [l, u] to 1e-4 ||d||.
  * These tests are loose: on feasible problems whose dual optimal set is unbounded (QFORPLAN, QSCFXM3) ||y||
  * grows without bound and y can pass the primal test. So an infeasibility status also requires that no iterate
- * ever came within 10x the tolerance of primal (resp. dual) feasibility. An infeasibility status is only ever
- * returned with a certificate that passes.
+ * ever came within 10x the tolerance of primal (resp. dual) feasibility, and that a certificate passes at two
+ * consecutive iterations. An infeasibility status is only ever returned with a certificate that passes.
  *
  * Termination: 'solved' when all three measures on the original data are within eps_abs + eps_rel * scale.
  * Otherwise the best iterate seen (smallest worst ratio measure / tolerance) is returned, with 'max_iter_reached',
@@ -73,6 +78,8 @@ import { cscMul, cscMulT, cscSymUpperMul, type Csc, type QpProblem } from './csc
 import { computeScaling } from './scaling.js';
 import { buildKktUpper } from './kkt.js';
 import { SparseLdl } from './ldl.js';
+import { validateQpProblem } from './validate.js';
+import { InputError } from '../errors.js';
 
 export type IpmStatus =
   | 'solved'
@@ -137,8 +144,11 @@ const REG_DUAL = 1e-9;
 const REG_MAX = 1e-2;
 /** step to the boundary fraction */
 const STEP_FRACTION = 0.995;
-/** growth of ||y|| (||x||) over its starting value from which infeasibility certificates are tested */
+/** growth of ||y|| over its starting value, and size of ||x|| (scaled problem), from which infeasibility
+ *  certificates are tested */
 const DIVERGENCE = 1e6;
+/** consecutive iterations at which a certificate must pass before an infeasibility status is returned */
+const INFEASIBILITY_CHECKS = 2;
 /** iterative refinement: at most this many steps, each must halve the backward error */
 const MAX_REFINE = 4;
 const REFINE_GAIN = 0.5;
@@ -264,6 +274,10 @@ const ROW_FREE = 0;
 const ROW_EQ = 1;
 const ROW_INEQ = 2;
 
+/**
+ * Solves the QP by the interior-point method described in the file comment. Throws InputError for a malformed
+ * problem (see ./validate.ts) or bad tolerances; every other outcome is a status.
+ */
 export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult {
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
@@ -271,15 +285,10 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   const epsRel = options.eps_rel ?? 0;
   const maxIter = options.max_iter ?? 200;
   const timeLimit = options.time_limit ?? 0;
+  validateQpProblem(prob); // InputError naming the defect
   const { n, m } = prob;
-  if (prob.P.n !== n || prob.P.m !== n || prob.A.n !== n || prob.A.m !== m) {
-    throw new Error(`solveQpIpm: inconsistent dimensions (n = ${n}, m = ${m}, P ${prob.P.m}x${prob.P.n}, A ${prob.A.m}x${prob.A.n})`);
-  }
-  if (prob.q.length !== n || prob.l.length !== m || prob.u.length !== m) {
-    throw new Error(`solveQpIpm: q, l, u must have ${n}, ${m}, ${m} entries`);
-  }
   if (!(epsAbs >= 0) || !(epsRel >= 0) || !(epsAbs + epsRel > 0)) {
-    throw new Error(`solveQpIpm: eps_abs = ${epsAbs} and eps_rel = ${epsRel} must be >= 0, not both 0`);
+    throw new InputError(`solveQpIpm: eps_abs = ${epsAbs} and eps_rel = ${epsRel} must be >= 0, not both 0`);
   }
 
   // ---------------------------------------------------------------- scaling and row classification
@@ -443,8 +452,9 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   };
 
   /**
-   * sol ~ K0^-1 rhs, K0 the unregularized matrix: the regularized solve, then iterative refinement against K0 as
-   * long as each step halves the component-wise backward error max_t |r_t| / (|K| |sol| + |rhs|)_t.
+   * sol ~ K0^-1 rhs, K0 the matrix without the regularization (except -regD on equality rows): the regularized
+   * solve, then iterative refinement against K0 as long as each step halves the component-wise backward error
+   * max_t |r_t| / (|K| |sol| + |rhs|)_t.
    */
   const solveKkt = (): void => {
     ldl.solve(rhs, sol);
@@ -453,7 +463,8 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
       cscSymUpperMul(K, sol, res);
       absSymUpperMul(K, sol, absK);
       for (let j = 0; j < n; j++) res[j] -= regP * sol[j];
-      for (let k = 0; k < mk; k++) res[n + k] += regD * sol[n + k];
+      // (equality rows keep their -regD: a proximal term on y_E, see the file comment)
+      for (let k = 0; k < mk; k++) if (rowType[kRow[k]] !== ROW_EQ) res[n + k] += regD * sol[n + k];
       let omega = 0;
       for (let t = 0; t < N; t++) {
         const v = rhs[t] - res[t];
@@ -801,7 +812,6 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
 
   // ---------------------------------------------------------------- iterations
   computeResiduals();
-  const x0Norm = Math.max(1, normInf(x));
   const y0Norm = Math.max(1, normInf(y));
   let minPrim = Infinity; // the smallest measures seen (infeasibility claims need them to stay large)
   let minDual = Infinity;
@@ -814,37 +824,49 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   let lastProgress = 0;
 
   /** tests y and dy (x and dx) as infeasibility certificates on the original data */
+  let primalPasses = 0;
+  let dualPasses = 0;
   const tryCertificates = (): boolean => {
+    let primalFound = false;
     const yn = normInf(y);
     if (yn > DIVERGENCE * y0Norm && minPrim > 10 * tolP) {
-      for (let pass = 0; pass < 2; pass++) {
+      for (let pass = 0; pass < 2 && !primalFound; pass++) {
         const v = pass === 0 ? y : dy;
         for (let i = 0; i < m; i++) certM[i] = (E[i] * v[i]) / c;
         if (checkPrimalCertificate(prob, certM, IPM_CERTIFICATE_TOL, certN2)) {
-          const s = normInf(certM);
-          for (let i = 0; i < m; i++) certM[i] /= s;
-          status = 'primal_infeasible';
-          certificate = { primalInfeasibility: Float64Array.from(certM) };
-          message = `||y|| grew to ${yn.toExponential(2)}; ${pass === 0 ? 'y' : 'the last dy'} certifies primal infeasibility`;
-          return true;
+          primalFound = true;
+          if (++primalPasses >= INFEASIBILITY_CHECKS) {
+            const s = normInf(certM);
+            for (let i = 0; i < m; i++) certM[i] /= s;
+            status = 'primal_infeasible';
+            certificate = { primalInfeasibility: Float64Array.from(certM) };
+            message = `||y|| reached ${yn.toExponential(2)}; ${pass === 0 ? 'y' : 'the last dy'} certifies primal infeasibility`;
+            return true;
+          }
         }
       }
     }
+    if (!primalFound) primalPasses = 0;
+    let dualFound = false;
     const xn = normInf(x);
-    if (xn > DIVERGENCE * x0Norm && minDual > 10 * tolD) {
-      for (let pass = 0; pass < 2; pass++) {
+    if (xn > DIVERGENCE && minDual > 10 * tolD) {
+      for (let pass = 0; pass < 2 && !dualFound; pass++) {
         const v = pass === 0 ? x : dx;
         for (let j = 0; j < n; j++) certN[j] = D[j] * v[j];
         if (checkDualCertificate(prob, certN, IPM_CERTIFICATE_TOL, certN2, certM2)) {
-          const s = normInf(certN);
-          for (let j = 0; j < n; j++) certN[j] /= s;
-          status = 'dual_infeasible';
-          certificate = { dualInfeasibility: Float64Array.from(certN) };
-          message = `||x|| grew to ${xn.toExponential(2)}; ${pass === 0 ? 'x' : 'the last dx'} certifies dual infeasibility`;
-          return true;
+          dualFound = true;
+          if (++dualPasses >= INFEASIBILITY_CHECKS) {
+            const s = normInf(certN);
+            for (let j = 0; j < n; j++) certN[j] /= s;
+            status = 'dual_infeasible';
+            certificate = { dualInfeasibility: Float64Array.from(certN) };
+            message = `||x|| reached ${xn.toExponential(2)}; ${pass === 0 ? 'x' : 'the last dx'} certifies dual infeasibility`;
+            return true;
+          }
         }
       }
     }
+    if (!dualFound) dualPasses = 0;
     return false;
   };
 

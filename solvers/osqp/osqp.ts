@@ -87,6 +87,10 @@ export interface OsqpResult {
   /** OSQP's residuals on the original data: ||A x - z||_inf and ||P x + q + A'y||_inf */
   primalResidual: number;
   dualResidual: number;
+  /** qpbenchmark's duality gap on the original data, and whether it is within eps_abs + eps_rel x its scale
+   *  (OSQP's termination does not test the gap; method 'auto' does) */
+  dualityGap: number;
+  gapWithinTolerance: boolean;
   rho: number;
   rhoUpdates: number;
   linsys: 'direct' | 'indirect';
@@ -213,6 +217,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       polished: false,
       primalResidual: NaN,
       dualResidual: NaN,
+      dualityGap: NaN,
+      gapWithinTolerance: false,
       rho,
       rhoUpdates: 0,
       linsys: s.linsys_solver,
@@ -313,6 +319,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     return { prim: primJ, dual: dualJ, epsPrim, epsDual, rhoRatio: Math.sqrt(pr / Math.max(du, 1e-30)), relativeResidual: Math.min(pr, du) };
   };
 
+  let lastGap = NaN;
   /** qpbenchmark's duality gap over its tolerance, at the point the last evaluate() unscaled (xo, yo, Px) */
   const gapRatioAtLastEvaluation = (): number => {
     let xPx = 0;
@@ -328,6 +335,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       else if (yi < 0) sup += prob.l[i] * yi;
     }
     const gap = Math.abs(xPx + qx + sup);
+    lastGap = gap;
     const ratio = gap / (s.eps_abs + s.eps_rel * Math.max(Math.abs(xPx), Math.abs(qx), Math.abs(sup)));
     return Number.isNaN(ratio) ? Infinity : ratio;
   };
@@ -608,6 +616,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
   const fz = polishedPoint?.z ?? z;
   const fy = polishedPoint?.y ?? y;
   const ev = evaluate(fx, fz, fy);
+  const gapRatio = gapRatioAtLastEvaluation();
   // the status re-checked on the original data
   if (status === 'solved' && !(ev.prim <= ev.epsPrim && ev.dual <= ev.epsDual)) {
     status = ev.prim <= 10 * ev.epsPrim && ev.dual <= 10 * ev.epsDual ? 'solved_inaccurate' : 'max_iter_reached';
@@ -639,6 +648,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     polished: polishedPoint !== null,
     primalResidual: ev.prim,
     dualResidual: ev.dual,
+    dualityGap: lastGap,
+    gapWithinTolerance: gapRatio <= 1,
     rho,
     rhoUpdates,
     linsys: kkt.kind,
