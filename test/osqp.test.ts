@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { denseMeasures } from './helpers/dense-measures.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { solveQp } from '../solvers/osqp/osqp.js';
@@ -12,40 +13,6 @@ import { highsQp } from './helpers/highs-qp.js';
 
 const MM_DIR = path.resolve(__dirname, '../../shared/data/maros-meszaros');
 
-/** qpbenchmark residuals recomputed here from dense copies, independently of the solver's own code. */
-function denseResiduals(p: QpProblem, x: Float64Array, y: Float64Array) {
-  const { n, m } = p;
-  const Ax = new Array<number>(m).fill(0);
-  const Aty = new Array<number>(n).fill(0);
-  const Px = new Array<number>(n).fill(0);
-  for (let j = 0; j < n; j++) {
-    for (let k = p.A.colptr[j]; k < p.A.colptr[j + 1]; k++) {
-      Ax[p.A.rowind[k]] += p.A.values[k] * x[j];
-      Aty[j] += p.A.values[k] * y[p.A.rowind[k]];
-    }
-    for (let k = p.P.colptr[j]; k < p.P.colptr[j + 1]; k++) {
-      const i = p.P.rowind[k];
-      Px[i] += p.P.values[k] * x[j];
-      if (i !== j) Px[j] += p.P.values[k] * x[i];
-    }
-  }
-  let prim = 0;
-  for (let i = 0; i < m; i++) prim = Math.max(prim, p.l[i] - Ax[i], Ax[i] - p.u[i]);
-  let dual = 0;
-  let xPx = 0;
-  let qx = 0;
-  for (let j = 0; j < n; j++) {
-    dual = Math.max(dual, Math.abs(Px[j] + p.q[j] + Aty[j]));
-    xPx += x[j] * Px[j];
-    qx += p.q[j] * x[j];
-  }
-  let sup = 0;
-  for (let i = 0; i < m; i++) {
-    if (y[i] > 0) sup += p.u[i] * y[i];
-    else if (y[i] < 0) sup += p.l[i] * y[i];
-  }
-  return { prim, dual, gap: Math.abs(xPx + qx + sup), objective: 0.5 * xPx + qx + p.r };
-}
 
 function qp(
   n: number,
@@ -88,7 +55,7 @@ describe('OSQP on problems with known solutions', () => {
     // x_0 = 1 at its upper bound: y_0 = -(p_0 + q_0) = 2 > 0; the others are inactive
     expect(r.y[0]).toBeCloseTo(2, 8);
     for (let j = 1; j < 4; j++) expect(Math.abs(r.y[j])).toBeLessThan(1e-8);
-    const res = denseResiduals(prob, r.x, r.y);
+    const res = denseMeasures(prob, r.x, r.y);
     expect(res.gap).toBeLessThan(1e-8);
   });
 
@@ -217,7 +184,7 @@ describe('random convex QPs against HiGHS', () => {
       expect(r.status).toBe('solved');
       const rel = Math.abs(r.objective - ref.objective) / Math.max(1, Math.abs(ref.objective));
       expect(rel).toBeLessThan(1e-6);
-      const res = denseResiduals(prob, r.x, r.y);
+      const res = denseMeasures(prob, r.x, r.y);
       expect(res.prim).toBeLessThan(1e-7);
       expect(res.dual).toBeLessThan(1e-7);
     });
@@ -231,6 +198,37 @@ describe('random convex QPs against HiGHS', () => {
     expect(r.linsys).toBe('indirect');
     expect(r.innerIterations).toBeGreaterThan(0);
     expect(Math.abs(r.objective - ref.objective) / Math.max(1, Math.abs(ref.objective))).toBeLessThan(1e-6);
+  });
+});
+
+describe('method auto: OSQP, then the interior-point fallback', () => {
+  it('falls back when OSQP stops at its iteration limit, and says so', async () => {
+    const prob = randomQp({ n: 40, m: 30, kind: 'sparse', density: 0.2, seed: 31, equalities: 3 });
+    const ref = await highsQp(prob);
+    const osqpOnly = solveQpWith(prob, { method: 'osqp', settings: { eps_abs: 1e-8, eps_rel: 0, max_iter: 5 } });
+    expect(osqpOnly.status).not.toBe('solved');
+    expect(osqpOnly.method).toBe('osqp');
+    const r = solveQpWith(prob, { method: 'auto', settings: { eps_abs: 1e-8, eps_rel: 0, max_iter: 5 } });
+    expect(r.status).toBe('solved');
+    expect(r.method).toMatch(/^osqp>ipm/);
+    expect(r.ipm?.status).toBe('solved');
+    const res = denseMeasures(prob, r.x, r.y);
+    expect(Math.max(res.prim, res.dual, res.gap)).toBeLessThanOrEqual(1e-8);
+    expect(Math.abs(r.objective - ref.objective) / Math.max(1, Math.abs(ref.objective))).toBeLessThan(1e-7);
+  });
+
+  it('keeps OSQP\'s answer when it is solved with the gap within tolerance', () => {
+    const prob = randomQp({ n: 20, m: 10, kind: 'dense', seed: 32 });
+    const r = solveQpWith(prob, { method: 'auto', settings: { eps_abs: 1e-6, eps_rel: 0, polish: true } });
+    expect(r.status).toBe('solved');
+    expect(r.method).toBe('osqp');
+    expect(r.gapWithinTolerance).toBe(true);
+    expect(r.ipm).toBeUndefined();
+  });
+
+  it('rejects an unknown method', () => {
+    const prob = randomQp({ n: 5, m: 3, kind: 'dense', seed: 33 });
+    expect(() => solveQpWith(prob, { method: 'simplex' as never })).toThrow(/unknown QP method "simplex"/);
   });
 });
 
@@ -277,8 +275,8 @@ describe('warm start, resume, polish reporting, limits', () => {
     const on = solveQp(prob, { settings: { eps_abs: 1e-4, eps_rel: 0, polish: true, polish_early_checks: 0 } });
     expect(on.polish).toBe('succeeded');
     expect(on.polished).toBe(true);
-    const a = denseResiduals(prob, off.x, off.y);
-    const b = denseResiduals(prob, on.x, on.y);
+    const a = denseMeasures(prob, off.x, off.y);
+    const b = denseMeasures(prob, on.x, on.y);
     expect(Math.max(b.prim, b.dual)).toBeLessThan(1e-9);
     expect(Math.max(b.prim, b.dual)).toBeLessThan(Math.max(a.prim, a.dual));
   });
@@ -332,7 +330,7 @@ describe('the small Maros-Meszaros problems at eps_abs 1e-3', () => {
     const failed: string[] = [];
     for (const { f, p } of small) {
       const r = solveQpWith(p, { method, settings: { eps_abs: 1e-3, eps_rel: 0, max_iter: 4000, polish: true } });
-      const res = denseResiduals(p, r.x, r.y);
+      const res = denseMeasures(p, r.x, r.y);
       const ok = res.prim <= 1e-3 && res.dual <= 1e-3 && res.gap <= 1e-3;
       // a status "solved" must never come with OSQP's residuals above the tolerance
       if (r.status === 'solved' && !(res.prim <= 1e-3 && res.dual <= 1e-3)) failed.push(`${f}: solved but residuals fail`);
