@@ -10,7 +10,7 @@ import { InputError } from '../solvers/errors.js';
 import { dualInfeasibleQp, primalInfeasibleQp, randomQp, type RandomQpOptions } from './helpers/random-qp.js';
 import { highsQp } from './helpers/highs-qp.js';
 
-const MM_DIR = path.resolve(__dirname, '../../shared/data/maros-meszaros');
+const MM_DIR = path.resolve(__dirname, 'fixtures/maros-meszaros');
 
 type Triplet = [number, number, number];
 

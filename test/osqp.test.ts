@@ -11,7 +11,7 @@ import { readQpProblem } from '../src/io/qp-problem.js';
 import { randomQp, primalInfeasibleQp, dualInfeasibleQp } from './helpers/random-qp.js';
 import { highsQp } from './helpers/highs-qp.js';
 
-const MM_DIR = path.resolve(__dirname, '../../shared/data/maros-meszaros');
+const MM_DIR = path.resolve(__dirname, 'fixtures/maros-meszaros');
 
 
 function qp(

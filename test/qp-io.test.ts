@@ -11,7 +11,7 @@ import { Rng } from '../src/util/random.js';
 import { highsQp, ipmQp, polish, qpToLpFormat } from './helpers/highs-qp.js';
 import { dualInfeasibleQp, primalInfeasibleQp, randomQp } from './helpers/random-qp.js';
 
-const MM_DIR = '/work/shared/data/maros-meszaros';
+const MM_DIR = path.resolve(__dirname, 'fixtures/maros-meszaros');
 const haveMM = fs.existsSync(path.join(MM_DIR, 'HS35MOD.json.gz'));
 
 /** A small valid problem in JSON form: n = 3, m = 2.
