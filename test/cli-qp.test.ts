@@ -92,6 +92,19 @@ describe('convex-score qp', () => {
     }
   });
 
+  it('an interrupted solve (Ctrl-C) reports status interrupted and exits 1', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    let out = '';
+    const code = await run(['qp', write('tiny-int.json', problem()), '--json'], {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: () => true },
+      signal: stop.signal,
+    });
+    expect(code).toBe(1);
+    expect(JSON.parse(out).status).toBe('interrupted');
+  });
+
   it('an infeasible problem: status primal_infeasible, exit 1', async () => {
     const p = problem();
     p.l = [1.7, 0, 0]; // x0 + x1 >= 1.7 with x <= 0.8

@@ -155,6 +155,16 @@ describe('solve', () => {
     expect(lines.filter((l) => /\boptimal\b/.test(l))).toHaveLength(4);
   });
 
+  it('--solver osqp certifies through the sparse QP form and says so', async () => {
+    const r = await cli(['solve', '--data', dataCsv, '--objective', 'sm', '--beta', '0.1', '--solver', 'osqp', '--json']);
+    expect(r.code).toBe(0);
+    const o = json(r);
+    expect(o.status).toBe('optimal');
+    expect(o.solver).toBe('osqp');
+    const ref = json(await cli(['solve', '--data', dataCsv, '--objective', 'sm', '--beta', '0.1', '--solver', 'banded', '--json']));
+    expect(Math.abs(o.convexObjective - ref.convexObjective)).toBeLessThanOrEqual(1e-8 * Math.max(1, Math.abs(ref.convexObjective)));
+  });
+
   it('exits 1 and keeps the best point when the iteration limit stops the solve', async () => {
     const out = fresh('max-iter.json');
     const r = await cli(['solve', '--data', dataCsv, '--objective', 'sm', '--beta', '0.1', '--solver', 'fista', '--max-iter', '1', '--out', out]);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { denseMeasures } from './helpers/dense-measures.js';
+import { qp, equalityLeastSquares, type Triplet } from './helpers/known-qps.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { solveQpIpm, type IpmResult } from '../solvers/osqp/ipm.js';
-import { cscEmpty, cscFromTriplets, type QpProblem } from '../solvers/osqp/csc.js';
+import type { QpProblem } from '../solvers/osqp/csc.js';
 import { qpResiduals } from '../solvers/osqp/residuals.js';
 import { readQpProblem } from '../src/io/qp-problem.js';
 import { InputError } from '../solvers/errors.js';
@@ -12,21 +13,6 @@ import { highsQp } from './helpers/highs-qp.js';
 
 const MM_DIR = path.resolve(__dirname, 'fixtures/maros-meszaros');
 
-type Triplet = [number, number, number];
-
-function qp(n: number, P: Triplet[], q: number[], A: Triplet[], l: number[], u: number[], r = 0): QpProblem {
-  const m = l.length;
-  return {
-    n,
-    m,
-    P: cscFromTriplets(n, n, P.map((t) => t[0]), P.map((t) => t[1]), P.map((t) => t[2])),
-    q: Float64Array.from(q),
-    r,
-    A: A.length ? cscFromTriplets(m, n, A.map((t) => t[0]), A.map((t) => t[1]), A.map((t) => t[2])) : cscEmpty(m, n),
-    l: Float64Array.from(l),
-    u: Float64Array.from(u),
-  };
-}
 
 
 function expectMeasuresBelow(p: QpProblem, r: IpmResult, eps: number): void {
@@ -110,30 +96,7 @@ describe('IPM on problems with closed-form solutions', () => {
   });
 
   it('equality-constrained least squares: the projection onto an affine set', () => {
-    // min 1/2 ||x - c||^2 s.t. x_0 + x_1 + x_2 = 1, x_0 - x_2 = 0.5
-    const c = [0.3, -0.7, 2];
-    const prob = qp(
-      3,
-      [
-        [0, 0, 1],
-        [1, 1, 1],
-        [2, 2, 1],
-      ],
-      c.map((v) => -v),
-      [
-        [0, 0, 1],
-        [0, 1, 1],
-        [0, 2, 1],
-        [1, 0, 1],
-        [1, 2, -1],
-      ],
-      [1, 0.5],
-      [1, 0.5],
-    );
-    // x = c - A'(A A')^{-1}(A c - b) with A A' = diag(3, 2); the multipliers are (A A')^{-1}(A c - b)
-    const Ac = [c[0] + c[1] + c[2] - 1, c[0] - c[2] - 0.5];
-    const lam = [Ac[0] / 3, Ac[1] / 2];
-    const x = [c[0] - lam[0] - lam[1], c[1] - lam[0], c[2] - lam[0] + lam[1]];
+    const { prob, x, y: lam } = equalityLeastSquares();
     const r = solveQpIpm(prob, { eps_abs: 1e-12 });
     expect(r.status).toBe('solved');
     for (let j = 0; j < 3; j++) expect(r.x[j]).toBeCloseTo(x[j], 10);

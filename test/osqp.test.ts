@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { denseMeasures } from './helpers/dense-measures.js';
+import { qp, equalityLeastSquares } from './helpers/known-qps.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { solveQp } from '../solvers/osqp/osqp.js';
 import { solveQpWith } from '../solvers/osqp/auto.js';
 import { resolveSettings, DEFAULT_SETTINGS } from '../solvers/osqp/settings.js';
-import { cscFromTriplets, cscEmpty, type QpProblem } from '../solvers/osqp/csc.js';
+import { cscFromTriplets } from '../solvers/osqp/csc.js';
 import { InputError } from '../solvers/errors.js';
 import { readQpProblem } from '../src/io/qp-problem.js';
 import { randomQp, primalInfeasibleQp, dualInfeasibleQp } from './helpers/random-qp.js';
@@ -14,26 +15,6 @@ import { highsQp } from './helpers/highs-qp.js';
 const MM_DIR = path.resolve(__dirname, 'fixtures/maros-meszaros');
 
 
-function qp(
-  n: number,
-  P: [number, number, number][],
-  q: number[],
-  A: [number, number, number][],
-  l: number[],
-  u: number[],
-): QpProblem {
-  const m = l.length;
-  return {
-    n,
-    m,
-    P: cscFromTriplets(n, n, P.map((t) => t[0]), P.map((t) => t[1]), P.map((t) => t[2])),
-    q: Float64Array.from(q),
-    r: 0,
-    A: A.length ? cscFromTriplets(m, n, A.map((t) => t[0]), A.map((t) => t[1]), A.map((t) => t[2])) : cscEmpty(m, n),
-    l: Float64Array.from(l),
-    u: Float64Array.from(u),
-  };
-}
 
 describe('OSQP on problems with known solutions', () => {
   it('box-constrained separable QP: x = clip(-q / p, l, u), with the right multipliers', () => {
@@ -60,30 +41,7 @@ describe('OSQP on problems with known solutions', () => {
   });
 
   it('equality-constrained least squares: agrees with the KKT system solved directly', () => {
-    // min 1/2 ||x - c||^2 s.t. x_0 + x_1 + x_2 = 1, x_0 - x_2 = 0.5  -> projection onto an affine set
-    const c = [0.3, -0.7, 2];
-    const prob = qp(
-      3,
-      [
-        [0, 0, 1],
-        [1, 1, 1],
-        [2, 2, 1],
-      ],
-      c.map((v) => -v),
-      [
-        [0, 0, 1],
-        [0, 1, 1],
-        [0, 2, 1],
-        [1, 0, 1],
-        [1, 2, -1],
-      ],
-      [1, 0.5],
-      [1, 0.5],
-    );
-    // x = c - A'(A A')^{-1}(A c - b); A A' = [[3, 0], [0, 2]]
-    const Ac = [c[0] + c[1] + c[2] - 1, c[0] - c[2] - 0.5];
-    const lam = [Ac[0] / 3, Ac[1] / 2];
-    const x = [c[0] - lam[0] - lam[1], c[1] - lam[0], c[2] - lam[0] + lam[1]];
+    const { prob, x, y: lam } = equalityLeastSquares();
     for (const polish of [false, true]) {
       const r = solveQp(prob, { settings: { eps_abs: 1e-10, eps_rel: 0, polish } });
       expect(r.status).toBe('solved');

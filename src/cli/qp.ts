@@ -66,9 +66,9 @@ export function qpSettingsFromFlags(flags: QpFlags): Partial<OsqpSettings> {
 
 function qp(file: string, flags: QpFlags, io: CliIO): number {
   const settings = qpSettingsFromFlags(flags);
+  const method: QpMethod = parseChoice('--method', flags.method ?? 'auto', QP_METHODS);
   const prob = readQpProblem(file);
   const showProgress = !flags.quiet && !flags.json && !process.env.CI && io.stderr.isTTY === true;
-  const method: QpMethod = parseChoice('--method', flags.method ?? 'auto', QP_METHODS);
   const result = solveQpWith(prob, {
     method,
     settings,

@@ -3,7 +3,7 @@
  *
  *   minimize 0.5 x'Px + q'x + r   subject to   l <= A x <= u
  *
- * in the JSON format of the Maros–Meszaros set under /work/shared/data/maros-meszaros
+ * in the JSON format of the Maros–Meszaros set (../shared/data/maros-meszaros; docs/qp.md)
  * (see its README): an object with fields
  *
  *   name?  string
