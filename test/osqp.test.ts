@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { denseMeasures } from './helpers/dense-measures.js';
 import { qp, equalityLeastSquares } from './helpers/known-qps.js';
+import { checkDualCertificate, checkPrimalCertificate, strictDualCertificate, strictPrimalCertificate } from '../solvers/osqp/infeasibility.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { solveQp } from '../solvers/osqp/osqp.js';
@@ -92,6 +93,26 @@ describe('infeasibility and non-convexity', () => {
       expect(Math.max(...Atdy.map(Math.abs))).toBeLessThanOrEqual(1e-4);
       expect(sup).toBeLessThan(0);
     }
+  });
+
+  it('the strict certificate tests reject what OSQP\'s relative tests accept on feasible, bounded problems', () => {
+    // feasible: x1 >= 1 and -x1 + 1e-6 x2 >= 0 hold at x = (1, 1e6); v = (-1, -1) passes OSQP's test
+    // (||A'v|| = 1e-6 <= 1e-4, support -1 < -1e-4) but proves only that no feasible x has ||x||_1 < 1e6
+    const feas = qp(2, [], [0, 0], [[0, 0, 1], [1, 0, -1], [1, 1, 1e-6]], [1, 0], [Infinity, Infinity]);
+    const v = Float64Array.from([-1, -1]);
+    expect(checkPrimalCertificate(feas, v, 1e-4)).toBe(true);
+    expect(strictPrimalCertificate(feas, v, 1e-4)).toBe(false);
+    // bounded: min 4e-6 x^2 - x over x >= 0 (minimum at x = 1.25e5); d = 1 passes OSQP's test
+    const bounded = qp(1, [[0, 0, 8e-6]], [-1], [[0, 0, 1]], [0], [Infinity]);
+    const d = Float64Array.from([1]);
+    expect(checkDualCertificate(bounded, d, 1e-4)).toBe(true);
+    expect(strictDualCertificate(bounded, d, 1e-4)).toBe(false);
+    // a truly unbounded LP passes both
+    const unbounded = qp(1, [], [-1], [[0, 0, 1]], [0], [Infinity]);
+    expect(strictDualCertificate(unbounded, d, 1e-4)).toBe(true);
+    // and a true contradiction (x >= 1, x <= 0) passes both primal tests
+    const infeasible = qp(1, [[0, 0, 1]], [0], [[0, 0, 1], [1, 0, 1]], [1, -Infinity], [Infinity, 0]);
+    expect(strictPrimalCertificate(infeasible, Float64Array.from([-1, 1]), 1e-4)).toBe(true);
   });
 
   it('a hand-made contradiction: x >= 1 and x <= 0', () => {
@@ -277,7 +298,7 @@ describe('warm start, resume, polish reporting, limits', () => {
 
 describe('the small Maros-Meszaros problems at eps_abs 1e-3', () => {
   const files = fs.existsSync(MM_DIR) ? fs.readdirSync(MM_DIR).filter((f) => f.endsWith('.json.gz')) : [];
-  // n <= 1000 (the issue's "small"), also bounded in m so the suite stays fast on a 2-core CI machine
+  // n <= 1000: the issue's "small" problems (all 36 also have m <= 2000)
   const small = files
     .map((f) => ({ f, p: readQpProblem(path.join(MM_DIR, f)) }))
     .filter(({ p }) => p.n <= 1000 && p.m <= 2000);

@@ -79,6 +79,9 @@ import { computeScaling } from './scaling.js';
 import { buildKktUpper } from './kkt.js';
 import { SparseLdl } from './ldl.js';
 import { validateQpProblem } from './validate.js';
+import { checkDualCertificate, checkPrimalCertificate } from './infeasibility.js';
+
+export { checkDualCertificate, checkPrimalCertificate };
 import { InputError } from '../errors.js';
 
 export type IpmStatus =
@@ -171,49 +174,6 @@ function correctorBudget(ldl: SparseLdl): number {
   }
   const r = ff / (4 * ldl.nnzL + 4 * ldl.n + 1);
   return r < 10 ? 1 : r < 30 ? 2 : r < 60 ? 3 : r < 150 ? 4 : 6;
-}
-
-/** Primal infeasibility test on the original data (OSQP's): ||A'v|| <= tol ||v||, support(v) < -tol ||v||. */
-export function checkPrimalCertificate(p: QpProblem, v: Float64Array, tol = IPM_CERTIFICATE_TOL, work?: Float64Array): boolean {
-  let nv = 0;
-  for (let i = 0; i < p.m; i++) nv = Math.max(nv, Math.abs(v[i]));
-  if (!(nv > 0) || !Number.isFinite(nv)) return false;
-  let support = 0;
-  for (let i = 0; i < p.m; i++) {
-    const vi = v[i];
-    if (vi > 0) support += p.u[i] * vi;
-    else if (vi < 0) support += p.l[i] * vi;
-  }
-  if (!(support < -tol * nv)) return false; // also rejects +Infinity and NaN
-  const ATv = cscMulT(p.A, v, work ?? new Float64Array(p.n));
-  for (let j = 0; j < p.n; j++) if (!(Math.abs(ATv[j]) <= tol * nv)) return false;
-  return true;
-}
-
-/** Dual infeasibility test on the original data (OSQP's): P d ~ 0, q'd < 0, A d in the recession cone of [l, u]. */
-export function checkDualCertificate(
-  p: QpProblem,
-  d: Float64Array,
-  tol = IPM_CERTIFICATE_TOL,
-  workN?: Float64Array,
-  workM?: Float64Array,
-): boolean {
-  let nd = 0;
-  for (let j = 0; j < p.n; j++) nd = Math.max(nd, Math.abs(d[j]));
-  if (!(nd > 0) || !Number.isFinite(nd)) return false;
-  let qd = 0;
-  for (let j = 0; j < p.n; j++) qd += p.q[j] * d[j];
-  if (!(qd < -tol * nd)) return false;
-  const Pd = cscSymUpperMul(p.P, d, workN ?? new Float64Array(p.n));
-  for (let j = 0; j < p.n; j++) if (!(Math.abs(Pd[j]) <= tol * nd)) return false;
-  const Ad = cscMul(p.A, d, workM ?? new Float64Array(p.m));
-  const t = tol * nd;
-  for (let i = 0; i < p.m; i++) {
-    const a = Ad[i];
-    if (p.u[i] < Infinity && !(a <= t)) return false;
-    if (p.l[i] > -Infinity && !(a >= -t)) return false;
-  }
-  return true;
 }
 
 function normInf(v: Float64Array): number {

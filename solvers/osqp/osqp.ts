@@ -22,6 +22,7 @@ import { applyScaling, computeScaling, type ScaledData, type Scaling } from './s
 import { DirectKkt, IndirectKkt, NonConvexError, type KktSolver } from './kkt.js';
 import { activeSetKey, guessActiveSet, polishScaled } from './polish.js';
 import { validateQpProblem } from './validate.js';
+import { strictDualCertificate, strictPrimalCertificate } from './infeasibility.js';
 import { InputError } from '../errors.js';
 
 export type OsqpStatus =
@@ -340,6 +341,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     return Number.isNaN(ratio) ? Infinity : ratio;
   };
 
+  // Candidate certificates from the ADMM differences, judged on the original data by the strict tests
+  // of infeasibility.ts (OSQP's tests plus scale-aware ones).
   const primalInfeasible = (): Float64Array | null => {
     // dy on the original data; components that would meet an infinite bound are dropped
     const dy = dv.subarray(0, m);
@@ -351,19 +354,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     }
     const ny = normInf(dy);
     if (!(ny > 1e-300) || !Number.isFinite(ny)) return null;
-    const Atdy = dw.subarray(0, n);
-    cscMulT(prob.A, dy, Atdy);
-    if (normInf(Atdy) > s.eps_prim_inf * ny) return null;
-    let sup = 0;
-    for (let i = 0; i < m; i++) {
-      if (dy[i] > 0) sup += prob.u[i] * dy[i];
-      else if (dy[i] < 0) sup += prob.l[i] * dy[i];
-    }
-    if (!(sup < -s.eps_prim_inf * ny)) return null;
-    // Farkas: every feasible x has (A'dy)'x <= sup < 0, so none has ||x||_1 < |sup| / ||A'dy||_inf.
-    // Ours: that radius must be at least 1 / eps_prim_inf^2 (1e8 by default) before we call the
-    // problem infeasible; OSQP's test alone accepts radii near 1e4 (its wrong verdict on QPCBOEI2).
-    if (!(normInf(Atdy) <= s.eps_prim_inf * s.eps_prim_inf * -sup)) return null;
+    if (!strictPrimalCertificate(prob, dy, s.eps_prim_inf, dw.subarray(0, n))) return null;
     return Float64Array.from(dy, (v) => v / ny);
   };
 
@@ -372,35 +363,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     for (let j = 0; j < n; j++) dx[j] = D[j] * (x[j] - xPrev[j]);
     const nx = normInf(dx);
     if (!(nx > 1e-300) || !Number.isFinite(nx)) return null;
-    const tol = s.eps_dual_inf * nx;
-    let qdx = 0;
-    for (let j = 0; j < n; j++) qdx += prob.q[j] * dx[j];
-    if (!(qdx < -tol)) return null;
-    const Pdx = dw.subarray(0, n);
-    cscSymUpperMul(prob.P, dx, Pdx);
-    if (normInf(Pdx) > tol) return null;
-    const Adx = dv.subarray(0, m);
-    cscMul(prob.A, dx, Adx);
-    let viol = 0;
-    for (let i = 0; i < m; i++) {
-      const v = Adx[i];
-      const lo = prob.l[i] === -Infinity;
-      const hi = prob.u[i] === Infinity;
-      if (lo && hi) continue;
-      if (!lo && v < -tol) return null;
-      if (!hi && v > tol) return null;
-      if (!lo) viol = Math.max(viol, -v);
-      if (!hi) viol = Math.max(viol, v);
-    }
-    // Ours, on top of OSQP's test: along d = dx/||dx|| the objective keeps falling only up to the step
-    // |q'd| / d'Pd, and the constraints hold only up to slack / violation. Both must allow steps of at
-    // least 1 / eps_dual_inf^2 (1e8 by default), i.e. d'Pd and the violation at most eps^2 |q'd|;
-    // OSQP's test alone accepted PRIMALC2, whose P has a 8e-6 curvature along the "certificate".
-    let dPd = 0;
-    for (let j = 0; j < n; j++) dPd += dx[j] * Pdx[j];
-    const slope = -qdx / nx;
-    const eps2 = s.eps_dual_inf * s.eps_dual_inf;
-    if (!(dPd / (nx * nx) <= eps2 * slope && viol / nx <= eps2 * slope)) return null;
+    if (!strictDualCertificate(prob, dx, s.eps_dual_inf, dw.subarray(0, n), dv.subarray(0, m))) return null;
     return Float64Array.from(dx, (v) => v / nx);
   };
 
