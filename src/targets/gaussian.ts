@@ -55,19 +55,22 @@ export class GaussianTarget implements Target {
   }
 
   sample(n: number, seed: number): Float64Array {
-    const d = this.dim;
     const rng = new Rng(seed);
-    const out = new Float64Array(n * d);
-    const z = new Float64Array(d);
-    for (let k = 0; k < n; k++) {
-      for (let i = 0; i < d; i++) z[i] = rng.normal();
-      for (let i = 0; i < d; i++) {
-        let v = this.mean[i];
-        for (let j = 0; j <= i; j++) v += this.L[i * d + j] * z[j];
-        out[k * d + i] = v;
-      }
-    }
+    const out = new Float64Array(n * this.dim);
+    for (let k = 0; k < n; k++) this.drawInto(rng, out, k);
     return out;
+  }
+
+  /** One sample mu + L z from `rng`, written to row k of `out`. */
+  drawInto(rng: Rng, out: Float64Array, k: number): void {
+    const d = this.dim;
+    const z = new Float64Array(d);
+    for (let i = 0; i < d; i++) z[i] = rng.normal();
+    for (let i = 0; i < d; i++) {
+      let v = this.mean[i];
+      for (let j = 0; j <= i; j++) v += this.L[i * d + j] * z[j];
+      out[k * d + i] = v;
+    }
   }
 
   /** Cholesky factor of a^2 C + s^2 I */
