@@ -74,3 +74,16 @@ export { sample, sdeStep, odeStep, SAMPLER_KINDS, type SamplerKind, type SampleO
 export { exactScoreModel, type Target } from './targets/target.js';
 export { GaussianTarget } from './targets/gaussian.js';
 export { MixtureTarget } from './targets/mixture.js';
+export {
+  mmd2,
+  slicedW2,
+  energyDistance,
+  marginalW2,
+  meanError,
+  covError,
+  sampleMean,
+  sampleCov,
+  scoreError,
+  w2sq1d,
+  type ScoreErrorRow,
+} from './metrics/sample-metrics.js';
