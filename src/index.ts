@@ -87,3 +87,4 @@ export {
   w2sq1d,
   type ScoreErrorRow,
 } from './metrics/sample-metrics.js';
+export { parseTargetSpec, resolveTarget, targetMoments, BUILTIN_TARGETS } from './targets/spec.js';

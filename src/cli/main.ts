@@ -17,6 +17,7 @@ import { printError, println, type CliIO } from './output.js';
 import { scoreCommand } from './score.js';
 import { solveCommand } from './solve.js';
 import { qpCommand } from './qp.js';
+import { metricsCommand, sampleCommand, targetsCommand } from './sample.js';
 
 export type { CliIO } from './output.js';
 
@@ -52,7 +53,15 @@ export function buildProgram(setExit: (code: number) => void, io: CliIO): Comman
       outputError: (s, write) => write(`convex-score: ${s}`),
     })
     .showHelpAfterError('(add --help for the options)');
-  for (const command of [solveCommand(setExit, io), qpCommand(setExit, io), scoreCommand(setExit, io), demoCommand(setExit, io)]) {
+  for (const command of [
+    solveCommand(setExit, io),
+    qpCommand(setExit, io),
+    scoreCommand(setExit, io),
+    sampleCommand(setExit, io),
+    targetsCommand(setExit, io),
+    metricsCommand(setExit, io),
+    demoCommand(setExit, io),
+  ]) {
     program.addCommand(command);
   }
   // addCommand does not copy the settings above (only .command() does)
@@ -106,6 +115,13 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 }
 
 if (isMain()) {
+  // a closed pipe (`convex-score targets | head -1`) is the reader's choice, not an error
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   const code = await run(process.argv.slice(2));
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
