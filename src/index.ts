@@ -88,3 +88,4 @@ export {
   type ScoreErrorRow,
 } from './metrics/sample-metrics.js';
 export { parseTargetSpec, resolveTarget, targetMoments, BUILTIN_TARGETS } from './targets/spec.js';
+export { GmrfTarget, type GmrfGraph } from './targets/gmrf.js';

@@ -1,19 +1,21 @@
 /**
  * Target specifications in JSON (used by the CLI and, later, the harness), and the built-in named
- * targets. Implemented kinds: gaussian, mixture. The other kinds of the targets issue (gmrf, ising,
+ * targets. Implemented kinds: gaussian, mixture, gmrf. The other kinds of the targets issue (ising,
  * energy, empirical) are not implemented yet and are rejected with a message saying so.
  *
  *   {"kind":"gaussian","mean":[0,0],"cov":[[1,0.5],[0.5,1]]}
  *   {"kind":"mixture","weights":[0.3,0.7],"means":[[-2],[2]],"covs":[[[0.25]],[[0.5]]]}
+ *   {"kind":"gmrf","graph":"ring","d":64,"diag":1.9,"offdiag":-0.45}   (also "torus", d = side^2; "mean" optional)
  */
 import fs from 'node:fs';
 import { InputError, hasErrorCode } from '../util/errors.js';
 import { GaussianTarget } from './gaussian.js';
 import { MixtureTarget } from './mixture.js';
+import { GmrfTarget, type GmrfGraph } from './gmrf.js';
 import type { Target } from './target.js';
 
-export const IMPLEMENTED_KINDS = ['gaussian', 'mixture'] as const;
-const PLANNED_KINDS = ['gmrf', 'ising', 'energy', 'empirical'];
+export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf'] as const;
+const PLANNED_KINDS = ['ising', 'energy', 'empirical'];
 
 export const BUILTIN_TARGETS: Record<string, { description: string; spec: Record<string, unknown> }> = {
   'gaussian-2d': {
@@ -23,6 +25,10 @@ export const BUILTIN_TARGETS: Record<string, { description: string; spec: Record
   'mixture-1d': {
     description: 'the demo mixture 0.4 N(-2, 0.5^2) + 0.6 N(2, 0.7^2)',
     spec: { kind: 'mixture', weights: [0.4, 0.6], means: [[-2], [2]], covs: [[[0.25]], [[0.49]]] },
+  },
+  'gmrf-ring-64': {
+    description: 'GMRF on a ring of 64 nodes, Q = 1.9 I - 0.45 Adj',
+    spec: { kind: 'gmrf', graph: 'ring', d: 64, diag: 1.9, offdiag: -0.45 },
   },
   'mixture-2d': {
     description: 'three well-separated 2-D components',
@@ -65,6 +71,10 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       const means = Array.isArray(spec.means) ? spec.means.map((m, k) => numberArray(m, `"means"[${k}]`)) : fail('"means" must be an array of mean vectors');
       const covs = Array.isArray(spec.covs) ? spec.covs.map((c, k) => matrix(c, `"covs"[${k}]`)) : fail('"covs" must be an array of covariance matrices');
       return new MixtureTarget(numberArray(spec.weights, '"weights"'), means, covs, String(spec.name ?? 'mixture'));
+    }
+    if (kind === 'gmrf') {
+      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
+      return new GmrfTarget(spec.graph as GmrfGraph, num('d'), num('diag'), num('offdiag'), spec.mean === undefined ? 0 : num('mean'), String(spec.name ?? 'gmrf'));
     }
   } catch (err) {
     if (err instanceof InputError && !err.message.startsWith(source)) throw new InputError(`${source}: ${err.message}`);
@@ -123,5 +133,6 @@ export function targetMoments(t: Target): { mean: Float64Array; cov: Float64Arra
     for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i * d + j] -= mean[i] * mean[j];
     return { mean, cov };
   }
-  throw new Error('targetMoments: unknown target type');
+  if (t instanceof GmrfTarget && t.dim <= 4000) return { mean: new Float64Array(t.dim).fill(t.mean), cov: t.covariance() };
+  throw new InputError(`exact moments are not available for target "${t.name}" (d = ${t.dim}); metrics needs a gaussian, mixture or gmrf (d <= 4000) target`);
 }
