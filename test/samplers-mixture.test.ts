@@ -95,6 +95,32 @@ describe('samplers with the exact score', () => {
     });
   }
 
+  it('pc (predictor-corrector, snr 0.16): the exact marginal at delta within Monte Carlo error', () => {
+    const n = 8000;
+    const r = sample(model, p, { sampler: 'pc', grid: timeGrid('log', 400, p.tMax, delta), n, seed: 12 });
+    const { m, c } = moments(r.x, n);
+    for (let i = 0; i < 2; i++) expect(Math.abs(m[i] - a * target.mean[i])).toBeLessThan(5 * Math.sqrt(expectedCov[i * 3] / n));
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < 2; j++) {
+        const se = Math.sqrt((expectedCov[i * 3] * expectedCov[j * 3] + expectedCov[i * 2 + j] ** 2) / n);
+        expect(Math.abs(c[i * 2 + j] - expectedCov[i * 2 + j])).toBeLessThan(5 * se);
+      }
+    }
+  });
+
+  it('annealed Langevin converges to the marginal as the noise levels get denser (it lags at few levels)', () => {
+    const n = 4000;
+    const err = (levels: number): number => {
+      const r = sample(model, p, { sampler: 'langevin', grid: timeGrid('log', levels, p.tMax, delta), n, seed: 13 });
+      const { m, c } = moments(r.x, n);
+      return Math.max(Math.abs(m[0] - a * target.mean[0]), Math.abs(m[1] - a * target.mean[1]), ...c.map((v, i) => Math.abs(v - expectedCov[i])));
+    };
+    const coarse = err(25);
+    const fine = err(200);
+    expect(fine).toBeLessThan(coarse / 2);
+    expect(fine).toBeLessThan(0.06);
+  });
+
   it('the same seed gives the same samples bit for bit; steps are pure functions of (x, t, tNext, noise)', () => {
     const grid = timeGrid('uniform', 20, p.tMax, 0.01);
     const r1 = sample(model, p, { sampler: 'sde', grid, n: 50, seed: 5 });

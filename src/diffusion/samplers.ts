@@ -4,15 +4,21 @@
  * hidden counters, so any strictly monotone grid works and sampling can resume mid-trajectory.
  *
  *   sde: Euler-Maruyama on the reverse SDE  dx = [f x - g^2 score] dt + g dW_bar;
- *   ode: Heun on the probability-flow ODE  dx/dt = f x - g^2 score / 2 (deterministic given x_T).
+ *   ode: Heun on the probability-flow ODE  dx/dt = f x - g^2 score / 2 (deterministic given x_T);
+ *   pc : the sde step as predictor, then `correctorSteps` Langevin corrector steps at the new time with
+ *        the step size 2 a_t^2 (snr ||z|| / ||score||)^2 (Song et al. 2021, predictor-corrector);
+ *   langevin: annealed Langevin dynamics (Song and Ermon 2019) at the noise level of every grid time:
+ *        `correctorSteps` unadjusted Langevin steps x += eps score + sqrt(2 eps) z with
+ *        eps = langevinEps s_t^2 (step proportional to the noise variance, as in Song and Ermon), the
+ *        sampler for SM-trained models at fixed noise levels.
  */
 import type { ScoreModel } from '../models/score-model.js';
 import { Rng } from '../util/random.js';
 import { InputError } from '../util/errors.js';
 import { checkTimeGrid, type ForwardProcess } from './process.js';
 
-export type SamplerKind = 'sde' | 'ode';
-export const SAMPLER_KINDS: readonly SamplerKind[] = ['sde', 'ode'];
+export type SamplerKind = 'sde' | 'ode' | 'pc' | 'langevin';
+export const SAMPLER_KINDS: readonly SamplerKind[] = ['sde', 'ode', 'pc', 'langevin'];
 
 /** dx/dt of the probability-flow ODE at (x, t) */
 function flow(model: ScoreModel, process: ForwardProcess, x: Float64Array, n: number, t: number, out: Float64Array): Float64Array {
@@ -54,6 +60,28 @@ export function odeStep(model: ScoreModel, process: ForwardProcess, x: Float64Ar
   return xp;
 }
 
+/** One unadjusted Langevin step at time t with step size eps; `noise` holds N(0, 1) draws. */
+export function langevinStep(model: ScoreModel, x: Float64Array, n: number, t: number, eps: number, noise: Float64Array): Float64Array {
+  const sc = model.score(x, n, t);
+  const amp = Math.sqrt(2 * eps);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] + eps * sc[i] + amp * noise[i];
+  return out;
+}
+
+/** The predictor-corrector step size 2 a_t^2 (snr ||z|| / ||score||)^2 (norms over the whole batch). */
+export function correctorStepSize(model: ScoreModel, process: ForwardProcess, x: Float64Array, n: number, t: number, noise: Float64Array, snr: number): number {
+  const sc = model.score(x, n, t);
+  let ns = 0;
+  let nz = 0;
+  for (let i = 0; i < x.length; i++) {
+    ns += sc[i] * sc[i];
+    nz += noise[i] * noise[i];
+  }
+  const a = process.alpha(t);
+  return ns > 0 ? 2 * a * a * ((snr * snr * nz) / ns) : 0;
+}
+
 export interface SampleOptions {
   sampler?: SamplerKind;
   /** strictly decreasing times, from where x starts to the early-stopping time */
@@ -62,6 +90,12 @@ export interface SampleOptions {
   seed: number;
   /** the starting points at grid[0] (default: the process's prior N(0, priorStd^2 I)) */
   x?: Float64Array;
+  /** pc and langevin: corrector (Langevin) steps per grid time (default 1 for pc, 10 for langevin) */
+  correctorSteps?: number;
+  /** pc: the signal-to-noise ratio of the corrector (default 0.16) */
+  snr?: number;
+  /** langevin: the step size over the noise variance, eps_t = langevinEps s_t^2 (default 0.05) */
+  langevinEps?: number;
   /** called after every step; return true to stop early (the current x is returned) */
   onStep?: (step: number, t: number, x: Float64Array) => boolean | void;
 }
@@ -91,15 +125,33 @@ export function sample(model: ScoreModel, process: ForwardProcess, options: Samp
     for (let i = 0; i < x.length; i++) x[i] = process.priorStd * rng.normal();
   }
   const noise = new Float64Array(n * d);
+  const correctorSteps = options.correctorSteps ?? (kind === 'langevin' ? 10 : 1);
+  if (!(Number.isInteger(correctorSteps) && correctorSteps >= 1)) throw new InputError(`correctorSteps must be a positive integer, got ${correctorSteps}`);
+  const snr = options.snr ?? 0.16;
+  if (!(snr > 0)) throw new InputError(`snr must be > 0, got ${snr}`);
+  const langevinEps = options.langevinEps ?? 0.05;
+  if (!(langevinEps > 0)) throw new InputError(`langevinEps must be > 0, got ${langevinEps}`);
   let steps = 0;
   for (let k = 0; k + 1 < grid.length; k++) {
     const t = grid[k];
     const tNext = grid[k + 1];
-    if (kind === 'sde') {
+    const draw = (): Float64Array => {
       for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
-      x = sdeStep(model, process, x, n, t, tNext, noise);
-    } else {
+      return noise;
+    };
+    if (kind === 'sde' || kind === 'pc') {
+      x = sdeStep(model, process, x, n, t, tNext, draw());
+      if (kind === 'pc') {
+        for (let c = 0; c < correctorSteps; c++) {
+          const z = draw();
+          x = langevinStep(model, x, n, tNext, correctorStepSize(model, process, x, n, tNext, z, snr), z);
+        }
+      }
+    } else if (kind === 'ode') {
       x = odeStep(model, process, x, n, t, tNext);
+    } else {
+      const eps = langevinEps * process.sigma(tNext) ** 2;
+      for (let c = 0; c < correctorSteps; c++) x = langevinStep(model, x, n, tNext, eps, draw());
     }
     steps++;
     if (options.onStep?.(steps, tNext, x)) return { x, t: tNext, steps };
