@@ -1,13 +1,20 @@
 /**
  * npm run bench [-- --sizes 1000,10000 --time-limit 60]
  *   the univariate score programs; prints the tables and writes bench-results/univariate.json.
+ * npm run bench -- sampler [--steps 50]
+ *   sampler throughput with exact GMRF scores and a two-layer model (bench/sampler.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
 import fs from 'node:fs';
 import { formatTable, machineLine, univariateBenchmark } from './univariate.js';
 import { runMarosMeszaros } from './maros-meszaros.js';
+import { runSamplerBenchmark } from './sampler.js';
 
+if (process.argv.includes('sampler')) {
+  runSamplerBenchmark();
+  process.exit(0);
+}
 if (process.argv.includes('maros-meszaros')) {
   await runMarosMeszaros();
   process.exit(0);
