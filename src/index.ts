@@ -89,3 +89,4 @@ export {
 } from './metrics/sample-metrics.js';
 export { parseTargetSpec, resolveTarget, targetMoments, BUILTIN_TARGETS } from './targets/spec.js';
 export { GmrfTarget, type GmrfGraph } from './targets/gmrf.js';
+export { EmpiricalTarget } from './targets/empirical.js';

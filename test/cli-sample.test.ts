@@ -54,7 +54,7 @@ describe('convex-score sample / targets / metrics', () => {
   const bad: [string, string[], RegExp][] = [
     ['an unknown target', ['sample', '--target', 'nope', '--n', '5', '--json'], /neither a built-in target/],
     ['a planned kind', ['sample', '--target', '{"kind":"ising","d":4}', '--n', '5', '--json'], /"ising" is not implemented yet/],
-    ['a bad kind', ['sample', '--target', '{"kind":"cauchy"}', '--n', '5', '--json'], /"kind" is "cauchy"; it must be one of gaussian, mixture/],
+    ['a bad kind', ['sample', '--target', '{"kind":"cauchy"}', '--n', '5', '--json'], /"kind" is "cauchy"; it must be one of gaussian, mixture, gmrf, empirical/],
     ['a bad covariance', ['sample', '--target', '{"kind":"gaussian","mean":[0],"cov":[[-1]]}', '--n', '5', '--json'], /not positive definite/],
     ['a bad sampler', ['sample', '--target', 'gaussian-2d', '--n', '5', '--sampler', 'heun', '--json'], /--sampler must be one of sde, ode, pc, langevin/],
     ['n = 0', ['sample', '--target', 'gaussian-2d', '--n', '0', '--json'], /--n must be a positive integer/],

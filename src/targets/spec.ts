@@ -1,21 +1,24 @@
 /**
  * Target specifications in JSON (used by the CLI and, later, the harness), and the built-in named
- * targets. Implemented kinds: gaussian, mixture, gmrf. The other kinds of the targets issue (ising,
- * energy, empirical) are not implemented yet and are rejected with a message saying so.
+ * targets. Implemented kinds: gaussian, mixture, gmrf, empirical. The other kinds of the targets issue
+ * (ising, energy) are not implemented yet and are rejected with a message saying so.
  *
  *   {"kind":"gaussian","mean":[0,0],"cov":[[1,0.5],[0.5,1]]}
  *   {"kind":"mixture","weights":[0.3,0.7],"means":[[-2],[2]],"covs":[[[0.25]],[[0.5]]]}
  *   {"kind":"gmrf","graph":"ring","d":64,"diag":1.9,"offdiag":-0.45}   (also "torus", d = side^2; "mean" optional)
+ *   {"kind":"empirical","points":[[0.1],[0.5],[2]]}  or  {"kind":"empirical","file":"train.csv"} (rows = points)
  */
 import fs from 'node:fs';
 import { InputError, hasErrorCode } from '../util/errors.js';
 import { GaussianTarget } from './gaussian.js';
 import { MixtureTarget } from './mixture.js';
 import { GmrfTarget, type GmrfGraph } from './gmrf.js';
+import { EmpiricalTarget } from './empirical.js';
+import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
 
-export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf'] as const;
-const PLANNED_KINDS = ['ising', 'energy', 'empirical'];
+export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical'] as const;
+const PLANNED_KINDS = ['ising', 'energy'];
 
 export const BUILTIN_TARGETS: Record<string, { description: string; spec: Record<string, unknown> }> = {
   'gaussian-2d': {
@@ -76,6 +79,17 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
       return new GmrfTarget(spec.graph as GmrfGraph, num('d'), num('diag'), num('offdiag'), spec.mean === undefined ? 0 : num('mean'), String(spec.name ?? 'gmrf'));
     }
+    if (kind === 'empirical') {
+      if (typeof spec.file === 'string') {
+        const m = readMatrix(spec.file);
+        return new EmpiricalTarget(m.data, m.cols, String(spec.name ?? 'empirical'));
+      }
+      const rows = matrix(spec.points, '"points" (or give "file")');
+      if (rows.length === 0) return fail('"points" is empty; give at least one training point');
+      const d = rows[0].length;
+      rows.forEach((r, i) => r.length !== d && fail(`"points"[${i}] has ${r.length} coordinates, "points"[0] has ${d}`));
+      return new EmpiricalTarget(Float64Array.from(rows.flat()), d, String(spec.name ?? 'empirical'));
+    }
   } catch (err) {
     if (err instanceof InputError && !err.message.startsWith(source)) throw new InputError(`${source}: ${err.message}`);
     throw err;
@@ -133,6 +147,17 @@ export function targetMoments(t: Target): { mean: Float64Array; cov: Float64Arra
     for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i * d + j] -= mean[i] * mean[j];
     return { mean, cov };
   }
+  if (t instanceof EmpiricalTarget) {
+    const d = t.dim;
+    const N = t.count;
+    const mean = new Float64Array(d);
+    for (let k = 0; k < N; k++) for (let i = 0; i < d; i++) mean[i] += t.points[k * d + i] / N;
+    const cov = new Float64Array(d * d);
+    for (let k = 0; k < N; k++) {
+      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i * d + j] += ((t.points[k * d + i] - mean[i]) * (t.points[k * d + j] - mean[j])) / N;
+    }
+    return { mean, cov };
+  }
   if (t instanceof GmrfTarget && t.dim <= 4000) return { mean: new Float64Array(t.dim).fill(t.mean), cov: t.covariance() };
-  throw new InputError(`exact moments are not available for target "${t.name}" (d = ${t.dim}); metrics needs a gaussian, mixture or gmrf (d <= 4000) target`);
+  throw new InputError(`exact moments are not available for target "${t.name}" (d = ${t.dim}); metrics needs a gaussian, mixture, empirical or gmrf (d <= 4000) target`);
 }
