@@ -90,3 +90,4 @@ export {
 export { parseTargetSpec, resolveTarget, targetMoments, BUILTIN_TARGETS } from './targets/spec.js';
 export { GmrfTarget, type GmrfGraph } from './targets/gmrf.js';
 export { EmpiricalTarget } from './targets/empirical.js';
+export { IsingTarget, ISING_GRAPHS, type IsingGraph, type IsingOptions } from './targets/ising.js';

@@ -40,6 +40,19 @@ describe('convex-score sample / targets / metrics', () => {
     expect(o.metrics.meanError).toBeLessThan(0.15);
   });
 
+  it('an Ising target: samples rounded to {-1, +1} by sign, and metrics against the enumerated moments', async () => {
+    const out = path.join(dir, 'ising.npy');
+    const r = await cli(['sample', '--target', 'ising-ring-10', '--n', '300', '--steps', '60', '--seed', '2', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).rounding).toBe('sign');
+    const arr = readNpy(fs.readFileSync(out));
+    expect(arr.shape).toEqual([300, 10]);
+    expect(Array.from(arr.data).every((v) => v === 1 || v === -1)).toBe(true);
+    const m = await cli(['metrics', '--samples', out, '--target', 'ising-ring-10', '--json']);
+    expect(m.code).toBe(0);
+    expect(JSON.parse(m.out).metrics.meanError).toBeLessThan(0.5);
+  });
+
   it('targets lists the built-ins; an inline spec works; moments of a mixture are exact', async () => {
     const r = await cli(['targets']);
     expect(r.code).toBe(0);
@@ -53,8 +66,8 @@ describe('convex-score sample / targets / metrics', () => {
 
   const bad: [string, string[], RegExp][] = [
     ['an unknown target', ['sample', '--target', 'nope', '--n', '5', '--json'], /neither a built-in target/],
-    ['a planned kind', ['sample', '--target', '{"kind":"ising","d":4}', '--n', '5', '--json'], /"ising" is not implemented yet/],
-    ['a bad kind', ['sample', '--target', '{"kind":"cauchy"}', '--n', '5', '--json'], /"kind" is "cauchy"; it must be one of gaussian, mixture, gmrf, empirical/],
+    ['a planned kind', ['sample', '--target', '{"kind":"energy","expr":"x^2"}', '--n', '5', '--json'], /"energy" is not implemented yet/],
+    ['a bad kind', ['sample', '--target', '{"kind":"cauchy"}', '--n', '5', '--json'], /"kind" is "cauchy"; it must be one of gaussian, mixture, gmrf, empirical, ising/],
     ['a bad covariance', ['sample', '--target', '{"kind":"gaussian","mean":[0],"cov":[[-1]]}', '--n', '5', '--json'], /not positive definite/],
     ['a bad sampler', ['sample', '--target', 'gaussian-2d', '--n', '5', '--sampler', 'heun', '--json'], /--sampler must be one of sde, ode, pc, langevin/],
     ['n = 0', ['sample', '--target', 'gaussian-2d', '--n', '0', '--json'], /--n must be a positive integer/],

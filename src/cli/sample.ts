@@ -7,6 +7,7 @@ import { forwardProcess, timeGrid, GRID_KINDS, type GridKind } from '../diffusio
 import { sample, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget, targetMoments } from '../targets/spec.js';
 import { exactScoreModel } from '../targets/target.js';
+import { IsingTarget } from '../targets/ising.js';
 import { writeNpy } from '../io/npy.js';
 import { readMatrix } from '../io/data.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -60,8 +61,11 @@ function runSample(flags: SampleFlags, io: CliIO): number {
   const started = performance.now();
   const r = sample(exactScoreModel(target, process), process, { sampler, grid, n, seed });
   const seconds = (performance.now() - started) / 1000;
+  // Ising targets live on {-1, +1}^d: the samples at delta are rounded to the nearest state (sign)
+  const rounded = target instanceof IsingTarget;
+  if (rounded) for (let i = 0; i < r.x.length; i++) r.x[i] = r.x[i] >= 0 ? 1 : -1;
   if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, target.dim]));
-  const summary = { target: target.name, dim: target.dim, n, sampler, steps: r.steps, delta, seed, seconds, out: flags.out ?? null };
+  const summary = { target: target.name, dim: target.dim, n, sampler, steps: r.steps, delta, seed, seconds, rounding: rounded ? 'sign' : 'none', out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${n} samples of ${target.name} (d = ${target.dim}), ${sampler}, ${r.steps} steps to t = ${delta}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return 0;

@@ -1,0 +1,83 @@
+/** The Ising target by enumeration (the targets/sampler issue, in progress). */
+import { describe, expect, it } from 'vitest';
+import { IsingTarget } from '../src/targets/ising.js';
+import { exactScoreModel } from '../src/targets/target.js';
+import { forwardProcess, timeGrid } from '../src/diffusion/process.js';
+import { sample } from '../src/diffusion/samplers.js';
+
+describe('the Ising target', () => {
+  const p = forwardProcess();
+  const ising = new IsingTarget({ graph: 'ring', d: 6, coupling: 0.4, field: 0.15 });
+
+  it('score = gradient of log p_t, and Tweedie holds (the tilted-field magnetization)', () => {
+    const x = Float64Array.from({ length: 12 }, (_, i) => Math.sin(3 * i + 1));
+    for (const t of [0.05, 0.5, 2]) {
+      const a = p.alpha(t);
+      const s = p.sigma(t);
+      const sc = ising.scoreAt(x, 2, a, s);
+      const den = ising.denoiseAt(x, 2, a, s);
+      const h = 1e-6;
+      for (let k = 0; k < 2; k++) {
+        for (let i = 0; i < 6; i++) {
+          const xp = x.slice(k * 6, k * 6 + 6);
+          const xm = xp.slice();
+          xp[i] += h;
+          xm[i] -= h;
+          const fd = (ising.logDensityAt(xp, 1, a, s)[0] - ising.logDensityAt(xm, 1, a, s)[0]) / (2 * h);
+          expect(sc[k * 6 + i]).toBeCloseTo(fd, 3);
+          expect(sc[k * 6 + i]).toBeCloseTo((a * den[k * 6 + i] - x[k * 6 + i]) / (s * s), 9);
+          expect(Math.abs(den[k * 6 + i])).toBeLessThanOrEqual(1);
+        }
+      }
+    }
+  });
+
+  it('the probabilities sum to 1 and enumeration sampling matches them (TV at the finite-sample scale)', () => {
+    const probs = ising.stateProbabilities();
+    expect(probs.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+    const n = 20000;
+    const xs = ising.sample(n, 3);
+    expect(ising.sample(n, 3)).toEqual(xs);
+    const counts = new Float64Array(64);
+    for (let k = 0; k < n; k++) {
+      let st = 0;
+      for (let i = 0; i < 6; i++) if (xs[k * 6 + i] > 0) st |= 1 << i;
+      counts[st]++;
+    }
+    let tv = 0;
+    for (let st = 0; st < 64; st++) tv += Math.abs(counts[st] / n - probs[st]) / 2;
+    // E[TV] <= sum_st sqrt(p (1 - p) / n) / 2
+    let bound = 0;
+    for (const q of probs) bound += Math.sqrt((q * (1 - q)) / n) / 2;
+    expect(tv).toBeLessThan(2 * bound);
+  });
+
+  it('the sampler with the exact score, rounded by sign at delta, reproduces the magnetization', () => {
+    const n = 3000;
+    const r = sample(exactScoreModel(ising, p), p, { sampler: 'sde', grid: timeGrid('log', 150, p.tMax, 1e-3), n, seed: 4 });
+    let mag = 0;
+    for (let i = 0; i < r.x.length; i++) mag += Math.sign(r.x[i]) / r.x.length;
+    const probs = ising.stateProbabilities();
+    let exact = 0;
+    let second = 0;
+    for (let st = 0; st < 64; st++) {
+      let m = 0;
+      for (let i = 0; i < 6; i++) m += (st >> i) & 1 ? 1 : -1;
+      exact += (probs[st] * m) / 6;
+      second += (probs[st] * (m / 6) ** 2);
+    }
+    const se = Math.sqrt((second - exact * exact) / n);
+    expect(Math.abs(mag - exact)).toBeLessThan(5 * se);
+  });
+
+  it('graphs and bad input', () => {
+    expect(new IsingTarget({ graph: 'torus', d: 9, coupling: 0.2, field: 0 }).dim).toBe(9);
+    const sk1 = new IsingTarget({ graph: 'sk', d: 8, coupling: 1, field: 0, seed: 2 });
+    const sk2 = new IsingTarget({ graph: 'sk', d: 8, coupling: 1, field: 0, seed: 2 });
+    expect(sk1.W).toEqual(sk2.W);
+    expect(() => new IsingTarget({ graph: 'ring', d: 30, coupling: 0.2, field: 0 })).toThrow(/2\.\.20/);
+    expect(() => new IsingTarget({ graph: 'torus', d: 8, coupling: 0.2, field: 0 })).toThrow(/side\^2/);
+    expect(() => new IsingTarget({ graph: 'cube' as never, d: 8, coupling: 0.2, field: 0 })).toThrow(/chain, ring, torus, erdos-renyi, sk/);
+    expect(() => new IsingTarget({ graph: 'erdos-renyi', d: 8, coupling: 0.2, field: 0, p: 2 })).toThrow(/edge probability/);
+  });
+});
