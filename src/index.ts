@@ -85,7 +85,9 @@ export {
   sampleCov,
   scoreError,
   w2sq1d,
+  isingMetrics,
   type ScoreErrorRow,
+  type IsingSampleMetrics,
 } from './metrics/sample-metrics.js';
 export { parseTargetSpec, resolveTarget, targetMoments, BUILTIN_TARGETS } from './targets/spec.js';
 export { GmrfTarget, type GmrfGraph } from './targets/gmrf.js';

@@ -4,6 +4,7 @@ import { IsingTarget } from '../src/targets/ising.js';
 import { exactScoreModel } from '../src/targets/target.js';
 import { forwardProcess, timeGrid } from '../src/diffusion/process.js';
 import { sample } from '../src/diffusion/samplers.js';
+import { isingMetrics } from '../src/metrics/sample-metrics.js';
 
 describe('the Ising target', () => {
   const p = forwardProcess();
@@ -68,6 +69,22 @@ describe('the Ising target', () => {
     }
     const se = Math.sqrt((second - exact * exact) / n);
     expect(Math.abs(mag - exact)).toBeLessThan(5 * se);
+  });
+
+  it('Ising metrics (TV, KL, magnetization, edge correlations) by hand on a two-spin chain', () => {
+    const two = new IsingTarget({ graph: 'chain', d: 2, coupling: 0.5, field: 0 });
+    const probs = two.stateProbabilities();
+    // states (bit0, bit1): --, +-, -+, ++ with weights e^{0.5}, e^{-0.5}, e^{-0.5}, e^{0.5}
+    const z = 2 * Math.exp(0.5) + 2 * Math.exp(-0.5);
+    expect(probs[0]).toBeCloseTo(Math.exp(0.5) / z, 14);
+    // samples: all ++ : TV = 1 - p(++), KL = -log p(++), magnetization error 1, correlation error 1 - E[x0 x1]
+    const allUp = Float64Array.of(1, 1, 1, 1);
+    const m = isingMetrics(allUp, 2, probs, two.W);
+    expect(m.tv).toBeCloseTo(1 - probs[3], 14);
+    expect(m.kl).toBeCloseTo(-Math.log(probs[3]), 14);
+    expect(m.magnetizationError).toBeCloseTo(1, 14);
+    expect(m.correlationError).toBeCloseTo(1 - Math.tanh(0.5), 14);
+    expect(() => isingMetrics(Float64Array.of(0.5, 1, 1, 1), 2, probs, two.W)).toThrow(/round by sign/);
   });
 
   it('graphs and bad input', () => {

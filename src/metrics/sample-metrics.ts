@@ -233,3 +233,61 @@ export function scoreError(
   }
   return rows;
 }
+
+export interface IsingSampleMetrics {
+  /** total variation between the empirical state frequencies and the exact probabilities */
+  tv: number;
+  /** KL(empirical || exact) over the visited states */
+  kl: number;
+  /** |mean magnetization - exact| */
+  magnetizationError: number;
+  /** max over edges of |E_hat[x_i x_j] - E[x_i x_j]| (edges: W_ij != 0) */
+  correlationError: number;
+}
+
+/**
+ * Ising metrics against exact state probabilities (bit i of a state index set: x_i = +1). Samples
+ * must be in {-1, +1}^d (round them first); W gives the edges for the correlation error.
+ */
+export function isingMetrics(x: Float64Array, d: number, probs: Float64Array, W: Float64Array): IsingSampleMetrics {
+  const n = checkSamples('samples', x, d);
+  if (probs.length !== 1 << d) throw new InputError(`expected ${1 << d} state probabilities for d = ${d}, got ${probs.length}`);
+  const counts = new Float64Array(probs.length);
+  for (let k = 0; k < n; k++) {
+    let st = 0;
+    for (let i = 0; i < d; i++) {
+      const v = x[k * d + i];
+      if (v !== 1 && v !== -1) throw new InputError(`Ising samples must be +1 or -1; sample ${k} has ${v} at coordinate ${i} (round by sign first)`);
+      if (v > 0) st |= 1 << i;
+    }
+    counts[st]++;
+  }
+  let tv = 0;
+  let kl = 0;
+  let mag = 0;
+  let exactMag = 0;
+  for (let st = 0; st < probs.length; st++) {
+    const q = counts[st] / n;
+    tv += Math.abs(q - probs[st]) / 2;
+    if (q > 0) kl += q * Math.log(q / probs[st]);
+    let m = 0;
+    for (let i = 0; i < d; i++) m += (st >> i) & 1 ? 1 : -1;
+    mag += (q * m) / d;
+    exactMag += (probs[st] * m) / d;
+  }
+  let corr = 0;
+  for (let i = 0; i < d; i++) {
+    for (let j = i + 1; j < d; j++) {
+      if (W[i * d + j] === 0) continue;
+      let emp = 0;
+      let ex = 0;
+      for (let st = 0; st < probs.length; st++) {
+        const s = ((st >> i) & 1 ? 1 : -1) * ((st >> j) & 1 ? 1 : -1);
+        emp += (counts[st] / n) * s;
+        ex += probs[st] * s;
+      }
+      corr = Math.max(corr, Math.abs(emp - ex));
+    }
+  }
+  return { tv, kl, magnetizationError: Math.abs(mag - exactMag), correlationError: corr };
+}
