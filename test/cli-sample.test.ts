@@ -53,6 +53,23 @@ describe('convex-score sample / targets / metrics', () => {
     expect(JSON.parse(m.out).metrics.meanError).toBeLessThan(0.5);
   });
 
+  it('an aborted run (CliIO signal) stops at the current step, writes what it has, exits 1', async () => {
+    const out = path.join(dir, 'stop.npy');
+    const stop = new AbortController();
+    stop.abort();
+    let o = '';
+    const code = await run(['sample', '--target', 'gaussian-2d', '--n', '10', '--steps', '50', '--out', out, '--json'], {
+      stdout: { write: (s: string) => (o += s) },
+      stderr: { write: () => true },
+      signal: stop.signal,
+    });
+    expect(code).toBe(1);
+    const j = JSON.parse(o);
+    expect(j.interrupted).toBe(true);
+    expect(j.steps).toBe(1);
+    expect(readNpy(fs.readFileSync(out)).shape).toEqual([10, 2]);
+  });
+
   it('targets lists the built-ins; an inline spec works; moments of a mixture are exact', async () => {
     const r = await cli(['targets']);
     expect(r.code).toBe(0);

@@ -15,6 +15,7 @@ import { covError, energyDistance, isingMetrics, marginalW2, meanError, mmd2, sl
 import { InputError } from '../util/errors.js';
 import { parseChoice, parseInteger, parsePositive } from './parse.js';
 import { println, sci, type CliIO } from './output.js';
+import { startProgress } from './progress.js';
 
 interface SampleFlags {
   target?: string;
@@ -27,6 +28,7 @@ interface SampleFlags {
   seed: string;
   out?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 export function sampleCommand(setExit: (code: number) => void, io: CliIO): Command {
@@ -42,6 +44,7 @@ export function sampleCommand(setExit: (code: number) => void, io: CliIO): Comma
     .option('--seed <S>', 'seed', '0')
     .option('--out <file.npy>', 'where to write the n x d samples (NPY float64)')
     .option('--json', 'print a JSON summary')
+    .option('--quiet', 'no progress bar')
     .action((flags: SampleFlags) => setExit(runSample(flags, io)));
 }
 
@@ -59,16 +62,30 @@ function runSample(flags: SampleFlags, io: CliIO): number {
   const process = forwardProcess();
   const grid = timeGrid(gridKind, steps, process.tMax, delta);
   const started = performance.now();
-  const r = sample(exactScoreModel(target, process), process, { sampler, grid, n, seed });
+  const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'sampling | {bar} | step {value}/{total} | t {t}', total: steps, payload: { t: grid[0] } });
+  const r = sample(exactScoreModel(target, process), process, {
+    sampler,
+    grid,
+    n,
+    seed,
+    // an aborted CliIO signal stops at the current step and the samples so far are written, at their time;
+    // from a terminal, Ctrl-C still ends the process (the sampler runs in this thread, unlike solve's worker)
+    onStep: (k, t) => {
+      bar.update(k, { t: t.toPrecision(3) });
+      return io.signal?.aborted ?? false;
+    },
+  });
+  bar.stop();
   const seconds = (performance.now() - started) / 1000;
   // Ising targets live on {-1, +1}^d: the samples at delta are rounded to the nearest state (sign)
   const rounded = target instanceof IsingTarget;
   if (rounded) for (let i = 0; i < r.x.length; i++) r.x[i] = r.x[i] >= 0 ? 1 : -1;
   if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, target.dim]));
-  const summary = { target: target.name, dim: target.dim, n, sampler, steps: r.steps, delta, seed, seconds, rounding: rounded ? 'sign' : 'none', out: flags.out ?? null };
+  const interrupted = r.steps < steps;
+  const summary = { target: target.name, dim: target.dim, n, sampler, steps: r.steps, t: r.t, delta, seed, seconds, rounding: rounded ? 'sign' : 'none', interrupted, out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${n} samples of ${target.name} (d = ${target.dim}), ${sampler}, ${r.steps} steps to t = ${delta}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
-  return 0;
+  return interrupted ? 1 : 0;
 }
 
 export function targetsCommand(setExit: (code: number) => void, io: CliIO): Command {
