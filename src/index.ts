@@ -93,3 +93,4 @@ export { parseTargetSpec, resolveTarget, targetMoments, BUILTIN_TARGETS } from '
 export { GmrfTarget, type GmrfGraph } from './targets/gmrf.js';
 export { EmpiricalTarget } from './targets/empirical.js';
 export { IsingTarget, ISING_GRAPHS, type IsingGraph, type IsingOptions } from './targets/ising.js';
+export { EnergyTarget } from './targets/energy.js';

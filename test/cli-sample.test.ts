@@ -83,8 +83,8 @@ describe('convex-score sample / targets / metrics', () => {
 
   const bad: [string, string[], RegExp][] = [
     ['an unknown target', ['sample', '--target', 'nope', '--n', '5', '--json'], /neither a built-in target/],
-    ['a planned kind', ['sample', '--target', '{"kind":"energy","expr":"x^2"}', '--n', '5', '--json'], /"energy" is not implemented yet/],
-    ['a bad kind', ['sample', '--target', '{"kind":"cauchy"}', '--n', '5', '--json'], /"kind" is "cauchy"; it must be one of gaussian, mixture, gmrf, empirical, ising/],
+    ['an energy spec without a domain', ['sample', '--target', '{"kind":"energy","expr":"x^2"}', '--n', '5', '--json'], /"domain" must be an array/],
+    ['a bad kind', ['sample', '--target', '{"kind":"cauchy"}', '--n', '5', '--json'], /"kind" is "cauchy"; it must be one of gaussian, mixture, gmrf, empirical, ising, energy/],
     ['a bad covariance', ['sample', '--target', '{"kind":"gaussian","mean":[0],"cov":[[-1]]}', '--n', '5', '--json'], /not positive definite/],
     ['a bad sampler', ['sample', '--target', 'gaussian-2d', '--n', '5', '--sampler', 'heun', '--json'], /--sampler must be one of sde, ode, pc, langevin/],
     ['n = 0', ['sample', '--target', 'gaussian-2d', '--n', '0', '--json'], /--n must be a positive integer/],
