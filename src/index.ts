@@ -94,3 +94,4 @@ export { GmrfTarget, type GmrfGraph } from './targets/gmrf.js';
 export { EmpiricalTarget } from './targets/empirical.js';
 export { IsingTarget, ISING_GRAPHS, type IsingGraph, type IsingOptions } from './targets/ising.js';
 export { EnergyTarget } from './targets/energy.js';
+export { IsingChainTarget } from './targets/ising-chain.js';

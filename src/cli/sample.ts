@@ -8,6 +8,7 @@ import { sample, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.j
 import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget, targetMoments } from '../targets/spec.js';
 import { exactScoreModel } from '../targets/target.js';
 import { IsingTarget } from '../targets/ising.js';
+import { IsingChainTarget } from '../targets/ising-chain.js';
 import { writeNpy } from '../io/npy.js';
 import { readMatrix } from '../io/data.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -78,7 +79,7 @@ function runSample(flags: SampleFlags, io: CliIO): number {
   bar.stop();
   const seconds = (performance.now() - started) / 1000;
   // Ising targets live on {-1, +1}^d: the samples at delta are rounded to the nearest state (sign)
-  const rounded = target instanceof IsingTarget;
+  const rounded = target instanceof IsingTarget || target instanceof IsingChainTarget;
   if (rounded) for (let i = 0; i < r.x.length; i++) r.x[i] = r.x[i] >= 0 ? 1 : -1;
   if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, target.dim]));
   const interrupted = r.steps < steps;

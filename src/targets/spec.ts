@@ -8,7 +8,7 @@
  *   {"kind":"gmrf","graph":"ring","d":64,"diag":1.9,"offdiag":-0.45}   (also "torus", d = side^2; "mean" optional)
  *   {"kind":"empirical","points":[[0.1],[0.5],[2]]}  or  {"kind":"empirical","file":"train.csv"} (rows = points)
  *   {"kind":"ising","graph":"ring","d":12,"coupling":0.3,"field":0.1}  (graphs chain, ring, torus, erdos-renyi
- *     with "p", sk; "seed" for the random graphs)
+ *     with "p", sk; "seed" for the random graphs; d <= 20 by enumeration, chains of any d by belief propagation)
  *   {"kind":"energy","expr":"x^4/4 - x^2","domain":[-4,4]}
  */
 import fs from 'node:fs';
@@ -17,7 +17,8 @@ import { GaussianTarget } from './gaussian.js';
 import { MixtureTarget } from './mixture.js';
 import { GmrfTarget, type GmrfGraph } from './gmrf.js';
 import { EmpiricalTarget } from './empirical.js';
-import { IsingTarget, type IsingGraph } from './ising.js';
+import { IsingTarget, ISING_MAX_DIM, type IsingGraph } from './ising.js';
+import { IsingChainTarget } from './ising-chain.js';
 import { EnergyTarget } from './energy.js';
 import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
@@ -99,6 +100,10 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
     }
     if (kind === 'ising') {
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
+      // chains of any length by belief propagation; other graphs by enumeration (d <= 20)
+      if (spec.graph === 'chain' && num('d') > ISING_MAX_DIM) {
+        return new IsingChainTarget(num('d'), num('coupling'), spec.field === undefined ? 0 : num('field'), typeof spec.name === 'string' ? spec.name : 'ising-chain');
+      }
       return new IsingTarget({
         graph: spec.graph as IsingGraph,
         d: num('d'),
