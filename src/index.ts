@@ -70,7 +70,7 @@ export { solveQpWith, QP_METHODS, type QpMethod, type QpSolveOptions, type QpSol
 export { solveQpIpm, type IpmOptions, type IpmResult, type IpmStatus } from '../solvers/osqp/ipm.js';
 // targets with exact scores and the reverse-time samplers (issue 4, in progress)
 export { forwardProcess, timeGrid, checkTimeGrid, PROCESS_KINDS, GRID_KINDS, type ForwardProcess, type ProcessKind, type GridKind, type ProcessOptions } from './diffusion/process.js';
-export { sample, sdeStep, odeStep, langevinStep, correctorStepSize, SAMPLER_KINDS, type SamplerKind, type SampleOptions, type SampleResult } from './diffusion/samplers.js';
+export { sample, sdeStep, odeStep, langevinStep, langevinChain, correctorStepSize, SAMPLER_KINDS, type SamplerKind, type SampleOptions, type SampleResult } from './diffusion/samplers.js';
 export { exactScoreModel, type Target } from './targets/target.js';
 export { GaussianTarget } from './targets/gaussian.js';
 export { MixtureTarget } from './targets/mixture.js';

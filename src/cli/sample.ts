@@ -4,7 +4,8 @@
  */
 import { Command } from 'commander';
 import { forwardProcess, timeGrid, GRID_KINDS, type GridKind } from '../diffusion/process.js';
-import { sample, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
+import { langevinChain, sample, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
+import { networkFromFile, readModelFile } from '../io/model-file.js';
 import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget, targetMoments } from '../targets/spec.js';
 import { exactScoreModel } from '../targets/target.js';
 import { IsingTarget } from '../targets/ising.js';
@@ -30,13 +31,17 @@ interface SampleFlags {
   out?: string;
   json?: boolean;
   quiet?: boolean;
+  stepSize?: string;
+  initStd?: string;
 }
 
 export function sampleCommand(setExit: (code: number) => void, io: CliIO): Command {
   return new Command('sample')
     .description("draw samples with the reverse-time sampler and a target's exact score")
     .option('--target <spec>', `a built-in target (${Object.keys(BUILTIN_TARGETS).join(', ')}), a spec file, or inline JSON`)
-    .option('--model <file>', 'a model file (not available yet: use --target)')
+    .option('--model <file>', 'a model file (convex-score solve): sampled by Langevin at its noise level (--sampler langevin)')
+    .option('--step-size <eps>', 'with --model: the Langevin step size', '0.001')
+    .option('--init-std <sd>', 'with --model: the standard deviation of the N(0, sd^2) starting points', '2')
     .requiredOption('--n <N>', 'number of samples')
     .option('--sampler <kind>', `${SAMPLER_KINDS.join(' | ')}`, 'sde')
     .option('--steps <K>', 'time steps', '500')
@@ -50,8 +55,10 @@ export function sampleCommand(setExit: (code: number) => void, io: CliIO): Comma
 }
 
 function runSample(flags: SampleFlags, io: CliIO): number {
-  if (flags.model !== undefined) throw new InputError('--model is not available yet (it arrives with the rest of the targets/sampler issue); use --target');
-  if (flags.target === undefined) throw new InputError('give --target <name|spec.json> (see convex-score targets)');
+  if ((flags.model === undefined) === (flags.target === undefined)) {
+    throw new InputError('give exactly one of --target <name|spec.json> (see convex-score targets) and --model <model.json>');
+  }
+  if (flags.model !== undefined) return runModelSample(flags, io);
   const n = parseInteger('--n', flags.n, 1);
   const sampler: SamplerKind = parseChoice('--sampler', flags.sampler, SAMPLER_KINDS);
   const steps = parseInteger('--steps', flags.steps, 1);
@@ -59,7 +66,7 @@ function runSample(flags: SampleFlags, io: CliIO): number {
   const gridKind: GridKind = parseChoice('--grid', flags.grid, GRID_KINDS);
   const seed = parseInteger('--seed', flags.seed, 0);
   if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
-  const target = resolveTarget(flags.target);
+  const target = resolveTarget(flags.target!);
   const process = forwardProcess();
   const grid = timeGrid(gridKind, steps, process.tMax, delta);
   const started = performance.now();
@@ -86,6 +93,42 @@ function runSample(flags: SampleFlags, io: CliIO): number {
   const summary = { target: target.name, dim: target.dim, n, sampler, steps: r.steps, t: r.t, delta, seed, seconds, rounding: rounded ? 'sign' : 'none', interrupted, out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${n} samples of ${target.name} (d = ${target.dim}), ${sampler}, ${r.steps} steps to t = ${delta}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
+  return interrupted ? 1 : 0;
+}
+
+/** --model: the unadjusted Langevin algorithm with the model's score (a score at one noise level). */
+function runModelSample(flags: SampleFlags, io: CliIO): number {
+  const n = parseInteger('--n', flags.n, 1);
+  const sampler: SamplerKind = parseChoice('--sampler', flags.sampler, SAMPLER_KINDS);
+  if (sampler !== 'langevin') {
+    throw new InputError(`a model file holds a score at one noise level, so --model samples with --sampler langevin (got ${sampler}); the time-dependent samplers need --target`);
+  }
+  const steps = parseInteger('--steps', flags.steps, 1);
+  const stepSize = parsePositive('--step-size', flags.stepSize ?? '0.001');
+  const initStd = parsePositive('--init-std', flags.initStd ?? '2');
+  const seed = parseInteger('--seed', flags.seed, 0);
+  if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
+  const model = networkFromFile(readModelFile(flags.model!));
+  const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'Langevin | {bar} | step {value}/{total}', total: steps, payload: {} });
+  const started = performance.now();
+  const r = langevinChain(model, {
+    n,
+    steps,
+    stepSize,
+    seed,
+    initStd,
+    onStep: (k) => {
+      bar.update(k, {});
+      return io.signal?.aborted ?? false;
+    },
+  });
+  bar.stop();
+  const seconds = (performance.now() - started) / 1000;
+  if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
+  const interrupted = r.steps < steps;
+  const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, stepSize, seed, seconds, interrupted, out: flags.out ?? null };
+  if (flags.json) println(io.stdout, JSON.stringify(summary));
+  else println(io.stdout, `${n} samples from ${flags.model} (d = ${model.dim}), Langevin, ${r.steps} steps of ${stepSize}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return interrupted ? 1 : 0;
 }
 

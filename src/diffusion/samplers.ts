@@ -158,3 +158,45 @@ export function sample(model: ScoreModel, process: ForwardProcess, options: Samp
   }
   return { x, t: grid[grid.length - 1], steps };
 }
+
+export interface LangevinChainOptions {
+  n: number;
+  steps: number;
+  /** the Langevin step size */
+  stepSize: number;
+  seed: number;
+  /** starting points (default N(0, initStd^2)) */
+  x?: Float64Array;
+  initStd?: number;
+  /** the time passed to the model's score (models trained at one noise level ignore it) */
+  t?: number;
+  onStep?: (step: number, x: Float64Array) => boolean | void;
+}
+
+/**
+ * The unadjusted Langevin algorithm at one noise level, x += eps score(x) + sqrt(2 eps) z: the sampler
+ * for a score model trained at a single noise level (the convex SM/DSM networks).
+ */
+export function langevinChain(model: ScoreModel, o: LangevinChainOptions): { x: Float64Array; steps: number } {
+  const { n, steps, stepSize, seed } = o;
+  if (!(Number.isInteger(n) && n >= 1)) throw new InputError(`n must be a positive integer, got ${n}`);
+  if (!(Number.isInteger(steps) && steps >= 1)) throw new InputError(`steps must be a positive integer, got ${steps}`);
+  if (!(stepSize > 0 && Number.isFinite(stepSize))) throw new InputError(`the Langevin step size must be a finite number > 0, got ${stepSize}`);
+  const d = model.dim;
+  const rng = new Rng(seed);
+  let x: Float64Array;
+  if (o.x) {
+    if (o.x.length !== n * d) throw new InputError(`the starting points hold ${o.x.length} values, expected n x dim = ${n * d}`);
+    x = Float64Array.from(o.x);
+  } else {
+    const sd = o.initStd ?? 1;
+    x = Float64Array.from({ length: n * d }, () => sd * rng.normal());
+  }
+  const noise = new Float64Array(n * d);
+  for (let k = 1; k <= steps; k++) {
+    for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
+    x = langevinStep(model, x, n, o.t ?? 0, stepSize, noise);
+    if (o.onStep?.(k, x)) return { x, steps: k };
+  }
+  return { x, steps };
+}
