@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { EmpiricalTarget } from '../src/targets/empirical.js';
 import { exactScoreModel } from '../src/targets/target.js';
+import { expectScoreConsistent } from './helpers/score-checks.js';
 import { forwardProcess, timeGrid } from '../src/diffusion/process.js';
 import { sample } from '../src/diffusion/samplers.js';
 
@@ -11,25 +12,7 @@ describe('the empirical target', () => {
   const p = forwardProcess();
 
   it('score = gradient of log p_t, and Tweedie holds', () => {
-    const x = Float64Array.of(0.1, 0.3, -0.5, -1);
-    for (const time of [0.05, 0.5, 2]) {
-      const a = p.alpha(time);
-      const s = p.sigma(time);
-      const sc = t.scoreAt(x, 2, a, s);
-      const den = t.denoiseAt(x, 2, a, s);
-      const h = 1e-6;
-      for (let k = 0; k < 2; k++) {
-        for (let i = 0; i < 2; i++) {
-          const xp = x.slice(k * 2, k * 2 + 2);
-          const xm = xp.slice();
-          xp[i] += h;
-          xm[i] -= h;
-          const fd = (t.logDensityAt(xp, 1, a, s)[0] - t.logDensityAt(xm, 1, a, s)[0]) / (2 * h);
-          expect(sc[k * 2 + i]).toBeCloseTo(fd, 4);
-          expect(sc[k * 2 + i]).toBeCloseTo((a * den[k * 2 + i] - x[k * 2 + i]) / (s * s), 9);
-        }
-      }
-    }
+    expectScoreConsistent(t, Float64Array.of(0.1, 0.3, -0.5, -1), 2, [0.05, 0.5, 2], { fd: 4, tweedie: 9 }, 1e-6);
   });
 
   it('memorizes: sampling with its exact score ends on the training points', () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { IsingTarget } from '../src/targets/ising.js';
 import { exactScoreModel } from '../src/targets/target.js';
+import { expectScoreConsistent } from './helpers/score-checks.js';
 import { forwardProcess, timeGrid } from '../src/diffusion/process.js';
 import { sample } from '../src/diffusion/samplers.js';
 import { isingMetrics } from '../src/metrics/sample-metrics.js';
@@ -12,25 +13,9 @@ describe('the Ising target', () => {
 
   it('score = gradient of log p_t, and Tweedie holds (the tilted-field magnetization)', () => {
     const x = Float64Array.from({ length: 12 }, (_, i) => Math.sin(3 * i + 1));
-    for (const t of [0.05, 0.5, 2]) {
-      const a = p.alpha(t);
-      const s = p.sigma(t);
-      const sc = ising.scoreAt(x, 2, a, s);
-      const den = ising.denoiseAt(x, 2, a, s);
-      const h = 1e-6;
-      for (let k = 0; k < 2; k++) {
-        for (let i = 0; i < 6; i++) {
-          const xp = x.slice(k * 6, k * 6 + 6);
-          const xm = xp.slice();
-          xp[i] += h;
-          xm[i] -= h;
-          const fd = (ising.logDensityAt(xp, 1, a, s)[0] - ising.logDensityAt(xm, 1, a, s)[0]) / (2 * h);
-          expect(sc[k * 6 + i]).toBeCloseTo(fd, 3);
-          expect(sc[k * 6 + i]).toBeCloseTo((a * den[k * 6 + i] - x[k * 6 + i]) / (s * s), 9);
-          expect(Math.abs(den[k * 6 + i])).toBeLessThanOrEqual(1);
-        }
-      }
-    }
+    expectScoreConsistent(ising, x, 2, [0.05, 0.5, 2], { fd: 3, tweedie: 9 }, 1e-6);
+    const den = ising.denoiseAt(x, 2, p.alpha(0.5), p.sigma(0.5));
+    for (const v of den) expect(Math.abs(v)).toBeLessThanOrEqual(1);
   });
 
   it('the probabilities sum to 1 and enumeration sampling matches them (TV at the finite-sample scale)', () => {

@@ -5,6 +5,7 @@ import { sample, sdeStep } from '../src/diffusion/samplers.js';
 import { GaussianTarget } from '../src/targets/gaussian.js';
 import { MixtureTarget } from '../src/targets/mixture.js';
 import { exactScoreModel } from '../src/targets/target.js';
+import { expectScoreConsistent } from './helpers/score-checks.js';
 
 const mix = new MixtureTarget([0.3, 0.7], [[-2, 0], [2, 1]], [
   [
@@ -18,27 +19,9 @@ const mix = new MixtureTarget([0.3, 0.7], [[-2, 0], [2, 1]], [
 ]);
 
 describe('the Gaussian mixture target', () => {
-  const p = forwardProcess();
   const x = Float64Array.from([0.1, 0.2, -1.5, 0.3, 2.5, 0.8]);
   it('score = gradient of log p_t, and Tweedie holds', () => {
-    for (const t of [0.01, 0.3, 2]) {
-      const a = p.alpha(t);
-      const s = p.sigma(t);
-      const sc = mix.scoreAt(x, 3, a, s);
-      const den = mix.denoiseAt(x, 3, a, s);
-      const h = 1e-5;
-      for (let k = 0; k < 3; k++) {
-        for (let i = 0; i < 2; i++) {
-          const xp = x.slice(k * 2, k * 2 + 2);
-          const xm = xp.slice();
-          xp[i] += h;
-          xm[i] -= h;
-          const fd = (mix.logDensityAt(xp, 1, a, s)[0] - mix.logDensityAt(xm, 1, a, s)[0]) / (2 * h);
-          expect(sc[k * 2 + i]).toBeCloseTo(fd, 4);
-          expect(sc[k * 2 + i]).toBeCloseTo((a * den[k * 2 + i] - x[k * 2 + i]) / (s * s), 8);
-        }
-      }
-    }
+    expectScoreConsistent(mix, x, 3, [0.01, 0.3, 2], { fd: 4, tweedie: 8 });
   });
   it('samples hit the component weights within Monte Carlo error, reproducibly', () => {
     const n = 20000;

@@ -82,6 +82,15 @@ export function correctorStepSize(model: ScoreModel, process: ForwardProcess, x:
   return ns > 0 ? 2 * a * a * ((snr * snr * nz) / ns) : 0;
 }
 
+/** the given starting points (checked, copied), or n x d draws of N(0, sd^2) */
+function startingPoints(given: Float64Array | undefined, n: number, d: number, sd: number, rng: Rng): Float64Array {
+  if (given) {
+    if (given.length !== n * d) throw new InputError(`the starting points hold ${given.length} values, expected n x dim = ${n * d}`);
+    return Float64Array.from(given);
+  }
+  return Float64Array.from({ length: n * d }, () => sd * rng.normal());
+}
+
 export interface SampleOptions {
   sampler?: SamplerKind;
   /** strictly decreasing times, from where x starts to the early-stopping time */
@@ -116,14 +125,7 @@ export function sample(model: ScoreModel, process: ForwardProcess, options: Samp
   if (!(grid[1] < grid[0])) throw new InputError('a reverse-time sampler needs a decreasing time grid');
   const d = model.dim;
   const rng = new Rng(seed);
-  let x: Float64Array;
-  if (options.x) {
-    if (options.x.length !== n * d) throw new InputError(`the starting points hold ${options.x.length} values, expected n x dim = ${n * d}`);
-    x = Float64Array.from(options.x);
-  } else {
-    x = new Float64Array(n * d);
-    for (let i = 0; i < x.length; i++) x[i] = process.priorStd * rng.normal();
-  }
+  let x = startingPoints(options.x, n, d, process.priorStd, rng);
   const noise = new Float64Array(n * d);
   const correctorSteps = options.correctorSteps ?? (kind === 'langevin' ? 10 : 1);
   if (!(Number.isInteger(correctorSteps) && correctorSteps >= 1)) throw new InputError(`correctorSteps must be a positive integer, got ${correctorSteps}`);
@@ -184,14 +186,7 @@ export function langevinChain(model: ScoreModel, o: LangevinChainOptions): { x: 
   if (!(stepSize > 0 && Number.isFinite(stepSize))) throw new InputError(`the Langevin step size must be a finite number > 0, got ${stepSize}`);
   const d = model.dim;
   const rng = new Rng(seed);
-  let x: Float64Array;
-  if (o.x) {
-    if (o.x.length !== n * d) throw new InputError(`the starting points hold ${o.x.length} values, expected n x dim = ${n * d}`);
-    x = Float64Array.from(o.x);
-  } else {
-    const sd = o.initStd ?? 1;
-    x = Float64Array.from({ length: n * d }, () => sd * rng.normal());
-  }
+  let x = startingPoints(o.x, n, d, o.initStd ?? 1, rng);
   const noise = new Float64Array(n * d);
   for (let k = 1; k <= steps; k++) {
     for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
