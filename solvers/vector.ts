@@ -10,11 +10,13 @@ export function norm2sq(a: Float64Array): number {
   return dot(a, a);
 }
 
+/** max |a_i|; NaN when any entry is NaN (so a broken vector never looks small) */
 export function normInf(a: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
     const v = Math.abs(a[i]);
     if (v > m) m = v;
+    else if (v !== v) return NaN;
   }
   return m;
 }

@@ -75,6 +75,7 @@
  * precision has run out; the message says which).
  */
 import { cscMul, cscMulT, cscSymUpperMul, type Csc, type QpProblem } from './csc.js';
+import { normInf } from '../vector.js';
 import { computeScaling } from './scaling.js';
 import { buildKktUpper } from './kkt.js';
 import { SparseLdl } from './ldl.js';
@@ -174,16 +175,6 @@ function correctorBudget(ldl: SparseLdl): number {
   }
   const r = ff / (4 * ldl.nnzL + 4 * ldl.n + 1);
   return r < 10 ? 1 : r < 30 ? 2 : r < 60 ? 3 : r < 150 ? 4 : 6;
-}
-
-function normInf(v: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) {
-    const a = Math.abs(v[i]);
-    if (a > s) s = a;
-    else if (a !== a) return NaN;
-  }
-  return s;
 }
 
 /** out = |M| |x| for a symmetric M given by its upper triangle. */

@@ -102,8 +102,6 @@ export class DirectKkt implements KktSolver {
   private readonly sol: Float64Array;
   private rho: Float64Array;
   readonly factorNnz: number;
-  /** seconds of the last numeric factorization */
-  lastFactorSeconds = 0;
 
   constructor(
     private readonly P: Csc,
@@ -125,9 +123,7 @@ export class DirectKkt implements KktSolver {
   }
 
   private refactor(): void {
-    const t0 = performance.now();
     const inertia: LdlInertia = this.ldl.factor(this.K.values);
-    this.lastFactorSeconds = (performance.now() - t0) / 1000;
     const n = this.P.n;
     if (inertia.zero > 0 || inertia.positive !== n) {
       throw new NonConvexError(

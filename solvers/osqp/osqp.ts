@@ -17,6 +17,7 @@
  *    resumed stops at the first termination check, before any iteration.
  */
 import { cscMul, cscMulT, cscSymUpperMul, type QpProblem } from './csc.js';
+import { normInf } from '../vector.js';
 import { resolveSettings, type OsqpSettings } from './settings.js';
 import { applyScaling, computeScaling, type ScaledData, type Scaling } from './scaling.js';
 import { DirectKkt, IndirectKkt, NonConvexError, type KktSolver } from './kkt.js';
@@ -131,15 +132,6 @@ interface Evaluation {
   rhoRatio: number;
   /** the smaller of the scaled primal and dual residuals relative to their scales */
   relativeResidual: number;
-}
-
-function normInf(v: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) {
-    const a = Math.abs(v[i]);
-    if (a > s || Number.isNaN(a)) s = a;
-  }
-  return s;
 }
 
 export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult {

@@ -90,29 +90,32 @@ export class GaussianTarget implements Target {
     return L;
   }
 
-  /** (a^2 C + s^2 I)^{-1} (x_k - a mu) for each point */
-  private whiten(x: Float64Array, n: number, a: number, s: number): Float64Array {
+  /**
+   * One solve per point gives everything: w_k = (a^2 C + s^2 I)^{-1} (x_k - a mu) (the score is -w) and
+   * log p_t(x_k) = -(r'w + log det + d log 2 pi) / 2.
+   */
+  whitened(x: Float64Array, n: number, a: number, s: number): { w: Float64Array; logp: Float64Array } {
     const d = this.dim;
     const L = this.factor(a, s);
-    const out = new Float64Array(n * d);
+    let logDet = 0;
+    for (let i = 0; i < d; i++) logDet += 2 * Math.log(L[i * d + i]);
+    const w = new Float64Array(n * d);
+    const logp = new Float64Array(n);
     const r = new Float64Array(d);
     for (let k = 0; k < n; k++) {
       for (let i = 0; i < d; i++) r[i] = x[k * d + i] - a * this.mean[i];
-      out.set(choleskySolveWith(L, d, r), k * d);
+      const wk = choleskySolveWith(L, d, r);
+      w.set(wk, k * d);
+      let q = 0;
+      for (let i = 0; i < d; i++) q += r[i] * wk[i];
+      logp[k] = -0.5 * (q + logDet + d * Math.log(2 * Math.PI));
     }
-    return out;
+    return { w, logp };
   }
 
-  scoreAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    const w = this.whiten(x, n, a, s);
-    const o = out ?? new Float64Array(n * this.dim);
-    for (let i = 0; i < n * this.dim; i++) o[i] = -w[i];
-    return o;
-  }
-
-  denoiseAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
+  /** E[x_0 | x_t] = mu + a C w from the whitened residuals */
+  denoiseFromWhitened(w: Float64Array, n: number, a: number, out?: Float64Array): Float64Array {
     const d = this.dim;
-    const w = this.whiten(x, n, a, s);
     const o = out ?? new Float64Array(n * d);
     for (let k = 0; k < n; k++) {
       for (let i = 0; i < d; i++) {
@@ -124,18 +127,18 @@ export class GaussianTarget implements Target {
     return o;
   }
 
+  scoreAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
+    const { w } = this.whitened(x, n, a, s);
+    const o = out ?? new Float64Array(n * this.dim);
+    for (let i = 0; i < n * this.dim; i++) o[i] = -w[i];
+    return o;
+  }
+
+  denoiseAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
+    return this.denoiseFromWhitened(this.whitened(x, n, a, s).w, n, a, out);
+  }
+
   logDensityAt(x: Float64Array, n: number, a: number, s: number): Float64Array {
-    const d = this.dim;
-    const L = this.factor(a, s);
-    let logDet = 0;
-    for (let i = 0; i < d; i++) logDet += 2 * Math.log(L[i * d + i]);
-    const w = this.whiten(x, n, a, s);
-    const out = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      let q = 0;
-      for (let i = 0; i < d; i++) q += (x[k * d + i] - a * this.mean[i]) * w[k * d + i];
-      out[k] = -0.5 * (q + logDet + d * Math.log(2 * Math.PI));
-    }
-    return out;
+    return this.whitened(x, n, a, s).logp;
   }
 }

@@ -61,13 +61,15 @@ export class MixtureTarget implements Target {
     return out;
   }
 
-  /** posterior component weights at each point (n x K) and log p_t */
-  private posterior(x: Float64Array, n: number, a: number, s: number): { w: Float64Array; logp: Float64Array } {
+  /** posterior component weights (n x K), log p_t, and each component's whitened residuals (one solve each) */
+  private posterior(x: Float64Array, n: number, a: number, s: number): { w: Float64Array; logp: Float64Array; parts: Float64Array[] } {
     const K = this.components.length;
     const lw = new Float64Array(n * K);
+    const parts: Float64Array[] = [];
     for (let k = 0; k < K; k++) {
-      const lp = this.components[k].logDensityAt(x, n, a, s);
-      for (let i = 0; i < n; i++) lw[i * K + k] = Math.log(this.weights[k]) + lp[i];
+      const { w, logp } = this.components[k].whitened(x, n, a, s);
+      parts.push(w);
+      for (let i = 0; i < n; i++) lw[i * K + k] = Math.log(this.weights[k]) + logp[i];
     }
     const logp = new Float64Array(n);
     for (let i = 0; i < n; i++) {
@@ -78,24 +80,25 @@ export class MixtureTarget implements Target {
       logp[i] = mx + Math.log(sum);
       for (let k = 0; k < K; k++) lw[i * K + k] = Math.exp(lw[i * K + k] - logp[i]);
     }
-    return { w: lw, logp };
+    return { w: lw, logp, parts };
   }
 
+  /** sum_k w_k(x) v_k(x), with v_k computed from component k and its whitened residuals */
   private combine(
     x: Float64Array,
     n: number,
     a: number,
     s: number,
-    part: (c: GaussianTarget) => Float64Array,
+    part: (c: GaussianTarget, whitened: Float64Array) => Float64Array,
     out?: Float64Array,
   ): Float64Array {
     const d = this.dim;
     const K = this.components.length;
-    const { w } = this.posterior(x, n, a, s);
+    const { w, parts } = this.posterior(x, n, a, s);
     const o = out ?? new Float64Array(n * d);
     o.fill(0);
     for (let k = 0; k < K; k++) {
-      const v = part(this.components[k]);
+      const v = part(this.components[k], parts[k]);
       for (let i = 0; i < n; i++) {
         const wk = w[i * K + k];
         for (let j = 0; j < d; j++) o[i * d + j] += wk * v[i * d + j];
@@ -105,11 +108,12 @@ export class MixtureTarget implements Target {
   }
 
   scoreAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    return this.combine(x, n, a, s, (c) => c.scoreAt(x, n, a, s), out);
+    // each component's score is minus its whitened residual
+    return this.combine(x, n, a, s, (_c, wh) => wh.map((v) => -v), out);
   }
 
   denoiseAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    return this.combine(x, n, a, s, (c) => c.denoiseAt(x, n, a, s), out);
+    return this.combine(x, n, a, s, (c, wh) => c.denoiseFromWhitened(wh, n, a), out);
   }
 
   logDensityAt(x: Float64Array, n: number, a: number, s: number): Float64Array {
