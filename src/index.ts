@@ -70,7 +70,7 @@ export { solveQpWith, QP_METHODS, type QpMethod, type QpSolveOptions, type QpSol
 export { solveQpIpm, type IpmOptions, type IpmResult, type IpmStatus } from '../solvers/osqp/ipm.js';
 // targets with exact scores and the reverse-time samplers (issue 4, in progress)
 export { forwardProcess, timeGrid, checkTimeGrid, PROCESS_KINDS, GRID_KINDS, type ForwardProcess, type ProcessKind, type GridKind, type ProcessOptions } from './diffusion/process.js';
-export { sample, sdeStep, odeStep, langevinStep, langevinChain, correctorStepSize, SAMPLER_KINDS, type SamplerKind, type SampleOptions, type SampleResult } from './diffusion/samplers.js';
+export { sample, sampleSteps, langevinSteps, runSteps, sdeStep, odeStep, langevinStep, langevinChain, correctorStepSize, SAMPLER_KINDS, type SamplerKind, type SampleOptions, type SampleResult } from './diffusion/samplers.js';
 export { exactScoreModel, type Target } from './targets/target.js';
 export { GaussianTarget } from './targets/gaussian.js';
 export { MixtureTarget } from './targets/mixture.js';
@@ -84,14 +84,18 @@ export {
   sampleMean,
   sampleCov,
   scoreError,
+  scoreErrorAt,
   w2sq1d,
   isingMetrics,
+  spinAverages,
+  type NoiseLevel,
   type ScoreErrorRow,
   type IsingSampleMetrics,
 } from './metrics/sample-metrics.js';
 export { parseTargetSpec, resolveTarget, targetMoments, BUILTIN_TARGETS } from './targets/spec.js';
 export { GmrfTarget, type GmrfGraph } from './targets/gmrf.js';
 export { EmpiricalTarget } from './targets/empirical.js';
-export { IsingTarget, ISING_GRAPHS, type IsingGraph, type IsingOptions } from './targets/ising.js';
+export { IsingTarget, ISING_GRAPHS, isingEdges, type IsingGraph, type IsingOptions, type IsingEdges } from './targets/ising.js';
 export { EnergyTarget } from './targets/energy.js';
-export { IsingChainTarget } from './targets/ising-chain.js';
+export { IsingTreeTarget, type IsingTreeOptions } from './targets/ising-tree.js';
+export { IsingMcmcTarget, type IsingMcmcOptions, type IsingMcmcReference } from './targets/ising-mcmc.js';

@@ -96,6 +96,80 @@ describe('convex-score sample / targets / metrics', () => {
     expect(Math.abs(absMean(arr.data) - absMean(xs))).toBeLessThan(0.25);
   });
 
+  it('metrics --model: the score error of a DSM network is smallest at the level it was trained at', async () => {
+    const data = path.join(dir, 'train-dsm.csv');
+    const { sampleMixture1D, DEMO_MIXTURE } = await import('../src/targets/mixture1d.js');
+    fs.writeFileSync(data, Array.from(sampleMixture1D(DEMO_MIXTURE, 2000, 5)).join('\n') + '\n');
+    const model = path.join(dir, 'dsm.json');
+    const solved = await cli(['solve', '--data', data, '--objective', 'dsm', '--sigma', '0.5', '--noise-seed', '1', '--beta', '0.001', '--out', model, '--quiet']);
+    expect(solved.code).toBe(0);
+    const r = await cli(['metrics', '--model', model, '--target', 'mixture-1d', '--sigmas', '0.5,0.1', '--points', '3000', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out).scoreError as { sigma: number; scoreMse: number; weightedScoreMse: number; denoiserMse: number }[];
+    expect(rows.map((x) => x.sigma)).toEqual([0.5, 0.1]);
+    for (const x of rows) {
+      expect(x.weightedScoreMse).toBeCloseTo(x.sigma ** 2 * x.scoreMse, 12);
+      expect(x.denoiserMse).toBeCloseTo(x.sigma ** 4 * x.scoreMse, 12);
+    }
+    // at its own level the network is close to the exact score of p * N(0, 0.25): E||score||^2 there is
+    // about 1 / (0.25 + 0.49) ~ 1.4, so a relative error below 5%; at s = 0.1 the exact score is much
+    // steeper and the DSM network trained at 0.5 is far off
+    expect(rows[0].scoreMse).toBeLessThan(0.07);
+    expect(rows[1].scoreMse).toBeGreaterThan(5 * rows[0].scoreMse);
+    // the default level is the one in the model file
+    const def = await cli(['metrics', '--model', model, '--target', 'mixture-1d', '--points', '3000']);
+    expect(def.code).toBe(0);
+    expect(def.out).toMatch(/score error of .* on 3000 points/);
+    expect(def.out).toMatch(/\n {2}5e-1 /);
+  });
+
+  it('an Ising tree beyond enumeration: sampled, rounded, and its magnetization and correlation errors sit near the exact-sample floor', async () => {
+    const spec = '{"kind":"ising","graph":"tree","branching":2,"d":63,"coupling":0.4,"field":0.2}';
+    const out = path.join(dir, 'tree.npy');
+    const r = await cli(['sample', '--target', spec, '--n', '400', '--steps', '80', '--seed', '4', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).rounding).toBe('sign');
+    const m = await cli(['metrics', '--samples', out, '--target', spec, '--json']);
+    expect(m.code).toBe(0);
+    const o = JSON.parse(m.out);
+    expect(o.metrics.meanError).toBeUndefined();
+    // 400 x 63 spins: the site-averaged magnetization has a standard error near 0.01
+    expect(o.metrics.magnetizationError).toBeLessThan(3 * o.exactSampleFloor.magnetizationError + 0.03);
+    expect(o.metrics.correlationError).toBeLessThan(3 * o.exactSampleFloor.correlationError + 0.03);
+  });
+
+  it('an Ising torus beyond enumeration: the spec builds the MCMC reference, and metrics report its Monte Carlo error', async () => {
+    const spec = '{"kind":"ising","graph":"torus","d":64,"coupling":0.25,"field":0.1,"mcmc":{"burnIn":200,"thin":5}}';
+    const { IsingMcmcTarget } = await import('../src/targets/ising-mcmc.js');
+    const t = resolveTarget(spec);
+    expect(t).toBeInstanceOf(IsingMcmcTarget);
+    const { writeNpy } = await import('../src/io/npy.js');
+    const f = path.join(dir, 'torus.npy');
+    fs.writeFileSync(f, writeNpy(t.sample(1000, 77), [1000, 64]));
+    const m = await cli(['metrics', '--samples', f, '--target', spec, '--json']);
+    expect(m.code).toBe(0);
+    const o = JSON.parse(m.out);
+    expect(o.mcmcReference.sweeps).toBe(200 + 5000 * 5);
+    expect(o.mcmcReference.magnetizationStdErr).toBeGreaterThan(0);
+    expect(o.mcmcReference.magnetizationStdErr).toBeLessThan(0.01);
+    // samples of the same chain law: the errors are within a few combined standard errors
+    expect(o.metrics.magnetizationError).toBeLessThan(5 * Math.hypot(o.mcmcReference.magnetizationStdErr, 2 * o.mcmcReference.magnetizationStdErr));
+    const text = await cli(['metrics', '--samples', f, '--target', spec]);
+    expect(text.out).toMatch(/reference by 25200 Gibbs sweeps, magnetization .* ± .*Monte Carlo standard errors/);
+    const bad = await cli(['metrics', '--samples', f, '--target', '{"kind":"ising","graph":"torus","d":64,"coupling":0.25,"mcmc":{"thin":0}}']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/thin/);
+  });
+
+  it('metrics needs --samples or --model', async () => {
+    const r = await cli(['metrics', '--target', 'gaussian-2d']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/give --samples/);
+    const bad = await cli(['metrics', '--target', 'gaussian-2d', '--model', 'm.json', '--sigmas', '0.1,-1']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--sigmas/);
+  });
+
   it('targets lists the built-ins; an inline spec works; moments of a mixture are exact', async () => {
     const r = await cli(['targets']);
     expect(r.code).toBe(0);

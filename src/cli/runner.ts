@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../util/errors.js';
 import { executeJob, type JobEvent, type ProgressInfo, type TrainJob, type TrainedStep } from './train-job.js';
-import { println, type OutStream } from './output.js';
+import type { OutStream } from './output.js';
+import { onInterrupt } from './interrupt.js';
 
 export interface RunHooks {
   onStep(step: TrainedStep): void;
@@ -49,24 +50,11 @@ function dispatch(event: JobEvent, hooks: RunHooks): void {
 async function runInWorker(script: URL, job: TrainJob, hooks: RunHooks): Promise<{ interrupted: boolean }> {
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const stop = (): void => void Atomics.store(flag, 0, 1);
-  const onSigint = (): void => {
-    if (Atomics.load(flag, 0) === 1) {
-      // a second Ctrl-C: the user does not want to wait for the best point; die as Ctrl-C does
-      process.off('SIGINT', onSigint);
-      process.kill(process.pid, 'SIGINT');
-      return;
-    }
-    stop();
-    println(hooks.stderr, '\nconvex-score: interrupted: stopping at the best point so far (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onSigint);
-  hooks.signal?.addEventListener('abort', stop);
-  if (hooks.signal?.aborted) stop();
+  const off = onInterrupt(hooks.stderr, 'stopping at the best point so far', stop, hooks.signal);
   try {
     await workerDone(new Worker(script, { workerData: { job, flag: flag.buffer } }), hooks);
   } finally {
-    process.off('SIGINT', onSigint);
-    hooks.signal?.removeEventListener('abort', stop);
+    off();
   }
   return { interrupted: Atomics.load(flag, 0) === 1 };
 }

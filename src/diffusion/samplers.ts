@@ -116,7 +116,12 @@ export interface SampleResult {
   steps: number;
 }
 
-export function sample(model: ScoreModel, process: ForwardProcess, options: SampleOptions): SampleResult {
+/**
+ * The reverse-time sampler one step at a time: yields the state after every step and returns the final
+ * one. `sample` runs it to the end; the CLI drives it asynchronously so that Ctrl-C can stop it.
+ * Input is checked at the first `next()`.
+ */
+export function* sampleSteps(model: ScoreModel, process: ForwardProcess, options: Omit<SampleOptions, 'onStep'>): Generator<SampleResult, SampleResult> {
   const kind = options.sampler ?? 'sde';
   if (!SAMPLER_KINDS.includes(kind)) throw new InputError(`unknown sampler "${String(kind)}": use one of ${SAMPLER_KINDS.join(', ')}`);
   const { grid, n, seed } = options;
@@ -156,9 +161,21 @@ export function sample(model: ScoreModel, process: ForwardProcess, options: Samp
       for (let c = 0; c < correctorSteps; c++) x = langevinStep(model, x, n, tNext, eps, draw());
     }
     steps++;
-    if (options.onStep?.(steps, tNext, x)) return { x, t: tNext, steps };
+    yield { x, t: tNext, steps };
   }
   return { x, t: grid[grid.length - 1], steps };
+}
+
+/** Runs a step generator to its end, or until onStep returns true (then the current state). */
+export function runSteps<S>(steps: Generator<S, S>, onStep?: (state: S) => boolean | void): S {
+  for (;;) {
+    const r = steps.next();
+    if (r.done || onStep?.(r.value)) return r.value;
+  }
+}
+
+export function sample(model: ScoreModel, process: ForwardProcess, options: SampleOptions): SampleResult {
+  return runSteps(sampleSteps(model, process, options), (st) => options.onStep?.(st.steps, st.t, st.x));
 }
 
 export interface LangevinChainOptions {
@@ -180,6 +197,11 @@ export interface LangevinChainOptions {
  * for a score model trained at a single noise level (the convex SM/DSM networks).
  */
 export function langevinChain(model: ScoreModel, o: LangevinChainOptions): { x: Float64Array; steps: number } {
+  return runSteps(langevinSteps(model, o), (st) => o.onStep?.(st.steps, st.x));
+}
+
+/** langevinChain one step at a time (see sampleSteps). */
+export function* langevinSteps(model: ScoreModel, o: Omit<LangevinChainOptions, 'onStep'>): Generator<{ x: Float64Array; steps: number }, { x: Float64Array; steps: number }> {
   const { n, steps, stepSize, seed } = o;
   if (!(Number.isInteger(n) && n >= 1)) throw new InputError(`n must be a positive integer, got ${n}`);
   if (!(Number.isInteger(steps) && steps >= 1)) throw new InputError(`steps must be a positive integer, got ${steps}`);
@@ -191,7 +213,7 @@ export function langevinChain(model: ScoreModel, o: LangevinChainOptions): { x: 
   for (let k = 1; k <= steps; k++) {
     for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
     x = langevinStep(model, x, n, o.t ?? 0, stepSize, noise);
-    if (o.onStep?.(k, x)) return { x, steps: k };
+    yield { x, steps: k };
   }
   return { x, steps };
 }

@@ -192,14 +192,27 @@ export function marginalW2(x: Float64Array, y: Float64Array, d: number): { max: 
 }
 
 export interface ScoreErrorRow {
+  /** the time passed to the model */
   t: number;
-  /** s_t^2 E||score_model - score_exact||^2 / d */
+  /** x_t = a x_0 + s eps */
+  a: number;
+  s: number;
+  /** E||score_model - score_exact||^2 / d */
+  scoreMse: number;
+  /** s^2 E||score_model - score_exact||^2 / d */
   weightedScoreMse: number;
-  /** E||m_model - m_exact||^2 / d with m_model = (x_t + s_t^2 score_model) / a_t (Tweedie) */
+  /** E||m_model - m_exact||^2 / d with m_model = (x_t + s^2 score_model) / a (Tweedie) */
   denoiserMse: number;
 }
 
-/** Score error per noise level on x_t = a_t x_0 + s_t eps with x_0 drawn from the target (seeded). */
+/** A noise level: the model is asked for its score at time t, the target at x_t = a x_0 + s eps. */
+export interface NoiseLevel {
+  t: number;
+  a: number;
+  s: number;
+}
+
+/** Score error per noise level of a forward process, on x_t = a_t x_0 + s_t eps with x_0 drawn from the target (seeded). */
 export function scoreError(
   model: ScoreModel,
   target: Target,
@@ -208,30 +221,34 @@ export function scoreError(
   n: number,
   seed: number,
 ): ScoreErrorRow[] {
+  return scoreErrorAt(model, target, Array.from(times, (t) => ({ t, a: process.alpha(t), s: process.sigma(t) })), n, seed);
+}
+
+/** Score error at explicit noise levels (for example a = 1, s = sigma for a model trained by DSM at sigma). */
+export function scoreErrorAt(model: ScoreModel, target: Target, levels: readonly NoiseLevel[], n: number, seed: number): ScoreErrorRow[] {
   if (model.dim !== target.dim) throw new InputError(`the model has dimension ${model.dim}, the target ${target.dim}`);
+  if (!(Number.isInteger(n) && n >= 1)) throw new InputError(`the number of points must be a positive integer, got ${n}`);
+  for (const l of levels) {
+    if (!(l.a > 0 && Number.isFinite(l.a) && l.s >= 0 && Number.isFinite(l.s))) throw new InputError(`a noise level needs a > 0 and s >= 0, got a = ${l.a}, s = ${l.s}`);
+  }
   const d = target.dim;
   const x0 = target.sample(n, seed);
   const rng = new Rng(seed + 1);
-  const rows: ScoreErrorRow[] = [];
-  for (let k = 0; k < times.length; k++) {
-    const t = times[k];
-    const a = process.alpha(t);
-    const s = process.sigma(t);
-    const xt = new Float64Array(n * d);
+  const xt = new Float64Array(n * d);
+  return levels.map(({ t, a, s }) => {
     for (let i = 0; i < xt.length; i++) xt[i] = a * x0[i] + s * rng.normal();
     const sm = model.score(xt, n, t);
     const se = target.scoreAt(xt, n, a, s);
-    const me = target.denoiseAt(xt, n, a, s);
-    let ws = 0;
+    let sq = 0;
     let dm = 0;
     for (let i = 0; i < xt.length; i++) {
-      ws += (sm[i] - se[i]) ** 2;
-      const mm = (xt[i] + s * s * sm[i]) / a;
-      dm += (mm - me[i]) ** 2;
+      const diff = sm[i] - se[i];
+      sq += diff * diff;
+      // Tweedie: the denoisers differ by s^2 / a times the scores
+      dm += ((s * s * diff) / a) ** 2;
     }
-    rows.push({ t, weightedScoreMse: (s * s * ws) / (n * d), denoiserMse: dm / (n * d) });
-  }
-  return rows;
+    return { t, a, s, scoreMse: sq / (n * d), weightedScoreMse: (s * s * sq) / (n * d), denoiserMse: dm / (n * d) };
+  });
 }
 
 export interface IsingSampleMetrics {
@@ -290,4 +307,23 @@ export function isingMetrics(x: Float64Array, d: number, probs: Float64Array, W:
     }
   }
   return { tv, kl, magnetizationError: Math.abs(mag - exactMag), correlationError: corr };
+}
+
+/**
+ * The site-averaged magnetization (1/d) sum_i x_i and the edge-averaged neighbour correlation
+ * (1/|E|) sum_{(i,j) in E} x_i x_j, averaged over the samples: the Ising statistics that stay
+ * checkable beyond enumeration.
+ */
+export function spinAverages(x: Float64Array, d: number, edges: { i: Int32Array; j: Int32Array }): { magnetization: number; correlation: number } {
+  const n = checkSamples('samples', x, d);
+  const E = edges.i.length;
+  if (E === 0 || edges.j.length !== E) throw new InputError(`spinAverages needs a non-empty edge list with as many i as j entries, got ${edges.i.length} and ${edges.j.length}`);
+  let mag = 0;
+  let corr = 0;
+  for (let k = 0; k < n; k++) {
+    const row = k * d;
+    for (let i = 0; i < d; i++) mag += x[row + i];
+    for (let e = 0; e < E; e++) corr += x[row + edges.i[e]] * x[row + edges.j[e]];
+  }
+  return { magnetization: mag / (n * d), correlation: corr / (n * E) };
 }

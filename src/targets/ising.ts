@@ -4,32 +4,96 @@
  * Under x_t = a x_0 + s eps, ||x_0||^2 = d is constant, so the posterior of x_0 given x_t is the Ising
  * model with the tilted field h + a x_t / s^2; the denoiser E[x_0 | x_t] is its magnetization and
  * the score is (a E[x_0 | x_t] - x_t) / s^2 (Tweedie). Graphs: chain, ring, 2-D torus, Erdos-Renyi
- * (edge probability p, seeded) with a uniform coupling, and SK (all pairs, W_ij ~ N(0, coupling^2/d),
- * seeded). Belief propagation for large chains and the MCMC reference are not implemented yet.
+ * (edge probability p, seeded) with a uniform coupling, the complete k-ary tree, and SK (all pairs,
+ * W_ij ~ N(0, coupling^2/d), seeded). Chains and trees of any d: IsingTreeTarget (belief propagation);
+ * other graphs beyond d = 20: IsingMcmcTarget (a long Gibbs reference with its Monte Carlo error).
  */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { Target } from './target.js';
 
-export type IsingGraph = 'chain' | 'ring' | 'torus' | 'erdos-renyi' | 'sk';
-export const ISING_GRAPHS: readonly IsingGraph[] = ['chain', 'ring', 'torus', 'erdos-renyi', 'sk'];
+export type IsingGraph = 'chain' | 'ring' | 'torus' | 'tree' | 'erdos-renyi' | 'sk';
+export const ISING_GRAPHS: readonly IsingGraph[] = ['chain', 'ring', 'torus', 'tree', 'erdos-renyi', 'sk'];
+/** graphs without cycles: exact by belief propagation for any d */
+export const ISING_TREE_GRAPHS: readonly IsingGraph[] = ['chain', 'tree'];
 export const ISING_MAX_DIM = 20;
 
-export interface IsingOptions {
+export interface IsingGraphOptions {
   graph: IsingGraph;
   d: number;
   coupling: number;
-  field: number;
   /** erdos-renyi edge probability (default 0.3) */
   p?: number;
+  /** tree: children per node (default 2; the complete k-ary tree in heap order, parent(i) = floor((i - 1) / k)) */
+  branching?: number;
   /** erdos-renyi and sk */
   seed?: number;
+}
+
+export interface IsingOptions extends IsingGraphOptions {
+  field: number;
   name?: string;
+}
+
+/** The edges (i < j) and their couplings. */
+export interface IsingEdges {
+  d: number;
+  i: Int32Array;
+  j: Int32Array;
+  w: Float64Array;
+}
+
+/** parent of node i (i >= 1) in the complete k-ary tree in heap order */
+export function treeParent(i: number, branching: number): number {
+  return Math.floor((i - 1) / branching);
+}
+
+/** The edge list of an Ising graph; checks the graph name, d, the coupling, p and the branching. */
+export function isingEdges(o: IsingGraphOptions): IsingEdges {
+  const { graph, d, coupling } = o;
+  if (!ISING_GRAPHS.includes(graph)) throw new InputError(`ising target: "graph" is "${String(graph)}"; it must be one of ${ISING_GRAPHS.join(', ')}`);
+  if (!(Number.isInteger(d) && d >= 2)) throw new InputError(`ising target: "d" = ${d}; it must be an integer >= 2`);
+  if (!Number.isFinite(coupling)) throw new InputError('ising target: "coupling" must be a finite number');
+  const I: number[] = [];
+  const J: number[] = [];
+  const w: number[] = [];
+  const link = (a: number, b: number, c: number): void => {
+    if (a === b) return;
+    I.push(Math.min(a, b));
+    J.push(Math.max(a, b));
+    w.push(c);
+  };
+  const rng = new Rng(o.seed ?? 0);
+  if (graph === 'chain' || graph === 'ring') {
+    for (let k = 0; k + 1 < d; k++) link(k, k + 1, coupling);
+    if (graph === 'ring' && d > 2) link(d - 1, 0, coupling);
+  } else if (graph === 'torus') {
+    const side = Math.round(Math.sqrt(d));
+    if (side * side !== d || side < 3) throw new InputError(`ising target: a torus needs d = side^2 with side >= 3, got d = ${d}`);
+    for (let r = 0; r < side; r++) {
+      for (let c = 0; c < side; c++) {
+        link(r * side + c, r * side + ((c + 1) % side), coupling);
+        link(r * side + c, ((r + 1) % side) * side + c, coupling);
+      }
+    }
+  } else if (graph === 'tree') {
+    const k = o.branching ?? 2;
+    if (!(Number.isInteger(k) && k >= 1)) throw new InputError(`ising target: "branching" = ${k}; it must be an integer >= 1 (1 is a chain)`);
+    for (let v = 1; v < d; v++) link(treeParent(v, k), v, coupling);
+  } else if (graph === 'erdos-renyi') {
+    const p = o.p ?? 0.3;
+    if (!(p >= 0 && p <= 1)) throw new InputError(`ising target: "p" = ${p}; the edge probability must be in [0, 1]`);
+    for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) if (rng.uniform() < p) link(a, b, coupling);
+  } else {
+    for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) link(a, b, (coupling / Math.sqrt(d)) * rng.normal());
+  }
+  return { d, i: Int32Array.from(I), j: Int32Array.from(J), w: Float64Array.from(w) };
 }
 
 export class IsingTarget implements Target {
   readonly dim: number;
   readonly name: string;
+  readonly spins = true;
   /** symmetric d x d couplings, zero diagonal */
   readonly W: Float64Array;
   readonly h: Float64Array;
@@ -38,37 +102,16 @@ export class IsingTarget implements Target {
   private readonly logZ: number;
 
   constructor(o: IsingOptions) {
-    const { graph, d, coupling, field } = o;
-    if (!ISING_GRAPHS.includes(graph)) throw new InputError(`ising target: "graph" is "${String(graph)}"; it must be one of ${ISING_GRAPHS.join(', ')}`);
-    if (!(Number.isInteger(d) && d >= 2 && d <= ISING_MAX_DIM)) {
-      throw new InputError(`ising target: "d" = ${d}; exact enumeration needs an integer in 2..${ISING_MAX_DIM}`);
+    const { graph, d, field } = o;
+    const edges = isingEdges(o);
+    if (d > ISING_MAX_DIM) {
+      throw new InputError(`ising target: "d" = ${d}; exact enumeration needs d <= ${ISING_MAX_DIM} (chains and trees of any d use belief propagation, other graphs the MCMC reference)`);
     }
-    if (!Number.isFinite(coupling) || !Number.isFinite(field)) throw new InputError('ising target: "coupling" and "field" must be finite numbers');
+    if (!Number.isFinite(field)) throw new InputError('ising target: "field" must be a finite number');
     const W = new Float64Array(d * d);
-    const link = (i: number, j: number, w: number): void => {
-      if (i === j) return;
-      W[i * d + j] = w;
-      W[j * d + i] = w;
-    };
-    const rng = new Rng(o.seed ?? 0);
-    if (graph === 'chain' || graph === 'ring') {
-      for (let i = 0; i + 1 < d; i++) link(i, i + 1, coupling);
-      if (graph === 'ring' && d > 2) link(d - 1, 0, coupling);
-    } else if (graph === 'torus') {
-      const side = Math.round(Math.sqrt(d));
-      if (side * side !== d || side < 3) throw new InputError(`ising target: a torus needs d = side^2 with side >= 3, got d = ${d}`);
-      for (let r = 0; r < side; r++) {
-        for (let c = 0; c < side; c++) {
-          link(r * side + c, r * side + ((c + 1) % side), coupling);
-          link(r * side + c, ((r + 1) % side) * side + c, coupling);
-        }
-      }
-    } else if (graph === 'erdos-renyi') {
-      const p = o.p ?? 0.3;
-      if (!(p >= 0 && p <= 1)) throw new InputError(`ising target: "p" = ${p}; the edge probability must be in [0, 1]`);
-      for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) if (rng.uniform() < p) link(i, j, coupling);
-    } else {
-      for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) link(i, j, (coupling / Math.sqrt(d)) * rng.normal());
+    for (let e = 0; e < edges.w.length; e++) {
+      W[edges.i[e] * d + edges.j[e]] = edges.w[e];
+      W[edges.j[e] * d + edges.i[e]] = edges.w[e];
     }
     this.dim = d;
     this.name = o.name ?? `ising-${graph}`;

@@ -7,8 +7,10 @@
  *   {"kind":"mixture","weights":[0.3,0.7],"means":[[-2],[2]],"covs":[[[0.25]],[[0.5]]]}
  *   {"kind":"gmrf","graph":"ring","d":64,"diag":1.9,"offdiag":-0.45}   (also "torus", d = side^2; "mean" optional)
  *   {"kind":"empirical","points":[[0.1],[0.5],[2]]}  or  {"kind":"empirical","file":"train.csv"} (rows = points)
- *   {"kind":"ising","graph":"ring","d":12,"coupling":0.3,"field":0.1}  (graphs chain, ring, torus, erdos-renyi
- *     with "p", sk; "seed" for the random graphs; d <= 20 by enumeration, chains of any d by belief propagation)
+ *   {"kind":"ising","graph":"ring","d":12,"coupling":0.3,"field":0.1}  (graphs chain, ring, torus, tree with
+ *     "branching", erdos-renyi with "p", sk; "seed" for the random graphs; d <= 20 by enumeration, chains and
+ *     trees of any d by belief propagation, other graphs beyond d = 20 by a Gibbs reference with optional
+ *     "mcmc": {"burnIn","thin","denoiseSweeps","denoiseBurnIn","batches","seed"})
  *   {"kind":"energy","expr":"x^4/4 - x^2","domain":[-4,4]}
  */
 import fs from 'node:fs';
@@ -17,8 +19,9 @@ import { GaussianTarget } from './gaussian.js';
 import { MixtureTarget } from './mixture.js';
 import { GmrfTarget, type GmrfGraph } from './gmrf.js';
 import { EmpiricalTarget } from './empirical.js';
-import { IsingTarget, ISING_MAX_DIM, type IsingGraph } from './ising.js';
-import { IsingChainTarget } from './ising-chain.js';
+import { IsingTarget, ISING_MAX_DIM, ISING_TREE_GRAPHS, type IsingGraph } from './ising.js';
+import { IsingTreeTarget } from './ising-tree.js';
+import { IsingMcmcTarget } from './ising-mcmc.js';
 import { EnergyTarget } from './energy.js';
 import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
@@ -100,19 +103,23 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
     }
     if (kind === 'ising') {
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
-      // chains of any length by belief propagation; other graphs by enumeration (d <= 20)
-      if (spec.graph === 'chain' && num('d') > ISING_MAX_DIM) {
-        return new IsingChainTarget(num('d'), num('coupling'), spec.field === undefined ? 0 : num('field'), typeof spec.name === 'string' ? spec.name : 'ising-chain');
+      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
+      const graph = spec.graph as IsingGraph;
+      const common = { graph, d: num('d'), coupling: num('coupling'), field: opt('field') ?? 0, p: opt('p'), seed: opt('seed'), branching: opt('branching'), name: typeof spec.name === 'string' ? spec.name : undefined };
+      if (common.d > ISING_MAX_DIM && ISING_TREE_GRAPHS.includes(graph)) {
+        // chains and trees of any size: exact by belief propagation
+        return new IsingTreeTarget({ ...common, branching: graph === 'chain' ? 1 : (common.branching ?? 2) });
       }
-      return new IsingTarget({
-        graph: spec.graph as IsingGraph,
-        d: num('d'),
-        coupling: num('coupling'),
-        field: spec.field === undefined ? 0 : num('field'),
-        p: spec.p === undefined ? undefined : num('p'),
-        seed: spec.seed === undefined ? undefined : num('seed'),
-        name: typeof spec.name === 'string' ? spec.name : undefined,
-      });
+      if (common.d > ISING_MAX_DIM) {
+        // loopy graphs beyond enumeration: the long Gibbs reference, with its Monte Carlo error
+        const mcmc = isObject(spec.mcmc) ? spec.mcmc : spec.mcmc === undefined ? {} : fail('"mcmc" must be an object, e.g. {"burnIn":1000,"thin":10}');
+        const mnum = (k: string): number | undefined => (mcmc[k] === undefined ? undefined : typeof mcmc[k] === 'number' ? (mcmc[k] as number) : fail(`"mcmc.${k}" must be a number`));
+        return new IsingMcmcTarget({
+          ...common,
+          mcmc: { burnIn: mnum('burnIn'), thin: mnum('thin'), denoiseSweeps: mnum('denoiseSweeps'), denoiseBurnIn: mnum('denoiseBurnIn'), batches: mnum('batches'), seed: mnum('seed') },
+        });
+      }
+      return new IsingTarget(common);
     }
     if (kind === 'empirical') {
       if (typeof spec.file === 'string') {
@@ -137,7 +144,7 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
 
 /** A built-in target name, a JSON file, or inline JSON text. */
 export function resolveTarget(arg: string): Target {
-  if (arg in BUILTIN_TARGETS) return parseTargetSpec(BUILTIN_TARGETS[arg].spec, `built-in target "${arg}"`);
+  if (arg in BUILTIN_TARGETS) return parseTargetSpec({ name: arg, ...BUILTIN_TARGETS[arg].spec }, `built-in target "${arg}"`);
   if (arg.trim().startsWith('{')) {
     let json: unknown;
     try {

@@ -9,6 +9,8 @@ import type { ForwardProcess } from '../diffusion/process.js';
 export interface Target {
   readonly dim: number;
   readonly name: string;
+  /** true for distributions on {-1, +1}^d (Ising): samplers' output is rounded by sign at the end */
+  readonly spins?: boolean;
   /** n exact samples of x_0 (row-major n x dim); the same seed gives the same samples */
   sample(n: number, seed: number): Float64Array;
   /** grad log p_t at n points of x_t = a x_0 + s eps (row-major n x dim) */
