@@ -37,10 +37,7 @@ export interface L1Program {
 }
 
 export function l1Primal(prog: L1Program, z: Float64Array, residual?: Float64Array): number {
-  const r = residual ?? computeResidual(prog, z);
-  let l1 = 0;
-  for (let i = 0; i < z.length; i++) l1 += Math.abs(z[i]);
-  return 0.5 * norm2sq(r) + dot(prog.q, z) + prog.beta * l1;
+  return groupPrimal({ ...prog, groupSize: 1 }, z, residual);
 }
 
 export function computeResidual(prog: L1Program, z: Float64Array, out?: Float64Array): Float64Array {
@@ -48,6 +45,26 @@ export function computeResidual(prog: L1Program, z: Float64Array, out?: Float64A
   prog.B.apply(z, r);
   for (let i = 0; i < r.length; i++) r[i] -= prog.b[i];
   return r;
+}
+
+/**
+ * The group-lasso program  P(z) = 1/2 ||B z - b||^2 + q'z + beta sum_g ||z_g||_2  over consecutive
+ * groups of `groupSize` entries (groupSize 1 is the l1 program), optionally with cone constraints
+ * C z >= 0. Its dual: D(theta) = -1/2 ||theta||^2 - b'theta subject to, for some mu >= 0,
+ * ||(B'theta + q - C'mu)_g|| <= beta for every group g (mu enters only through C'mu).
+ */
+export interface GroupProgram extends L1Program {
+  groupSize: number;
+}
+
+export interface GroupCertificateOptions {
+  /** dual candidates besides the residual (see l1Certificate) */
+  anchors?: Float64Array[];
+  /**
+   * C'mu for multipliers mu >= 0 of cone constraints C z >= 0 (in z-space): shifts the dual
+   * constraint of the residual's dual point. The anchors and theta0 are taken with mu = 0.
+   */
+  coneShift?: Float64Array;
 }
 
 /**
@@ -63,17 +80,34 @@ export function l1Certificate(
   z: Float64Array,
   anchors: Float64Array[] = [],
 ): Certificate & { theta: Float64Array; gradient: Float64Array } {
-  const { B, b, q, beta } = prog;
+  return groupCertificate({ ...prog, groupSize: 1 }, z, { anchors });
+}
+
+/**
+ * l1Certificate for groups (and cone constraints). With a cone shift the KKT residual is that of
+ * the Lagrangian in z (the gradient includes -C'mu); primal feasibility C z >= 0 is the caller's to
+ * report, and `dualFeasible` says whether the dual point is exactly feasible (else the gap is only
+ * as good as the KKT residual says).
+ */
+export function groupCertificate(
+  prog: GroupProgram,
+  z: Float64Array,
+  options: GroupCertificateOptions = {},
+): Certificate & { theta: Float64Array; gradient: Float64Array; dualFeasible: boolean } {
+  const { B, b, q, beta, groupSize } = prog;
+  const anchors = options.anchors ?? [];
+  const shift = options.coneShift;
   const rho = computeResidual(prog, z);
-  const primal = l1Primal(prog, z, rho);
+  const primal = groupPrimal(prog, z, rho);
   const gradient = new Float64Array(B.cols);
   B.applyT(rho, gradient);
-  for (let i = 0; i < gradient.length; i++) gradient[i] += q[i];
+  for (let i = 0; i < gradient.length; i++) gradient[i] += q[i] - (shift ? shift[i] : 0);
   const Btb = new Float64Array(B.cols);
   B.applyT(b, Btb);
   // scale of the gradient terms: beta, the linear term, and B'b (the smallest beta with z = 0 when q = 0)
   const scale = Math.max(beta, normInf(q), normInf(Btb), 1e-300);
   const feasTol = 1e-13 * scale;
+  const excess = (e: Float64Array): number => maxGroupExcess(e, beta, groupSize);
 
   // the base point is feasible by construction (theta0 of the program, or 0 when q = 0)
   const base = prog.theta0 ?? new Float64Array(B.rows);
@@ -89,34 +123,55 @@ export function l1Certificate(
       bestTheta = theta;
     }
   };
-  const baseFeasible = maxAbsExcess(eBase, beta) <= feasTol;
+  const baseFeasible = excess(eBase) <= feasTol;
   if (baseFeasible) consider(base);
   for (const anchor of [...anchors, rho]) {
     // an anchor that rounding left slightly infeasible is pulled towards the base
     let a: Float64Array = anchor;
     let ea: Float64Array = new Float64Array(B.cols);
-    B.applyT(a, ea);
-    for (let i = 0; i < ea.length; i++) ea[i] += q[i];
-    if (maxAbsExcess(ea, beta) > feasTol) {
+    if (anchor === rho) ea.set(gradient);
+    else {
+      B.applyT(a, ea);
+      for (let i = 0; i < ea.length; i++) ea[i] += q[i];
+    }
+    if (excess(ea) > feasTol) {
       if (!baseFeasible) continue;
-      const s = segmentStep(eBase, ea, beta);
+      const s = segmentStep(eBase, ea, beta, groupSize);
       a = lerp(base, anchor, s);
       ea = lerp(eBase, ea, s);
     }
     consider(a);
     if (anchor === rho) continue;
     // then from the feasible anchor towards the residual
-    consider(lerp(a, rho, segmentStep(ea, gradient, beta)));
+    consider(lerp(a, rho, segmentStep(ea, gradient, beta, groupSize)));
+  }
+  const dualFeasible = bestTheta !== null;
+  if (!dualFeasible) {
+    // no exactly feasible dual point: the residual's dual value, honest only to the KKT residual
+    consider(rho);
   }
   const theta = bestTheta ?? new Float64Array(B.rows);
-  const gap = bestTheta ? Math.max(0, primal - bestDual) : Infinity;
-
+  const gap = Math.max(0, primal - bestDual);
 
   let viol = 0;
-  for (let i = 0; i < z.length; i++) {
-    const g = gradient[i];
-    const v = z[i] > 0 ? Math.abs(g + beta) : z[i] < 0 ? Math.abs(g - beta) : Math.max(0, Math.abs(g) - beta);
-    if (v > viol) viol = v;
+  for (let g0 = 0; g0 < z.length; g0 += groupSize) {
+    let zn = 0;
+    let gn = 0;
+    for (let i = g0; i < g0 + groupSize; i++) {
+      zn += z[i] * z[i];
+      gn += gradient[i] * gradient[i];
+    }
+    zn = Math.sqrt(zn);
+    let v: number;
+    if (zn > 0) {
+      // gradient + beta z_g / ||z_g|| = 0 on the support
+      let r = 0;
+      for (let i = g0; i < g0 + groupSize; i++) r += (gradient[i] + (beta * z[i]) / zn) ** 2;
+      v = Math.sqrt(r);
+    } else {
+      v = Math.max(0, Math.sqrt(gn) - beta);
+    }
+    if (v > viol || v !== v) viol = v;
   }
   return {
     primalObjective: primal,
@@ -126,16 +181,43 @@ export function l1Certificate(
     kktResidual: viol / scale,
     theta,
     gradient,
+    dualFeasible,
   };
 }
 
-/** The largest s in [0, 1] with |e0 + s (e1 - e0)| <= beta componentwise (e0 feasible). */
-function segmentStep(e0: Float64Array, e1: Float64Array, beta: number): number {
+export function groupPrimal(prog: GroupProgram, z: Float64Array, residual?: Float64Array): number {
+  const r = residual ?? computeResidual(prog, z);
+  return 0.5 * norm2sq(r) + dot(prog.q, z) + prog.beta * groupNormSum(z, prog.groupSize);
+}
+
+/** sum over consecutive groups of ||z_g||_2 */
+export function groupNormSum(z: Float64Array, groupSize: number): number {
+  let s = 0;
+  for (let g0 = 0; g0 < z.length; g0 += groupSize) {
+    let n2 = 0;
+    for (let i = g0; i < g0 + groupSize; i++) n2 += z[i] * z[i];
+    s += Math.sqrt(n2);
+  }
+  return s;
+}
+
+/** The largest s in [0, 1] with ||(e0 + s (e1 - e0))_g|| <= beta for every group (e0 feasible). */
+function segmentStep(e0: Float64Array, e1: Float64Array, beta: number, groupSize: number): number {
   let s = 1;
-  for (let i = 0; i < e0.length; i++) {
-    const d = e1[i] - e0[i];
-    if (d > 0) s = Math.min(s, (beta - e0[i]) / d);
-    else if (d < 0) s = Math.min(s, (-beta - e0[i]) / d);
+  for (let g0 = 0; g0 < e0.length; g0 += groupSize) {
+    let dd = 0;
+    let ed = 0;
+    let ee = 0;
+    for (let i = g0; i < g0 + groupSize; i++) {
+      const d = e1[i] - e0[i];
+      dd += d * d;
+      ed += e0[i] * d;
+      ee += e0[i] * e0[i];
+    }
+    if (dd === 0) continue;
+    // ||e0 + s d||^2 = beta^2: the positive root (e0 is inside the ball)
+    const root = (-ed + Math.sqrt(Math.max(0, ed * ed + dd * (beta * beta - ee)))) / dd;
+    s = Math.min(s, root);
   }
   return Math.max(0, s);
 }
@@ -146,9 +228,14 @@ function lerp(a: Float64Array, b: Float64Array, s: number): Float64Array {
   return out;
 }
 
-function maxAbsExcess(e: Float64Array, beta: number): number {
+function maxGroupExcess(e: Float64Array, beta: number, groupSize: number): number {
   let m = 0;
-  for (let i = 0; i < e.length; i++) m = Math.max(m, Math.abs(e[i]) - beta);
+  for (let g0 = 0; g0 < e.length; g0 += groupSize) {
+    let n2 = 0;
+    for (let i = g0; i < g0 + groupSize; i++) n2 += e[i] * e[i];
+    const v = Math.sqrt(n2) - beta;
+    if (v > m || v !== v) m = v;
+  }
   return m;
 }
 

@@ -7,7 +7,8 @@ import { Command } from 'commander';
 import { forwardProcess, timeGrid, GRID_KINDS, type GridKind } from '../diffusion/process.js';
 import { langevinSteps, sampleSteps, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { driveInterruptible } from './interrupt.js';
-import { networkFromFile, readModelFile } from '../io/model-file.js';
+import { loadScoreModel } from '../io/coordinatewise-file.js';
+import { CoordinatewiseRelu } from '../models/coordinatewise-relu.js';
 import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget, targetMoments } from '../targets/spec.js';
 import { exactScoreModel } from '../targets/target.js';
 import { IsingTarget } from '../targets/ising.js';
@@ -98,15 +99,17 @@ async function runSample(flags: SampleFlags, io: CliIO): Promise<number> {
 async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const n = parseInteger('--n', flags.n, 1);
   const sampler: SamplerKind = parseChoice('--sampler', flags.sampler, SAMPLER_KINDS);
+  const loaded = loadScoreModel(flags.model!);
+  if (loaded.model instanceof CoordinatewiseRelu && loaded.model.levels) return runFamilySample(flags, io, loaded.model, sampler);
   if (sampler !== 'langevin') {
-    throw new InputError(`a model file holds a score at one noise level, so --model samples with --sampler langevin (got ${sampler}); the time-dependent samplers need --target`);
+    throw new InputError(`a model file holds a score at one noise level, so --model samples with --sampler langevin (got ${sampler}); the time-dependent samplers need --target or a model trained on a family of levels (--noise-levels)`);
   }
   const steps = parseInteger('--steps', flags.steps, 1);
   const stepSize = parsePositive('--step-size', flags.stepSize ?? '0.001');
   const initStd = parsePositive('--init-std', flags.initStd ?? '2');
   const seed = parseInteger('--seed', flags.seed, 0);
   if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
-  const model = networkFromFile(readModelFile(flags.model!));
+  const model = loaded.model;
   const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'Langevin | {bar} | step {value}/{total}', total: steps, payload: {} });
   const started = performance.now();
   const { state: r, interrupted } = await driveInterruptible(
@@ -120,6 +123,32 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, stepSize, seed, seconds, interrupted, out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${n} samples from ${flags.model} (d = ${model.dim}), Langevin, ${r.steps} steps of ${stepSize}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
+  return interrupted ? 1 : 0;
+}
+
+/** --model trained on a family of DSM levels: the reverse-time samplers with the model's score. */
+async function runFamilySample(flags: SampleFlags, io: CliIO, model: CoordinatewiseRelu, sampler: SamplerKind): Promise<number> {
+  const n = parseInteger('--n', flags.n, 1);
+  const steps = parseInteger('--steps', flags.steps, 1);
+  const delta = parsePositive('--delta', flags.delta);
+  const gridKind: GridKind = parseChoice('--grid', flags.grid, GRID_KINDS);
+  const seed = parseInteger('--seed', flags.seed, 0);
+  if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
+  const process = model.process!;
+  const grid = timeGrid(gridKind, steps, process.tMax, delta);
+  const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'sampling | {bar} | step {value}/{total}', total: steps, payload: {} });
+  const started = performance.now();
+  const { state: r, interrupted } = await driveInterruptible(
+    sampleSteps(model, process, { sampler, grid, n, seed }),
+    (st) => bar.update(st.steps, {}),
+    { stderr: io.stderr, what: 'writing the samples reached so far', signal: io.signal },
+  );
+  bar.stop();
+  const seconds = (performance.now() - started) / 1000;
+  if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
+  const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, t: r.t, delta, seed, seconds, interrupted, out: flags.out ?? null };
+  if (flags.json) println(io.stdout, JSON.stringify(summary));
+  else println(io.stdout, `${n} samples from ${flags.model} (d = ${model.dim}), ${sampler}, ${r.steps} steps to t = ${sci(r.t)}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return interrupted ? 1 : 0;
 }
 
@@ -176,10 +205,9 @@ function runMetrics(flags: MetricsFlags, io: CliIO): number {
   const out: Record<string, unknown> = { target: target.name, dim: target.dim };
   if (flags.samples !== undefined) Object.assign(out, sampleMetricsReport(flags.samples, target, seed, io, !flags.json));
   if (flags.model !== undefined) {
-    const file = readModelFile(flags.model);
-    const model = networkFromFile(file);
+    const { model, training } = loadScoreModel(flags.model);
     if (model.dim !== target.dim) throw new InputError(`model "${flags.model}" has dimension ${model.dim} but the target has dimension ${target.dim}`);
-    const levels = (sigmas ?? [file.training?.sigma ?? 0]).map((s) => ({ t: 0, a: 1, s }));
+    const levels = (sigmas ?? [typeof training?.sigma === 'number' ? training.sigma : 0]).map((s) => ({ t: 0, a: 1, s }));
     const rows = scoreErrorAt(model, target, levels, points, seed);
     out.scoreError = rows.map(({ s, scoreMse, weightedScoreMse, denoiserMse }) => ({ sigma: s, scoreMse, weightedScoreMse, denoiserMse }));
     if (!flags.json) {

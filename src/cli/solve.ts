@@ -31,6 +31,7 @@ import {
 } from './output.js';
 import { startProgress, type Progress } from './progress.js';
 import { runTraining } from './runner.js';
+import { isMultivariate, solveMultivariate, type MultivariateFlags } from './solve-multivariate.js';
 import { trainingRecord, type TrainJob, type TrainedStep } from './train-job.js';
 
 /** The options as commander hands them over: strings, validated in planSolve. */
@@ -43,7 +44,7 @@ export interface SolveFlags {
   sigma?: string;
   noisy?: string;
   noiseSeed?: string;
-  solver: string;
+  solver?: string;
   tol: string;
   maxIter?: string;
   timeLimit?: string;
@@ -64,15 +65,25 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--sigma <S>', 'dsm: the noise level')
     .option('--noisy <file>', 'dsm: the noisy points, row-aligned with --data')
     .option('--noise-seed <N>', 'dsm: draw the noisy points as x + sigma * N(0, 1) with this seed')
-    .option('--solver <name>', `one of ${SOLVER_NAMES.join(', ')}`, 'auto')
+    .option('--solver <name>', `one of ${SOLVER_NAMES.join(', ')}`)
     .option('--tol <t>', 'relative tolerance on the duality gap and the KKT residual', '1e-8')
     .option('--max-iter <N>', 'iteration limit')
     .option('--time-limit <s>', 'time limit in seconds (per beta)')
     .option('--out <file>', 'write the model file (one beta)')
     .option('--out-dir <dir>', 'beta path: write model-beta-<beta>.json per beta and path.csv')
+    .option('--patterns <P>', 'd > 1: sampled activation patterns per coordinate program (default 64)')
+    .option('--all-patterns', 'd > 1: every activation pattern (tiny problems; the exact non-convex optimum)')
+    .option('--pattern-seed <N>', 'd > 1: seed of the sampled gate vectors', '0')
+    .option('--relaxation <relu|gated>', 'd > 1: the exact ReLU program (augmented Lagrangian) or the gated relaxation (FISTA; a lower bound)')
+    .option('--radius <r>', 'd > 1: localized inputs, the graph neighbourhood of radius r of each coordinate')
+    .option('--graph <ring|torus|file.json>', 'd > 1: the graph of --radius (a file holds an adjacency)')
+    .option('--noise-levels <K>', 'd > 1, dsm: a family of K VP/OU times, log-spaced in [--t-min, --t-max]')
+    .option('--t-min <a>', 'd > 1, dsm: the smallest time of the family (default 0.01)')
+    .option('--t-max <b>', 'd > 1, dsm: the largest time of the family (default 1)')
+    .option('--workers <w>', 'd > 1: worker threads for the coordinate programs (default: the cores)')
     .option('--json', 'print one JSON object on stdout instead of the summary')
     .option('--quiet', 'no progress bar')
-    .action(async (flags: SolveFlags) => setExit(await solve(flags, io)));
+    .action(async (flags: SolveFlags & MultivariateFlags) => setExit(isMultivariate(flags) ? await solveMultivariate(flags, io) : await solve(flags, io)));
 }
 
 // --- validation --------------------------------------------------------------------------------
@@ -94,7 +105,7 @@ export function planSolve(flags: SolveFlags): SolvePlan {
   const { betas, path: isPath } = parseBetas(flags);
   checkOutputs(flags, isPath);
   const options = {
-    solver: parseChoice<SolverName>('--solver', flags.solver, SOLVER_NAMES),
+    solver: parseChoice<SolverName>('--solver', flags.solver ?? 'auto', SOLVER_NAMES),
     tol: parseTolerance('--tol', flags.tol),
     maxIter: flags.maxIter === undefined ? undefined : parseInteger('--max-iter', flags.maxIter, 1),
     timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),

@@ -80,6 +80,11 @@ export function parseModelFile(text: string, source?: string): TwoLayerReluFile 
 }
 
 export function readModelFile(filePath: string): TwoLayerReluFile {
+  return parseModelFile(readModelText(filePath), filePath);
+}
+
+/** The text of a model file, with messages that say how to fix a wrong path. */
+export function readModelText(filePath: string): string {
   let text: string;
   try {
     text = fs.readFileSync(filePath, 'utf8');
@@ -95,7 +100,7 @@ export function readModelFile(filePath: string): TwoLayerReluFile {
     }
     throw err;
   }
-  return parseModelFile(text, filePath);
+  return text;
 }
 
 /**
@@ -120,12 +125,14 @@ export function writeModelFile(filePath: string, model: TwoLayerReluFile): void 
 /** The first thing wrong with `value` as a model file, or null when it is valid. */
 function findProblem(value: unknown): string | null {
   const result = ModelSchema.safeParse(value);
-  if (!result.success) {
-    const issues = result.error.issues;
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-    return describeIssue(issues[0], value) + more;
-  }
+  if (!result.success) return describeIssues(result.error.issues, value, Object.keys(ModelSchema.shape));
   return dimensionProblem(result.data);
+}
+
+/** The first schema issue in words (and how many more there are). */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], root: unknown, allowedFields: string[]): string {
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  return describeIssue(issues[0], root, allowedFields) + more;
 }
 
 function dimensionProblem(model: z.infer<typeof ModelSchema>): string | null {
@@ -145,10 +152,10 @@ function dimensionProblem(model: z.infer<typeof ModelSchema>): string | null {
   return null;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
+function describeIssue(issue: z.core.$ZodIssue, root: unknown, allowedFields: string[]): string {
   const where = issue.path.length === 0 ? 'the top-level value' : `field ${formatPath(issue.path)}`;
   if (issue.code === 'unrecognized_keys') {
-    const allowed = Object.keys(ModelSchema.shape).join(', ');
+    const allowed = allowedFields.join(', ');
     return `${where} has unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; remove them (allowed fields: ${allowed})`;
   }
   const expectation = expectationOf(issue);
@@ -212,7 +219,7 @@ function describe(value: unknown): string {
 
 // --- output ------------------------------------------------------------------------------------
 
-function prettyJson(input: unknown, indent: string): string {
+export function prettyJson(input: unknown, indent: string): string {
   // honour toJSON (e.g. a Date among the extra training keys) as JSON.stringify would
   const value = hasToJson(input) ? input.toJSON() : input;
   if (Array.isArray(value)) {

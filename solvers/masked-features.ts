@@ -1,0 +1,155 @@
+/**
+ * The feature operators of the convex two-layer ReLU programs (Pilanci and Ergen 2020), built from
+ * the n x p1 data matrix X~ and activation masks D_k (n x K), never forming the n x K p1 matrix:
+ *   F(z) = sum_k D_k X~ z_k                       (gated: one group per pattern)
+ *   F(z) = sum_k D_k X~ (v_k - u_k)               (ReLU: z = [v_1..v_K, u_1..u_K])
+ *   B z  = (F(z) - mean F(z)) / sqrt(n)           (centred: the free output bias eliminated)
+ *   C z  = [(2 D_k - I) X~ v_k ; (2 D_k - I) X~ u_k]   (the cone constraints C z >= 0, n x G values)
+ * One product costs O(n K p1). Groups are consecutive blocks of p1 entries.
+ */
+import type { LinearOperator } from './operators.js';
+
+export class MaskedFeatureOperator implements LinearOperator {
+  readonly rows: number;
+  readonly cols: number;
+  /** groups: K (gated) or 2K (ReLU) */
+  readonly groups: number;
+  private readonly w: Float64Array;
+
+  constructor(
+    /** n x p1 row-major */
+    readonly Xt: Float64Array,
+    readonly n: number,
+    readonly p1: number,
+    /** n x K row-major, 1 = active */
+    readonly masks: Uint8Array,
+    readonly K: number,
+    /** true: z = [v; u] with F = sum D_k X~ (v_k - u_k) */
+    readonly split: boolean,
+  ) {
+    if (Xt.length !== n * p1) throw new Error(`MaskedFeatureOperator: X~ has ${Xt.length} entries, expected ${n * p1}`);
+    if (masks.length !== n * K) throw new Error(`MaskedFeatureOperator: masks have ${masks.length} entries, expected ${n * K}`);
+    this.groups = split ? 2 * K : K;
+    this.rows = n;
+    this.cols = this.groups * p1;
+    this.w = new Float64Array(n);
+  }
+
+  /** F(z), uncentred and unscaled: the network's output without its bias on the n points */
+  features(z: Float64Array, F: Float64Array): void {
+    const { Xt, n, p1, masks, K, split } = this;
+    const uOff = K * p1;
+    for (let s = 0; s < n; s++) {
+      const xo = s * p1;
+      const mo = s * K;
+      let f = 0;
+      for (let k = 0; k < K; k++) {
+        if (masks[mo + k] === 0) continue;
+        const zo = k * p1;
+        let h = 0;
+        if (split) for (let j = 0; j < p1; j++) h += Xt[xo + j] * (z[zo + j] - z[uOff + zo + j]);
+        else for (let j = 0; j < p1; j++) h += Xt[xo + j] * z[zo + j];
+        f += h;
+      }
+      F[s] = f;
+    }
+  }
+
+  apply(z: Float64Array, y: Float64Array): void {
+    this.features(z, y);
+    const n = this.n;
+    let mean = 0;
+    for (let s = 0; s < n; s++) mean += y[s];
+    mean /= n;
+    const sc = 1 / Math.sqrt(n);
+    for (let s = 0; s < n; s++) y[s] = (y[s] - mean) * sc;
+  }
+
+  applyT(y: Float64Array, x: Float64Array): void {
+    const { Xt, n, p1, masks, K, split } = this;
+    const w = this.w;
+    let mean = 0;
+    for (let s = 0; s < n; s++) mean += y[s];
+    mean /= n;
+    const sc = 1 / Math.sqrt(n);
+    for (let s = 0; s < n; s++) w[s] = (y[s] - mean) * sc;
+    const uOff = K * p1;
+    x.fill(0);
+    for (let s = 0; s < n; s++) {
+      const ws = w[s];
+      if (ws === 0) continue;
+      const xo = s * p1;
+      const mo = s * K;
+      for (let k = 0; k < K; k++) {
+        if (masks[mo + k] === 0) continue;
+        const zo = k * p1;
+        for (let j = 0; j < p1; j++) x[zo + j] += ws * Xt[xo + j];
+      }
+    }
+    if (split) for (let i = 0; i < uOff; i++) x[uOff + i] = -x[i];
+  }
+
+  /** The cone constraints as a LinearOperator: rows n * groups (row-major n x G), cols = this.cols. */
+  cone(): LinearOperator {
+    const { Xt, n, p1, masks, K, groups } = this;
+    return {
+      rows: n * groups,
+      cols: this.cols,
+      apply: (z, c) => {
+        for (let s = 0; s < n; s++) {
+          const xo = s * p1;
+          const mo = s * K;
+          const co = s * groups;
+          for (let g = 0; g < groups; g++) {
+            const k = g < K ? g : g - K;
+            const zo = g * p1;
+            let h = 0;
+            for (let j = 0; j < p1; j++) h += Xt[xo + j] * z[zo + j];
+            c[co + g] = masks[mo + k] ? h : -h;
+          }
+        }
+      },
+      applyT: (mu, x) => {
+        x.fill(0);
+        for (let s = 0; s < n; s++) {
+          const xo = s * p1;
+          const mo = s * K;
+          const co = s * groups;
+          for (let g = 0; g < groups; g++) {
+            const m = mu[co + g];
+            if (m === 0) continue;
+            const k = g < K ? g : g - K;
+            const c = masks[mo + k] ? m : -m;
+            const zo = g * p1;
+            for (let j = 0; j < p1; j++) x[zo + j] += c * Xt[xo + j];
+          }
+        }
+      },
+    };
+  }
+
+  /** ||C||^2 = ||X~||_2^2 (each block is a signature matrix times X~): the largest eigenvalue of X~'X~ */
+  coneNormSq(): number {
+    const { Xt, n, p1 } = this;
+    const G = new Float64Array(p1 * p1);
+    for (let s = 0; s < n; s++) for (let i = 0; i < p1; i++) for (let j = 0; j < p1; j++) G[i * p1 + j] += Xt[s * p1 + i] * Xt[s * p1 + j];
+    let v = new Float64Array(p1).fill(1);
+    let lambda = 0;
+    for (let it = 0; it < 100; it++) {
+      const w = new Float64Array(p1);
+      for (let i = 0; i < p1; i++) for (let j = 0; j < p1; j++) w[i] += G[i * p1 + j] * v[j];
+      let nw = 0;
+      for (let i = 0; i < p1; i++) nw += w[i] * w[i];
+      nw = Math.sqrt(nw);
+      if (nw === 0) return 0;
+      const next = nw;
+      v = w.map((x) => x / nw);
+      if (Math.abs(next - lambda) <= 1e-12 * next) {
+        lambda = next;
+        break;
+      }
+      lambda = next;
+    }
+    return lambda;
+  }
+}

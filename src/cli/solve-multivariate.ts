@@ -1,0 +1,167 @@
+/**
+ * `convex-score solve` on d > 1 data (or with any of the multivariate flags): one exact convex
+ * program per coordinate (and per noise level), over full inputs or graph neighbourhoods, in
+ * worker threads; writes a coordinatewise-relu model file and prints the summary certificate.
+ */
+import os from 'node:os';
+import { readMatrix } from '../io/data.js';
+import { writeCoordinatewiseFile } from '../io/coordinatewise-file.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { RELAXATIONS, type Relaxation } from '../programs/coordinatewise.js';
+import { trainCoordinatewise, validateJob, type CoordinatewiseJob, type ProgramReport } from '../programs/coordinatewise-train.js';
+import { GRAPH_NAMES, graphAdjacency, neighbourhoods, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
+import { InputError } from '../util/errors.js';
+import { onInterrupt } from './interrupt.js';
+import { parseChoice, parseInteger, parsePositive, parseTolerance } from './parse.js';
+import { asUserPathError, checkOutputFile, println, sci, type CliIO } from './output.js';
+import { startProgress } from './progress.js';
+
+export interface MultivariateFlags {
+  data: string;
+  objective: string;
+  beta?: string;
+  sigma?: string;
+  noiseSeed?: string;
+  noisy?: string;
+  patterns?: string;
+  allPatterns?: boolean;
+  patternSeed?: string;
+  relaxation?: string;
+  radius?: string;
+  graph?: string;
+  noiseLevels?: string;
+  tMin?: string;
+  tMax?: string;
+  workers?: string;
+  tol: string;
+  maxIter?: string;
+  timeLimit?: string;
+  out?: string;
+  outDir?: string;
+  betaPath?: string;
+  column?: string;
+  solver?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Whether `solve` takes the multivariate path: a multivariate flag, or a data file with d > 1 columns. */
+export function isMultivariate(flags: MultivariateFlags): boolean {
+  if (flags.patterns !== undefined || flags.allPatterns || flags.relaxation !== undefined || flags.radius !== undefined || flags.graph !== undefined || flags.noiseLevels !== undefined || flags.workers !== undefined) {
+    return true;
+  }
+  if (flags.column !== undefined) return false;
+  try {
+    return readMatrix(flags.data).cols > 1;
+  } catch {
+    // the univariate path reports the problem with the file
+    return false;
+  }
+}
+
+export function planMultivariate(flags: MultivariateFlags): { job: CoordinatewiseJob; workers: number } {
+  for (const [flag, v] of [['--beta-path', flags.betaPath], ['--out-dir', flags.outDir], ['--noisy', flags.noisy], ['--column', flags.column]] as const) {
+    if (v !== undefined) throw new InputError(`${flag} is not available for multivariate (coordinate-wise) programs; remove it`);
+  }
+  if (flags.solver !== undefined && flags.solver !== 'auto') throw new InputError(`--solver ${flags.solver} is for univariate data; coordinate-wise programs use FISTA (gated) or the augmented Lagrangian method (relu)`);
+  const objective = parseChoice<'sm' | 'dsm'>('--objective', flags.objective, ['sm', 'dsm']);
+  if (flags.beta === undefined) throw new InputError('give --beta B (one weight decay > 0) for a coordinate-wise program');
+  const beta = parsePositive('--beta', flags.beta);
+  const relaxation = parseChoice<Relaxation>('--relaxation', flags.relaxation ?? 'relu', RELAXATIONS);
+  if (flags.allPatterns && flags.patterns !== undefined) throw new InputError('give either --patterns P or --all-patterns, not both');
+  const patterns = flags.allPatterns ? ('all' as const) : { sampled: parseInteger('--patterns', flags.patterns ?? '64', 1), seed: parseInteger('--pattern-seed', flags.patternSeed ?? '0', 0) };
+  const tol = parseTolerance('--tol', flags.tol);
+  const maxIter = flags.maxIter === undefined ? undefined : parseInteger('--max-iter', flags.maxIter, 1);
+  const timeLimit = flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit);
+  const workers = flags.workers === undefined ? os.availableParallelism() : parseInteger('--workers', flags.workers, 1);
+  if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+  let noise: CoordinatewiseJob['noise'];
+  if (objective === 'dsm') {
+    if (flags.noiseSeed === undefined) throw new InputError('--objective dsm needs --noise-seed N (the noisy points are drawn as a x + s N(0, I))');
+    const seed = parseInteger('--noise-seed', flags.noiseSeed, 0);
+    if (flags.noiseLevels !== undefined) {
+      if (flags.sigma !== undefined) throw new InputError('give either --sigma S (one level) or --noise-levels K --t-min a --t-max b (a family), not both');
+      const K = parseInteger('--noise-levels', flags.noiseLevels, 1);
+      const a = parsePositive('--t-min', flags.tMin ?? '0.01');
+      const b = parsePositive('--t-max', flags.tMax ?? '1');
+      if (!(b > a) && K > 1) throw new InputError(`--t-max must exceed --t-min, got ${b} <= ${a}`);
+      const times = K === 1 ? [a] : Array.from({ length: K }, (_, k) => a * (b / a) ** (k / (K - 1)));
+      noise = { times, seed };
+    } else {
+      if (flags.sigma === undefined) throw new InputError('--objective dsm needs --sigma S or --noise-levels K (with --t-min, --t-max)');
+      noise = { sigma: parsePositive('--sigma', flags.sigma), seed };
+    }
+  } else {
+    for (const [flag, v] of [['--sigma', flags.sigma], ['--noise-seed', flags.noiseSeed], ['--noise-levels', flags.noiseLevels]] as const) {
+      if (v !== undefined) throw new InputError(`${flag} is only used with --objective dsm; remove it for sm`);
+    }
+  }
+  if ((flags.radius === undefined) !== (flags.graph === undefined)) throw new InputError('localized programs need both --radius r and --graph ring|torus|<adjacency.json>');
+  const m = readMatrix(flags.data);
+  let hoods: number[][] | null = null;
+  if (flags.radius !== undefined) {
+    const r = parseInteger('--radius', flags.radius, 0);
+    const adj = (GRAPH_NAMES as readonly string[]).includes(flags.graph!) ? graphAdjacency(flags.graph as GraphName, m.cols) : readAdjacencyFile(flags.graph!, m.cols);
+    hoods = neighbourhoods(adj, r).map((h) => Array.from(h));
+  }
+  const job: CoordinatewiseJob = { X: m.data, n: m.rows, d: m.cols, objective, beta, relaxation, patterns, neighbourhoods: hoods, noise, tol, maxIter, timeLimit };
+  validateJob(job);
+  return { job, workers };
+}
+
+export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Promise<number> {
+  const { job, workers } = planMultivariate(flags);
+  const controller = new AbortController();
+  const off = onInterrupt(io.stderr, 'finishing the coordinates in progress; the finished ones are kept', () => controller.abort(), io.signal);
+  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'coordinates |{bar}| {value}/{total} | last gap {gap}', total: job.d, payload: { gap: '-' } });
+  const unbounded: ProgramReport[] = [];
+  let result;
+  try {
+    result = await trainCoordinatewise(job, {
+      workers,
+      signal: controller.signal,
+      onCoordinate: (reports, done) => {
+        for (const r of reports) if (r.status === 'unbounded') unbounded.push(r);
+        if (unbounded.length > 0) controller.abort();
+        bar.update(done, { gap: sci(Math.max(...reports.map((r) => r.relativeGap))) });
+      },
+    });
+  } finally {
+    bar.stop();
+    off();
+  }
+  if (unbounded.length > 0) throw new InputError(`coordinate ${unbounded[0].coordinate}: ${unbounded[0].message ?? 'the program is unbounded'}`);
+  const { summary, reports, interrupted } = result;
+  let written: string | null = null;
+  if (flags.out !== undefined) {
+    if (!interrupted) {
+      asUserPathError(flags.out, () => writeCoordinatewiseFile(flags.out!, result.file));
+      written = flags.out;
+    } else {
+      // an unfinished family cannot be a model; keep what was finished, clearly named
+      written = `${flags.out}.partial.json`;
+      const partial = written;
+      asUserPathError(partial, () => writeFileAtomic(partial, JSON.stringify({ note: 'interrupted: the finished coordinate programs; not a model file', reports }, null, 1) + '\n'));
+    }
+  }
+  const allOptimal = reports.length > 0 && reports.every((r) => r.status === 'optimal');
+  const status = interrupted ? 'interrupted' : allOptimal ? 'optimal' : 'not_certified';
+  if (flags.json) {
+    println(
+      io.stdout,
+      JSON.stringify({
+        status,
+        summary,
+        model: written,
+        programs: reports.map(({ W: _W, b: _b, alpha: _a, gates: _g, ...rest }) => rest),
+      }),
+    );
+  } else {
+    println(io.stdout, `${status}: ${summary.programs} coordinate program(s) (d = ${job.d}${job.noise && 'times' in job.noise ? `, ${job.noise.times.length} levels` : ''}), ${job.relaxation}${job.relaxation === 'gated' ? ' relaxation (a lower bound of the ReLU program)' : ''}, ${summary.workers} worker(s)`);
+    println(io.stdout, `  max relative gap ${sci(summary.maxRelativeGap)}, max KKT residual ${sci(summary.maxKktResidual)}${summary.rigorousGaps ? '' : ' (some dual points feasible to the KKT residual only)'}`);
+    println(io.stdout, `  slowest program: coordinate ${summary.slowest.coordinate}, level ${summary.slowest.level}, ${summary.slowest.seconds.toFixed(2)} s; total ${summary.totalSeconds.toFixed(2)} s`);
+    const neurons = reports.reduce((a, r) => a + r.neurons, 0);
+    println(io.stdout, `  ${neurons} ReLU units in all${written ? ` -> ${written}` : ''}`);
+  }
+  return status === 'optimal' ? 0 : 1;
+}
