@@ -78,3 +78,132 @@ describe('coordinate programs, d = 2, all patterns', () => {
     }, 60_000);
   }
 });
+
+describe('cross-check: the l1 variant of the exact ReLU program is a QP', () => {
+  it('the augmented Lagrangian (groups of size 1) and the interior-point QP solver agree on the optimum', async () => {
+    const { MaskedFeatureOperator } = await import('../solvers/masked-features.js');
+    const { augmentedLagrangian } = await import('../solvers/al.js');
+    const { estimateLipschitz } = await import('../solvers/fista.js');
+    const { groupCertificate, isCertified } = await import('../solvers/certificates.js');
+    const { sampledPatterns } = await import('../src/programs/patterns.js');
+    const { cscFromTriplets } = await import('../solvers/osqp/csc.js');
+    const n = 15;
+    const { X, y } = dsmProblem(n, 8, 0.6, 1);
+    const Xt = augmentedInputs(X, n, 2, [0, 1]);
+    const pats = sampledPatterns(Xt, n, 3, 6, 4);
+    const B = new MaskedFeatureOperator(Xt, n, 3, pats.masks, pats.count, true);
+    const C = B.cone();
+    const N = B.cols;
+    const mean = y.reduce((a, v) => a + v, 0) / n;
+    const b = Float64Array.from(y, (v) => (v - mean) / Math.sqrt(n));
+    const beta = 0.03;
+    const prog = { B, b, q: new Float64Array(N), beta, groupSize: 1 };
+    let cert: ReturnType<typeof groupCertificate> | null = null;
+    const res = augmentedLagrangian(prog, C, {
+      lipschitzB: estimateLipschitz(B),
+      lipschitzC: B.coneNormSq(),
+      innerTol: 1e-12,
+      check: (z, _mu, shift, viol) => {
+        cert = groupCertificate(prog, z, { coneShift: shift });
+        return isCertified(cert, 1e-9) && viol < 1e-10;
+      },
+    });
+    expect(res.stop).toBe('converged');
+    // the QP in (z, t): 1/2 z'B'Bz - (B'b)'z + beta 1't, t - z >= 0, t + z >= 0, C z >= 0
+    const dense = new Float64Array(n * N);
+    const e = new Float64Array(N);
+    const col = new Float64Array(n);
+    for (let j = 0; j < N; j++) {
+      e.fill(0);
+      e[j] = 1;
+      B.apply(e, col);
+      for (let s = 0; s < n; s++) dense[s * N + j] = col[s];
+    }
+    const pr: number[] = [], pc: number[] = [], pv: number[] = [];
+    for (let i = 0; i < N; i++) {
+      for (let j = i; j < N; j++) {
+        let v = 0;
+        for (let s = 0; s < n; s++) v += dense[s * N + i] * dense[s * N + j];
+        if (v !== 0) { pr.push(i); pc.push(j); pv.push(v); }
+      }
+    }
+    const Btb = new Float64Array(N);
+    B.applyT(b, Btb);
+    const q = new Float64Array(2 * N);
+    for (let j = 0; j < N; j++) {
+      q[j] = -Btb[j];
+      q[N + j] = beta;
+    }
+    const ar: number[] = [], ac: number[] = [], av: number[] = [];
+    for (let j = 0; j < N; j++) {
+      ar.push(j, j, N + j, N + j); ac.push(N + j, j, N + j, j); av.push(1, -1, 1, 1);
+    }
+    const cz = new Float64Array(C.rows);
+    for (let j = 0; j < N; j++) {
+      e.fill(0);
+      e[j] = 1;
+      C.apply(e, cz);
+      for (let r = 0; r < C.rows; r++) if (cz[r] !== 0) { ar.push(2 * N + r); ac.push(j); av.push(cz[r]); }
+    }
+    const m = 2 * N + C.rows;
+    const qp = {
+      n: 2 * N, m,
+      P: cscFromTriplets(2 * N, 2 * N, pr, pc, pv),
+      q, r: 0.5 * b.reduce((a, v) => a + v * v, 0),
+      A: cscFromTriplets(m, 2 * N, ar, ac, av),
+      l: new Float64Array(m), u: new Float64Array(m).fill(Infinity),
+    };
+    // HiGHS's QP solver gives up on this problem (zero-curvature t columns); our interior-point QP solver
+    // (solvers/osqp/ipm.ts, a different algorithm on a different formulation) is the independent check
+    const { solveQpWith } = await import('../solvers/osqp/auto.js');
+    const h = solveQpWith(qp, { method: 'ipm', eps_abs: 1e-10, eps_rel: 0 });
+    expect(h.status).toBe('solved');
+    const { qpResiduals } = await import('../solvers/osqp/residuals.js');
+    const r = qpResiduals(qp, h.x, h.y);
+    // the QP solver's point is feasible (primal residual ~0), so its objective bounds the optimum from above,
+    // and its duality gap bounds it from below: our certified optimum must lie in that interval
+    expect(r.primalResidual).toBeLessThan(1e-9);
+    expect(cert!.dualFeasible).toBe(true);
+    expect(cert!.primalObjective).toBeLessThanOrEqual(h.objective + 1e-9);
+    expect(cert!.primalObjective).toBeGreaterThanOrEqual(h.objective - r.dualityGap - 1e-9);
+    // and our gap is far tighter than the interval
+    expect(cert!.dualityGap).toBeLessThan(1e-9);
+    expect(cert!.dualObjective).toBeLessThanOrEqual(h.objective + 1e-10);
+  }, 60_000);
+});
+
+describe('unbounded SM programs and bad input', () => {
+  it('gated SM below its boundedness threshold: status unbounded with a message that names the fix', () => {
+    const n = 12;
+    const r = solveCoordinate({ X: data2d(n, 3), n, d: 2, coordinate: 0, inputs: [0, 1], objective: 'sm', beta: 0.3, relaxation: 'gated', patterns: 'all', tol: 1e-9 });
+    expect(r.status).toBe('unbounded');
+    expect(r.message).toMatch(/raise --beta/);
+  });
+
+  it('a pattern active on fewer points than inputs leaves an exact unbounded direction', () => {
+    // 1-D data: the pattern {largest point} sees 1 point with 2 unknowns (w, b)
+    const X = Float64Array.from([-1.2, -0.3, 0.1, 0.8, 1.9]);
+    const r = solveCoordinate({ X, n: 5, d: 1, coordinate: 0, inputs: [0], objective: 'sm', beta: 0.05, relaxation: 'gated', patterns: 'all' });
+    expect(r.status).toBe('unbounded');
+    expect(r.message).toMatch(/active on only 1 of 5 points/);
+    // the direction: e_self projected off (x, 1) of the one active point; the threshold (1/n) ||projection||
+    const thresholds = [-1.2, 1.9].map((x) => {
+      const c = x / (x * x + 1);
+      return Math.hypot(1 - c * x, c) / 5;
+    });
+    const said = Number(/beta >= ([0-9.e-]+)/.exec(r.message!)![1]);
+    expect(thresholds.some((t) => Math.abs(t - said) < 1e-3)).toBe(true);
+  });
+
+  it('bad input: a NaN, beta <= 0, P < 1, an input outside the data, a coordinate missing from its inputs', () => {
+    const X = data2d(10, 1);
+    const base: CoordinateProblem = { X, n: 10, d: 2, coordinate: 0, inputs: [0, 1], objective: 'sm', beta: 0.1, relaxation: 'relu', patterns: { sampled: 8, seed: 0 } };
+    const bad = X.slice();
+    bad[3] = NaN;
+    expect(() => solveCoordinate({ ...base, X: bad })).toThrow(/NaN|non-finite/);
+    expect(() => solveCoordinate({ ...base, beta: 0 })).toThrow(/--beta must be a finite number > 0/);
+    expect(() => solveCoordinate({ ...base, patterns: { sampled: 0, seed: 0 } })).toThrow(/--patterns/);
+    expect(() => solveCoordinate({ ...base, inputs: [0, 2] })).toThrow(/outside 0\.\.1/);
+    expect(() => solveCoordinate({ ...base, coordinate: 1, inputs: [0] })).toThrow(/among its own inputs/);
+  });
+});
