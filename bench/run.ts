@@ -3,6 +3,8 @@
  *   the univariate score programs; prints the tables and writes bench-results/univariate.json.
  * npm run bench -- sampler [--steps 50]
  *   sampler throughput with exact GMRF scores and a two-layer model (bench/sampler.ts).
+ * npm run bench -- coordinatewise [--cases small|all] [--relu]
+ *   coordinate-wise DSM programs on a GMRF ring: time per program, 1 vs 2 workers, gaps (bench/coordinatewise.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
@@ -10,9 +12,14 @@ import fs from 'node:fs';
 import { formatTable, machineLine, univariateBenchmark } from './univariate.js';
 import { runMarosMeszaros } from './maros-meszaros.js';
 import { runSamplerBenchmark } from './sampler.js';
+import { runCoordinatewiseBenchmark } from './coordinatewise.js';
 
 if (process.argv.includes('sampler')) {
   runSamplerBenchmark();
+  process.exit(0);
+}
+if (process.argv.includes('coordinatewise')) {
+  await runCoordinatewiseBenchmark();
   process.exit(0);
 }
 if (process.argv.includes('maros-meszaros')) {

@@ -33,6 +33,8 @@ export interface FistaOptions {
   check?: (x: Float64Array, iteration: number) => boolean;
   /** return true to stop early (Ctrl-C); the current iterate is returned */
   interrupted?: () => boolean;
+  /** told the current Lipschitz estimate before each check */
+  onLipschitz?: (L: number) => void;
 }
 
 export interface FistaResult {
@@ -136,6 +138,7 @@ export function fista(problem: FistaProblem, options: FistaOptions = {}): FistaR
     [Bx, BxNew] = [BxNew, Bx];
 
     if (iteration % checkEvery === 0 || iteration === maxIter) {
+      options.onLipschitz?.(L);
       if (options.check && options.check(x, iteration)) {
         stop = 'converged';
         break;

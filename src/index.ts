@@ -99,3 +99,33 @@ export { IsingTarget, ISING_GRAPHS, isingEdges, type IsingGraph, type IsingOptio
 export { EnergyTarget } from './targets/energy.js';
 export { IsingTreeTarget, type IsingTreeOptions } from './targets/ising-tree.js';
 export { IsingMcmcTarget, type IsingMcmcOptions, type IsingMcmcReference } from './targets/ising-mcmc.js';
+
+// multivariate (coordinate-wise) exact score programs
+export { solveCoordinate, networkLoss, RELAXATIONS, type Relaxation, type CoordinateProblem, type CoordinateSolution, type CoordinateUnits } from './programs/coordinatewise.js';
+export {
+  trainCoordinatewise,
+  solveCoordinateLevels,
+  validateJob,
+  jobLevels,
+  type CoordinatewiseJob,
+  type CoordinatewiseResult,
+  type CoordinatewiseSummary,
+  type ProgramReport,
+} from './programs/coordinatewise-train.js';
+export { augmentedInputs, sampledPatterns, allPatterns, type ActivationPatterns } from './programs/patterns.js';
+export { graphAdjacency, neighbourhoods, parseAdjacency, readAdjacencyFile, graphDiameter, GRAPH_NAMES, type GraphName } from './programs/neighbourhoods.js';
+export { CoordinatewiseRelu, type CoordinateNetwork } from './models/coordinatewise-relu.js';
+export {
+  COORDINATEWISE_FORMAT,
+  parseCoordinatewiseFile,
+  writeCoordinatewiseFile,
+  serializeCoordinatewiseFile,
+  modelFromCoordinatewiseFile,
+  loadScoreModel,
+  type CoordinatewiseFile,
+} from './io/coordinatewise-file.js';
+export { groupCertificate, groupPrimal, groupNormSum, type GroupProgram } from '../solvers/certificates.js';
+export { proxGroupL2 } from '../solvers/prox.js';
+export { augmentedLagrangian, type AlOptions, type AlResult } from '../solvers/al.js';
+export { fistaSmooth, type SmoothProblem } from '../solvers/fista-smooth.js';
+export { MaskedFeatureOperator } from '../solvers/masked-features.js';

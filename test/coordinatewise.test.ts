@@ -49,6 +49,11 @@ describe('coordinate programs, d = 2, all patterns', () => {
       expect(Math.abs(relu.nonconvexObjective - relu.convexObjective)).toBeLessThan(1e-6 * Math.max(1, Math.abs(relu.convexObjective)));
       // and the dual bound is below it (exactly when its dual point is exactly feasible, else to the tolerance)
       expect(relu.dualObjective).toBeLessThanOrEqual(relu.nonconvexObjective + (relu.dualFeasible ? 1e-12 : 1e-9));
+      // the augmented Lagrangian method (the solver) reaches the same optimum as the default
+      // (FISTA with the exact cone prox)
+      const al = solveCoordinate({ ...common, reluSolver: 'al' });
+      expect(al.status).toBe('optimal');
+      expect(Math.abs(al.convexObjective - relu.convexObjective)).toBeLessThan(1e-7 * Math.max(1, Math.abs(relu.convexObjective)));
       const gated = solveCoordinate({ ...common, relaxation: 'gated' });
       expect(gated.status).toBe('optimal');
       expect(gated.convexObjective).toBeLessThanOrEqual(relu.convexObjective + 1e-8 * Math.max(1, Math.abs(relu.convexObjective)));
@@ -205,5 +210,38 @@ describe('unbounded SM programs and bad input', () => {
     expect(() => solveCoordinate({ ...base, patterns: { sampled: 0, seed: 0 } })).toThrow(/--patterns/);
     expect(() => solveCoordinate({ ...base, inputs: [0, 2] })).toThrow(/outside 0\.\.1/);
     expect(() => solveCoordinate({ ...base, coordinate: 1, inputs: [0] })).toThrow(/among its own inputs/);
+  });
+});
+
+describe('projection onto a polyhedral cone (Goldfarb-Idnani)', () => {
+  it('satisfies the KKT conditions: x in K, mu >= 0, x = v + A mu, complementarity', async () => {
+    const { projectCone } = await import('../solvers/cone-prox.js');
+    const rng = new Rng(21);
+    for (let trial = 0; trial < 200; trial++) {
+      const p1 = 2 + (trial % 4);
+      const n = 3 + (trial % 17);
+      const A = Float64Array.from({ length: n * p1 }, () => rng.normal());
+      const rows = { n, p1, row: (_g: number, i: number, out: Float64Array) => out.set(A.subarray(i * p1, (i + 1) * p1)) };
+      const v = Float64Array.from({ length: p1 }, () => 3 * rng.normal());
+      const x = new Float64Array(p1);
+      const { active, mu } = projectCone(rows, 0, v, x);
+      const scale = Math.max(1, ...Array.from(v, Math.abs));
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < p1; j++) s += A[i * p1 + j] * x[j];
+        expect(s).toBeGreaterThanOrEqual(-1e-10 * scale);
+      }
+      const recon = v.slice();
+      active.forEach((i, a) => {
+        expect(mu[a]).toBeGreaterThanOrEqual(-1e-12);
+        let s = 0;
+        for (let j = 0; j < p1; j++) {
+          recon[j] += mu[a] * A[i * p1 + j];
+          s += A[i * p1 + j] * x[j];
+        }
+        expect(Math.abs(s)).toBeLessThan(1e-9 * scale);
+      });
+      for (let j = 0; j < p1; j++) expect(recon[j]).toBeCloseTo(x[j], 9);
+    }
   });
 });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { readMatrix } from '../io/data.js';
 import { writeCoordinatewiseFile } from '../io/coordinatewise-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { RELAXATIONS, type Relaxation } from '../programs/coordinatewise.js';
+import { RELAXATIONS, RELU_SOLVERS, type Relaxation, type ReluSolver } from '../programs/coordinatewise.js';
 import { trainCoordinatewise, validateJob, type CoordinatewiseJob, type ProgramReport } from '../programs/coordinatewise-train.js';
 import { GRAPH_NAMES, graphAdjacency, neighbourhoods, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
 import { InputError } from '../util/errors.js';
@@ -27,6 +27,7 @@ export interface MultivariateFlags {
   allPatterns?: boolean;
   patternSeed?: string;
   relaxation?: string;
+  reluSolver?: string;
   radius?: string;
   graph?: string;
   noiseLevels?: string;
@@ -47,7 +48,7 @@ export interface MultivariateFlags {
 
 /** Whether `solve` takes the multivariate path: a multivariate flag, or a data file with d > 1 columns. */
 export function isMultivariate(flags: MultivariateFlags): boolean {
-  if (flags.patterns !== undefined || flags.allPatterns || flags.relaxation !== undefined || flags.radius !== undefined || flags.graph !== undefined || flags.noiseLevels !== undefined || flags.workers !== undefined) {
+  if (flags.patterns !== undefined || flags.allPatterns || flags.relaxation !== undefined || flags.reluSolver !== undefined || flags.radius !== undefined || flags.graph !== undefined || flags.noiseLevels !== undefined || flags.workers !== undefined) {
     return true;
   }
   if (flags.column !== undefined) return false;
@@ -68,6 +69,7 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
   if (flags.beta === undefined) throw new InputError('give --beta B (one weight decay > 0) for a coordinate-wise program');
   const beta = parsePositive('--beta', flags.beta);
   const relaxation = parseChoice<Relaxation>('--relaxation', flags.relaxation ?? 'relu', RELAXATIONS);
+  const reluSolver = parseChoice<ReluSolver>('--relu-solver', flags.reluSolver ?? 'prox', RELU_SOLVERS);
   if (flags.allPatterns && flags.patterns !== undefined) throw new InputError('give either --patterns P or --all-patterns, not both');
   const patterns = flags.allPatterns ? ('all' as const) : { sampled: parseInteger('--patterns', flags.patterns ?? '64', 1), seed: parseInteger('--pattern-seed', flags.patternSeed ?? '0', 0) };
   const tol = parseTolerance('--tol', flags.tol);
@@ -104,7 +106,7 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
     const adj = (GRAPH_NAMES as readonly string[]).includes(flags.graph!) ? graphAdjacency(flags.graph as GraphName, m.cols) : readAdjacencyFile(flags.graph!, m.cols);
     hoods = neighbourhoods(adj, r).map((h) => Array.from(h));
   }
-  const job: CoordinatewiseJob = { X: m.data, n: m.rows, d: m.cols, objective, beta, relaxation, patterns, neighbourhoods: hoods, noise, tol, maxIter, timeLimit };
+  const job: CoordinatewiseJob = { X: m.data, n: m.rows, d: m.cols, objective, beta, relaxation, reluSolver, patterns, neighbourhoods: hoods, noise, tol, maxIter, timeLimit };
   validateJob(job);
   return { job, workers };
 }

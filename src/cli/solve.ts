@@ -75,6 +75,7 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--all-patterns', 'd > 1: every activation pattern (tiny problems; the exact non-convex optimum)')
     .option('--pattern-seed <N>', 'd > 1: seed of the sampled gate vectors', '0')
     .option('--relaxation <relu|gated>', 'd > 1: the exact ReLU program (augmented Lagrangian) or the gated relaxation (FISTA; a lower bound)')
+    .option('--relu-solver <prox|al>', 'd > 1, relu: FISTA with the exact cone prox (default) or the augmented Lagrangian method')
     .option('--radius <r>', 'd > 1: localized inputs, the graph neighbourhood of radius r of each coordinate')
     .option('--graph <ring|torus|file.json>', 'd > 1: the graph of --radius (a file holds an adjacency)')
     .option('--noise-levels <K>', 'd > 1, dsm: a family of K VP/OU times, log-spaced in [--t-min, --t-max]')

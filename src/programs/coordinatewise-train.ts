@@ -13,7 +13,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { forwardProcess } from '../diffusion/process.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { solveCoordinate, type CoordinateSolution, type Relaxation } from './coordinatewise.js';
+import { solveCoordinate, type CoordinateSolution, type Relaxation, type ReluSolver } from './coordinatewise.js';
 import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
 import type { SolveStatus } from '../../solvers/certificates.js';
 
@@ -25,6 +25,8 @@ export interface CoordinatewiseJob {
   objective: 'sm' | 'dsm';
   beta: number;
   relaxation: Relaxation;
+  /** the exact ReLU program's solver (default 'prox') */
+  reluSolver?: ReluSolver;
   patterns: { sampled: number; seed: number } | 'all';
   /** N_i per coordinate (ascending, containing i); null: every coordinate sees all inputs */
   neighbourhoods: number[][] | null;
@@ -148,6 +150,7 @@ export function solveCoordinateLevels(job: CoordinatewiseJob, i: number, interru
       y,
       beta: job.beta,
       relaxation: job.relaxation,
+      reluSolver: job.reluSolver,
       patterns: job.patterns,
       tol: job.tol,
       maxIter: job.maxIter,
@@ -302,6 +305,7 @@ function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): Coordinate
       objective: job.objective,
       beta: job.beta,
       relaxation: job.relaxation,
+      ...(job.relaxation === 'relu' ? { reluSolver: job.reluSolver ?? 'prox' } : {}),
       ...(job.relaxation === 'gated' ? { note: 'gated ReLU network (the gated relaxation): each unit is alpha 1[gate . [x; 1] >= 0] (w . x + b); its optimum lower-bounds the ReLU program' } : {}),
       patterns: job.patterns === 'all' ? 'all' : job.patterns.sampled,
       patternSeed: job.patterns === 'all' ? null : job.patterns.seed,

@@ -18,6 +18,7 @@ import { fista, estimateLipschitz } from '../../solvers/fista.js';
 import { proxGroupL2 } from '../../solvers/prox.js';
 import { augmentedLagrangian } from '../../solvers/al.js';
 import { MaskedFeatureOperator } from '../../solvers/masked-features.js';
+import { projectCone, proxConeGroupL2, type ConeRows } from '../../solvers/cone-prox.js';
 import { groupCertificate, isCertified, type Certificate, type GroupProgram, type SolveStatus } from '../../solvers/certificates.js';
 import { InputError } from '../util/errors.js';
 import { augmentedInputs, allPatterns, sampledPatterns, type ActivationPatterns } from './patterns.js';
@@ -48,7 +49,15 @@ export interface CoordinateProblem {
   interrupted?: () => boolean;
   /** warm start: a solution of a neighbouring problem (matched pattern by pattern through the gates) */
   warm?: CoordinateSolution;
+  /**
+   * the exact ReLU program's solver: 'prox' (default) FISTA with the exact prox of the group norm plus
+   * the pattern cones; 'al' the augmented Lagrangian method with FISTA inner solves (as scnn)
+   */
+  reluSolver?: ReluSolver;
 }
+
+export type ReluSolver = 'prox' | 'al';
+export const RELU_SOLVERS: readonly ReluSolver[] = ['prox', 'al'];
 
 export interface CoordinateUnits {
   /** m x p first-layer weights (p = inputs), row-major */
@@ -136,7 +145,6 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
   let diverged = false;
   let first = NaN;
   if (!split) {
-    let first = NaN;
     const res = fista(
       { B, b, q, prox: proxGroupL2(beta, p1) },
       {
@@ -162,15 +170,44 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
     iterations = res.iterations;
     stop = res.stop;
     cert = groupCertificate(prog, z);
-  } else {
-    const C = B.cone();
-    const cz = new Float64Array(C.rows);
-    const relViolation = (zz: Float64Array, viol: number): number => {
-      C.apply(zz, cz);
-      let mx = 0;
-      for (let i = 0; i < cz.length; i++) mx = Math.max(mx, Math.abs(cz[i]));
-      return mx > 0 ? viol / mx : 0;
+  } else if ((pr.reluSolver ?? 'prox') === 'prox') {
+    // FISTA with the exact prox of the group norm plus the pattern cones (solvers/cone-prox.ts)
+    const rows = coneRows(Xt, n, p1, pats);
+    const prox = proxConeGroupL2(beta, rows);
+    let lastL = L;
+    const certify = (zz: Float64Array, Lk: number): { cert: ReturnType<typeof groupCertificate>; shift: Float64Array } => {
+      const shift = coneShiftAt(prog, rows, B, zz, Lk);
+      return { cert: groupCertificate(prog, zz, { coneShift: shift }), shift };
     };
+    const res = fista(
+      { B, b, q, prox },
+      {
+        x0: x0 ? projectGroups(x0, rows) : undefined,
+        L0: L,
+        maxIter,
+        timeLimit: pr.timeLimit,
+        interrupted: pr.interrupted,
+        checkEvery: 25,
+        onLipschitz: (Lk) => (lastL = Lk),
+        check: (zz) => {
+          const { cert: c } = certify(zz, lastL);
+          if (Number.isNaN(first)) first = Math.max(1, Math.abs(c.primalObjective));
+          if (c.primalObjective < -1e6 * first) {
+            diverged = true;
+            return true;
+          }
+          return isCertified(c, tol);
+        },
+      },
+    );
+    z = res.x;
+    iterations = res.iterations;
+    stop = res.stop;
+    cert = certify(z, res.lipschitz).cert;
+    coneViolation = relativeConeViolation(B, z);
+  } else {
+    // the augmented Lagrangian method with FISTA inner solves (as scnn)
+    const C = B.cone();
     const res = augmentedLagrangian(prog, C, {
       x0,
       lipschitzB: L,
@@ -179,21 +216,21 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
       timeLimit: pr.timeLimit,
       interrupted: pr.interrupted,
       innerTol: Math.min(1e-9, tol * 1e-3),
-      check: (zz, _mu, shift, viol) => {
+      check: (zz, _mu, shift) => {
         const c = groupCertificate(prog, zz, { coneShift: shift });
         if (Number.isNaN(first)) first = Math.max(1, Math.abs(c.primalObjective));
         if (c.primalObjective < -1e6 * first) {
           diverged = true;
           return true;
         }
-        return isCertified(c, tol) && relViolation(zz, viol) <= tol;
+        return isCertified(c, tol) && relativeConeViolation(B, zz) <= tol;
       },
     });
     z = res.z;
     iterations = res.innerIterations;
     stop = res.stop;
     cert = groupCertificate(prog, z, { coneShift: res.coneShift });
-    coneViolation = relViolation(z, res.violation);
+    coneViolation = relativeConeViolation(B, z);
   }
   if (diverged) {
     return unboundedSolution(base, B.cols, `the SM objective decreases without bound (it reached 1e6 times its first value, with the sign reversed): beta = ${beta} is below this data set's boundedness threshold for the ${relaxation} program; raise --beta${relaxation === 'gated' ? ' or use --relaxation relu (the gated relaxation is unbounded more often)' : ''}`, started);
@@ -221,6 +258,72 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
     seconds: (performance.now() - started) / 1000,
     z,
   };
+}
+
+/** The cone rows of the ReLU program's groups: group g < K is v_k, g >= K is u_{g-K}; row i = (2 D_ik - 1) x~_i. */
+function coneRows(Xt: Float64Array, n: number, p1: number, pats: ActivationPatterns): ConeRows {
+  const K = pats.count;
+  return {
+    n,
+    p1,
+    row: (g, i, out) => {
+      const k = g < K ? g : g - K;
+      const sg = pats.masks[i * K + k] ? 1 : -1;
+      for (let j = 0; j < p1; j++) out[j] = sg * Xt[i * p1 + j];
+    },
+  };
+}
+
+/** Each group projected onto its cone (a feasible warm start). */
+function projectGroups(z: Float64Array, rows: ConeRows): Float64Array {
+  const p1 = rows.p1;
+  const out = new Float64Array(z.length);
+  const buf = new Float64Array(p1);
+  for (let g0 = 0, g = 0; g0 < z.length; g0 += p1, g++) {
+    projectCone(rows, g, z.subarray(g0, g0 + p1), buf);
+    out.set(buf, g0);
+  }
+  return out;
+}
+
+/**
+ * C'mu for explicit multipliers mu >= 0: those of projecting z - grad/L onto each cone, times L
+ * (at a fixed point of the prox step they make the residual exactly dual feasible). Computed through
+ * the cone operator, so the shift is C'mu with mu >= 0 by construction.
+ */
+function coneShiftAt(prog: GroupProgram, rows: ConeRows, B: MaskedFeatureOperator, z: Float64Array, L: number): Float64Array {
+  const { p1, n } = rows;
+  const r = new Float64Array(B.rows);
+  B.apply(z, r);
+  for (let i = 0; i < r.length; i++) r[i] -= prog.b[i];
+  const grad = new Float64Array(B.cols);
+  B.applyT(r, grad);
+  const G = B.groups;
+  const mu = new Float64Array(n * G);
+  const buf = new Float64Array(p1);
+  const v = new Float64Array(p1);
+  for (let g = 0; g < G; g++) {
+    for (let j = 0; j < p1; j++) v[j] = z[g * p1 + j] - (grad[g * p1 + j] + prog.q[g * p1 + j]) / L;
+    const { active, mu: m } = projectCone(rows, g, v, buf);
+    active.forEach((i, a) => (mu[i * G + g] = L * Math.max(0, m[a])));
+  }
+  const shift = new Float64Array(B.cols);
+  B.cone().applyT(mu, shift);
+  return shift;
+}
+
+/** max over the cone rows of (-(C z)_s)_+, relative to max |C z| */
+function relativeConeViolation(B: MaskedFeatureOperator, z: Float64Array): number {
+  const C = B.cone();
+  const cz = new Float64Array(C.rows);
+  C.apply(z, cz);
+  let mx = 0;
+  let viol = 0;
+  for (const v of cz) {
+    mx = Math.max(mx, Math.abs(v));
+    viol = Math.max(viol, -v);
+  }
+  return mx > 0 ? viol / mx : 0;
 }
 
 function checkProblem(pr: CoordinateProblem, inputs: Int32Array): void {
