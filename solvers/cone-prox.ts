@@ -17,17 +17,75 @@ export interface ConeRows {
   readonly p1: number;
   /** writes row i of group g into out */
   row(g: number, i: number, out: Float64Array): void;
+  /** the constraint values a_gi'x / ||a_gi|| of every row into out (length n) */
+  normalizedValues(g: number, x: Float64Array, out: Float64Array): void;
+}
+
+/** The cones of masked features: row i of group g is (2 D_{i,k(g)} - 1) x~_i, k(g) = g mod K. */
+export class MaskedConeRows implements ConeRows {
+  private readonly invNorm: Float64Array;
+  constructor(
+    readonly Xt: Float64Array,
+    readonly n: number,
+    readonly p1: number,
+    readonly masks: Uint8Array,
+    readonly K: number,
+  ) {
+    this.invNorm = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < p1; j++) s += Xt[i * p1 + j] ** 2;
+      this.invNorm[i] = s > 0 ? 1 / Math.sqrt(s) : 0;
+    }
+  }
+
+  row(g: number, i: number, out: Float64Array): void {
+    const { Xt, p1, masks, K } = this;
+    const sg = masks[i * K + (g % K)] ? 1 : -1;
+    for (let j = 0; j < p1; j++) out[j] = sg * Xt[i * p1 + j];
+  }
+
+  normalizedValues(g: number, x: Float64Array, out: Float64Array): void {
+    const { Xt, n, p1, masks, K, invNorm } = this;
+    const k = g % K;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const o = i * p1;
+      for (let j = 0; j < p1; j++) s += Xt[o + j] * x[j];
+      out[i] = (masks[i * K + k] ? s : -s) * invNorm[i];
+    }
+  }
 }
 
 /**
  * Projects v (length p1) onto {x : a_i'x >= 0, i < n}; writes x into out and returns the active
  * constraints with their multipliers (mu_i >= 0, x = v + sum mu_i a_i).
  */
-export function projectCone(rows: ConeRows, g: number, v: Float64Array, out: Float64Array): { active: number[]; mu: number[] } {
+export function projectCone(rows: ConeRows, g: number, v: Float64Array, out: Float64Array, hint?: number[]): { active: number[]; mu: number[] } {
   const { n, p1 } = rows;
   const x = out;
+  const vals = new Float64Array(n);
+  if (hint && hint.length > 0 && hint.length <= p1) {
+    // the active set of the last projection of this group: if projecting onto its face is feasible with
+    // multipliers >= 0, that is the projection (KKT), found with one scan instead of a GI run
+    const N = hint.map((i) => {
+      const r = new Float64Array(p1);
+      rows.row(g, i, r);
+      return r;
+    });
+    const mu = solveGram(N, v, p1).map((m) => -m);
+    if (mu.every((m) => m >= 0)) {
+      x.set(v);
+      for (let m = 0; m < N.length; m++) for (let j = 0; j < p1; j++) x[j] += mu[m] * N[m][j];
+      rows.normalizedValues(g, x, vals);
+      let vmax = 0;
+      for (let j = 0; j < p1; j++) vmax = Math.max(vmax, Math.abs(v[j]));
+      let ok = true;
+      for (let i = 0; i < n && ok; i++) if (vals[i] < -1e-12 * vmax) ok = false;
+      if (ok) return { active: hint.slice(), mu };
+    }
+  }
   x.set(v);
-  const a = new Float64Array(p1);
   const active: number[] = [];
   const A: Float64Array[] = [];
   let u: number[] = [];
@@ -40,19 +98,11 @@ export function projectCone(rows: ConeRows, g: number, v: Float64Array, out: Flo
   for (let guard = 0; guard < 10 * n + 100; guard++) {
     // the most violated constraint, relative to the row's norm
     let worst = -1;
-    let worstVal = 0;
+    let worstVal = -tol;
+    rows.normalizedValues(g, x, vals);
     for (let i = 0; i < n; i++) {
-      if (active.includes(i)) continue;
-      rows.row(g, i, a);
-      let s = 0;
-      let an = 0;
-      for (let j = 0; j < p1; j++) {
-        s += a[j] * x[j];
-        an += a[j] * a[j];
-      }
-      const r = s / Math.sqrt(an);
-      if (r < -tol && r < worstVal) {
-        worstVal = r;
+      if (vals[i] < worstVal && !active.includes(i)) {
+        worstVal = vals[i];
         worst = i;
       }
     }
@@ -156,11 +206,20 @@ export function proxConeGroupL2(beta: number, rows: ConeRows): Prox {
   const p1 = rows.p1;
   const v = new Float64Array(p1);
   const P = new Float64Array(p1);
+  // per group, the active set of its last projection (a warm start for the next one)
+  const hints = new Map<number, number[]>();
   return (vIn, step, out) => {
     const th = beta * step;
     for (let g0 = 0, g = 0; g0 < vIn.length; g0 += p1, g++) {
       v.set(vIn.subarray(g0, g0 + p1));
-      projectCone(rows, g, v, P);
+      // ||P_K v|| <= ||v||: a group whose input is already inside the threshold ball is zero
+      let vn = 0;
+      for (let j = 0; j < p1; j++) vn += v[j] * v[j];
+      if (vn <= th * th) {
+        out.fill(0, g0, g0 + p1);
+        continue;
+      }
+      hints.set(g, projectCone(rows, g, v, P, hints.get(g)).active);
       let nrm = 0;
       for (let j = 0; j < p1; j++) nrm += P[j] * P[j];
       nrm = Math.sqrt(nrm);

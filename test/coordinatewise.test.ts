@@ -221,7 +221,22 @@ describe('projection onto a polyhedral cone (Goldfarb-Idnani)', () => {
       const p1 = 2 + (trial % 4);
       const n = 3 + (trial % 17);
       const A = Float64Array.from({ length: n * p1 }, () => rng.normal());
-      const rows = { n, p1, row: (_g: number, i: number, out: Float64Array) => out.set(A.subarray(i * p1, (i + 1) * p1)) };
+      const rows = {
+        n,
+        p1,
+        row: (_g: number, i: number, out: Float64Array) => out.set(A.subarray(i * p1, (i + 1) * p1)),
+        normalizedValues: (_g: number, x: Float64Array, out: Float64Array) => {
+          for (let i = 0; i < n; i++) {
+            let s = 0;
+            let a2 = 0;
+            for (let j = 0; j < p1; j++) {
+              s += A[i * p1 + j] * x[j];
+              a2 += A[i * p1 + j] ** 2;
+            }
+            out[i] = s / Math.sqrt(a2);
+          }
+        },
+      };
       const v = Float64Array.from({ length: p1 }, () => 3 * rng.normal());
       const x = new Float64Array(p1);
       const { active, mu } = projectCone(rows, 0, v, x);

@@ -18,7 +18,7 @@ import { fista, estimateLipschitz } from '../../solvers/fista.js';
 import { proxGroupL2 } from '../../solvers/prox.js';
 import { augmentedLagrangian } from '../../solvers/al.js';
 import { MaskedFeatureOperator } from '../../solvers/masked-features.js';
-import { projectCone, proxConeGroupL2, type ConeRows } from '../../solvers/cone-prox.js';
+import { MaskedConeRows, projectCone, proxConeGroupL2, type ConeRows } from '../../solvers/cone-prox.js';
 import { groupCertificate, isCertified, type Certificate, type GroupProgram, type SolveStatus } from '../../solvers/certificates.js';
 import { InputError } from '../util/errors.js';
 import { augmentedInputs, allPatterns, sampledPatterns, type ActivationPatterns } from './patterns.js';
@@ -172,7 +172,7 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
     cert = groupCertificate(prog, z);
   } else if ((pr.reluSolver ?? 'prox') === 'prox') {
     // FISTA with the exact prox of the group norm plus the pattern cones (solvers/cone-prox.ts)
-    const rows = coneRows(Xt, n, p1, pats);
+    const rows = new MaskedConeRows(Xt, n, p1, pats.masks, K);
     const prox = proxConeGroupL2(beta, rows);
     let lastL = L;
     const certify = (zz: Float64Array, Lk: number): { cert: ReturnType<typeof groupCertificate>; shift: Float64Array } => {
@@ -260,20 +260,6 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
   };
 }
 
-/** The cone rows of the ReLU program's groups: group g < K is v_k, g >= K is u_{g-K}; row i = (2 D_ik - 1) x~_i. */
-function coneRows(Xt: Float64Array, n: number, p1: number, pats: ActivationPatterns): ConeRows {
-  const K = pats.count;
-  return {
-    n,
-    p1,
-    row: (g, i, out) => {
-      const k = g < K ? g : g - K;
-      const sg = pats.masks[i * K + k] ? 1 : -1;
-      for (let j = 0; j < p1; j++) out[j] = sg * Xt[i * p1 + j];
-    },
-  };
-}
-
 /** Each group projected onto its cone (a feasible warm start). */
 function projectGroups(z: Float64Array, rows: ConeRows): Float64Array {
   const p1 = rows.p1;
@@ -303,7 +289,15 @@ function coneShiftAt(prog: GroupProgram, rows: ConeRows, B: MaskedFeatureOperato
   const buf = new Float64Array(p1);
   const v = new Float64Array(p1);
   for (let g = 0; g < G; g++) {
-    for (let j = 0; j < p1; j++) v[j] = z[g * p1 + j] - (grad[g * p1 + j] + prog.q[g * p1 + j]) / L;
+    let vn = 0;
+    let zn = 0;
+    for (let j = 0; j < p1; j++) {
+      v[j] = z[g * p1 + j] - (grad[g * p1 + j] + prog.q[g * p1 + j]) / L;
+      vn += v[j] * v[j];
+      zn += z[g * p1 + j] ** 2;
+    }
+    // a zero group with ||grad_g|| <= beta is dual feasible with mu = 0
+    if (zn === 0 && L * Math.sqrt(vn) <= prog.beta) continue;
     const { active, mu: m } = projectCone(rows, g, v, buf);
     active.forEach((i, a) => (mu[i * G + g] = L * Math.max(0, m[a])));
   }
