@@ -3,7 +3,7 @@
  * time per coordinate program, total time with 1 and 2 worker threads (measured in the same run: the
  * 1-worker time is the baseline), and the certified relative gap reached (tol 1e-6). Large cases time
  * the first few coordinates only (per-coordinate time, total = per-coordinate x d, marked "est.").
- *   npm run bench -- coordinatewise [--cases small|all]
+ *   npm run bench -- coordinatewise [--cases small|all] [--rows 0,3]  (rows: indices into the case list)
  */
 import { GmrfTarget } from '../src/targets/gmrf.js';
 import { graphAdjacency, neighbourhoods } from '../src/programs/neighbourhoods.js';
@@ -48,7 +48,9 @@ export async function runCoordinatewiseBenchmark(): Promise<void> {
     { d: 256, n: 10000, r: 2, P: 1024, relaxation: 'gated', sampleCoordinates: 1 },
     { d: 16, n: 1000, r: null, P: 256, relaxation: 'gated', sampleCoordinates: 2 },
   ];
-  const run = which === 'all' ? cases : cases.filter((c) => c.n * c.P <= 1000 * 256 && c.reluSolver !== 'al');
+  const rows = arg('--rows', '');
+  const picked = rows ? rows.split(',').map((r) => cases[Number(r)]) : cases;
+  const run = which === 'all' || rows ? picked : cases.filter((c) => c.n * c.P <= 1000 * 256 && c.reluSolver !== 'al');
   console.log('# coordinate-wise DSM on a GMRF ring: sigma 0.5, beta 0.05, tol 1e-6');
   console.log(machineLine());
   console.log('| d | n | inputs | P | program | s / coordinate | total 1 worker (baseline) | total 2 workers | speed-up | max rel. gap | max KKT |');

@@ -322,7 +322,7 @@ describe('score', () => {
     expect(r.out).toBe('');
   });
 
-  it('exits 2 for a model that is not univariate', async () => {
+  it('a d-dimensional model needs its points as an n x d --data file (exit 2 with --x)', async () => {
     const twoD = {
       format: 'convex-score/two-layer-relu@1',
       inputDim: 2,
@@ -332,9 +332,14 @@ describe('score', () => {
       alpha: [[1, 1]],
       c: [0, 0],
     };
-    const r = await cli(['score', '--model', file('two-d.json', JSON.stringify(twoD)), '--x', '1']);
+    const model = file('two-d.json', JSON.stringify(twoD));
+    const r = await cli(['score', '--model', model, '--x', '1']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('univariate');
+    expect(r.err).toMatch(/2-dimensional: give the points as --data <n x 2 file>/);
+    const ok = await cli(['score', '--model', model, '--data', file('pts.csv', '1,2\n-1,0\n'), '--json']);
+    expect(ok.code).toBe(0);
+    // f(x) = alpha (x_1)_+ : (1, 1) at x = (1, 2), (0, 0) at x = (-1, 0)
+    expect(JSON.parse(ok.out).score).toEqual([[1, 1], [0, 0]]);
   });
 });
 

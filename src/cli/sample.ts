@@ -4,7 +4,8 @@
  * beside the exact-sample floor; a model's score error per noise level).
  */
 import { Command } from 'commander';
-import { forwardProcess, timeGrid, GRID_KINDS, type GridKind } from '../diffusion/process.js';
+import { forwardProcess, timeGrid, GRID_KINDS, type ForwardProcess, type GridKind } from '../diffusion/process.js';
+import type { ScoreModel } from '../models/score-model.js';
 import { langevinSteps, sampleSteps, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { driveInterruptible } from './interrupt.js';
 import { loadScoreModel } from '../io/coordinatewise-file.js';
@@ -64,6 +65,13 @@ async function runSample(flags: SampleFlags, io: CliIO): Promise<number> {
     throw new InputError('give exactly one of --target <name|spec.json> (see convex-score targets) and --model <model.json>');
   }
   if (flags.model !== undefined) return await runModelSample(flags, io);
+  const target = resolveTarget(flags.target!);
+  const process = forwardProcess();
+  return reverseSample(flags, io, exactScoreModel(target, process), process, { name: target.name, spins: target.spins === true });
+}
+
+/** The reverse-time samplers with a score model (a target's exact score, or a family model), to --out. */
+async function reverseSample(flags: SampleFlags, io: CliIO, model: ScoreModel, process: ForwardProcess, what: { name: string; spins: boolean }): Promise<number> {
   const n = parseInteger('--n', flags.n, 1);
   const sampler: SamplerKind = parseChoice('--sampler', flags.sampler, SAMPLER_KINDS);
   const steps = parseInteger('--steps', flags.steps, 1);
@@ -71,14 +79,12 @@ async function runSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const gridKind: GridKind = parseChoice('--grid', flags.grid, GRID_KINDS);
   const seed = parseInteger('--seed', flags.seed, 0);
   if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
-  const target = resolveTarget(flags.target!);
-  const process = forwardProcess();
   const grid = timeGrid(gridKind, steps, process.tMax, delta);
   const started = performance.now();
   const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'sampling | {bar} | step {value}/{total} | t {t}', total: steps, payload: { t: grid[0] } });
   // Ctrl-C (or an aborted CliIO signal) stops at the current step; the samples so far are written, at their time
   const { state: r, interrupted } = await driveInterruptible(
-    sampleSteps(exactScoreModel(target, process), process, { sampler, grid, n, seed }),
+    sampleSteps(model, process, { sampler, grid, n, seed }),
     (st) => bar.update(st.steps, { t: st.t.toPrecision(3) }),
     { stderr: io.stderr, what: 'writing the samples reached so far', signal: io.signal },
   );
@@ -86,12 +92,12 @@ async function runSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   // Ising targets live on {-1, +1}^d: the samples at delta are rounded to the nearest state (sign)
   // (not when interrupted: those samples belong to a time t > delta)
-  const rounded = target.spins === true && !interrupted;
+  const rounded = what.spins && !interrupted;
   if (rounded) for (let i = 0; i < r.x.length; i++) r.x[i] = r.x[i] >= 0 ? 1 : -1;
-  if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, target.dim]));
-  const summary = { target: target.name, dim: target.dim, n, sampler, steps: r.steps, t: r.t, delta, seed, seconds, rounding: rounded ? 'sign' : 'none', interrupted, out: flags.out ?? null };
+  if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
+  const summary = { target: what.name, dim: model.dim, n, sampler, steps: r.steps, t: r.t, delta, seed, seconds, rounding: rounded ? 'sign' : 'none', interrupted, out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
-  else println(io.stdout, `${n} samples of ${target.name} (d = ${target.dim}), ${sampler}, ${r.steps} steps to t = ${sci(r.t)}${interrupted ? ' (interrupted)' : ''}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
+  else println(io.stdout, `${n} samples of ${what.name} (d = ${model.dim}), ${sampler}, ${r.steps} steps to t = ${sci(r.t)}${interrupted ? ' (interrupted)' : ''}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return interrupted ? 1 : 0;
 }
 
@@ -100,7 +106,9 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const n = parseInteger('--n', flags.n, 1);
   const sampler: SamplerKind = parseChoice('--sampler', flags.sampler, SAMPLER_KINDS);
   const loaded = loadScoreModel(flags.model!);
-  if (loaded.model instanceof CoordinatewiseRelu && loaded.model.levels) return runFamilySample(flags, io, loaded.model, sampler);
+  if (loaded.model instanceof CoordinatewiseRelu && loaded.model.levels) {
+    return reverseSample(flags, io, loaded.model, loaded.model.process!, { name: flags.model!, spins: false });
+  }
   if (sampler !== 'langevin') {
     throw new InputError(`a model file holds a score at one noise level, so --model samples with --sampler langevin (got ${sampler}); the time-dependent samplers need --target or a model trained on a family of levels (--noise-levels)`);
   }
@@ -123,32 +131,6 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, stepSize, seed, seconds, interrupted, out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${n} samples from ${flags.model} (d = ${model.dim}), Langevin, ${r.steps} steps of ${stepSize}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
-  return interrupted ? 1 : 0;
-}
-
-/** --model trained on a family of DSM levels: the reverse-time samplers with the model's score. */
-async function runFamilySample(flags: SampleFlags, io: CliIO, model: CoordinatewiseRelu, sampler: SamplerKind): Promise<number> {
-  const n = parseInteger('--n', flags.n, 1);
-  const steps = parseInteger('--steps', flags.steps, 1);
-  const delta = parsePositive('--delta', flags.delta);
-  const gridKind: GridKind = parseChoice('--grid', flags.grid, GRID_KINDS);
-  const seed = parseInteger('--seed', flags.seed, 0);
-  if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
-  const process = model.process!;
-  const grid = timeGrid(gridKind, steps, process.tMax, delta);
-  const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'sampling | {bar} | step {value}/{total}', total: steps, payload: {} });
-  const started = performance.now();
-  const { state: r, interrupted } = await driveInterruptible(
-    sampleSteps(model, process, { sampler, grid, n, seed }),
-    (st) => bar.update(st.steps, {}),
-    { stderr: io.stderr, what: 'writing the samples reached so far', signal: io.signal },
-  );
-  bar.stop();
-  const seconds = (performance.now() - started) / 1000;
-  if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
-  const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, t: r.t, delta, seed, seconds, interrupted, out: flags.out ?? null };
-  if (flags.json) println(io.stdout, JSON.stringify(summary));
-  else println(io.stdout, `${n} samples from ${flags.model} (d = ${model.dim}), ${sampler}, ${r.steps} steps to t = ${sci(r.t)}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return interrupted ? 1 : 0;
 }
 
