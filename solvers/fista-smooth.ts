@@ -7,7 +7,7 @@
  * one gradient at y and one value per backtracking trial.
  */
 import type { Prox } from './prox.js';
-import type { FistaResult, FistaStop } from './fista.js';
+import { momentum, periodicStop, type FistaResult, type FistaStop } from './fista.js';
 
 export interface SmoothProblem {
   readonly n: number;
@@ -69,36 +69,18 @@ export function fistaSmooth(problem: SmoothProblem, options: SmoothFistaOptions 
       L *= 2;
     }
     mapping = L * Math.sqrt(dx2);
-    let restartTest = 0;
-    for (let i = 0; i < n; i++) restartTest += (y[i] - xNew[i]) * (xNew[i] - x[i]);
-    let tNew: number;
-    let beta: number;
-    if (restartTest > 0) {
-      restarts++;
-      tNew = 1;
-      beta = 0;
-    } else {
-      tNew = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
-      beta = (t - 1) / tNew;
-    }
-    for (let i = 0; i < n; i++) y[i] = xNew[i] + beta * (xNew[i] - x[i]);
-    t = tNew;
+    const mom = momentum(x, xNew, y, t);
+    if (mom.restarted) restarts++;
+    t = mom.t;
     [x, xNew] = [xNew, x];
     if (mapping <= tol) {
       stop = 'converged';
       break;
     }
     if (iteration % checkEvery === 0) {
-      if (options.check?.(x, iteration)) {
-        stop = 'converged';
-        break;
-      }
-      if (Date.now() > deadline) {
-        stop = 'time_limit';
-        break;
-      }
-      if (options.interrupted?.()) {
-        stop = 'interrupted';
+      const why = periodicStop(options, x, iteration, deadline);
+      if (why) {
+        stop = why;
         break;
       }
     }

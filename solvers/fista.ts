@@ -117,41 +117,50 @@ export function fista(problem: FistaProblem, options: FistaOptions = {}): FistaR
       L *= 2;
     }
 
-    // adaptive restart when the momentum points against the gradient mapping
-    let restartTest = 0;
-    for (let i = 0; i < n; i++) restartTest += (y[i] - xNew[i]) * (xNew[i] - x[i]);
-    let tNew: number;
-    let beta: number;
-    if (restartTest > 0) {
-      restarts++;
-      t = 1;
-      tNew = 1;
-      beta = 0;
-    } else {
-      tNew = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
-      beta = (t - 1) / tNew;
-    }
-    for (let i = 0; i < n; i++) y[i] = xNew[i] + beta * (xNew[i] - x[i]);
-    for (let i = 0; i < m; i++) By[i] = BxNew[i] + beta * (BxNew[i] - Bx[i]);
-    t = tNew;
+    const mom = momentum(x, xNew, y, t);
+    if (mom.restarted) restarts++;
+    for (let i = 0; i < m; i++) By[i] = BxNew[i] + mom.beta * (BxNew[i] - Bx[i]);
+    t = mom.t;
     [x, xNew] = [xNew, x];
     [Bx, BxNew] = [BxNew, Bx];
 
     if (iteration % checkEvery === 0 || iteration === maxIter) {
       options.onLipschitz?.(L);
-      if (options.check && options.check(x, iteration)) {
-        stop = 'converged';
-        break;
-      }
-      if (Date.now() > deadline) {
-        stop = 'time_limit';
-        break;
-      }
-      if (options.interrupted?.()) {
-        stop = 'interrupted';
+      const why = periodicStop(options, x, iteration, deadline);
+      if (why) {
+        stop = why;
         break;
       }
     }
   }
   return { x, iterations: iteration, stop, lipschitz: L, restarts };
+}
+
+/**
+ * The FISTA momentum step with the gradient-mapping restart (O'Donoghue and Candes): restart when the
+ * momentum points against the step just taken. Writes y = xNew + beta (xNew - x); returns the new t
+ * and beta.
+ */
+export function momentum(x: Float64Array, xNew: Float64Array, y: Float64Array, t: number): { t: number; beta: number; restarted: boolean } {
+  const n = x.length;
+  let restartTest = 0;
+  for (let i = 0; i < n; i++) restartTest += (y[i] - xNew[i]) * (xNew[i] - x[i]);
+  const restarted = restartTest > 0;
+  const tNew = restarted ? 1 : (1 + Math.sqrt(1 + 4 * t * t)) / 2;
+  const beta = restarted ? 0 : (t - 1) / tNew;
+  for (let i = 0; i < n; i++) y[i] = xNew[i] + beta * (xNew[i] - x[i]);
+  return { t: tNew, beta, restarted };
+}
+
+/** The periodic stopping tests shared by the FISTA variants: certificate, time limit, Ctrl-C. */
+export function periodicStop(
+  o: { check?: (x: Float64Array, iteration: number) => boolean; interrupted?: () => boolean },
+  x: Float64Array,
+  iteration: number,
+  deadline: number,
+): FistaStop | null {
+  if (o.check?.(x, iteration)) return 'converged';
+  if (Date.now() > deadline) return 'time_limit';
+  if (o.interrupted?.()) return 'interrupted';
+  return null;
 }

@@ -144,6 +144,13 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
   let coneViolation = 0;
   let diverged = false;
   let first = NaN;
+  // stop when certified, or when an SM program below its boundedness threshold runs off (its objective,
+  // an attained value, falls below -1e6 times its first value)
+  const certifiedOrRunOff = (c: Certificate): boolean => {
+    if (Number.isNaN(first)) first = Math.max(1, Math.abs(c.primalObjective));
+    if (c.primalObjective < -1e6 * first) diverged = true;
+    return diverged || isCertified(c, tol);
+  };
   if (!split) {
     const res = fista(
       { B, b, q, prox: proxGroupL2(beta, p1) },
@@ -154,16 +161,7 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
         timeLimit: pr.timeLimit,
         interrupted: pr.interrupted,
         checkEvery: 25,
-        check: (zz) => {
-          const c = groupCertificate(prog, zz);
-          // an SM program below its boundedness threshold: the objective (an attained value) runs off
-          if (Number.isNaN(first)) first = Math.max(1, Math.abs(c.primalObjective));
-          if (c.primalObjective < -1e6 * first) {
-            diverged = true;
-            return true;
-          }
-          return isCertified(c, tol);
-        },
+        check: (zz) => certifiedOrRunOff(groupCertificate(prog, zz)),
       },
     );
     z = res.x;
@@ -189,15 +187,7 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
         interrupted: pr.interrupted,
         checkEvery: 25,
         onLipschitz: (Lk) => (lastL = Lk),
-        check: (zz) => {
-          const { cert: c } = certify(zz, lastL);
-          if (Number.isNaN(first)) first = Math.max(1, Math.abs(c.primalObjective));
-          if (c.primalObjective < -1e6 * first) {
-            diverged = true;
-            return true;
-          }
-          return isCertified(c, tol);
-        },
+        check: (zz) => certifiedOrRunOff(certify(zz, lastL).cert),
       },
     );
     z = res.x;
@@ -216,15 +206,7 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
       timeLimit: pr.timeLimit,
       interrupted: pr.interrupted,
       innerTol: Math.min(1e-9, tol * 1e-3),
-      check: (zz, _mu, shift) => {
-        const c = groupCertificate(prog, zz, { coneShift: shift });
-        if (Number.isNaN(first)) first = Math.max(1, Math.abs(c.primalObjective));
-        if (c.primalObjective < -1e6 * first) {
-          diverged = true;
-          return true;
-        }
-        return isCertified(c, tol) && relativeConeViolation(B, zz) <= tol;
-      },
+      check: (zz, _mu, shift) => certifiedOrRunOff(groupCertificate(prog, zz, { coneShift: shift })) && (diverged || relativeConeViolation(B, zz) <= tol),
     });
     z = res.z;
     iterations = res.innerIterations;
