@@ -5,6 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/main.js';
+import { cli } from './helpers/run-cli.js';
 
 let dir: string;
 beforeAll(() => {
@@ -14,12 +15,6 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(args, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 
 /** min 1/2 (x0^2 + x1^2) - x0 - x1  s.t.  x0 + x1 <= 1, 0 <= x <= 0.8  ->  x = (0.5, 0.5), objective -0.75 */
 function problem(): Record<string, unknown> {

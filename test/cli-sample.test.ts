@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/main.js';
+import { cli } from './helpers/run-cli.js';
 import { readNpy } from '../src/io/npy.js';
 import { resolveTarget, targetMoments } from '../src/targets/spec.js';
 import { MixtureTarget } from '../src/targets/mixture.js';
@@ -14,12 +15,6 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(args, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 
 describe('convex-score sample / targets / metrics', () => {
   it('samples a built-in target to NPY, reproducibly, and metrics sit at the exact-sample floor', async () => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../src/cli/main.js';
+import { cli } from './helpers/run-cli.js';
 import { writeNpy, readNpy } from '../src/io/npy.js';
 import { GmrfTarget } from '../src/targets/gmrf.js';
 
@@ -19,12 +19,6 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(args, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 
 describe('solve on multivariate data', () => {
   it('DSM, localized, gated: a certified model file that score, metrics and the sampler load', async () => {
