@@ -5,6 +5,8 @@
  *   sampler throughput with exact GMRF scores and a two-layer model (bench/sampler.ts).
  * npm run bench -- coordinatewise [--cases small|all] [--relu]
  *   coordinate-wise DSM programs on a GMRF ring: time per program, 1 vs 2 workers, gaps (bench/coordinatewise.ts).
+ * npm run bench -- gpu [--software]
+ *   float32 A x + A'y bandwidth of the WGSL kernels (bench/gpu.ts; a GPU machine).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
@@ -13,9 +15,14 @@ import { formatTable, machineLine, univariateBenchmark } from './univariate.js';
 import { runMarosMeszaros } from './maros-meszaros.js';
 import { runSamplerBenchmark } from './sampler.js';
 import { runCoordinatewiseBenchmark } from './coordinatewise.js';
+import { runGpuBenchmark } from './gpu.js';
 
 if (process.argv.includes('sampler')) {
   runSamplerBenchmark();
+  process.exit(0);
+}
+if (process.argv.includes('gpu')) {
+  await runGpuBenchmark();
   process.exit(0);
 }
 if (process.argv.includes('coordinatewise')) {

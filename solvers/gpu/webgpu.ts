@@ -1,0 +1,65 @@
+/**
+ * A WebGPU device through the `webgpu` package (Dawn). On a machine with a GPU, Dawn's default
+ * backend (Vulkan on Linux) finds it; without one, Mesa's llvmpipe is reached through Dawn's OpenGL ES
+ * backend with EGL_PLATFORM=surfaceless and featureLevel 'compatibility' (slow, but it runs the same
+ * WGSL, which is how CI checks the kernels). Only one Dawn instance is made per process (two, e.g. a
+ * failed Vulkan one and then an OpenGL ES one, crash Dawn's threads): `acquireGpu()` asks for a hardware
+ * adapter, `acquireGpu({ software: true })` for the OpenGL ES one. It never throws: it says why there is
+ * no device. Set EGL_PLATFORM=surfaceless before the process starts for llvmpipe.
+ */
+export interface GpuHandle {
+  device: GPUDevice;
+  /** 'gpu' for a hardware adapter, 'software' for llvmpipe and the like */
+  kind: 'gpu' | 'software';
+  description: string;
+}
+
+export type GpuAcquisition = { ok: true; gpu: GpuHandle } | { ok: false; reason: string };
+
+let cached: { software: boolean; result: Promise<GpuAcquisition> } | null = null;
+/** the Dawn instance, kept alive for the process's lifetime */
+let instance: unknown = null;
+
+/** The process-wide WebGPU device (acquired once; the first call decides hardware or software). */
+export function acquireGpu(options: { software?: boolean } = {}): Promise<GpuAcquisition> {
+  const software = options.software === true;
+  if (cached && cached.software !== software) {
+    return Promise.resolve({ ok: false, reason: `this process already asked Dawn for a ${cached.software ? 'software' : 'hardware'} adapter; one Dawn instance per process` });
+  }
+  cached ??= { software, result: acquire(software) };
+  return cached.result;
+}
+
+async function acquire(software: boolean): Promise<GpuAcquisition> {
+  let webgpu: typeof import('webgpu');
+  try {
+    webgpu = await import('webgpu');
+  } catch (err) {
+    return { ok: false, reason: `the webgpu package could not be loaded (${(err as Error).message})` };
+  }
+  Object.assign(globalThis, webgpu.globals);
+  const flags = software ? ['backend=opengles'] : [];
+  try {
+    const gpu = webgpu.create(flags);
+    instance = gpu;
+    const adapter = await gpu.requestAdapter(software ? { featureLevel: 'compatibility' } : { powerPreference: 'high-performance' });
+    if (!adapter) {
+      return { ok: false, reason: software ? 'no software adapter (install Mesa: libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri, and set EGL_PLATFORM=surfaceless)' : 'no GPU adapter found by Dawn (Vulkan)' };
+    }
+    const info = adapter.info as GPUAdapterInfo | undefined;
+    const description = [info?.vendor, info?.architecture, info?.device, info?.description].filter((x) => x).join(' ') || 'unnamed adapter';
+    const limits = adapter.limits;
+    const device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    const isSoftware = software || /llvmpipe|swiftshader|software/i.test(description);
+    return { ok: true, gpu: { device, kind: isSoftware ? 'software' : 'gpu', description } };
+  } catch (err) {
+    return { ok: false, reason: `Dawn failed: ${(err as Error).message}` };
+  }
+}
