@@ -18,26 +18,31 @@ export async function runGpuBenchmark(): Promise<void> {
   }
   const shapes: [number, number][] = software ? [[1024, 1024], [4096, 256]] : [[16384, 16384], [65536, 4096], [4096, 65536], [8192, 32768]];
   console.log(`# dense A x + A'y in float32 on ${g.gpu.description} (${g.gpu.kind})`);
-  console.log('| n x p | ms per round | GB/s | vs PyTorch 3.0 TB/s |');
-  console.log('|---|---:|---:|---:|');
+  console.log('| n x p | ms per round | GB/s | vs PyTorch 3.0 TB/s | A x alone GB/s | A\'y alone GB/s |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const [n, p] of shapes) {
     const chunksArg = process.argv.indexOf('--chunks');
     const chunks = chunksArg >= 0 ? Number(process.argv[chunksArg + 1]) : undefined;
     const m = new GpuDenseMatrix(g.gpu.device, n, p, (i, j) => (((i * 131 + j * 7) % 1000) / 1000 - 0.5), { chunks });
     const device = g.gpu.device;
     // warm-up, then timed rounds in one submission
-    for (const reps of [5, 50]) {
-      const enc = device.createCommandEncoder();
-      for (let k = 0; k < reps; k++) m.encodeProducts(enc);
-      const t0 = performance.now();
-      device.queue.submit([enc.finish()]);
-      await gpuIdle(device);
-      const ms = (performance.now() - t0) / reps;
-      if (reps === 50) {
-        const gbs = (8 * n * p) / (ms * 1e6);
-        console.log(`| ${n} x ${p} | ${ms.toFixed(3)} | ${gbs.toFixed(0)} | ${(gbs / PYTORCH_GBS).toFixed(2)} |`);
+    const time = async (which: 'both' | 'Ax' | 'ATy'): Promise<number> => {
+      let ms = NaN;
+      for (const reps of [5, 50]) {
+        const enc = device.createCommandEncoder();
+        for (let k = 0; k < reps; k++) m.encodeProducts(enc, which);
+        const t0 = performance.now();
+        device.queue.submit([enc.finish()]);
+        await gpuIdle(device);
+        ms = (performance.now() - t0) / reps;
       }
-    }
+      return ms;
+    };
+    const ms = await time('both');
+    const gbs = (8 * n * p) / (ms * 1e6);
+    const ax = (4 * n * p) / ((await time('Ax')) * 1e6);
+    const aty = (4 * n * p) / ((await time('ATy')) * 1e6);
+    console.log(`| ${n} x ${p} | ${ms.toFixed(3)} | ${gbs.toFixed(0)} | ${(gbs / PYTORCH_GBS).toFixed(2)} | ${ax.toFixed(0)} | ${aty.toFixed(0)} |`);
     m.destroy();
   }
 }

@@ -38,6 +38,7 @@ export class GpuDenseMatrix {
   private readonly pCol: GPUComputePipeline;
   private readonly pRed: GPUComputePipeline;
   private readonly wg: number;
+  private readonly rowsPerGroup: number;
 
   constructor(
     readonly device: GPUDevice,
@@ -55,8 +56,13 @@ export class GpuDenseMatrix {
     let wg = 1;
     while (wg * 2 <= Math.min(256, lim.maxComputeWorkgroupSizeX, lim.maxComputeInvocationsPerWorkgroup)) wg *= 2;
     this.wg = wg;
+    // threads per row of A x: about 8 vec4 loads each, a power of 2 <= the workgroup (several rows per
+    // workgroup when rows are short: tall matrices)
+    let tpr = 1;
+    while (tpr * 2 <= wg && tpr * 2 * 8 <= q) tpr *= 2;
+    this.rowsPerGroup = wg / tpr;
     const pipe = (code: string): GPUComputePipeline => device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
-    this.pRow = pipe(rowKernel(wg));
+    this.pRow = pipe(rowKernel(wg, tpr));
     this.pCol = pipe(colKernel(wg));
     this.pRed = pipe(reduceKernel(wg));
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
@@ -108,8 +114,9 @@ export class GpuDenseMatrix {
       const pass = enc.beginComputePass();
       pass.setPipeline(this.pRow);
       pass.setBindGroup(0, b.bgRow);
-      const gx = Math.min(b.rows, 65535);
-      pass.dispatchWorkgroups(gx, Math.ceil(b.rows / gx));
+      const groups = Math.ceil(b.rows / this.rowsPerGroup);
+      const gx = Math.min(groups, 65535);
+      pass.dispatchWorkgroups(gx, Math.ceil(groups / gx));
       pass.end();
     }
   }
@@ -130,10 +137,10 @@ export class GpuDenseMatrix {
     }
   }
 
-  /** one FISTA-like round: y = A x, then z = A'y, no read-back */
-  encodeProducts(enc: GPUCommandEncoder): void {
-    this.encodeApply(enc);
-    this.encodeApplyT(enc);
+  /** one FISTA-like round: y = A x, then z = A'y, no read-back (or only one of them, for timing) */
+  encodeProducts(enc: GPUCommandEncoder, which: 'both' | 'Ax' | 'ATy' = 'both'): void {
+    if (which !== 'ATy') this.encodeApply(enc);
+    if (which !== 'Ax') this.encodeApplyT(enc);
   }
 
   async apply(x: ArrayLike<number>): Promise<Float64Array> {
@@ -195,7 +202,8 @@ async function readFloats(device: GPUDevice, buf: GPUBuffer, count: number): Pro
   return Float64Array.from(f);
 }
 
-function rowKernel(wg: number): string {
+function rowKernel(wg: number, tpr: number): string {
+  const rpg = wg / tpr;
   return `
 @group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
@@ -206,20 +214,22 @@ var<workgroup> part: array<f32, ${wg}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) ng: vec3<u32>) {
   let dims = u.d;
-  let row = g.x + g.y * ng.x;
+  // ${rpg} row(s) per workgroup, ${tpr} threads per row
+  let lane = lid.x % ${tpr}u;
+  let row = (g.x + g.y * ng.x) * ${rpg}u + lid.x / ${tpr}u;
   let q = dims.y;
   var acc = 0.0;
   if (row < dims.x) {
     let base = row * q;
-    for (var j = lid.x; j < q; j += ${wg}u) { acc += dot(A[base + j], x[j]); }
+    for (var j = lane; j < q; j += ${tpr}u) { acc += dot(A[base + j], x[j]); }
   }
   part[lid.x] = acc;
   workgroupBarrier();
-  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { part[lid.x] += part[lid.x + s]; }
+  for (var s = ${Math.max(1, tpr / 2)}u; s > 0u; s >>= 1u) {
+    if (lane < s && ${tpr}u > 1u) { part[lid.x] += part[lid.x + s]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u && row < dims.x) { y[row] = part[0]; }
+  if (lane == 0u && row < dims.x) { y[row] = part[lid.x]; }
 }`;
 }
 
