@@ -42,7 +42,7 @@ export async function solveLassoGpu(
   let tpr = 1;
   while (tpr * 2 <= wg && tpr * 2 * 8 <= q) tpr *= 2;
   const rpg = wg / tpr;
-  const chunks = Math.max(1, Math.min(n, Math.max(64, Math.ceil(2 ** 18 / q))));
+  const chunks = Math.max(1, Math.min(n, 128));
   const rowsPerChunk = Math.ceil(n / chunks);
   // Lipschitz constant of A'A (float64 power iteration on the CPU unless given)
   const cpuOp = new DenseOperator(n, p, A);
