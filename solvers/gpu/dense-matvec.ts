@@ -12,7 +12,7 @@
 export interface DenseMatvecOptions {
   /** bytes per row block (default: the device's storage-binding limit) */
   maxBlockBytes?: number;
-  /** row chunks of the A'y partial sums per block (default 128) */
+  /** row chunks of the A'y partial sums per block (default: about 2^20 / (p/4), within 32..256) */
   chunks?: number;
 }
 
@@ -71,8 +71,9 @@ export class GpuDenseMatrix {
     const rowBytes = q * 16;
     const maxBytes = Math.min(o.maxBlockBytes ?? Infinity, lim.maxStorageBufferBindingSize, lim.maxBufferSize);
     const rowsPerBlock = Math.max(1, Math.floor(maxBytes / rowBytes));
-    // 128 row chunks: measured best on the H100 across square, tall and wide shapes (README)
-    const chunksWanted = o.chunks ?? 128;
+    // about 2^20 (column vec4, chunk) threads, 32..256 chunks: fewer chunks for wide rows, more for short
+    // ones (measured on the H100, README)
+    const chunksWanted = o.chunks ?? Math.min(256, Math.max(32, Math.round(2 ** 20 / q)));
     for (let r0 = 0; r0 < rows; r0 += rowsPerBlock) {
       const nb = Math.min(rowsPerBlock, rows - r0);
       const A = device.createBuffer({ size: nb * rowBytes, usage: storage });
