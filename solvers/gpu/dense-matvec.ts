@@ -216,23 +216,30 @@ var<workgroup> part: array<f32, ${wg}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) ng: vec3<u32>) {
   let dims = u.d;
-  // ${rpg} row(s) per workgroup, ${tpr} threads per row
-  let lane = lid.x % ${tpr}u;
   let row = (g.x + g.y * ng.x) * ${rpg}u + lid.x / ${tpr}u;
-  let q = dims.y;
+${rowDotWgsl(tpr, 'x', 'dims.x', 'dims.y')}
+  if (lid.x % ${tpr}u == 0u && row < dims.x) { y[row] = part[lid.x]; }
+}`;
+}
+
+/**
+ * WGSL body shared by the row-product kernels: with `row` defined, leaves the dot product of row
+ * `row` of A with the vector named `v` in part[lid.x] of the row's first lane (tpr threads per row,
+ * a tree reduction in workgroup memory; every thread reaches the barriers).
+ */
+export function rowDotWgsl(tpr: number, v: string, rows: string, q: string): string {
+  return `  let lane = lid.x % ${tpr}u;
   var acc = 0.0;
-  if (row < dims.x) {
-    let base = row * q;
-    for (var j = lane; j < q; j += ${tpr}u) { acc += dot(A[base + j], x[j]); }
+  if (row < ${rows}) {
+    let base = row * ${q};
+    for (var j = lane; j < ${q}; j += ${tpr}u) { acc += dot(A[base + j], ${v}[j]); }
   }
   part[lid.x] = acc;
   workgroupBarrier();
   for (var s = ${Math.max(1, tpr / 2)}u; s > 0u; s >>= 1u) {
     if (lane < s && ${tpr}u > 1u) { part[lid.x] += part[lid.x + s]; }
     workgroupBarrier();
-  }
-  if (lane == 0u && row < dims.x) { y[row] = part[lid.x]; }
-}`;
+  }`;
 }
 
 function colKernel(wg: number): string {

@@ -15,7 +15,7 @@ import { DenseOperator } from '../operators.js';
 import { fista } from '../fista.js';
 import { proxL1 } from '../prox.js';
 import { l1Certificate, isCertified, type Certificate } from '../certificates.js';
-import { gpuIdle } from './dense-matvec.js';
+import { gpuIdle, rowDotWgsl } from './dense-matvec.js';
 
 export interface LassoGpuResult {
   x: Float64Array;
@@ -80,21 +80,9 @@ var<workgroup> part: array<f32, ${wg}>;
 fn main(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) ng: vec3<u32>) {
   let gi = g.x + g.y * ng.x;
   if (gi == 0u && lid.x == 0u) { t[0] = (1.0 + sqrt(1.0 + 4.0 * t[0] * t[0])) * 0.5; }
-  let lane = lid.x % ${tpr}u;
   let row = gi * ${rpg}u + lid.x / ${tpr}u;
-  let q = u.d.y;
-  var acc = 0.0;
-  if (row < u.d.x) {
-    let base = row * q;
-    for (var j = lane; j < q; j += ${tpr}u) { acc += dot(A[base + j], y[j]); }
-  }
-  part[lid.x] = acc;
-  workgroupBarrier();
-  for (var s = ${Math.max(1, tpr / 2)}u; s > 0u; s >>= 1u) {
-    if (lane < s && ${tpr}u > 1u) { part[lid.x] += part[lid.x + s]; }
-    workgroupBarrier();
-  }
-  if (lane == 0u && row < u.d.x) { r[row] = part[lid.x] - b[row]; }
+${rowDotWgsl(tpr, 'y', 'u.d.x', 'u.d.y')}
+  if (lid.x % ${tpr}u == 0u && row < u.d.x) { r[row] = part[lid.x] - b[row]; }
 }`);
   const pCol = pipe(`${header}
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
