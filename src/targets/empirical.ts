@@ -7,7 +7,7 @@
  */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import type { Target } from './target.js';
+import { intoOut, tweedieScore, type Target } from './target.js';
 
 export class EmpiricalTarget implements Target {
   readonly dim: number;
@@ -73,19 +73,11 @@ export class EmpiricalTarget implements Target {
   }
 
   scoreAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    const { mean } = this.posteriorMean(x, n, a, s);
-    const o = out ?? new Float64Array(x.length);
-    for (let i = 0; i < x.length; i++) o[i] = (a * mean[i] - x[i]) / (s * s);
-    return o;
+    return tweedieScore(this.posteriorMean(x, n, a, s).mean, x, a, s, x.length, out);
   }
 
   denoiseAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    const { mean } = this.posteriorMean(x, n, a, s);
-    if (out) {
-      out.set(mean);
-      return out;
-    }
-    return mean;
+    return intoOut(this.posteriorMean(x, n, a, s).mean, out);
   }
 
   logDensityAt(x: Float64Array, n: number, a: number, s: number): Float64Array {

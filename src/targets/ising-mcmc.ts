@@ -25,7 +25,7 @@
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { isingEdges, type IsingEdges, type IsingOptions } from './ising.js';
-import type { Target } from './target.js';
+import { intoOut, tweedieScore, type Target } from './target.js';
 
 export interface IsingMcmcOptions {
   /** sweeps discarded at the start of `sample`/`reference` (default 1000) */
@@ -318,20 +318,11 @@ export class IsingMcmcTarget implements Target {
 
   /** the MCMC estimate of E[x_0 | x_t] (see denoiseWithError for its error) */
   denoiseAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    const { mean } = this.denoiseWithError(x, n, a, s);
-    if (out) {
-      out.set(mean);
-      return out;
-    }
-    return mean;
+    return intoOut(this.denoiseWithError(x, n, a, s).mean, out);
   }
 
   /** the MCMC estimate of the score (a E[x_0 | x_t] - x_t) / s^2 (Tweedie) */
   scoreAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    const { mean } = this.denoiseWithError(x, n, a, s);
-    const len = n * this.dim;
-    const o = out ?? new Float64Array(len);
-    for (let i = 0; i < len; i++) o[i] = (a * mean[i] - x[i]) / (s * s);
-    return o;
+    return tweedieScore(this.denoiseWithError(x, n, a, s).mean, x, a, s, n * this.dim, out);
   }
 }

@@ -13,7 +13,7 @@
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { treeParent } from './ising.js';
-import type { Target } from './target.js';
+import { tweedieScore, type Target } from './target.js';
 
 export interface IsingTreeOptions {
   d: number;
@@ -181,14 +181,9 @@ export class IsingTreeTarget implements Target {
   }
 
   scoreAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    // the denoiser goes straight into `out` unless that is x itself
+    // the denoiser goes straight into `out` (Tweedie then works in place) unless `out` is x itself
     const m = this.denoiseAt(x, n, a, s, out === x ? undefined : out);
-    for (let i = 0; i < x.length; i++) m[i] = (a * m[i] - x[i]) / (s * s);
-    if (out === x) {
-      out.set(m);
-      return out;
-    }
-    return m;
+    return tweedieScore(m, x, a, s, x.length, out ?? m);
   }
 
   logDensityAt(x: Float64Array, n: number, a: number, s: number): Float64Array {

@@ -10,7 +10,7 @@
  */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import type { Target } from './target.js';
+import { intoOut, tweedieScore, type Target } from './target.js';
 
 export type IsingGraph = 'chain' | 'ring' | 'torus' | 'tree' | 'erdos-renyi' | 'sk';
 export const ISING_GRAPHS: readonly IsingGraph[] = ['chain', 'ring', 'torus', 'tree', 'erdos-renyi', 'sk'];
@@ -197,19 +197,11 @@ export class IsingTarget implements Target {
   }
 
   scoreAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    const { mean } = this.tilted(x, n, a, s);
-    const o = out ?? new Float64Array(x.length);
-    for (let i = 0; i < x.length; i++) o[i] = (a * mean[i] - x[i]) / (s * s);
-    return o;
+    return tweedieScore(this.tilted(x, n, a, s).mean, x, a, s, x.length, out);
   }
 
   denoiseAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
-    const { mean } = this.tilted(x, n, a, s);
-    if (out) {
-      out.set(mean);
-      return out;
-    }
-    return mean;
+    return intoOut(this.tilted(x, n, a, s).mean, out);
   }
 
   logDensityAt(x: Float64Array, n: number, a: number, s: number): Float64Array {

@@ -28,3 +28,21 @@ export function exactScoreModel(target: Target, process: ForwardProcess): ScoreM
     score: (x, n, t, out) => target.scoreAt(x, n, process.alpha(t), process.sigma(t), out),
   };
 }
+
+/**
+ * The score from the denoiser by Tweedie's formula, (a E[x_0 | x_t] - x_t) / s^2, for the first
+ * `len` entries; `out` may be the denoiser's own array (it is read before it is written).
+ */
+export function tweedieScore(denoised: Float64Array, x: Float64Array, a: number, s: number, len: number, out?: Float64Array): Float64Array {
+  const o = out ?? new Float64Array(len);
+  const s2 = s * s;
+  for (let i = 0; i < len; i++) o[i] = (a * denoised[i] - x[i]) / s2;
+  return o;
+}
+
+/** A denoiser result into `out` when one is given. */
+export function intoOut(values: Float64Array, out?: Float64Array): Float64Array {
+  if (!out) return values;
+  out.set(values);
+  return out;
+}
