@@ -10,6 +10,7 @@
  * With the prox exact, FISTA solves the ReLU program without an augmented Lagrangian.
  */
 import type { Prox } from './prox.js';
+import { choleskyFactor, choleskySolveWith } from './cholesky.js';
 
 /** The rows of the cone of group g: row i is a_gi (length p1), read through a callback to avoid copies. */
 export interface ConeRows {
@@ -160,45 +161,30 @@ export function projectCone(rows: ConeRows, g: number, v: Float64Array, out: Flo
   return { active, mu: u };
 }
 
-/** (N'N)^{-1} N' a for the rows N (k <= p1 of them), by a small Cholesky. */
+/** (N N')^{-1} N a for the rows N (k <= p1 of them); a tiny diagonal shift if they are (nearly) dependent. */
 function solveGram(N: Float64Array[], a: Float64Array, p1: number): number[] {
   const k = N.length;
   if (k === 0) return [];
   const G = new Float64Array(k * k);
   const rhs = new Float64Array(k);
+  let maxDiag = 0;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j <= i; j++) {
       let s = 0;
       for (let c = 0; c < p1; c++) s += N[i][c] * N[j][c];
       G[i * k + j] = G[j * k + i] = s;
     }
+    maxDiag = Math.max(maxDiag, G[i * k + i]);
     let s = 0;
     for (let c = 0; c < p1; c++) s += N[i][c] * a[c];
     rhs[i] = s;
   }
-  // Cholesky with a tiny shift for rank deficiency
-  const L = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = G[i * k + j];
-      for (let m = 0; m < j; m++) s -= L[i * k + m] * L[j * k + m];
-      if (i === j) L[i * k + i] = Math.sqrt(Math.max(s, 1e-14 * G[i * k + i] + 1e-300));
-      else L[i * k + j] = s / L[j * k + j];
-    }
+  let L = choleskyFactor(G, k);
+  if (!L) {
+    for (let i = 0; i < k; i++) G[i * k + i] += 1e-12 * maxDiag + 1e-300;
+    L = choleskyFactor(G, k);
   }
-  const y = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    let s = rhs[i];
-    for (let m = 0; m < i; m++) s -= L[i * k + m] * y[m];
-    y[i] = s / L[i * k + i];
-  }
-  const out = new Array<number>(k).fill(0);
-  for (let i = k - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let m = i + 1; m < k; m++) s -= L[m * k + i] * out[m];
-    out[i] = s / L[i * k + i];
-  }
-  return out;
+  return L ? Array.from(choleskySolveWith(L, k, rhs)) : new Array<number>(k).fill(0);
 }
 
 /** The prox of beta sum ||z_g|| + cone indicators, group by group (groups of size p1). */

@@ -20,6 +20,7 @@ import { augmentedLagrangian } from '../../solvers/al.js';
 import { MaskedFeatureOperator } from '../../solvers/masked-features.js';
 import { MaskedConeRows, projectCone, proxConeGroupL2, type ConeRows } from '../../solvers/cone-prox.js';
 import { groupCertificate, isCertified, type Certificate, type GroupProgram, type SolveStatus } from '../../solvers/certificates.js';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { InputError } from '../util/errors.js';
 import { augmentedInputs, allPatterns, sampledPatterns, type ActivationPatterns } from './patterns.js';
 
@@ -395,58 +396,19 @@ function smUnboundedDirection(
   return null;
 }
 
-/** e_self minus its projection onto range(G) for a symmetric PSD p1 x p1 matrix G (Jacobi eigenvalues). */
+/** e_self minus its projection onto range(G) for a symmetric PSD p1 x p1 matrix G. */
 function nullProjection(G: Float64Array, p1: number, self: number): Float64Array {
-  const { values, vectors } = jacobiEigen(G, p1);
+  const e = new EigenvalueDecomposition(Matrix.from1DArray(p1, p1, Array.from(G)), { assumeSymmetric: true });
+  const values = e.realEigenvalues;
+  const V = e.eigenvectorMatrix;
   const maxEig = Math.max(...values.map(Math.abs), 0);
   const out = new Float64Array(p1);
-  for (let e = 0; e < p1; e++) {
-    if (values[e] > 1e-10 * Math.max(maxEig, 1e-300)) continue;
-    const c = vectors[self * p1 + e];
-    for (let i = 0; i < p1; i++) out[i] += c * vectors[i * p1 + e];
+  for (let k = 0; k < p1; k++) {
+    if (values[k] > 1e-10 * Math.max(maxEig, 1e-300)) continue;
+    const c = V.get(self, k);
+    for (let i = 0; i < p1; i++) out[i] += c * V.get(i, k);
   }
   return out;
-}
-
-/** Cyclic Jacobi for a small symmetric matrix: eigenvalues and eigenvectors (columns of `vectors`). */
-function jacobiEigen(A0: Float64Array, m: number): { values: number[]; vectors: Float64Array } {
-  const A = A0.slice();
-  const V = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) V[i * m + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) off += A[i * m + j] ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < m; p++) {
-      for (let r = p + 1; r < m; r++) {
-        const apr = A[p * m + r];
-        if (Math.abs(apr) < 1e-300) continue;
-        const theta = (A[r * m + r] - A[p * m + p]) / (2 * apr);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < m; k++) {
-          const akp = A[k * m + p];
-          const akr = A[k * m + r];
-          A[k * m + p] = c * akp - s * akr;
-          A[k * m + r] = s * akp + c * akr;
-        }
-        for (let k = 0; k < m; k++) {
-          const apk = A[p * m + k];
-          const ark = A[r * m + k];
-          A[p * m + k] = c * apk - s * ark;
-          A[r * m + k] = s * apk + c * ark;
-        }
-        for (let k = 0; k < m; k++) {
-          const vkp = V[k * m + p];
-          const vkr = V[k * m + r];
-          V[k * m + p] = c * vkp - s * vkr;
-          V[k * m + r] = s * vkp + c * vkr;
-        }
-      }
-    }
-  }
-  return { values: Array.from({ length: m }, (_, i) => A[i * m + i]), vectors: V };
 }
 
 /** The groups of a neighbouring solution, pattern by pattern where the gate vectors agree. */
