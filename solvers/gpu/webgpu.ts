@@ -63,3 +63,26 @@ async function acquire(software: boolean): Promise<GpuAcquisition> {
     return { ok: false, reason: `Dawn failed: ${(err as Error).message}` };
   }
 }
+
+/**
+ * Copies the first `bytes` bytes of a storage buffer into a mappable one after the submitted work,
+ * and returns them. Dawn in Node resolves mapAsync only while something keeps the event loop alive.
+ */
+export async function readBack(device: GPUDevice, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+  const rb = device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, rb, 0, size);
+  device.queue.submit([enc.finish()]);
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    await device.queue.onSubmittedWorkDone();
+    await rb.mapAsync(GPUMapMode.READ);
+  } finally {
+    clearInterval(keepAlive);
+  }
+  const out = rb.getMappedRange().slice(0, bytes);
+  rb.unmap();
+  rb.destroy();
+  return out;
+}

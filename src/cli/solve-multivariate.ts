@@ -8,6 +8,8 @@ import { readMatrix } from '../io/data.js';
 import { writeCoordinatewiseFile } from '../io/coordinatewise-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { RELAXATIONS, RELU_SOLVERS, type Relaxation, type ReluSolver } from '../programs/coordinatewise.js';
+import { gpuUnsupported } from '../programs/coordinatewise-gpu.js';
+import { acquireGpu, type GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { trainCoordinatewise, validateJob, type CoordinatewiseJob, type ProgramReport } from '../programs/coordinatewise-train.js';
 import { GRAPH_NAMES, graphAdjacency, neighbourhoods, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
 import { InputError } from '../util/errors.js';
@@ -34,6 +36,7 @@ export interface MultivariateFlags {
   tMin?: string;
   tMax?: string;
   workers?: string;
+  device?: string;
   tol: string;
   maxIter?: string;
   timeLimit?: string;
@@ -60,7 +63,10 @@ export function isMultivariate(flags: MultivariateFlags): boolean {
   }
 }
 
-export function planMultivariate(flags: MultivariateFlags): { job: CoordinatewiseJob; workers: number } {
+export type DeviceChoice = 'auto' | 'cpu' | 'gpu';
+export const DEVICES: readonly DeviceChoice[] = ['cpu', 'gpu', 'auto'];
+
+export function planMultivariate(flags: MultivariateFlags): { job: CoordinatewiseJob; workers: number; device: DeviceChoice } {
   for (const [flag, v] of [['--beta-path', flags.betaPath], ['--out-dir', flags.outDir], ['--noisy', flags.noisy], ['--column', flags.column]] as const) {
     if (v !== undefined) throw new InputError(`${flag} is not available for multivariate (coordinate-wise) programs; remove it`);
   }
@@ -76,6 +82,7 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
   const maxIter = flags.maxIter === undefined ? undefined : parseInteger('--max-iter', flags.maxIter, 1);
   const timeLimit = flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit);
   const workers = flags.workers === undefined ? os.availableParallelism() : parseInteger('--workers', flags.workers, 1);
+  const device = parseChoice<DeviceChoice>('--device', flags.device ?? 'cpu', DEVICES);
   if (flags.out !== undefined) checkOutputFile('--out', flags.out);
   let noise: CoordinatewiseJob['noise'];
   if (objective === 'dsm') {
@@ -108,11 +115,40 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
   }
   const job: CoordinatewiseJob = { X: m.data, n: m.rows, d: m.cols, objective, beta, relaxation, reluSolver, patterns, neighbourhoods: hoods, noise, tol, maxIter, timeLimit };
   validateJob(job);
-  return { job, workers };
+  return { job, workers, device };
+}
+
+/**
+ * The GPU for --device gpu|auto, or undefined for the CPU. gpu: an error naming the reason when the
+ * program or the machine cannot; auto: the CPU, with one line on stderr saying why. A software adapter
+ * (Mesa's llvmpipe) is slower than the CPU: auto takes it only when CONVEX_SCORE_GPU=software asks for
+ * it (what the tests do).
+ */
+export async function resolveDevice(device: DeviceChoice, job: CoordinatewiseJob, io: CliIO): Promise<GpuHandle | undefined> {
+  if (device === 'cpu') return undefined;
+  const why = gpuUnsupported(job);
+  if (why) {
+    if (device === 'gpu') throw new InputError(`--device gpu: ${why}; or use --device cpu`);
+    println(io.stderr, `device auto: solving on the CPU, because ${why}`);
+    return undefined;
+  }
+  const software = process.env.CONVEX_SCORE_GPU === 'software';
+  const got = await acquireGpu({ software });
+  if (!got.ok) {
+    if (device === 'gpu') throw new InputError(`--device gpu: ${got.reason}; use --device cpu (or auto, which falls back to the CPU)`);
+    println(io.stderr, `device auto: solving on the CPU, because ${got.reason}`);
+    return undefined;
+  }
+  if (got.gpu.kind === 'software' && !software && device === 'auto') {
+    println(io.stderr, `device auto: solving on the CPU, because the only adapter is a software renderer (${got.gpu.description})`);
+    return undefined;
+  }
+  return got.gpu;
 }
 
 export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Promise<number> {
-  const { job, workers } = planMultivariate(flags);
+  const { job, workers, device } = planMultivariate(flags);
+  const gpu = await resolveDevice(device, job, io);
   const controller = new AbortController();
   const off = onInterrupt(io.stderr, 'finishing the coordinates in progress; the finished ones are kept', () => controller.abort(), io.signal);
   const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'coordinates |{bar}| {value}/{total} | last gap {gap}', total: job.d, payload: { gap: '-' } });
@@ -121,6 +157,7 @@ export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Pr
   try {
     result = await trainCoordinatewise(job, {
       workers,
+      gpu,
       signal: controller.signal,
       onCoordinate: (reports, done) => {
         for (const r of reports) if (r.status === 'unbounded') unbounded.push(r);
@@ -159,7 +196,7 @@ export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Pr
       }),
     );
   } else {
-    println(io.stdout, `${status}: ${summary.programs} coordinate program(s) (d = ${job.d}${job.noise && 'times' in job.noise ? `, ${job.noise.times.length} levels` : ''}), ${job.relaxation}${job.relaxation === 'gated' ? ' relaxation (a lower bound of the ReLU program)' : ''}, ${summary.workers} worker(s)`);
+    println(io.stdout, `${status}: ${summary.programs} coordinate program(s) (d = ${job.d}${job.noise && 'times' in job.noise ? `, ${job.noise.times.length} levels` : ''}), ${job.relaxation}${job.relaxation === 'gated' ? ' relaxation (a lower bound of the ReLU program)' : ''}, ${gpu ? `GPU phases on ${gpu.description}, float64 finish on the CPU` : `${summary.workers} worker(s)`}`);
     println(io.stdout, `  max relative gap ${sci(summary.maxRelativeGap)}, max KKT residual ${sci(summary.maxKktResidual)}${summary.rigorousGaps ? '' : ' (some dual points feasible to the KKT residual only)'}`);
     println(io.stdout, `  slowest program: coordinate ${summary.slowest.coordinate}, level ${summary.slowest.level}, ${summary.slowest.seconds.toFixed(2)} s; total ${summary.totalSeconds.toFixed(2)} s`);
     const neurons = reports.reduce((a, r) => a + r.neurons, 0);

@@ -37,6 +37,7 @@ import { trainingRecord, type TrainJob, type TrainedStep } from './train-job.js'
 /** The options as commander hands them over: strings, validated in planSolve. */
 export interface SolveFlags {
   data: string;
+  device?: string;
   column?: string;
   objective: string;
   beta?: string;
@@ -82,6 +83,7 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--t-min <a>', 'd > 1, dsm: the smallest time of the family (default 0.01)')
     .option('--t-max <b>', 'd > 1, dsm: the largest time of the family (default 1)')
     .option('--workers <w>', 'd > 1: worker threads for the coordinate programs (default: the cores)')
+    .option('--device <auto|cpu|gpu>', 'd > 1, gated: run the solver on the GPU (float32, then a float64 finish on the CPU); auto: the GPU when Dawn finds one (default cpu)')
     .option('--json', 'print one JSON object on stdout instead of the summary')
     .option('--quiet', 'no progress bar')
     .action(async (flags: SolveFlags & MultivariateFlags) => setExit(isMultivariate(flags) ? await solveMultivariate(flags, io) : await solve(flags, io)));
@@ -103,6 +105,9 @@ interface SolvePlan {
 /** Every flag is checked before the data is read, and the data before anything is solved. */
 export function planSolve(flags: SolveFlags): SolvePlan {
   const objective = parseChoice<ScoreObjective>('--objective', flags.objective, ['sm', 'dsm']);
+  if (flags.device !== undefined && parseChoice('--device', flags.device, ['auto', 'cpu', 'gpu']) === 'gpu') {
+    throw new InputError('--device gpu is for coordinate-wise (d > 1) gated programs; a univariate program is small and banded and runs on the CPU: use --device cpu or auto');
+  }
   const { betas, path: isPath } = parseBetas(flags);
   checkOutputs(flags, isPath);
   const options = {

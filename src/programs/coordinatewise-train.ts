@@ -13,7 +13,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { forwardProcess } from '../diffusion/process.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { solveCoordinate, type CoordinateSolution, type Relaxation, type ReluSolver } from './coordinatewise.js';
+import { solveCoordinate, type CoordinateProblem, type CoordinateSolution, type Relaxation, type ReluSolver } from './coordinatewise.js';
+import { gpuUnsupported, solveCoordinateGpu } from './coordinatewise-gpu.js';
+import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
 import type { SolveStatus } from '../../solvers/certificates.js';
 
@@ -62,6 +64,8 @@ export interface ProgramReport {
   c: number;
   /** gated units: their gate vectors (inputs, then the bias) */
   gates?: number[][];
+  /** the GPU phase (float32) when the program ran on the GPU; the rest of the report is the float64 finish's */
+  gpu?: { iterations: number; seconds: number; relativeGap: number; stop: string; finishIterations: number; finishSeconds: number };
 }
 
 export interface CoordinatewiseSummary {
@@ -74,6 +78,8 @@ export interface CoordinatewiseSummary {
   /** sum of the per-program seconds (the work, whatever the number of workers) */
   programSeconds: number;
   workers: number;
+  /** 'cpu', or the GPU adapter the float32 phases ran on (the certificates are float64 on the CPU either way) */
+  device: string;
   /** whether every dual point behind the gaps was exactly feasible */
   rigorousGaps: boolean;
 }
@@ -124,42 +130,62 @@ function noiseOf(job: CoordinatewiseJob): Float64Array | null {
   return Float64Array.from({ length: job.n * job.d }, () => rng.normal());
 }
 
+/** The program of coordinate i at one level (DSM: the noisy points and targets of that level). */
+function levelProblem(job: CoordinatewiseJob, i: number, level: { a: number; s: number }, noise: Float64Array | null, warm: CoordinateSolution | undefined, interrupted?: () => boolean): CoordinateProblem {
+  const { X, n, d } = job;
+  const { a, s } = level;
+  let pts = X;
+  let y: Float64Array | undefined;
+  if (noise) {
+    pts = new Float64Array(n * d);
+    for (let k = 0; k < pts.length; k++) pts[k] = a * X[k] + s * noise[k];
+    y = new Float64Array(n);
+    for (let r = 0; r < n; r++) y[r] = -noise[r * d + i] / s;
+  }
+  return {
+    X: pts,
+    n,
+    d,
+    coordinate: i,
+    inputs: job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: d }, (_, j) => j),
+    objective: job.objective,
+    y,
+    beta: job.beta,
+    relaxation: job.relaxation,
+    reluSolver: job.reluSolver,
+    patterns: job.patterns,
+    tol: job.tol,
+    maxIter: job.maxIter,
+    timeLimit: job.timeLimit,
+    interrupted,
+    warm,
+  };
+}
+
 /** Solves every level of coordinate i (levels in increasing noise, each warm-started from the last). */
 export function solveCoordinateLevels(job: CoordinatewiseJob, i: number, interrupted?: () => boolean, eps?: Float64Array | null): ProgramReport[] {
-  const { X, n, d } = job;
   const noise = eps === undefined ? noiseOf(job) : eps;
-  const inputs = job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: d }, (_, j) => j);
   const reports: ProgramReport[] = [];
   let warm: CoordinateSolution | undefined;
-  for (const [level, { a, s }] of jobLevels(job).entries()) {
-    let pts = X;
-    let y: Float64Array | undefined;
-    if (noise) {
-      pts = new Float64Array(n * d);
-      for (let k = 0; k < pts.length; k++) pts[k] = a * X[k] + s * noise[k];
-      y = new Float64Array(n);
-      for (let r = 0; r < n; r++) y[r] = -noise[r * d + i] / s;
-    }
-    const sol = solveCoordinate({
-      X: pts,
-      n,
-      d,
-      coordinate: i,
-      inputs,
-      objective: job.objective,
-      y,
-      beta: job.beta,
-      relaxation: job.relaxation,
-      reluSolver: job.reluSolver,
-      patterns: job.patterns,
-      tol: job.tol,
-      maxIter: job.maxIter,
-      timeLimit: job.timeLimit,
-      interrupted,
-      warm,
-    });
+  for (const [level, ls] of jobLevels(job).entries()) {
+    const sol = solveCoordinate(levelProblem(job, i, ls, noise, warm, interrupted));
     warm = sol;
     reports.push(reportOf(sol, level));
+    if (sol.status === 'interrupted' || sol.status === 'unbounded') break;
+  }
+  return reports;
+}
+
+/** solveCoordinateLevels with the GPU solver (in this thread: one device). */
+async function solveCoordinateLevelsGpu(job: CoordinatewiseJob, i: number, gpu: GpuHandle, interrupted: () => boolean, noise: Float64Array | null): Promise<ProgramReport[]> {
+  const reports: ProgramReport[] = [];
+  let warm: CoordinateSolution | undefined;
+  for (const [level, ls] of jobLevels(job).entries()) {
+    const sol = await solveCoordinateGpu(levelProblem(job, i, ls, noise, warm, interrupted), gpu);
+    warm = sol;
+    const report = reportOf(sol, level);
+    if (sol.gpu) report.gpu = { iterations: sol.gpu.iterations, seconds: sol.gpu.seconds, relativeGap: sol.gpu.relativeGap, stop: sol.gpu.stop, finishIterations: sol.gpu.finish.iterations, finishSeconds: sol.gpu.finish.seconds };
+    reports.push(report);
     if (sol.status === 'interrupted' || sol.status === 'unbounded') break;
   }
   return reports;
@@ -198,6 +224,8 @@ export interface TrainOptions {
   /** after each coordinate (all its levels) */
   onCoordinate?: (reports: ProgramReport[], done: number, total: number) => void;
   signal?: AbortSignal;
+  /** solve on this GPU (gated programs; in this thread, one coordinate at a time) */
+  gpu?: GpuHandle;
 }
 
 /** Trains every coordinate; resolves when all are done or the signal stops the work. */
@@ -206,7 +234,7 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
   const started = performance.now();
   const workers = Math.max(1, Math.min(o.workers ?? 1, job.d));
   const script = new URL('./coordinatewise-worker.js', import.meta.url);
-  const useWorkers = workers > 1 && fs.existsSync(fileURLToPath(script));
+  const useWorkers = !o.gpu && workers > 1 && fs.existsSync(fileURLToPath(script));
   const byCoordinate: ProgramReport[][] = [];
   let done = 0;
   const collect = (reports: ProgramReport[]): void => {
@@ -214,7 +242,15 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
     done++;
     o.onCoordinate?.(reports, done, job.d);
   };
-  if (useWorkers) {
+  if (o.gpu) {
+    const why = gpuUnsupported(job);
+    if (why) throw new InputError(`--device gpu: ${why}; or use --device cpu`);
+    const eps = noiseOf(job);
+    for (let i = 0; i < job.d; i++) {
+      if (o.signal?.aborted) break;
+      collect(await solveCoordinateLevelsGpu(job, i, o.gpu, () => o.signal?.aborted ?? false, eps));
+    }
+  } else if (useWorkers) {
     await runPool(script, job, workers, collect, o.signal);
   } else {
     const eps = noiseOf(job);
@@ -228,7 +264,7 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
   const reports = byCoordinate.flat().sort((x, y) => x.level - y.level || x.coordinate - y.coordinate);
   const K = jobLevels(job).length;
   const interrupted = reports.length < job.d * K || reports.some((r) => r.status === 'interrupted');
-  const summary = summarize(reports, (performance.now() - started) / 1000, useWorkers ? workers : 1);
+  const summary = summarize(reports, (performance.now() - started) / 1000, useWorkers ? workers : 1, o.gpu ? o.gpu.description : 'cpu');
   return { reports, summary, interrupted, file: modelFile(job, reports) };
 }
 
@@ -267,7 +303,7 @@ async function runPool(script: URL, job: CoordinatewiseJob, workers: number, col
   }
 }
 
-export function summarize(reports: ProgramReport[], totalSeconds: number, workers: number): CoordinatewiseSummary {
+export function summarize(reports: ProgramReport[], totalSeconds: number, workers: number, device = 'cpu'): CoordinatewiseSummary {
   const statuses: Record<string, number> = {};
   let maxGap = 0;
   let maxKkt = 0;
@@ -282,7 +318,7 @@ export function summarize(reports: ProgramReport[], totalSeconds: number, worker
     rigorous &&= r.dualFeasible;
     if (r.seconds >= slowest.seconds) slowest = { coordinate: r.coordinate, level: r.level, seconds: r.seconds };
   }
-  return { programs: reports.length, statuses, maxRelativeGap: maxGap, maxKktResidual: maxKkt, slowest, totalSeconds, programSeconds, workers, rigorousGaps: rigorous };
+  return { programs: reports.length, statuses, maxRelativeGap: maxGap, maxKktResidual: maxKkt, slowest, totalSeconds, programSeconds, workers, device, rigorousGaps: rigorous };
 }
 
 function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): CoordinatewiseFile {

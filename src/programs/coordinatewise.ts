@@ -98,17 +98,34 @@ export interface CoordinateSolution extends Certificate {
   message?: string;
 }
 
-/** Solves one coordinate program; throws InputError on bad input. */
-export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
-  const started = performance.now();
-  const { X, n, d, objective, beta, relaxation } = pr;
+/** What a coordinate program is made of before a solver runs (shared by the CPU and GPU paths). */
+export interface CoordinateSetup {
+  inputs: Int32Array;
+  self: number;
+  p1: number;
+  Xt: Float64Array;
+  pats: ActivationPatterns;
+  split: boolean;
+  B: MaskedFeatureOperator;
+  /** the number of samples active in each pattern */
+  active: Float64Array;
+  prog: GroupProgram;
+  tol: number;
+  started: number;
+}
+
+/** Checks the problem and forms X~ = [X_{N_i}, 1]; throws InputError on bad input. */
+export function coordinateInputs(pr: CoordinateProblem): { inputs: Int32Array; Xt: Float64Array; p1: number } {
   const inputs = Int32Array.from(pr.inputs);
   checkProblem(pr, inputs);
-  const tol = pr.tol ?? 1e-6;
+  return { inputs, Xt: augmentedInputs(pr.X, pr.n, pr.d, inputs), p1: inputs.length + 1 };
+}
+
+/** The program's operator and data for the given patterns (b: centred DSM targets / sqrt(n); q: SM's linear term). */
+export function setupCoordinate(pr: CoordinateProblem, Xt: Float64Array, inputs: Int32Array, pats: ActivationPatterns, started = performance.now()): CoordinateSetup {
+  const { n, objective, beta, relaxation } = pr;
   const self = inputs.indexOf(pr.coordinate);
   const p1 = inputs.length + 1;
-  const Xt = augmentedInputs(X, n, d, inputs);
-  const pats: ActivationPatterns = pr.patterns === 'all' ? allPatterns(Xt, n, p1) : sampledPatterns(Xt, n, p1, pr.patterns.sampled, pr.patterns.seed);
   const K = pats.count;
   const split = relaxation === 'relu';
   const B = new MaskedFeatureOperator(Xt, n, p1, pats.masks, K, split);
@@ -125,15 +142,34 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
     for (let s = 0; s < n; s++) mean += y[s] / n;
     for (let s = 0; s < n; s++) b[s] = (y[s] - mean) / Math.sqrt(n);
   }
-  const prog: GroupProgram = { B, b, q, beta, groupSize: p1 };
-  const base = { coordinate: pr.coordinate, inputs, relaxation, patterns: K, gates: pats.gates };
+  return { inputs, self, p1, Xt, pats, split, B, active, prog: { B, b, q, beta, groupSize: p1 }, tol: pr.tol ?? 1e-6, started };
+}
 
-  if (objective === 'sm') {
-    const why = smUnboundedDirection(Xt, n, p1, pats, active, self, beta, split);
-    if (why) {
-      return unboundedSolution(base, B.cols, why, started);
-    }
-  }
+/** SM programs with a pattern that leaves a direction the data cannot see are unbounded: the solution saying so, or null. */
+export function unboundedCheck(pr: CoordinateProblem, st: CoordinateSetup): CoordinateSolution | null {
+  if (pr.objective !== 'sm') return null;
+  const why = smUnboundedDirection(st.Xt, pr.n, st.p1, st.pats, st.active, st.self, pr.beta, st.split);
+  return why ? unboundedSolution(solutionBase(pr, st), st.B.cols, why, st.started) : null;
+}
+
+function solutionBase(pr: CoordinateProblem, st: CoordinateSetup): { coordinate: number; inputs: Int32Array; relaxation: Relaxation; patterns: number; gates: Float64Array } {
+  return { coordinate: pr.coordinate, inputs: st.inputs, relaxation: pr.relaxation, patterns: st.pats.count, gates: st.pats.gates };
+}
+
+/** Solves one coordinate program; throws InputError on bad input. */
+export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
+  const started = performance.now();
+  const { inputs, Xt, p1 } = coordinateInputs(pr);
+  const { n } = pr;
+  const pats: ActivationPatterns = pr.patterns === 'all' ? allPatterns(Xt, n, p1) : sampledPatterns(Xt, n, p1, pr.patterns.sampled, pr.patterns.seed);
+  const st = setupCoordinate(pr, Xt, inputs, pats, started);
+  const unbounded = unboundedCheck(pr, st);
+  if (unbounded) return unbounded;
+  const { beta, relaxation } = pr;
+  const { B, prog, split, tol } = st;
+  const { b, q } = prog;
+  const K = pats.count;
+  const G = B.groups;
 
   const x0 = warmStart(pr.warm, pats, G, K, p1);
   const L = estimateLipschitz(B);
@@ -215,9 +251,23 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
     cert = groupCertificate(prog, z, { coneShift: res.coneShift });
     coneViolation = relativeConeViolation(B, z);
   }
-  if (diverged) {
-    return unboundedSolution(base, B.cols, `the SM objective decreases without bound (it reached 1e6 times its first value, with the sign reversed): beta = ${beta} is below this data set's boundedness threshold for the ${relaxation} program; raise --beta${relaxation === 'gated' ? ' or use --relaxation relu (the gated relaxation is unbounded more often)' : ''}`, started);
+  return coordinateResult(pr, st, { z, cert, coneViolation, iterations, stop, diverged });
+}
+
+/** The solution from a solver's point: status, units read off the groups, the network's own loss. */
+export function coordinateResult(
+  pr: CoordinateProblem,
+  st: CoordinateSetup,
+  r: { z: Float64Array; cert: Certificate & { dualFeasible: boolean }; coneViolation: number; iterations: number; stop: string; diverged: boolean },
+): CoordinateSolution {
+  const { beta, relaxation, n, objective } = pr;
+  const { pats, p1, split, Xt, inputs, self, tol, started } = st;
+  const base = solutionBase(pr, st);
+  const { z, cert, coneViolation, iterations, stop } = r;
+  if (r.diverged) {
+    return unboundedSolution(base, st.B.cols, `the SM objective decreases without bound (it reached 1e6 times its first value, with the sign reversed): beta = ${beta} is below this data set's boundedness threshold for the ${relaxation} program; raise --beta${relaxation === 'gated' ? ' or use --relaxation relu (the gated relaxation is unbounded more often)' : ''}`, started);
   }
+  const K = pats.count;
   const units = recoverUnits(z, pats, p1, split);
   const convexObjective = cert.primalObjective;
   const loss = networkLoss(units, Xt, n, p1, inputs.length, objective, self, pr.y, beta, { masks: pats.masks, K, tol: 1e-9 });
@@ -241,6 +291,93 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
     seconds: (performance.now() - started) / 1000,
     z,
   };
+}
+
+/**
+ * The float64 finish of a gated program from a nearby point z0 (the GPU's float32 solution): FISTA on
+ * the patterns where z0 is nonzero (the working set), then the full program's certificate; patterns
+ * outside the working set whose gradient breaks ||grad_k|| <= beta join it and the round repeats. When
+ * no pattern breaks it and the full gap is still open, FISTA on the full program finishes from there.
+ * Every certificate reported is the full program's.
+ */
+export function polishGated(
+  pr: CoordinateProblem,
+  st: CoordinateSetup,
+  z0: Float64Array,
+  o: { maxIter?: number; timeLimit?: number; interrupted?: () => boolean } = {},
+): { z: Float64Array; cert: ReturnType<typeof groupCertificate>; iterations: number; stop: string; rounds: number; workingSet: number } {
+  if (st.split) throw new Error('polishGated: the program is a ReLU program; it takes gated ones');
+  const { p1, pats, prog, tol, Xt } = st;
+  const { n, beta } = pr;
+  const K = pats.count;
+  const maxIter = o.maxIter ?? 100_000;
+  const inSet = new Uint8Array(K);
+  for (let k = 0; k < K; k++) for (let j = 0; j < p1 && !inSet[k]; j++) if (z0[k * p1 + j] !== 0) inSet[k] = 1;
+  let z: Float64Array = Float64Array.from(z0);
+  let iterations = 0;
+  let stop = 'certified';
+  let cert = groupCertificate(prog, z);
+  let rounds = 0;
+  for (; rounds < 20 && !isCertified(cert, tol); rounds++) {
+    const idx: number[] = [];
+    for (let k = 0; k < K; k++) if (inSet[k]) idx.push(k);
+    const m = idx.length;
+    if (m > 0) {
+      const masks = new Uint8Array(n * m);
+      for (let s = 0; s < n; s++) for (let a = 0; a < m; a++) masks[s * m + a] = pats.masks[s * K + idx[a]];
+      const sub = new MaskedFeatureOperator(Xt, n, p1, masks, m, false);
+      const gather = (v: Float64Array): Float64Array => {
+        const out = new Float64Array(m * p1);
+        idx.forEach((k, a) => out.set(v.subarray(k * p1, (k + 1) * p1), a * p1));
+        return out;
+      };
+      const subProg: GroupProgram = { B: sub, b: prog.b, q: gather(prog.q), beta, groupSize: p1 };
+      const res = fista(
+        { B: sub, b: prog.b, q: subProg.q, prox: proxGroupL2(beta, p1) },
+        {
+          x0: gather(z),
+          L0: estimateLipschitz(sub),
+          maxIter: Math.max(1, maxIter - iterations),
+          timeLimit: o.timeLimit,
+          interrupted: o.interrupted,
+          checkEvery: 25,
+          check: (zz) => isCertified(groupCertificate(subProg, zz), 0.1 * tol),
+        },
+      );
+      iterations += res.iterations;
+      stop = res.stop;
+      z = new Float64Array(z.length);
+      idx.forEach((k, a) => z.set(res.x.subarray(a * p1, (a + 1) * p1), k * p1));
+      if (res.stop === 'interrupted' || res.stop === 'time_limit') break;
+    }
+    cert = groupCertificate(prog, z);
+    if (isCertified(cert, tol)) break;
+    let added = 0;
+    for (let k = 0; k < K; k++) {
+      if (inSet[k]) continue;
+      let g2 = 0;
+      for (let j = 0; j < p1; j++) g2 += cert.gradient[k * p1 + j] ** 2;
+      if (Math.sqrt(g2) > beta * (1 + 1e-12)) {
+        inSet[k] = 1;
+        added++;
+      }
+    }
+    if (added === 0) {
+      // the working set is right but its solve stopped short: finish on the full program
+      const res = fista(
+        { B: st.B, b: prog.b, q: prog.q, prox: proxGroupL2(beta, p1) },
+        { x0: z, L0: estimateLipschitz(st.B), maxIter: Math.max(1, maxIter - iterations), timeLimit: o.timeLimit, interrupted: o.interrupted, checkEvery: 25, check: (zz) => isCertified(groupCertificate(prog, zz), tol) },
+      );
+      iterations += res.iterations;
+      stop = res.stop;
+      z = res.x;
+      cert = groupCertificate(prog, z);
+      break;
+    }
+  }
+  let workingSet = 0;
+  for (const v of inSet) workingSet += v;
+  return { z, cert, iterations, stop, rounds, workingSet };
 }
 
 /** Each group projected onto its cone (a feasible warm start). */
@@ -412,7 +549,7 @@ function nullProjection(G: Float64Array, p1: number, self: number): Float64Array
 }
 
 /** The groups of a neighbouring solution, pattern by pattern where the gate vectors agree. */
-function warmStart(warm: CoordinateSolution | undefined, pats: ActivationPatterns, G: number, K: number, p1: number): Float64Array | undefined {
+export function warmStart(warm: CoordinateSolution | undefined, pats: ActivationPatterns, G: number, K: number, p1: number): Float64Array | undefined {
   if (!warm || warm.inputs.length + 1 !== p1 || warm.relaxation !== (G === 2 * K ? 'relu' : 'gated')) return undefined;
   const key = (gates: Float64Array, k: number): string => Array.from(gates.subarray(k * p1, (k + 1) * p1)).join(',');
   const Kw = warm.patterns;

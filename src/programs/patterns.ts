@@ -48,7 +48,24 @@ export interface ActivationPatterns {
   /** count x p1 row-major: a gate vector realizing each pattern, with no sample on its hyperplane (|x~_s' g| > 0 for all s) */
   gates: Float64Array;
   p1: number;
+  /** the same masks packed by pattern: words k * ceil(n/32) .. (k+1) * ceil(n/32), bit s % 32 of word s >> 5 */
+  bits?: Uint32Array;
 }
+
+/** The P seeded Gaussian gate vectors sampledPatterns draws (P x p1 row-major, before duplicates are removed). */
+export function sampledGateVectors(P: number, p1: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const out = new Float64Array(P * p1);
+  for (let i = 0; i < out.length; i++) out[i] = rng.normal();
+  return out;
+}
+
+/**
+ * Sign words computed elsewhere (the GPU): for gate k, the n-bit pattern 1[X~ g_k > 0] packed as in
+ * ActivationPatterns.bits, or null where that computation cannot decide every sign exactly (then the
+ * float64 computation here decides).
+ */
+export type PatternWords = (k: number) => Uint32Array | null;
 
 /**
  * P seeded Gaussian gate vectors (P x p1), patterns 1[X~ g >= 0], duplicates and the all-zero
@@ -56,35 +73,40 @@ export interface ActivationPatterns {
  * zero, but data on a lattice can do it) is nudged deterministically by a small seeded step that
  * keeps every other sample's side and moves the ones on the hyperplane off it.
  */
-export function sampledPatterns(Xt: Float64Array, n: number, p1: number, P: number, seed: number): ActivationPatterns {
+export function sampledPatterns(Xt: Float64Array, n: number, p1: number, P: number, seed: number, precomputed?: PatternWords): ActivationPatterns {
   if (!Number.isInteger(P)) throw new InputError(`sampled activation patterns: P = ${P} is not a whole number; give --patterns >= 1 (an integer count of gate vectors)`);
   if (P < 1) throw new InputError(`sampled activation patterns: P < 1 (P = ${P}) gives no patterns; give --patterns >= 1`);
   checkAugmented(Xt, n, p1, 'sampled activation patterns');
-  const rng = new Rng(seed);
+  const all = sampledGateVectors(P, p1, seed);
   const nudgeRng = new Rng((Math.trunc(seed) ^ 0x2545f491) + 1);
   const set = new PatternSet(n);
   const words = new Uint32Array(set.words);
-  const g = new Float64Array(p1);
   const z = new Float64Array(n);
   const gates: number[] = [];
   for (let k = 0; k < P; k++) {
-    for (let j = 0; j < p1; j++) g[j] = rng.normal();
-    let onPlane = false;
+    const g = all.slice(k * p1, (k + 1) * p1);
+    const given = precomputed?.(k) ?? null;
     let any = false;
-    words.fill(0);
-    for (let s = 0; s < n; s++) {
-      const o = s * p1;
-      let v = 0;
-      for (let j = 0; j < p1; j++) v += Xt[o + j] * g[j];
-      z[s] = v;
-      if (v > 0) {
-        words[s >>> 5] |= 1 << (s & 31);
-        any = true;
-      } else if (v === 0) onPlane = true;
-    }
-    if (onPlane) {
-      nudgeOffPlanes(Xt, n, p1, g, z, nudgeRng);
-      any = packSigns(z, n, words);
+    if (given) {
+      words.set(given);
+      for (let i = 0; i < words.length && !any; i++) any = words[i] !== 0;
+    } else {
+      let onPlane = false;
+      words.fill(0);
+      for (let s = 0; s < n; s++) {
+        const o = s * p1;
+        let v = 0;
+        for (let j = 0; j < p1; j++) v += Xt[o + j] * g[j];
+        z[s] = v;
+        if (v > 0) {
+          words[s >>> 5] |= 1 << (s & 31);
+          any = true;
+        } else if (v === 0) onPlane = true;
+      }
+      if (onPlane) {
+        nudgeOffPlanes(Xt, n, p1, g, z, nudgeRng);
+        any = packSigns(z, n, words);
+      }
     }
     if (!any) continue; // the all-zero pattern
     if (set.add(words) < 0) continue;
@@ -287,6 +309,11 @@ class PatternSet {
   }
 
   /** the patterns as an m x count row-major 0/1 matrix (m = the number of bits) */
+  /** the patterns' words, count x words */
+  packed(): Uint32Array {
+    return this.store.slice(0, this.count * this.words);
+  }
+
   toMasks(m: number): Uint8Array {
     const W = this.words;
     const count = this.count;
@@ -307,7 +334,7 @@ class PatternSet {
 }
 
 function finish(set: PatternSet, n: number, p1: number, gates: Float64Array): ActivationPatterns {
-  return { count: set.count, masks: set.toMasks(n), gates, p1 };
+  return { count: set.count, masks: set.toMasks(n), gates, p1, bits: set.packed() };
 }
 
 /**

@@ -1,0 +1,645 @@
+/**
+ * The gated coordinate programs of src/programs/coordinatewise.ts on the GPU (float32):
+ *   minimize 1/2 ||B z - b||^2 + q'z + beta sum_k ||z_k||,   B z = P_c F(z) / sqrt(n),  F(z) = sum_k D_k X~ z_k
+ * The masked feature matrix [D_1 X~ .. D_K X~] (n x K p1) is never formed: the GPU holds X~ (n x p1)
+ * and the activation patterns as bits (one bit per sample and pattern), and forms D_k X~ z_k inside
+ * the kernels. The patterns themselves come from the gates on the GPU (`gpuSampledPatterns`): the
+ * float32 signs are kept where a rounding-error bound decides them, and the few gates with a sample
+ * too close to their hyperplane are recomputed in float64 on the CPU, so the patterns are exactly
+ * those of the CPU's sampledPatterns.
+ *
+ * One FISTA iteration is three dispatches and no read-back:
+ *   1. F(point): a thread per sample, the patterns' z_k in workgroup tiles; partial sums for the mean.
+ *      Every workgroup first adds the previous iteration's restart partials: when
+ *      (y_k - x_{k+1})'(x_{k+1} - x_k) > 0 (O'Donoghue and Candes' gradient restart test) the momentum
+ *      restarts, t = 1, and the point is x instead of y; workgroup 0 records t and the decision.
+ *   2. B'r, r = P_c F / sqrt(n) - b: a thread per pattern and a chunk of samples (partial sums).
+ *   3. per group: the chunk sums plus q, the gradient step, block soft thresholding, the momentum step,
+ *      and the partial sums of the restart test.
+ * The host reads the point, F and the gradient back only every `batch` iterations, for a float32
+ * duality gap (the residual scaled into dual feasibility along the segment from the feasible base
+ * point 0, as groupCertificate does).
+ */
+import { sampledGateVectors, sampledPatterns, type ActivationPatterns } from '../../src/programs/patterns.js';
+import { readBack } from './webgpu.js';
+
+const U32 = 4;
+
+function workgroupSize(device: GPUDevice): number {
+  const lim = device.limits;
+  let wg = 1;
+  while (wg * 2 <= Math.min(256, lim.maxComputeWorkgroupSizeX, lim.maxComputeInvocationsPerWorkgroup)) wg *= 2;
+  return wg;
+}
+
+function pipeline(device: GPUDevice, code: string): GPUComputePipeline {
+  return device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+}
+
+function bindGroup(device: GPUDevice, pl: GPUComputePipeline, bufs: GPUBuffer[]): GPUBindGroup {
+  return device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries: bufs.map((b, i) => ({ binding: i, resource: { buffer: b } })) });
+}
+
+const STORAGE = (): number => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+/** X~ (n x p1 row-major) as n rows of P4 vec4s, zero padded */
+function paddedRows(Xt: Float64Array, n: number, p1: number, P4: number): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(n * P4 * 4);
+  for (let s = 0; s < n; s++) for (let j = 0; j < p1; j++) out[s * P4 * 4 + j] = Xt[s * p1 + j];
+  return out;
+}
+
+/**
+ * sampledPatterns(Xt, n, p1, P, seed) with the signs X~ g_k computed on the GPU. Returns the same
+ * patterns, gates and order as the CPU function: a float32 sign is used only where
+ * |x~'g| > (4 p1 + 16) 2^-24 sum_j |x~_j g_j| (a bound on the float32 rounding error); a gate with any
+ * sample inside that band is decided in float64 on the CPU, nudges included.
+ */
+export async function gpuSampledPatterns(device: GPUDevice, Xt: Float64Array, n: number, p1: number, P: number, seed: number): Promise<ActivationPatterns & { cpuGates: number }> {
+  if (!Number.isInteger(P) || P < 1) return { ...sampledPatterns(Xt, n, p1, P, seed), cpuGates: 0 };
+  const wg = workgroupSize(device);
+  const P4 = Math.ceil(p1 / 4);
+  const NW = Math.ceil(n / 32);
+  const gates = sampledGateVectors(P, p1, seed);
+  const g32 = new Float32Array(P * P4 * 4);
+  for (let k = 0; k < P; k++) for (let j = 0; j < p1; j++) g32[k * P4 * 4 + j] = gates[k * p1 + j];
+  const buf = (bytes: number): GPUBuffer => device.createBuffer({ size: Math.max(16, bytes), usage: STORAGE() });
+  const Xb = buf(n * P4 * 16);
+  device.queue.writeBuffer(Xb, 0, paddedRows(Xt, n, p1, P4));
+  const Gb = buf(P * P4 * 16);
+  device.queue.writeBuffer(Gb, 0, g32);
+  const words = buf(P * NW * U32);
+  const amb = buf(P * U32);
+  const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(dims, 0, new Uint32Array([n, NW, P, 0]));
+  const eps = ((4 * p1 + 16) * 2 ** -24).toExponential(8);
+  const pl = pipeline(
+    device,
+    `struct D { d: vec4<u32> }
+@group(0) @binding(0) var<uniform> u: D;
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> gate: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> words: array<u32>;
+@group(0) @binding(4) var<storage, read_write> amb: array<u32>;
+@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let w = gid.x; let k = gid.y; let n = u.d.x; let NW = u.d.y;
+  if (w >= NW) { return; }
+  var bits = 0u;
+  var unsure = 0u;
+  for (var b = 0u; b < 32u; b++) {
+    let s = w * 32u + b;
+    if (s >= n) { break; }
+    var v = 0.0;
+    var a = 0.0;
+    for (var j = 0u; j < ${P4}u; j++) {
+      let x = X[s * ${P4}u + j];
+      let g = gate[k * ${P4}u + j];
+      v += dot(x, g);
+      a += dot(abs(x), abs(g));
+    }
+    if (abs(v) <= ${eps} * a) { unsure = 1u; }
+    if (v > 0.0) { bits |= 1u << b; }
+  }
+  words[k * NW + w] = bits;
+  if (unsure == 1u) { amb[k] = 1u; }
+}`,
+  );
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pl);
+  pass.setBindGroup(0, bindGroup(device, pl, [dims, Xb, Gb, words, amb]));
+  pass.dispatchWorkgroups(Math.ceil(NW / wg), P);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  const w = new Uint32Array(await readBack(device, words, P * NW * U32));
+  const unsure = new Uint32Array(await readBack(device, amb, P * U32));
+  [Xb, Gb, words, amb, dims].forEach((b) => b.destroy());
+  let cpuGates = 0;
+  const pats = sampledPatterns(Xt, n, p1, P, seed, (k) => {
+    if (unsure[k]) {
+      cpuGates++;
+      return null;
+    }
+    return w.subarray(k * NW, (k + 1) * NW);
+  });
+  return { ...pats, cpuGates };
+}
+
+/** the float32 GPU phase of a gated program */
+export interface GatedGpuResult {
+  /** the point the last gradient was taken at (float32 values) */
+  z: Float64Array;
+  iterations: number;
+  seconds: number;
+  /** float32 certificate at z: relative duality gap and primal objective */
+  relativeGap: number;
+  /** float32 KKT residual at z, relative to max(beta, |q|_inf, |B'b|_inf) */
+  kktResidual: number;
+  primal: number;
+  /** momentum restarts by the gradient test */
+  restarts: number;
+  stop: 'tolerance' | 'float32_floor' | 'max_iter' | 'time_limit' | 'interrupted' | 'diverged';
+  lipschitz: number;
+}
+
+export interface GatedGpuOptions {
+  /** the GPU phase's relative gap (default 1e-6; float32 usually stops it earlier, at its floor) */
+  gpuTol?: number;
+  maxIterations?: number;
+  /** iterations between read-backs (default 50) */
+  batch?: number;
+  x0?: Float64Array;
+  timeLimit?: number;
+  interrupted?: () => boolean;
+  /** read-backs over which the best max(gap, KKT) must halve, else the float32 floor is declared (default 20) */
+  floorWindow?: number;
+  /** the Lipschitz constant of B'B (default: a power iteration on the GPU, plus 5%) */
+  L?: number;
+}
+
+/**
+ * The program's data on the GPU: X~, the pattern bits, b and q; the three kernels of a FISTA
+ * iteration. `split` programs (ReLU: z = [v; u], F = sum D_k X~ (v_k - u_k)) share the kernels
+ * for the products (`gradient`), used by tests; `solve` is for gated programs.
+ */
+export class GpuGatedProgram {
+  readonly P4: number;
+  readonly G: number;
+  readonly NW: number;
+  private readonly wg: number;
+  private readonly chunks: number;
+  private readonly NF: number;
+  private readonly NU: number;
+  private readonly bufs: Record<string, GPUBuffer> = {};
+  private readonly pF: GPUComputePipeline;
+  private readonly pT: GPUComputePipeline;
+  private readonly pU: GPUComputePipeline;
+  private readonly bgF: GPUBindGroup;
+  private readonly bgT: GPUBindGroup;
+  private readonly bgU: GPUBindGroup;
+  private readonly params = new ArrayBuffer(64);
+  private readonly bbar: number;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly Xt: Float64Array,
+    readonly n: number,
+    readonly p1: number,
+    readonly patterns: ActivationPatterns,
+    /** centred targets (length n; zeros for SM) */
+    readonly b: Float64Array,
+    /** linear term, G x p1 */
+    readonly q: Float64Array,
+    readonly beta: number,
+    readonly split = false,
+  ) {
+    const K = patterns.count;
+    const P4 = Math.ceil(p1 / 4);
+    if (P4 > 31) throw new Error(`the GPU coordinate programs take at most 123 inputs per coordinate (got ${p1 - 1}); use --device cpu`);
+    this.P4 = P4;
+    this.G = split ? 2 * K : K;
+    this.NW = Math.ceil(n / 32);
+    const wg = workgroupSize(device);
+    this.wg = wg;
+    const bits = patterns.bits;
+    if (!bits || bits.length !== K * this.NW) throw new Error('GpuGatedProgram: the patterns carry no packed bits (make them with sampledPatterns, allPatterns or gpuSampledPatterns)');
+    if (b.length !== n) throw new Error(`GpuGatedProgram: b has ${b.length} entries, expected ${n}`);
+    if (q.length !== this.G * p1) throw new Error(`GpuGatedProgram: q has ${q.length} entries, expected ${this.G * p1}`);
+    // workgroup tiles within 16 KiB (the default limit): patterns of kernel 1, samples of kernel 2
+    const TK = Math.max(1, Math.min(256, Math.floor((16384 - wg * 4 - 64) / (P4 * 16))));
+    const TS = Math.max(32, Math.min(256, Math.floor((16384 - 64) / (P4 * 16) / 32) * 32));
+    // rows per chunk of kernel 2: a multiple of 32 (whole bit words) giving about 2^18 threads
+    const wantChunks = Math.max(1, Math.min(Math.ceil(n / 32), Math.round(2 ** 18 / Math.max(1, K))));
+    const CH = Math.ceil(n / wantChunks / 32) * 32;
+    this.chunks = Math.ceil(n / CH);
+    this.NF = Math.ceil(n / wg);
+    this.NU = Math.ceil(this.G / wg);
+    let bsum = 0;
+    for (const v of b) bsum += v;
+    this.bbar = bsum / n;
+
+    const buf = (name: string, bytes: number): GPUBuffer => (this.bufs[name] = device.createBuffer({ size: Math.max(16, bytes), usage: STORAGE() }));
+    device.queue.writeBuffer(buf('X', n * P4 * 16), 0, paddedRows(Xt, n, p1, P4));
+    device.queue.writeBuffer(buf('bits', bits.length * U32), 0, Uint32Array.from(bits));
+    device.queue.writeBuffer(buf('b', n * 4), 0, Float32Array.from(b));
+    device.queue.writeBuffer(buf('q', this.G * P4 * 16), 0, this.pad(q));
+    for (const name of ['x', 'y', 'w', 'grad']) buf(name, this.G * P4 * 16);
+    buf('F', n * 4);
+    buf('fpart', this.NF * 4);
+    buf('gpart', this.chunks * K * P4 * 16);
+    buf('rpart', this.NU * 4);
+    buf('state', 16);
+    this.bufs.u = device.createBuffer({ size: 64, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    new Uint32Array(this.params, 0, 8).set([n, K, this.G, this.NW, this.chunks, CH, this.NF, this.NU]);
+
+    const header = `struct U { d: vec4<u32>, e: vec4<u32>, f: vec4<f32>, h: vec4<f32> }
+@group(0) @binding(0) var<uniform> u: U;
+const P4 = ${P4}u;
+`;
+    const subtract = split ? `v -= select(y[a + K * P4], x[a + K * P4], useX);` : '';
+    this.pF = pipeline(
+      device,
+      `${header}
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bits: array<u32>;
+@group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> y: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> rpart: array<f32>;
+@group(0) @binding(6) var<storage, read_write> state: array<f32>;
+@group(0) @binding(7) var<storage, read_write> F: array<f32>;
+@group(0) @binding(8) var<storage, read_write> fpart: array<f32>;
+var<workgroup> wt: array<vec4<f32>, ${TK * P4}>;
+var<workgroup> red: array<f32, ${wg}>;
+var<workgroup> restart: f32;
+@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let n = u.d.x; let K = u.d.y; let NW = u.d.w;
+  if (lid.x == 0u) {
+    var r = 0.0;
+    for (var i = 0u; i < u.e.w; i++) { r += rpart[i]; }
+    restart = select(0.0, 1.0, r > 0.0);
+    if (wid.x == 0u) {
+      let t = state[0];
+      state[0] = select((1.0 + sqrt(1.0 + 4.0 * t * t)) * 0.5, 1.0, r > 0.0);
+      state[1] = restart;
+      state[2] += restart;
+    }
+  }
+  workgroupBarrier();
+  let useX = restart > 0.5;
+  let s = gid.x;
+  let live = s < n;
+  let sc = min(s, n - 1u);
+  var xs: array<vec4<f32>, ${P4}>;
+  for (var j = 0u; j < P4; j++) { xs[j] = X[sc * P4 + j]; }
+  let word = sc / 32u;
+  let bit = sc % 32u;
+  var acc = 0.0;
+  for (var k0 = 0u; k0 < K; k0 += ${TK}u) {
+    workgroupBarrier();
+    for (var i = lid.x; i < ${TK * P4}u; i += ${wg}u) {
+      let kk = k0 + i / P4;
+      var v = vec4<f32>(0.0);
+      if (kk < K) {
+        let a = kk * P4 + i % P4;
+        v = select(y[a], x[a], useX);
+        ${subtract}
+      }
+      wt[i] = v;
+    }
+    workgroupBarrier();
+    let kn = min(${TK}u, K - k0);
+    for (var kk = 0u; kk < kn; kk++) {
+      let m = (bits[(k0 + kk) * NW + word] >> bit) & 1u;
+      var h = 0.0;
+      for (var j = 0u; j < P4; j++) { h += dot(xs[j], wt[kk * P4 + j]); }
+      acc += select(0.0, h, m == 1u);
+    }
+  }
+  if (live) { F[s] = acc; }
+  red[lid.x] = select(0.0, acc, live);
+  workgroupBarrier();
+  for (var st = ${wg / 2}u; st > 0u; st >>= 1u) {
+    if (lid.x < st) { red[lid.x] += red[lid.x + st]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { fpart[wid.x] = red[0]; }
+}`,
+    );
+    this.pT = pipeline(
+      device,
+      `${header}
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bits: array<u32>;
+@group(0) @binding(3) var<storage, read> F: array<f32>;
+@group(0) @binding(4) var<storage, read> fpart: array<f32>;
+@group(0) @binding(5) var<storage, read> b: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gpart: array<vec4<f32>>;
+var<workgroup> xr: array<vec4<f32>, ${TS * P4}>;
+var<workgroup> mean: f32;
+@compute @workgroup_size(${wg})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let n = u.d.x; let K = u.d.y; let NW = u.d.w; let CH = u.e.y;
+  let isn = u.f.z; let bbar = u.f.w; let withB = u.h.x;
+  if (lid.x == 0u) {
+    var sum = 0.0;
+    for (var i = 0u; i < u.e.z; i++) { sum += fpart[i]; }
+    mean = sum / f32(n);
+  }
+  workgroupBarrier();
+  let fbar = mean;
+  let k = wid.x * ${wg}u + lid.x;
+  let kc = min(k, K - 1u);
+  var acc: array<vec4<f32>, ${P4}>;
+  for (var j = 0u; j < P4; j++) { acc[j] = vec4<f32>(0.0); }
+  let s0 = wid.y * CH;
+  let s1 = min(n, s0 + CH);
+  for (var t0 = s0; t0 < s1; t0 += ${TS}u) {
+    workgroupBarrier();
+    for (var i = lid.x; i < ${TS * P4}u; i += ${wg}u) {
+      let s = t0 + i / P4;
+      var v = vec4<f32>(0.0);
+      if (s < s1) {
+        let r = ((F[s] - fbar) * isn - withB * (b[s] - bbar)) * isn;
+        v = X[s * P4 + i % P4] * r;
+      }
+      xr[i] = v;
+    }
+    workgroupBarrier();
+    let tn = min(${TS}u, s1 - t0);
+    for (var wi = 0u; wi < (tn + 31u) / 32u; wi++) {
+      let bw = bits[kc * NW + t0 / 32u + wi];
+      for (var bb = 0u; bb < 32u; bb++) {
+        let m = f32((bw >> bb) & 1u);
+        let o = (wi * 32u + bb) * P4;
+        for (var j = 0u; j < P4; j++) { acc[j] += m * xr[o + j]; }
+      }
+    }
+  }
+  if (k < K) {
+    for (var j = 0u; j < P4; j++) { gpart[(wid.y * K + k) * P4 + j] = acc[j]; }
+  }
+}`,
+    );
+    this.pU = pipeline(
+      device,
+      `${header}
+@group(0) @binding(1) var<storage, read> gpart: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> state: array<f32>;
+@group(0) @binding(4) var<storage, read_write> x: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> w: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> grad: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> rpart: array<f32>;
+var<workgroup> red: array<f32, ${wg}>;
+@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let K = u.d.y; let G = u.d.z; let C = u.e.x;
+  let invL = u.f.x; let thr = u.f.y; let gradientOnly = u.h.y > 0.5;
+  let g = gid.x;
+  let live = g < G;
+  let gc = min(g, G - 1u);
+  let k = select(gc, gc - K, gc >= K);
+  let sgn = select(1.0, -1.0, gc >= K);
+  let useX = state[1] > 0.5;
+  var gr: array<vec4<f32>, ${P4}>;
+  var v: array<vec4<f32>, ${P4}>;
+  var nv = 0.0;
+  for (var j = 0u; j < P4; j++) {
+    var s = vec4<f32>(0.0);
+    for (var c = 0u; c < C; c++) { s += gpart[(c * K + k) * P4 + j]; }
+    let a = gc * P4 + j;
+    gr[j] = sgn * s + select(q[a], vec4<f32>(0.0), gradientOnly);
+    let base = select(y[a], x[a], useX);
+    v[j] = base - gr[j] * invL;
+    nv += dot(v[j], v[j]);
+  }
+  nv = sqrt(nv);
+  let f = select(0.0, 1.0 - thr / nv, nv > thr);
+  let tk = state[0];
+  let tn = (1.0 + sqrt(1.0 + 4.0 * tk * tk)) * 0.5;
+  let mom = (tk - 1.0) / tn;
+  var rd = 0.0;
+  if (live) {
+    for (var j = 0u; j < P4; j++) {
+      let a = g * P4 + j;
+      grad[a] = gr[j];
+      if (!gradientOnly) {
+        let base = select(y[a], x[a], useX);
+        let xo = x[a];
+        let xn = f * v[j];
+        rd += dot(base - xn, xn - xo);
+        w[a] = base;
+        y[a] = xn + mom * (xn - xo);
+        x[a] = xn;
+      }
+    }
+  }
+  red[lid.x] = rd;
+  workgroupBarrier();
+  for (var st = ${wg / 2}u; st > 0u; st >>= 1u) {
+    if (lid.x < st) { red[lid.x] += red[lid.x + st]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { rpart[wid.x] = red[0]; }
+}`,
+    );
+    const B = this.bufs;
+    this.bgF = bindGroup(device, this.pF, [B.u, B.X, B.bits, B.x, B.y, B.rpart, B.state, B.F, B.fpart]);
+    this.bgT = bindGroup(device, this.pT, [B.u, B.X, B.bits, B.F, B.fpart, B.b, B.gpart]);
+    this.bgU = bindGroup(device, this.pU, [B.u, B.gpart, B.q, B.state, B.x, B.y, B.w, B.grad, B.rpart]);
+  }
+
+  /** G x p1 values as G x P4 vec4s */
+  private pad(v: ArrayLike<number>): Float32Array<ArrayBuffer> {
+    const { p1, P4, G } = this;
+    const out = new Float32Array(G * P4 * 4);
+    for (let g = 0; g < G; g++) for (let j = 0; j < p1; j++) out[g * P4 * 4 + j] = v[g * p1 + j];
+    return out;
+  }
+
+  private unpad(v: Float32Array): Float64Array {
+    const { p1, P4, G } = this;
+    const out = new Float64Array(G * p1);
+    for (let g = 0; g < G; g++) for (let j = 0; j < p1; j++) out[g * p1 + j] = v[g * P4 * 4 + j];
+    return out;
+  }
+
+  private setParams(o: { invL: number; thr: number; withB: boolean; gradientOnly: boolean }): void {
+    new Float32Array(this.params, 32, 8).set([o.invL, o.thr, 1 / Math.sqrt(this.n), this.bbar, o.withB ? 1 : 0, o.gradientOnly ? 1 : 0, 0, 0]);
+    this.device.queue.writeBuffer(this.bufs.u, 0, this.params);
+  }
+
+  private encodeIteration(enc: GPUCommandEncoder): void {
+    const K = this.patterns.count;
+    const steps: [GPUComputePipeline, GPUBindGroup, number, number][] = [
+      [this.pF, this.bgF, this.NF, 1],
+      [this.pT, this.bgT, Math.ceil(K / this.wg), this.chunks],
+      [this.pU, this.bgU, this.NU, 1],
+    ];
+    for (const [pl, bg, gx, gy] of steps) {
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pl);
+      pass.setBindGroup(0, bg);
+      pass.dispatchWorkgroups(gx, gy);
+      pass.end();
+    }
+  }
+
+  /** starts from z (x = y = z, t = 0, no restart pending) */
+  private load(z: ArrayLike<number> | undefined): void {
+    const zz = z ? this.pad(z) : new Float32Array(this.G * this.P4 * 4);
+    this.device.queue.writeBuffer(this.bufs.x, 0, zz);
+    this.device.queue.writeBuffer(this.bufs.y, 0, zz);
+    this.device.queue.writeBuffer(this.bufs.rpart, 0, new Float32Array(this.NU));
+    this.device.queue.writeBuffer(this.bufs.state, 0, new Float32Array(4));
+  }
+
+  private async readVec(name: string): Promise<Float64Array> {
+    return this.unpad(new Float32Array(await readBack(this.device, this.bufs[name], this.G * this.P4 * 16)));
+  }
+
+  /** the features F(z) (uncentred, length n) and the gradient B'(B z - b) + q, in float32 */
+  async gradient(z: ArrayLike<number>, o: { withB?: boolean; withQ?: boolean } = {}): Promise<{ F: Float64Array; gradient: Float64Array }> {
+    if (z.length !== this.G * this.p1) throw new Error(`GpuGatedProgram.gradient: z has ${z.length} entries, expected ${this.G * this.p1}`);
+    this.load(z);
+    // gradientOnly leaves q out; a full step (thr = 0, invL = 0) would keep x but needs q: use two modes
+    this.setParams({ invL: 0, thr: 0, withB: o.withB ?? true, gradientOnly: !(o.withQ ?? true) });
+    const enc = this.device.createCommandEncoder();
+    this.encodeIteration(enc);
+    this.device.queue.submit([enc.finish()]);
+    const F = Float64Array.from(new Float32Array(await readBack(this.device, this.bufs.F, this.n * 4)));
+    return { F, gradient: await this.readVec('grad') };
+  }
+
+  /** power iteration for the largest eigenvalue of B'B on the GPU */
+  async lipschitz(iterations = 30, seed = 1): Promise<number> {
+    let v: Float64Array = new Float64Array(this.G * this.p1);
+    let s = seed;
+    for (let i = 0; i < v.length; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      v[i] = s / 2 ** 32 - 0.5;
+    }
+    let lambda = 0;
+    for (let it = 0; it < iterations; it++) {
+      let nv = 0;
+      for (const x of v) nv += x * x;
+      nv = Math.sqrt(nv);
+      if (nv === 0) return 0;
+      for (let i = 0; i < v.length; i++) v[i] /= nv;
+      const { gradient } = await this.gradient(v, { withB: false, withQ: false });
+      let dotv = 0;
+      for (let i = 0; i < v.length; i++) dotv += v[i] * gradient[i];
+      const prev = lambda;
+      lambda = dotv;
+      v = gradient;
+      if (it > 3 && Math.abs(lambda - prev) <= 1e-4 * lambda) break;
+    }
+    return lambda;
+  }
+
+  /** FISTA with gradient restart in float32, read back every `batch` iterations for the float32 gap */
+  async solve(o: GatedGpuOptions = {}): Promise<GatedGpuResult> {
+    if (this.split) throw new Error('GpuGatedProgram.solve solves gated programs; the ReLU program runs on the CPU');
+    const started = performance.now();
+    const L = o.L ?? 1.05 * (await this.lipschitz());
+    const gpuTol = o.gpuTol ?? 1e-6;
+    const batch = o.batch ?? 50;
+    const maxIt = o.maxIterations ?? 100_000;
+    // the scale of the KKT residual, as groupCertificate's: max(beta, |q|_inf, |B'b|_inf)
+    let scale = Math.max(this.beta, 1e-300);
+    for (const v of this.q) scale = Math.max(scale, Math.abs(v));
+    for (const v of (await this.gradient(new Float64Array(this.G * this.p1), { withQ: false })).gradient) scale = Math.max(scale, Math.abs(v));
+    this.load(o.x0);
+    this.setParams({ invL: 1 / L, thr: this.beta / L, withB: true, gradientOnly: false });
+    let it = 0;
+    let gap = Infinity;
+    let kkt = Infinity;
+    let primal = NaN;
+    let z: Float64Array = new Float64Array(this.G * this.p1);
+    let restarts = 0;
+    let stop: GatedGpuResult['stop'] = 'max_iter';
+    // the float32 floor: the best max(gap, KKT) has not halved over the last 20 read-backs
+    const best: number[] = [];
+    let first = NaN;
+    while (it < maxIt) {
+      const enc = this.device.createCommandEncoder();
+      const m = Math.min(batch, maxIt - it);
+      for (let i = 0; i < m; i++) this.encodeIteration(enc);
+      this.device.queue.submit([enc.finish()]);
+      it += m;
+      z = await this.readVec('w');
+      const grad = await this.readVec('grad');
+      const F = Float64Array.from(new Float32Array(await readBack(this.device, this.bufs.F, this.n * 4)));
+      restarts = new Float32Array(await readBack(this.device, this.bufs.state, 16))[2];
+      ({ gap, primal, kkt } = this.float32Certificate(z, F, grad, scale));
+      if (Number.isNaN(first)) first = Math.max(1, Math.abs(primal));
+      // an SM program below its boundedness threshold runs off (as on the CPU: -1e6 times its first value)
+      if (!Number.isFinite(primal) || primal < -1e6 * first) {
+        stop = 'diverged';
+        break;
+      }
+      if (gap <= gpuTol && kkt <= gpuTol) {
+        stop = 'tolerance';
+        break;
+      }
+      best.push(Math.min(Math.max(gap, kkt), best.length ? best[best.length - 1] : Infinity));
+      const W = o.floorWindow ?? 20;
+      if (best.length > W && best[best.length - 1] > 0.5 * best[best.length - 1 - W]) {
+        stop = 'float32_floor';
+        break;
+      }
+      if (o.interrupted?.()) {
+        stop = 'interrupted';
+        break;
+      }
+      if (o.timeLimit !== undefined && (performance.now() - started) / 1000 > o.timeLimit) {
+        stop = 'time_limit';
+        break;
+      }
+    }
+    return { z, iterations: it, seconds: (performance.now() - started) / 1000, relativeGap: gap, kktResidual: kkt, primal, restarts, stop, lipschitz: L };
+  }
+
+  /**
+   * The certificate at z from GPU quantities: r = P_c F / sqrt(n) - b, gradient e1 = B'r + q. The dual
+   * point is s r with s the largest step in [0, 1] from the base point 0 (gradient q) that keeps every
+   * ||B'(s r)_g + q_g|| <= beta; when the base is not feasible (SM: some ||q_g|| > beta) the residual's
+   * own dual value is used, honest only together with the KKT residual (as groupCertificate does).
+   */
+  private float32Certificate(z: Float64Array, F: Float64Array, e1: Float64Array, scale: number): { gap: number; primal: number; kkt: number } {
+    const { n, p1, beta, q, b } = this;
+    let mean = 0;
+    for (let s = 0; s < n; s++) mean += F[s];
+    mean /= n;
+    let rr = 0;
+    let br = 0;
+    for (let s = 0; s < n; s++) {
+      const r = (F[s] - mean) / Math.sqrt(n) - b[s];
+      rr += r * r;
+      br += b[s] * r;
+    }
+    let lin = 0;
+    let norms = 0;
+    let step = 1;
+    let baseFeasible = true;
+    let viol = 0;
+    for (let g0 = 0; g0 < z.length; g0 += p1) {
+      let zn = 0;
+      let dd = 0;
+      let ed = 0;
+      let ee = 0;
+      let gn = 0;
+      for (let i = g0; i < g0 + p1; i++) {
+        lin += q[i] * z[i];
+        zn += z[i] * z[i];
+        gn += e1[i] * e1[i];
+        const d = e1[i] - q[i];
+        dd += d * d;
+        ed += q[i] * d;
+        ee += q[i] * q[i];
+      }
+      zn = Math.sqrt(zn);
+      norms += zn;
+      if (ee > beta * beta) baseFeasible = false;
+      else if (dd > 0) step = Math.min(step, (-ed + Math.sqrt(Math.max(0, ed * ed + dd * (beta * beta - ee)))) / dd);
+      let v = Math.max(0, Math.sqrt(gn) - beta);
+      if (zn > 0) {
+        v = 0;
+        for (let i = g0; i < g0 + p1; i++) v += (e1[i] + (beta * z[i]) / zn) ** 2;
+        v = Math.sqrt(v);
+      }
+      viol = Math.max(viol, v);
+    }
+    if (!baseFeasible) step = 1;
+    const primal = 0.5 * rr + lin + beta * norms;
+    const dual = -0.5 * step * step * rr - step * br;
+    return { gap: Math.max(0, primal - dual) / Math.max(1, Math.abs(primal)), primal, kkt: viol / scale };
+  }
+
+  destroy(): void {
+    for (const b of Object.values(this.bufs)) b.destroy();
+  }
+}
