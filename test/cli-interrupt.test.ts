@@ -3,19 +3,15 @@
  * best point, the model is written and the exit code is 1; a sample run stops at its current step. Builds dist/ first when it is missing
  * or older than the sources (npm test on a fresh clone has not built it).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { DEMO_MIXTURE, sampleMixture1D } from '../src/targets/mixture1d.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-
-beforeAll(() => {
-  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
-}, 180_000);
 
 test('SIGINT during a long solve: status interrupted, model kept, exit 1', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-sigint-'));

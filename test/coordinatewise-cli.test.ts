@@ -1,5 +1,5 @@
 /** `convex-score solve` on d > 1 data: the model file, score, sample --model, workers, bad input. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,11 +107,34 @@ describe('solve on multivariate data', () => {
   });
 });
 
-describe('worker threads (the built CLI)', () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
-  }, 180_000);
+describe('--device', () => {
+  const base = ['solve', '--objective', 'dsm', '--sigma', '0.5', '--noise-seed', '1', '--beta', '0.1', '--patterns', '8', '--workers', '1', '--quiet'];
+  it('gpu with the exact ReLU program: exit 2, naming the reason and the fix, no file written', async () => {
+    const out = path.join(dir, 'relu-gpu.json');
+    const r = await cli([...base, '--data', data, '--relaxation', 'relu', '--device', 'gpu', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--device gpu: the exact ReLU program .* runs on the CPU only .*--relaxation gated.*--device cpu/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+  it('auto with the exact ReLU program: the CPU, with one line saying why', async () => {
+    const r = await cli([...base, '--data', data, '--relaxation', 'relu', '--device', 'auto', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^device auto: solving on the CPU, because the exact ReLU program/m);
+    expect(JSON.parse(r.out).summary.device).toBe('cpu');
+  });
+  it('an unknown device, and gpu on univariate data: exit 2 with the choices', async () => {
+    const bad = await cli([...base, '--data', data, '--relaxation', 'gated', '--device', 'tpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--device must be one of cpu, gpu, auto, got "tpu"/);
+    const one = path.join(dir, 'one.csv');
+    fs.writeFileSync(one, '0.1\n0.5\n-0.3\n1.2\n0.7\n');
+    const uni = await cli(['solve', '--data', one, '--objective', 'sm', '--beta', '0.1', '--device', 'gpu']);
+    expect(uni.code).toBe(2);
+    expect(uni.err).toMatch(/--device gpu is for coordinate-wise \(d > 1\) gated programs.*--device cpu/);
+  });
+});
 
+describe('worker threads (the built CLI)', () => {
   it('2 workers give the same model file as 1', () => {
     const cliJs = path.join(root, 'dist', 'src', 'cli', 'main.js');
     const outs = [1, 2].map((w) => {

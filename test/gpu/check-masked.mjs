@@ -2,7 +2,7 @@
 // products against the CPU (src/programs/patterns.ts, solvers/masked-features.ts). Prints one JSON line.
 import { acquireGpu } from '../../dist/solvers/gpu/webgpu.js';
 import { gpuSampledPatterns, GpuGatedProgram } from '../../dist/solvers/gpu/masked-gpu.js';
-import { sampledPatterns, augmentedInputs } from '../../dist/src/programs/patterns.js';
+import { sampledPatterns, sampledGateVectors, augmentedInputs } from '../../dist/src/programs/patterns.js';
 import { MaskedFeatureOperator } from '../../dist/solvers/masked-features.js';
 import { Rng } from '../../dist/src/util/random.js';
 
@@ -28,6 +28,23 @@ for (const [label, n, d, P, draw] of [
   const cpu = sampledPatterns(Xt, n, d + 1, P, 5);
   const gpu = await gpuSampledPatterns(device, Xt, n, d + 1, P, 5);
   patterns.push({ label, count: cpu.count, gpuCount: gpu.count, masksEqual: same(cpu.masks, gpu.masks), gatesEqual: same(cpu.gates, gpu.gates), bitsEqual: same(cpu.bits, gpu.bits), cpuGates: gpu.cpuGates });
+}
+
+// samples put on (float64: within rounding of) the hyperplanes of gates 0 and 3: float32 cannot decide
+// their signs, so those gates are recomputed on the CPU, and the result is still the CPU's
+{
+  const n = 150, d = 2, P = 20;
+  const X = Float64Array.from({ length: n * d }, () => rng.normal());
+  const gv = sampledGateVectors(P, d + 1, 9);
+  for (const [s, k] of [[0, 0], [7, 3]]) {
+    const [g0, g1, g2] = gv.subarray(k * 3, k * 3 + 3);
+    X[s * d] = 0.3;
+    X[s * d + 1] = -(g2 + g0 * 0.3) / g1;
+  }
+  const Xt = augmentedInputs(X, n, d, [0, 1]);
+  const cpu = sampledPatterns(Xt, n, d + 1, P, 9);
+  const gpu = await gpuSampledPatterns(device, Xt, n, d + 1, P, 9);
+  patterns.push({ label: 'on-plane', count: cpu.count, gpuCount: gpu.count, masksEqual: same(cpu.masks, gpu.masks), gatesEqual: same(cpu.gates, gpu.gates), bitsEqual: same(cpu.bits, gpu.bits), cpuGates: gpu.cpuGates });
 }
 
 // products: B'(B z - b) + q and F(z) for gated and split (ReLU) programs
