@@ -7,6 +7,8 @@
  *   coordinate-wise DSM programs on a GMRF ring: time per program, 1 vs 2 workers, gaps (bench/coordinatewise.ts).
  * npm run bench -- gpu [--software]
  *   float32 A x + A'y bandwidth of the WGSL kernels (bench/gpu.ts; a GPU machine).
+ * npm run bench -- gpu-coordinate [--software] [--sizes 10000x1024,100000x8192] [--cpu-limit 3600]
+ *   one coordinate-wise DSM program end to end, GPU (float32 + float64 finish) vs the CPU path (bench/gpu-coordinate.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
@@ -16,6 +18,7 @@ import { runMarosMeszaros } from './maros-meszaros.js';
 import { runSamplerBenchmark } from './sampler.js';
 import { runCoordinatewiseBenchmark } from './coordinatewise.js';
 import { runGpuBenchmark } from './gpu.js';
+import { runGpuCoordinateBenchmark } from './gpu-coordinate.js';
 
 if (process.argv.includes('sampler')) {
   runSamplerBenchmark();
@@ -23,6 +26,10 @@ if (process.argv.includes('sampler')) {
 }
 if (process.argv.includes('gpu')) {
   await runGpuBenchmark();
+  process.exit(0);
+}
+if (process.argv.includes('gpu-coordinate')) {
+  await runGpuCoordinateBenchmark();
   process.exit(0);
 }
 if (process.argv.includes('coordinatewise')) {
