@@ -1,11 +1,11 @@
 /**
  * The float64 finish of the GPU path, on the CPU alone: patterns from precomputed sign words equal the
- * CPU's, and polishGated (working set, then the full certificate) from a rough start reaches the same
+ * CPU's, and polishOnWorkingSet (working set, then the full certificate) from a rough start reaches the same
  * certified optimum as solveCoordinate, growing the working set when the start misses patterns.
  */
 import { describe, expect, it } from 'vitest';
 import { augmentedInputs, sampledPatterns } from '../src/programs/patterns.js';
-import { coordinateInputs, polishGated, setupCoordinate, solveCoordinate, type CoordinateProblem } from '../src/programs/coordinatewise.js';
+import { coordinateInputs, polishOnWorkingSet, setupCoordinate, solveCoordinate, type CoordinateProblem } from '../src/programs/coordinatewise.js';
 import { Rng } from '../src/util/random.js';
 
 const rng = new Rng(5);
@@ -35,7 +35,7 @@ describe('patterns from precomputed words', () => {
   });
 });
 
-describe('polishGated', () => {
+describe('polishOnWorkingSet', () => {
   const pr: CoordinateProblem = { X: Xn, n, d, coordinate: 0, inputs: [0, 1], objective: 'dsm', y, beta: 0.03, relaxation: 'gated', patterns: { sampled: 48, seed: 1 }, tol: 1e-8 };
   const ref = solveCoordinate(pr);
   const { inputs, Xt } = coordinateInputs(pr);
@@ -44,7 +44,7 @@ describe('polishGated', () => {
   it('from the optimum perturbed by float32-sized noise: certified, the same optimum', () => {
     expect(ref.status).toBe('optimal');
     const z0 = ref.z.map((v) => (v === 0 ? 0 : v * (1 + 1e-5 * rng.normal())));
-    const fin = polishGated(pr, st, z0);
+    const fin = polishOnWorkingSet(pr, st, z0);
     expect(fin.cert.relativeGap).toBeLessThanOrEqual(1e-8);
     expect(fin.cert.kktResidual).toBeLessThanOrEqual(1e-8);
     expect(Math.abs(fin.cert.primalObjective - ref.primalObjective)).toBeLessThan(2e-8 * Math.max(1, Math.abs(ref.primalObjective)));
@@ -61,16 +61,27 @@ describe('polishGated', () => {
         break;
       }
     }
-    const fin = polishGated(pr, st, z0);
+    const fin = polishOnWorkingSet(pr, st, z0);
     expect(fin.rounds).toBeGreaterThan(0);
     expect(fin.workingSet).toBeGreaterThan(1);
     expect(fin.cert.relativeGap).toBeLessThanOrEqual(1e-8);
     expect(Math.abs(fin.cert.primalObjective - ref.primalObjective)).toBeLessThan(2e-8 * Math.max(1, Math.abs(ref.primalObjective)));
   });
 
-  it('refuses a ReLU program', () => {
-    const relu = { ...pr, relaxation: 'relu' as const };
-    const stRelu = setupCoordinate(relu, Xt, inputs, sampledPatterns(Xt, n, 3, 8, 1));
-    expect(() => polishGated(relu, stRelu, new Float64Array(stRelu.B.cols))).toThrow(/ReLU program/);
+  it('the exact ReLU program from a start with cone violations and a partial support: certified, the same optimum, cones kept', () => {
+    const relu: CoordinateProblem = { ...pr, relaxation: 'relu', patterns: { sampled: 24, seed: 1 } };
+    const refRelu = solveCoordinate(relu);
+    expect(refRelu.status).toBe('optimal');
+    const stRelu = setupCoordinate(relu, Xt, inputs, sampledPatterns(Xt, n, 3, 24, 1));
+    // perturb the optimum (leaving its cones slightly) and drop its last nonzero group
+    const z0 = refRelu.z.map((v) => (v === 0 ? 0 : v + 1e-3 * rng.normal()));
+    let last = -1;
+    for (let g = 0; g * 3 < z0.length; g++) if (z0.subarray(g * 3, g * 3 + 3).some((v) => v !== 0)) last = g;
+    z0.fill(0, last * 3, last * 3 + 3);
+    const fin = polishOnWorkingSet(relu, stRelu, z0);
+    expect(fin.cert.relativeGap).toBeLessThanOrEqual(1e-8);
+    expect(fin.cert.kktResidual).toBeLessThanOrEqual(1e-8);
+    expect(fin.coneViolation).toBeLessThanOrEqual(1e-8);
+    expect(Math.abs(fin.cert.primalObjective - refRelu.primalObjective)).toBeLessThan(2e-8 * Math.max(1, Math.abs(refRelu.primalObjective)));
   });
 });

@@ -12,7 +12,7 @@
 import { GpuGatedProgram, gpuSampledPatterns, type GatedGpuResult } from '../../solvers/gpu/masked-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { InputError } from '../util/errors.js';
-import { coordinateInputs, coordinateResult, polishGated, setupCoordinate, unboundedCheck, warmStart, type CoordinateProblem, type CoordinateSolution } from './coordinatewise.js';
+import { coordinateInputs, coordinateResult, polishOnWorkingSet, setupCoordinate, unboundedCheck, warmStart, type CoordinateProblem, type CoordinateSolution } from './coordinatewise.js';
 import { allPatterns } from './patterns.js';
 
 export interface GpuPhaseReport {
@@ -63,9 +63,9 @@ export async function solveCoordinateGpu(pr: CoordinateProblem, gpu: GpuHandle, 
   const t1 = performance.now();
   const remaining = pr.timeLimit === undefined ? undefined : Math.max(0, pr.timeLimit - (t1 - started) / 1000);
   const fin = diverged
-    ? { z: res.z, cert: { primalObjective: -Infinity, dualObjective: -Infinity, dualityGap: Infinity, relativeGap: Infinity, kktResidual: Infinity, dualFeasible: false }, iterations: 0, stop: 'diverged', rounds: 0, workingSet: 0 }
-    : polishGated(pr, st, res.z, { maxIter: pr.maxIter, timeLimit: remaining, interrupted: pr.interrupted });
-  const sol = coordinateResult(pr, st, { z: fin.z, cert: fin.cert, coneViolation: 0, iterations: res.iterations + fin.iterations, stop: res.stop === 'interrupted' ? 'interrupted' : fin.stop, diverged });
+    ? { z: res.z, cert: { primalObjective: -Infinity, dualObjective: -Infinity, dualityGap: Infinity, relativeGap: Infinity, kktResidual: Infinity, dualFeasible: false }, coneViolation: 0, iterations: 0, stop: 'diverged', diverged: true, rounds: 0, workingSet: 0 }
+    : polishOnWorkingSet(pr, st, res.z, { maxIter: pr.maxIter, timeLimit: remaining, interrupted: pr.interrupted, L: res.lipschitz });
+  const sol = coordinateResult(pr, st, { z: fin.z, cert: fin.cert as typeof fin.cert & { dualFeasible: boolean }, coneViolation: fin.coneViolation, iterations: res.iterations + fin.iterations, stop: res.stop === 'interrupted' ? 'interrupted' : fin.stop, diverged: diverged || fin.diverged });
   return {
     ...sol,
     gpu: {
