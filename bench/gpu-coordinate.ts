@@ -1,16 +1,16 @@
 /**
- * End to end on the GPU: one coordinate-wise DSM program (gated relaxation) solved on the GPU (float32
+ * End to end on the GPU: one coordinate-wise DSM program (gated relaxation, or --relaxation relu) solved on the GPU (float32
  * FISTA, then the float64 working-set finish on the CPU) and by the CPU path alone (one thread, float64
  * FISTA), on the same problem and to the same certificate (relative gap and KKT residual <= 1e-6).
  * Data: a GMRF ring (d = 64, diag 1.9, off-diagonal -0.45), coordinate 0 with its radius-2 neighbourhood
  * (5 inputs), sigma = 0.5, beta = 0.05, sampled gates (seed 1). The CPU run is the baseline, measured in
  * the same run; a CPU run that reaches --cpu-limit seconds gives a lower bound on the speed-up (">").
- *   npm run bench -- gpu-coordinate [--software] [--sizes 10000x1024,100000x8192] [--cpu-limit 3600]
+ *   npm run bench -- gpu-coordinate [--software] [--sizes 10000x1024,100000x8192] [--cpu-limit 3600] [--relaxation gated|relu]
  */
 import { acquireGpu } from '../solvers/gpu/webgpu.js';
 import { GmrfTarget } from '../src/targets/gmrf.js';
 import { graphAdjacency, neighbourhoods } from '../src/programs/neighbourhoods.js';
-import { solveCoordinate, type CoordinateProblem } from '../src/programs/coordinatewise.js';
+import { solveCoordinate, type CoordinateProblem, type Relaxation } from '../src/programs/coordinatewise.js';
 import { solveCoordinateGpu } from '../src/programs/coordinatewise-gpu.js';
 import { Rng } from '../src/util/random.js';
 import { machineLine } from './univariate.js';
@@ -20,7 +20,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-function problem(n: number, P: number): CoordinateProblem {
+function problem(n: number, P: number, relaxation: Relaxation): CoordinateProblem {
   const d = 64;
   const X0 = new GmrfTarget('ring', d, 1.9, -0.45).sample(n, 1);
   const rng = new Rng(2);
@@ -35,7 +35,7 @@ function problem(n: number, P: number): CoordinateProblem {
     }
   }
   const inputs = Array.from(neighbourhoods(graphAdjacency('ring', d), 2)[0]);
-  return { X, n, d, coordinate: 0, inputs, objective: 'dsm', y, beta: 0.05, relaxation: 'gated', patterns: { sampled: P, seed: 1 }, tol: 1e-6 };
+  return { X, n, d, coordinate: 0, inputs, objective: 'dsm', y, beta: 0.05, relaxation, patterns: { sampled: P, seed: 1 }, tol: 1e-6 };
 }
 
 export async function runGpuCoordinateBenchmark(): Promise<void> {
@@ -44,18 +44,19 @@ export async function runGpuCoordinateBenchmark(): Promise<void> {
     .split(',')
     .map((s) => s.split('x').map(Number) as [number, number]);
   const cpuLimit = Number(arg('--cpu-limit', '3600'));
+  const relaxation = arg('--relaxation', 'gated') as Relaxation;
   const g = await acquireGpu({ software });
   if (!g.ok) {
     console.log(`# GPU coordinate benchmark: no device (${g.reason})`);
     return;
   }
-  console.log('# one coordinate-wise DSM program (gated), GPU float32 + float64 finish vs the CPU path, certified at 1e-6');
+  console.log(`# one coordinate-wise DSM program (${relaxation}), GPU float32 + float64 finish vs the CPU path, certified at 1e-6`);
   console.log(machineLine());
   console.log(`GPU: ${g.gpu.description} (${g.gpu.kind}); CPU baseline: one thread, limit ${cpuLimit} s`);
   console.log('| n | P | patterns | GPU patterns s | GPU phase (it, s, gap) | finish (it, s, working set) | GPU total s | CPU (it, s) | speed-up | GPU GFLOP/s | objectives agree |');
   console.log('|---:|---:|---:|---:|---|---|---:|---|---:|---:|---|');
   for (const [n, P] of sizes) {
-    const pr = problem(n, P);
+    const pr = problem(n, P, relaxation);
     const t0 = performance.now();
     const gpu = await solveCoordinateGpu(pr, g.gpu);
     const gpuTotal = (performance.now() - t0) / 1000;

@@ -109,17 +109,19 @@ describe('solve on multivariate data', () => {
 
 describe('--device', () => {
   const base = ['solve', '--objective', 'dsm', '--sigma', '0.5', '--noise-seed', '1', '--beta', '0.1', '--patterns', '8', '--workers', '1', '--quiet'];
-  it('gpu with the exact ReLU program: exit 2, naming the reason and the fix, no file written', async () => {
-    const out = path.join(dir, 'relu-gpu.json');
-    const r = await cli([...base, '--data', data, '--relaxation', 'relu', '--device', 'gpu', '--out', out]);
+  it('gpu with more inputs than the kernels take: exit 2, naming the limit and the fix, no file written', async () => {
+    const out = path.join(dir, 'wide-gpu.json');
+    const wide = path.join(dir, 'wide.csv');
+    fs.writeFileSync(wide, Array.from({ length: 20 }, (_, s) => Array.from({ length: 61 }, (_, j) => Math.sin(s * 7 + j)).join(',')).join('\n'));
+    const r = await cli([...base, '--data', wide, '--relaxation', 'relu', '--device', 'gpu', '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/--device gpu: the exact ReLU program .* runs on the CPU only .*--relaxation gated.*--device cpu/);
+    expect(r.err).toMatch(/--device gpu: the GPU kernels take at most 59 inputs per coordinate for the relu program, and this one has 61 \(localize with --radius and --graph\); or use --device cpu/);
     expect(fs.existsSync(out)).toBe(false);
   });
   it('auto with the exact ReLU program: the CPU, with one line saying why', async () => {
     const r = await cli([...base, '--data', data, '--relaxation', 'relu', '--device', 'auto', '--json']);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/^device auto: solving on the CPU, because the exact ReLU program/m);
+    expect(r.err).toMatch(/^device auto: solving on the CPU, because the GPU phase of the exact ReLU program/m);
     expect(JSON.parse(r.out).summary.device).toBe('cpu');
   });
   it('an unknown device, and gpu on univariate data: exit 2 with the choices', async () => {

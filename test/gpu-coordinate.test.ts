@@ -14,6 +14,8 @@ import { runGpuCheck, type GpuCheck } from './helpers/gpu-check.js';
 interface CoordinateCheck extends GpuCheck {
   cases: {
     objective: string;
+    relaxation: string;
+    coneViolation: number[];
     patterns: number[];
     status: string[];
     objectiveValue: number[];
@@ -30,18 +32,19 @@ beforeAll(() => {
   result = runGpuCheck<CoordinateCheck>('check-coordinate.mjs', { timeout: 300_000 });
 }, 360_000);
 
-it('DSM and SM gated programs: GPU + float64 finish is certified and equals the CPU optimum', (ctx) => {
+it('DSM and SM, gated and exact ReLU programs: GPU + float64 finish is certified and equals the CPU optimum', (ctx) => {
   if (!result.ok) return ctx.skip();
-  expect(result.cases.map((c) => c.objective)).toEqual(['dsm', 'sm']);
+  expect(result.cases.map((c) => `${c.objective} ${c.relaxation}`)).toEqual(['dsm gated', 'sm gated', 'dsm relu', 'sm relu']);
   for (const c of result.cases) {
     expect(c.patterns[0]).toBe(c.patterns[1]);
     expect(c.status).toEqual(['optimal', 'optimal']);
     const [g, cpu] = c.objectiveValue;
     // both certified at 1e-7: the objectives agree to that
     expect(Math.abs(g - cpu)).toBeLessThan(2e-7 * Math.max(1, Math.abs(cpu)));
-    // the recovered gated network's own loss is the convex optimum
+    // the recovered network's own loss is the convex optimum; ReLU units keep their cones
     expect(Math.abs(c.nonconvex[0] - g)).toBeLessThan(1e-7 * Math.max(1, Math.abs(g)));
-    // the float32 phase did real work: it got within 1e-2 (max of gap and KKT) before handing over
+    expect(c.coneViolation[0]).toBeLessThanOrEqual(1e-7);
+    // the float32 phase did real work: it got within 1e-2 (max of gap and KKT; ReLU: of the penalized program) before handing over
     expect(c.gpu.iterations).toBeGreaterThan(0);
     expect(Math.max(c.gpu.relativeGap, c.gpu.kktResidual)).toBeLessThan(1e-2);
     expect(c.gpu.finish.workingSet).toBeLessThanOrEqual(c.patterns[0]);

@@ -154,6 +154,10 @@ export interface GatedGpuOptions {
   interrupted?: () => boolean;
   /** read-backs (at least; a third of those so far if more) over which the best max(gap, KKT) must halve, else the float32 floor is declared (default 20) */
   floorWindow?: number;
+  /** ReLU programs: ||X~||_2^2, the Lipschitz constant of the cone operator (MaskedFeatureOperator.coneNormSq) */
+  coneNormSq?: number;
+  /** ReLU programs: the penalty stages, multiples of ||B||^2 / ||X~||^2 (default 1, 10, 100) */
+  rhoStages?: number[];
   /** the Lipschitz constant of B'B (default: a power iteration on the GPU, plus 5%) */
   L?: number;
 }
@@ -210,7 +214,10 @@ export class GpuGatedProgram {
     if (q.length !== this.G * p1) throw new Error(`GpuGatedProgram: q has ${q.length} entries, expected ${this.G * p1}`);
     // workgroup tiles within 16 KiB (the default limit): patterns of kernel 1, samples of kernel 2
     const TK = Math.max(1, Math.min(256, Math.floor((16384 - wg * 4 - 64) / (P4 * 16))));
-    const TS = Math.max(32, Math.min(256, Math.floor((16384 - 64) / (P4 * 16) / 32) * 32));
+    // parts per pattern in kernel 2: the data term, and for ReLU the penalty of v_k and of u_k
+    const NP = split ? 3 : 1;
+    if (split && P4 > 15) throw new Error(`the GPU ReLU programs take at most 59 inputs per coordinate (got ${p1 - 1}); use --device cpu`);
+    const TS = Math.max(32, Math.min(256, Math.floor((16384 - 64) / ((split ? 2 : 1) * P4 * 16) / 32) * 32));
     // rows per chunk of kernel 2: a multiple of 32 (whole bit words) giving about 2^18 threads
     const wantChunks = Math.max(1, Math.min(Math.ceil(n / 32), Math.round(2 ** 18 / Math.max(1, K))));
     const CH = Math.ceil(n / wantChunks / 32) * 32;
@@ -235,7 +242,7 @@ export class GpuGatedProgram {
     buf('grad', this.G * P4 * 16);
     buf('F', this.KC * n * 4);
     buf('fpart', this.KC * this.NF * 4);
-    buf('gpart', this.chunks * K * P4 * 16);
+    buf('gpart', this.chunks * K * NP * P4 * 16);
     buf('rpart', this.NU * 4);
     buf('state', 16);
     this.bufs.u = device.createBuffer({ size: 96, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -328,6 +335,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
 @group(0) @binding(4) var<storage, read> fpart: array<f32>;
 @group(0) @binding(5) var<storage, read> b: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gpart: array<vec4<f32>>;
+${split ? `@group(0) @binding(7) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> y: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> state: array<f32>;
+var<workgroup> xs: array<vec4<f32>, ${TS * P4}>;` : ''}
 var<workgroup> xr: array<vec4<f32>, ${TS * P4}>;
 var<workgroup> mean: f32;
 @compute @workgroup_size(${wg})
@@ -344,7 +355,23 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let k = wid.x * ${wg}u + lid.x;
   let kc = min(k, K - 1u);
   var acc: array<vec4<f32>, ${P4}>;
-  for (var j = 0u; j < P4; j++) { acc[j] = vec4<f32>(0.0); }
+  for (var j = 0u; j < P4; j++) { acc[j] = vec4<f32>(0.0); }${split ? `
+  // the penalty (rho/2) sum_s min(0, sigma_s x~_s'z_g)^2 of the cone constraints, sigma_s = 2 m_sk - 1,
+  // for the pattern's groups v_k and u_k at the point the forward kernel used
+  let rho = u.m.y;
+  let useX = state[1] > 0.5;
+  var zv: array<vec4<f32>, ${P4}>;
+  var zu: array<vec4<f32>, ${P4}>;
+  var pv: array<vec4<f32>, ${P4}>;
+  var pu: array<vec4<f32>, ${P4}>;
+  for (var j = 0u; j < P4; j++) {
+    let av = 2u * (kc * P4 + j);
+    let au = 2u * ((K + kc) * P4 + j);
+    zv[j] = select(y[av], x[av], useX);
+    zu[j] = select(y[au], x[au], useX);
+    pv[j] = vec4<f32>(0.0);
+    pu[j] = vec4<f32>(0.0);
+  }` : ''}
   let s0 = wid.y * CH;
   let s1 = min(n, s0 + CH);
   for (var t0 = s0; t0 < s1; t0 += ${TS}u) {
@@ -358,7 +385,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let r = ((fs - fbar) * isn - withB * (b[s] - bbar)) * isn;
         v = X[s * P4 + i % P4] * r;
       }
-      xr[i] = v;
+      xr[i] = v;${split ? `
+      xs[i] = select(vec4<f32>(0.0), X[min(s, n - 1u) * P4 + i % P4], s < s1);` : ''}
     }
     workgroupBarrier();
     let tn = min(${TS}u, s1 - t0);
@@ -367,12 +395,29 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       for (var bb = 0u; bb < 32u; bb++) {
         let m = f32((bw >> bb) & 1u);
         let o = (wi * 32u + bb) * P4;
-        for (var j = 0u; j < P4; j++) { acc[j] += m * xr[o + j]; }
+        for (var j = 0u; j < P4; j++) { acc[j] += m * xr[o + j]; }${split ? `
+        var cv = 0.0;
+        var cu = 0.0;
+        for (var j = 0u; j < P4; j++) {
+          cv += dot(xs[o + j], zv[j]);
+          cu += dot(xs[o + j], zu[j]);
+        }
+        let sg = 2.0 * m - 1.0;
+        let lv = rho * min(0.0, sg * cv) * sg;
+        let lu = rho * min(0.0, sg * cu) * sg;
+        for (var j = 0u; j < P4; j++) {
+          pv[j] += lv * xs[o + j];
+          pu[j] += lu * xs[o + j];
+        }` : ''}
       }
     }
   }
   if (k < K) {
-    for (var j = 0u; j < P4; j++) { gpart[(wid.y * K + k) * P4 + j] = acc[j]; }
+    for (var j = 0u; j < P4; j++) {
+      gpart[((wid.y * K + k) * ${NP}u) * P4 + j] = acc[j];${split ? `
+      gpart[((wid.y * K + k) * ${NP}u + 1u) * P4 + j] = pv[j];
+      gpart[((wid.y * K + k) * ${NP}u + 2u) * P4 + j] = pu[j];` : ''}
+    }
   }
 }`,
     );
@@ -422,9 +467,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
   var nv = 0.0;
   for (var j = 0u; j < P4; j++) {
     var s = vec4<f32>(0.0);
-    for (var c = 0u; c < C; c++) { s += gpart[(c * K + k) * P4 + j]; }
+    for (var c = 0u; c < C; c++) {
+      s += sgn * gpart[((c * K + k) * ${NP}u) * P4 + j];${split ? `
+      s += gpart[((c * K + k) * ${NP}u + select(1u, 2u, gc >= K)) * P4 + j];` : ''}
+    }
     let a = gc * P4 + j;
-    gr[j] = sgn * s + select(q[a], vec4<f32>(0.0), gradientOnly && !withQ);
+    gr[j] = s + select(q[a], vec4<f32>(0.0), gradientOnly && !withQ);
     let v = add(TF(select(y[2u * a], x[2u * a], useX), select(y[2u * a + 1u], x[2u * a + 1u], useX)), -gr[j] * invL);
     vh[j] = v.h;
     vl[j] = v.l;
@@ -471,7 +519,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     );
     const B = this.bufs;
     this.bgF = bindGroup(device, this.pF, [B.u, B.X, B.bits, B.x, B.y, B.rpart, B.state, B.F, B.fpart]);
-    this.bgT = bindGroup(device, this.pT, [B.u, B.X, B.bits, B.F, B.fpart, B.b, B.gpart]);
+    this.bgT = bindGroup(device, this.pT, split ? [B.u, B.X, B.bits, B.F, B.fpart, B.b, B.gpart, B.x, B.y, B.state] : [B.u, B.X, B.bits, B.F, B.fpart, B.b, B.gpart]);
     this.bgU = bindGroup(device, this.pU, [B.u, B.gpart, B.q, B.state, B.x, B.y, B.grad, B.rpart]);
   }
 
@@ -491,9 +539,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
   }
 
   /** step: a FISTA iteration; evaluate: F and the gradient at x (q included or not), nothing else changes */
-  private setParams(o: { mode: 'step'; invL: number; thr: number } | { mode: 'evaluate'; withB: boolean; withQ: boolean }): void {
+  private setParams(o: ({ mode: 'step'; invL: number; thr: number } | { mode: 'evaluate'; withB: boolean; withQ: boolean }) & { rho?: number }): void {
     const f = o.mode === 'step' ? [o.invL, o.thr, 1, 0, 0, 0] : [0, 0, o.withB ? 1 : 0, 1, o.withQ ? 1 : 0, 1];
-    new Float32Array(this.params, 48, 12).set([f[0], f[1], 1 / Math.sqrt(this.n), this.bbar, f[2], f[3], f[4], f[5], 1, 0, 0, 0]);
+    new Float32Array(this.params, 48, 12).set([f[0], f[1], 1 / Math.sqrt(this.n), this.bbar, f[2], f[3], f[4], f[5], 1, o.rho ?? 0, 0, 0]);
     this.device.queue.writeBuffer(this.bufs.u, 0, this.params);
   }
 
@@ -559,11 +607,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     return out;
   }
 
-  /** the features F(z) (uncentred, length n) and the gradient B'(B z - b) + q, in float32 */
-  async gradient(z: ArrayLike<number>, o: { withB?: boolean; withQ?: boolean } = {}): Promise<{ F: Float64Array; gradient: Float64Array }> {
+  /** the features F(z) (uncentred, length n) and the gradient B'(B z - b) + q (+ rho C'min(0, C z) for ReLU), in float32 */
+  async gradient(z: ArrayLike<number>, o: { withB?: boolean; withQ?: boolean; rho?: number } = {}): Promise<{ F: Float64Array; gradient: Float64Array }> {
     if (z.length !== this.G * this.p1) throw new Error(`GpuGatedProgram.gradient: z has ${z.length} entries, expected ${this.G * this.p1}`);
     this.load(z);
-    this.setParams({ mode: 'evaluate', withB: o.withB ?? true, withQ: o.withQ ?? true });
+    this.setParams({ mode: 'evaluate', withB: o.withB ?? true, withQ: o.withQ ?? true, rho: o.rho });
     const enc = this.device.createCommandEncoder();
     this.encodeIteration(enc);
     this.device.queue.submit([enc.finish()]);
@@ -598,27 +646,64 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
   }
 
   /** FISTA with gradient restart in float32, read back every `batch` iterations for the float32 gap */
+  /**
+   * FISTA with gradient restart in float32 (iterates in hi + lo pairs), read back every `batch`
+   * iterations for the float32 certificate. Gated programs: to gpuTol or the float32 floor. ReLU
+   * programs (split): the cone constraints enter as the penalty (rho/2) sum min(0, (C z)_s)^2 with rho
+   * continued over o.rhoStages multiples of ||B||^2 / ||X~||^2 (default 1, 10, 100), each stage to its
+   * tolerance on the penalized program's KKT residual or its floor; the CPU finish then solves the exact
+   * program (cone projections) from there.
+   */
   async solve(o: GatedGpuOptions = {}): Promise<GatedGpuResult> {
-    if (this.split) throw new Error('GpuGatedProgram.solve solves gated programs; the ReLU program runs on the CPU');
     const started = performance.now();
-    const L = o.L ?? 1.05 * (await this.lipschitz());
-    const gpuTol = o.gpuTol ?? 1e-6;
-    const batch = o.batch ?? 50;
-    const maxIt = o.maxIterations ?? 100_000;
+    const LB = o.L ?? 1.05 * (await this.lipschitz());
     // the scale of the KKT residual, as groupCertificate's: max(beta, |q|_inf, |B'b|_inf)
     let scale = Math.max(this.beta, 1e-300);
     for (const v of this.q) scale = Math.max(scale, Math.abs(v));
     for (const v of (await this.gradient(new Float64Array(this.G * this.p1), { withQ: false })).gradient) scale = Math.max(scale, Math.abs(v));
-    this.load(o.x0);
-    const step = { mode: 'step' as const, invL: 1 / L, thr: this.beta / L };
+    if (!this.split) {
+      const r = await this.run(LB, 0, o.x0, scale, o, started);
+      return { ...r, seconds: (performance.now() - started) / 1000, lipschitz: LB };
+    }
+    if (!(o.coneNormSq! > 0)) throw new Error('GpuGatedProgram.solve: a ReLU program needs coneNormSq = ||X~||_2^2');
+    const rho0 = LB / o.coneNormSq!;
+    let x0 = o.x0;
+    let total = 0;
+    let restarts = 0;
+    let last: Awaited<ReturnType<GpuGatedProgram['run']>> | null = null;
+    for (const mult of o.rhoStages ?? [1, 10, 100]) {
+      const rho = rho0 * mult;
+      const r = await this.run(LB + 1.05 * rho * o.coneNormSq!, rho, x0, scale, { ...o, maxIterations: Math.max(0, (o.maxIterations ?? 100_000) - total) }, started);
+      total += r.iterations;
+      restarts += r.restarts;
+      x0 = r.z;
+      last = r;
+      if (r.stop === 'diverged' || r.stop === 'interrupted' || r.stop === 'time_limit' || r.stop === 'max_iter') break;
+    }
+    return { ...last!, iterations: total, restarts, seconds: (performance.now() - started) / 1000, lipschitz: LB };
+  }
+
+  /** one FISTA run at a fixed L and penalty rho, from x0 */
+  private async run(
+    L: number,
+    rho: number,
+    x0: Float64Array | undefined,
+    scale: number,
+    o: GatedGpuOptions,
+    started: number,
+  ): Promise<Omit<GatedGpuResult, 'seconds' | 'lipschitz'>> {
+    const gpuTol = o.gpuTol ?? 1e-6;
+    const batch = o.batch ?? 50;
+    const maxIt = o.maxIterations ?? 100_000;
+    this.load(x0);
+    const step = { mode: 'step' as const, invL: 1 / L, thr: this.beta / L, rho };
     let it = 0;
     let gap = Infinity;
     let kkt = Infinity;
     let primal = NaN;
-    let z: Float64Array = new Float64Array(this.G * this.p1);
+    let z: Float64Array = x0 ? Float64Array.from(x0) : new Float64Array(this.G * this.p1);
     let restarts = 0;
     let stop: GatedGpuResult['stop'] = 'max_iter';
-    // the float32 floor: the best max(gap, KKT) has not halved over the last 20 read-backs
     const best: number[] = [];
     let first = NaN;
     while (it < maxIt) {
@@ -629,7 +714,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
       this.device.queue.submit([enc.finish()]);
       it += m;
       // an evaluation pass at x (the prox output) for the certificate
-      this.setParams({ mode: 'evaluate', withB: true, withQ: true });
+      this.setParams({ mode: 'evaluate', withB: true, withQ: true, rho });
       const ev = this.device.createCommandEncoder();
       this.encodeIteration(ev);
       this.device.queue.submit([ev.finish()]);
@@ -638,6 +723,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
       const F = await this.readFeatures();
       restarts = new Float32Array(await readBack(this.device, this.bufs.state, 16))[2];
       ({ gap, primal, kkt } = this.float32Certificate(z, F, grad, scale));
+      // the penalized program has no dual point here: its KKT residual stands for the gap
+      if (this.split) gap = kkt;
       if (Number.isNaN(first)) first = Math.max(1, Math.abs(primal));
       // an SM program below its boundedness threshold runs off (as on the CPU: -1e6 times its first value)
       if (!Number.isFinite(primal) || primal < -1e6 * first) {
@@ -665,7 +752,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         break;
       }
     }
-    return { z, iterations: it, seconds: (performance.now() - started) / 1000, relativeGap: gap, kktResidual: kkt, primal, restarts, stop, lipschitz: L };
+    return { z, iterations: it, relativeGap: gap, kktResidual: kkt, primal, restarts, stop };
   }
 
   /**

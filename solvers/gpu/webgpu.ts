@@ -55,6 +55,7 @@ async function acquire(software: boolean): Promise<GpuAcquisition> {
         maxBufferSize: limits.maxBufferSize,
         maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
         maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
       },
     });
     const isSoftware = software || /llvmpipe|swiftshader|software/i.test(description);

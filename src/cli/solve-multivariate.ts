@@ -8,9 +8,8 @@ import { readMatrix } from '../io/data.js';
 import { writeCoordinatewiseFile } from '../io/coordinatewise-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { RELAXATIONS, RELU_SOLVERS, type Relaxation, type ReluSolver } from '../programs/coordinatewise.js';
-import { gpuUnsupported } from '../programs/coordinatewise-gpu.js';
 import { acquireGpu, type GpuHandle } from '../../solvers/gpu/webgpu.js';
-import { trainCoordinatewise, validateJob, type CoordinatewiseJob, type ProgramReport } from '../programs/coordinatewise-train.js';
+import { jobGpuUnsupported, trainCoordinatewise, validateJob, type CoordinatewiseJob, type ProgramReport } from '../programs/coordinatewise-train.js';
 import { GRAPH_NAMES, graphAdjacency, neighbourhoods, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
 import { InputError } from '../util/errors.js';
 import { onInterrupt } from './interrupt.js';
@@ -120,16 +119,21 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
 
 /**
  * The GPU for --device gpu|auto, or undefined for the CPU. gpu: an error naming the reason when the
- * program or the machine cannot; auto: the CPU, with one line on stderr saying why. A software adapter
+ * program or the machine cannot; auto: the CPU, with one line on stderr saying why (also for the exact
+ * ReLU program, whose GPU phase does not pay for itself yet: measured in bench/gpu-coordinate.ts). A software adapter
  * (Mesa's llvmpipe) is slower than the CPU: auto takes it only when CONVEX_SCORE_GPU=software asks for
  * it (what the tests do).
  */
 export async function resolveDevice(device: DeviceChoice, job: CoordinatewiseJob, io: CliIO): Promise<GpuHandle | undefined> {
   if (device === 'cpu') return undefined;
-  const why = gpuUnsupported(job);
+  const why = jobGpuUnsupported(job);
   if (why) {
     if (device === 'gpu') throw new InputError(`--device gpu: ${why}; or use --device cpu`);
     println(io.stderr, `device auto: solving on the CPU, because ${why}`);
+    return undefined;
+  }
+  if (device === 'auto' && job.relaxation === 'relu') {
+    println(io.stderr, 'device auto: solving on the CPU, because the GPU phase of the exact ReLU program (a penalty method) does not shorten its CPU finish yet; --device gpu runs it anyway');
     return undefined;
   }
   const software = process.env.CONVEX_SCORE_GPU === 'software';

@@ -1,17 +1,19 @@
 /**
- * A gated coordinate program solved on the GPU, certified in float64 on the CPU:
+ * A coordinate program (gated or ReLU) solved on the GPU, certified in float64 on the CPU:
  *   1. the activation patterns from the gates on the GPU (exactly the CPU's sampledPatterns);
  *   2. FISTA with gradient restart in float32 on the GPU (solvers/gpu/masked-gpu.ts) to its tolerance
  *      or its float32 floor;
- *   3. the float64 finish on the CPU (polishGated: the working set of nonzero patterns, grown until the
- *      full program's certificate closes).
+ *   3. the float64 finish on the CPU (polishOnWorkingSet: the working set of nonzero patterns, grown
+ *      until the full program's certificate closes).
  * The result is a CoordinateSolution like the CPU path's (same program, same certificate), with the GPU
- * phase reported alongside. The exact ReLU program's cone projections have no GPU kernel: it is refused
- * here, and `--device auto` sends it to the CPU.
+ * phase reported alongside. For the exact ReLU program the GPU phase solves the program with its cone
+ * constraints as a quadratic penalty (continued over three stages); the finish (polishOnWorkingSet,
+ * exact cone projections) makes it exact.
  */
 import { GpuGatedProgram, gpuSampledPatterns, type GatedGpuResult } from '../../solvers/gpu/masked-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { InputError } from '../util/errors.js';
+import type { Relaxation } from './coordinatewise.js';
 import { coordinateInputs, coordinateResult, polishOnWorkingSet, setupCoordinate, unboundedCheck, warmStart, type CoordinateProblem, type CoordinateSolution } from './coordinatewise.js';
 import { allPatterns } from './patterns.js';
 
@@ -33,15 +35,18 @@ export interface GpuPhaseReport {
 
 export type GpuCoordinateSolution = CoordinateSolution & { gpu?: GpuPhaseReport };
 
-/** Why a problem cannot run on the GPU, or null when it can. */
-export function gpuUnsupported(pr: Pick<CoordinateProblem, 'relaxation'>): string | null {
-  if (pr.relaxation !== 'gated') return 'the exact ReLU program projects onto the pattern cones, which runs on the CPU only (the GPU solves the gated relaxation: --relaxation gated)';
+/** The most inputs per coordinate the GPU kernels take (their workgroup tiles), by relaxation. */
+export const GPU_MAX_INPUTS: Record<Relaxation, number> = { gated: 123, relu: 59 };
+
+/** Why programs with this relaxation and up to maxInputs inputs per coordinate cannot run on the GPU, or null when they can. */
+export function gpuUnsupported(relaxation: Relaxation, maxInputs: number): string | null {
+  if (maxInputs > GPU_MAX_INPUTS[relaxation]) return `the GPU kernels take at most ${GPU_MAX_INPUTS[relaxation]} inputs per coordinate for the ${relaxation} program, and this one has ${maxInputs} (localize with --radius and --graph)`;
   return null;
 }
 
 export async function solveCoordinateGpu(pr: CoordinateProblem, gpu: GpuHandle, o: { gpuTol?: number; batch?: number; maxGpuIterations?: number; floorWindow?: number } = {}): Promise<GpuCoordinateSolution> {
   const started = performance.now();
-  const why = gpuUnsupported(pr);
+  const why = gpuUnsupported(pr.relaxation, pr.inputs.length);
   if (why) throw new InputError(`--device gpu: ${why}; or use --device cpu`);
   const { inputs, Xt, p1 } = coordinateInputs(pr);
   const { n, beta } = pr;
@@ -52,10 +57,10 @@ export async function solveCoordinateGpu(pr: CoordinateProblem, gpu: GpuHandle, 
   const unbounded = unboundedCheck(pr, st);
   if (unbounded) return unbounded;
   const x0 = warmStart(pr.warm, pats, st.B.groups, pats.count, p1);
-  const prog = new GpuGatedProgram(gpu.device, Xt, n, p1, pats, st.prog.b, st.prog.q, beta);
+  const prog = new GpuGatedProgram(gpu.device, Xt, n, p1, pats, st.prog.b, st.prog.q, beta, st.split);
   let res: GatedGpuResult;
   try {
-    res = await prog.solve({ x0, gpuTol: o.gpuTol ?? st.tol, batch: o.batch, maxIterations: o.maxGpuIterations, floorWindow: o.floorWindow, timeLimit: pr.timeLimit, interrupted: pr.interrupted });
+    res = await prog.solve({ x0, coneNormSq: st.split ? st.B.coneNormSq() : undefined, gpuTol: o.gpuTol ?? st.tol, batch: o.batch, maxIterations: o.maxGpuIterations, floorWindow: o.floorWindow, timeLimit: pr.timeLimit, interrupted: pr.interrupted });
   } finally {
     prog.destroy();
   }

@@ -130,6 +130,11 @@ function noiseOf(job: CoordinatewiseJob): Float64Array | null {
   return Float64Array.from({ length: job.n * job.d }, () => rng.normal());
 }
 
+/** Why the job's programs cannot run on the GPU, or null when they can. */
+export function jobGpuUnsupported(job: CoordinatewiseJob): string | null {
+  return gpuUnsupported(job.relaxation, job.neighbourhoods ? Math.max(...job.neighbourhoods.map((h) => h.length)) : job.d);
+}
+
 /** The program of coordinate i at one level (DSM: the noisy points and targets of that level). */
 function levelProblem(job: CoordinatewiseJob, i: number, level: { a: number; s: number }, noise: Float64Array | null, warm: CoordinateSolution | undefined, interrupted?: () => boolean): CoordinateProblem {
   const { X, n, d } = job;
@@ -243,7 +248,7 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
     o.onCoordinate?.(reports, done, job.d);
   };
   if (o.gpu) {
-    const why = gpuUnsupported(job);
+    const why = jobGpuUnsupported(job);
     if (why) throw new InputError(`--device gpu: ${why}; or use --device cpu`);
     const eps = noiseOf(job);
     for (let i = 0; i < job.d; i++) {

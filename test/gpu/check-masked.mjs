@@ -65,7 +65,8 @@ for (const split of [false, true]) {
   const q = Float64Array.from({ length: B.cols }, () => rng.normal() * 0.01);
   const z = Float64Array.from({ length: B.cols }, () => (rng.uniform() < 0.3 ? rng.normal() : 0));
   const prog = new GpuGatedProgram(device, Xt, n, p1, pats, b, q, 0.1, split);
-  const res = await prog.gradient(z);
+  const rho = split ? 3.5 : 0;
+  const res = await prog.gradient(z, { rho });
   const F = new Float64Array(n);
   B.features(z, F);
   const r = new Float64Array(n);
@@ -74,6 +75,15 @@ for (const split of [false, true]) {
   const grad = new Float64Array(B.cols);
   B.applyT(r, grad);
   for (let i = 0; i < grad.length; i++) grad[i] += q[i];
+  if (split) {
+    // + rho C'min(0, C z): the penalty of the cone constraints
+    const C = B.cone();
+    const cz = new Float64Array(C.rows);
+    C.apply(z, cz);
+    const pen = new Float64Array(B.cols);
+    C.applyT(cz.map((v) => rho * Math.min(0, v)), pen);
+    for (let i = 0; i < grad.length; i++) grad[i] += pen[i];
+  }
   const relErr = (a, c) => {
     let num = 0, den = 0;
     for (let i = 0; i < a.length; i++) { num = Math.max(num, Math.abs(a[i] - c[i])); den = Math.max(den, Math.abs(c[i])); }
