@@ -187,6 +187,22 @@ export class GpuGatedProgram {
   private readonly params = new ArrayBuffer(96);
   private readonly bbar: number;
 
+  /** Builds the program's buffers and kernels, and reports any WebGPU validation error (a kernel over a device limit) as an Error. */
+  static async create(...args: ConstructorParameters<typeof GpuGatedProgram>): Promise<GpuGatedProgram> {
+    const device = args[0];
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    const prog = new GpuGatedProgram(...args);
+    const oom = await device.popErrorScope();
+    const invalid = await device.popErrorScope();
+    const err = oom ?? invalid;
+    if (err) {
+      prog.destroy();
+      throw new Error(`the GPU program could not be built on this device: ${err.message.split('\n')[0]}`);
+    }
+    return prog;
+  }
+
   constructor(
     readonly device: GPUDevice,
     readonly Xt: Float64Array,
@@ -217,7 +233,7 @@ export class GpuGatedProgram {
     // parts per pattern in kernel 2: the data term, and for ReLU the penalty of v_k and of u_k
     const NP = split ? 3 : 1;
     if (split && P4 > 15) throw new Error(`the GPU ReLU programs take at most 59 inputs per coordinate (got ${p1 - 1}); use --device cpu`);
-    const TS = Math.max(32, Math.min(256, Math.floor((16384 - 64) / ((split ? 2 : 1) * P4 * 16) / 32) * 32));
+    const TS = Math.max(32, Math.min(256, Math.floor((16384 - 64 - 2 * wg * 4) / ((split ? 2 : 1) * P4 * 16) / 32) * 32));
     // rows per chunk of kernel 2: a multiple of 32 (whole bit words) giving about 2^18 threads
     const wantChunks = Math.max(1, Math.min(Math.ceil(n / 32), Math.round(2 ** 18 / Math.max(1, K))));
     const CH = Math.ceil(n / wantChunks / 32) * 32;
@@ -244,6 +260,8 @@ export class GpuGatedProgram {
     buf('fpart', this.KC * this.NF * 4);
     buf('gpart', this.chunks * K * NP * P4 * 16);
     buf('rpart', this.NU * 4);
+    buf('cpart', this.NU * 5 * 4);
+    buf('spart', this.chunks * 2 * 4);
     buf('state', 16);
     this.bufs.u = device.createBuffer({ size: 96, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     new Uint32Array(this.params, 0, 12).set([n, K, this.G, this.NW, this.chunks, CH, this.NF, this.NU, this.KC, KPer, 0, 0]);
@@ -339,8 +357,10 @@ ${split ? `@group(0) @binding(7) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read> y: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read> state: array<f32>;
 var<workgroup> xs: array<vec4<f32>, ${TS * P4}>;` : ''}
+@group(0) @binding(${split ? 10 : 7}) var<storage, read_write> spart: array<f32>;
 var<workgroup> xr: array<vec4<f32>, ${TS * P4}>;
 var<workgroup> mean: f32;
+var<workgroup> sred: array<array<f32, ${wg}>, 2>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let n = u.d.x; let K = u.d.y; let NW = u.d.w; let CH = u.e.y;
@@ -374,6 +394,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   }` : ''}
   let s0 = wid.y * CH;
   let s1 = min(n, s0 + CH);
+  // ||r||^2 and b'r over this chunk's samples (the certificate; workgroups with wid.x = 0 cover each once)
+  var rr = 0.0;
+  var br = 0.0;
   for (var t0 = s0; t0 < s1; t0 += ${TS}u) {
     workgroupBarrier();
     for (var i = lid.x; i < ${TS * P4}u; i += ${wg}u) {
@@ -384,6 +407,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         for (var c = 0u; c < u.k.x; c++) { fs += F[c * n + s]; }
         let r = ((fs - fbar) * isn - withB * (b[s] - bbar)) * isn;
         v = X[s * P4 + i % P4] * r;
+        if (i % P4 == 0u) {
+          let rs = (fs - fbar) * isn - withB * b[s];
+          rr += rs * rs;
+          br += b[s] * rs;
+        }
       }
       xr[i] = v;${split ? `
       xs[i] = select(vec4<f32>(0.0), X[min(s, n - 1u) * P4 + i % P4], s < s1);` : ''}
@@ -412,6 +440,22 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       }
     }
   }
+  if (wid.x == 0u) {
+    sred[0][lid.x] = rr;
+    sred[1][lid.x] = br;
+    workgroupBarrier();
+    for (var st = ${wg / 2}u; st > 0u; st >>= 1u) {
+      if (lid.x < st) {
+        sred[0][lid.x] += sred[0][lid.x + st];
+        sred[1][lid.x] += sred[1][lid.x + st];
+      }
+      workgroupBarrier();
+    }
+    if (lid.x == 0u) {
+      spart[2u * wid.y] = sred[0][0];
+      spart[2u * wid.y + 1u] = sred[1][0];
+    }
+  }
   if (k < K) {
     for (var j = 0u; j < P4; j++) {
       gpart[((wid.y * K + k) * ${NP}u) * P4 + j] = acc[j];${split ? `
@@ -431,6 +475,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 @group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> grad: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> rpart: array<f32>;
+@group(0) @binding(8) var<storage, read_write> cpart: array<f32>;
 // the iterates are unevaluated sums hi + lo of two float32s (about 48 bits): float32 iterates stall
 // FISTA near 1e-5 (a step below half an ulp of x is lost), float32 gradients do not. The error-free
 // sums multiply by u.m.x = 1, a value the shader compiler cannot see, so that it cannot simplify them
@@ -451,6 +496,8 @@ fn add(x: TF, d: vec4<f32>) -> TF {
   return quick(t.h, t.l + x.l);
 }
 var<workgroup> red: array<f32, ${wg}>;
+// evaluation passes: per-workgroup parts of the certificate (q'x, sum ||x_g||, max KKT, min dual step, base infeasible)
+var<workgroup> cred: array<array<f32, ${wg}>, 5>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let K = u.d.y; let G = u.d.z; let C = u.e.x;
@@ -515,12 +562,59 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     workgroupBarrier();
   }
   if (lid.x == 0u) { rpart[wid.x] = red[0]; }
+  if (gradientOnly) {
+    // the group's share of the certificate at x (gr includes q in evaluation passes)
+    let beta = u.m.z;
+    var zn = 0.0; var lin = 0.0; var gn = 0.0; var dd = 0.0; var ed = 0.0; var ee = 0.0;
+    for (var j = 0u; j < P4; j++) {
+      let a = gc * P4 + j;
+      let xh = x[2u * a];
+      zn += dot(xh, xh);
+      lin += dot(q[a], xh);
+      gn += dot(gr[j], gr[j]);
+      let d = gr[j] - q[a];
+      dd += dot(d, d);
+      ed += dot(q[a], d);
+      ee += dot(q[a], q[a]);
+    }
+    zn = sqrt(zn);
+    var kkt = max(0.0, sqrt(gn) - beta);
+    if (zn > 0.0) {
+      var e = 0.0;
+      for (var j = 0u; j < P4; j++) {
+        let v = gr[j] + beta * x[2u * (gc * P4 + j)] / zn;
+        e += dot(v, v);
+      }
+      kkt = sqrt(e);
+    }
+    var root = 1.0;
+    if (dd > 0.0 && ee <= beta * beta) { root = min(1.0, (-ed + sqrt(max(0.0, ed * ed + dd * (beta * beta - ee)))) / dd); }
+    cred[0][lid.x] = select(0.0, lin, live);
+    cred[1][lid.x] = select(0.0, zn, live);
+    cred[2][lid.x] = select(0.0, kkt, live);
+    cred[3][lid.x] = select(1.0, root, live);
+    cred[4][lid.x] = select(0.0, select(0.0, 1.0, ee > beta * beta), live);
+  }
+  workgroupBarrier();
+  if (gradientOnly) {
+    for (var st = ${wg / 2}u; st > 0u; st >>= 1u) {
+      if (lid.x < st) {
+        cred[0][lid.x] += cred[0][lid.x + st];
+        cred[1][lid.x] += cred[1][lid.x + st];
+        cred[2][lid.x] = max(cred[2][lid.x], cred[2][lid.x + st]);
+        cred[3][lid.x] = min(cred[3][lid.x], cred[3][lid.x + st]);
+        cred[4][lid.x] = max(cred[4][lid.x], cred[4][lid.x + st]);
+      }
+      workgroupBarrier();
+    }
+    if (lid.x == 0u) { for (var f = 0u; f < 5u; f++) { cpart[wid.x * 5u + f] = cred[f][0]; } }
+  }
 }`,
     );
     const B = this.bufs;
     this.bgF = bindGroup(device, this.pF, [B.u, B.X, B.bits, B.x, B.y, B.rpart, B.state, B.F, B.fpart]);
-    this.bgT = bindGroup(device, this.pT, split ? [B.u, B.X, B.bits, B.F, B.fpart, B.b, B.gpart, B.x, B.y, B.state] : [B.u, B.X, B.bits, B.F, B.fpart, B.b, B.gpart]);
-    this.bgU = bindGroup(device, this.pU, [B.u, B.gpart, B.q, B.state, B.x, B.y, B.grad, B.rpart]);
+    this.bgT = bindGroup(device, this.pT, split ? [B.u, B.X, B.bits, B.F, B.fpart, B.b, B.gpart, B.x, B.y, B.state, B.spart] : [B.u, B.X, B.bits, B.F, B.fpart, B.b, B.gpart, B.spart]);
+    this.bgU = bindGroup(device, this.pU, [B.u, B.gpart, B.q, B.state, B.x, B.y, B.grad, B.rpart, B.cpart]);
   }
 
   /** G x p1 values as G x P4 vec4s */
@@ -541,7 +635,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
   /** step: a FISTA iteration; evaluate: F and the gradient at x (q included or not), nothing else changes */
   private setParams(o: ({ mode: 'step'; invL: number; thr: number } | { mode: 'evaluate'; withB: boolean; withQ: boolean }) & { rho?: number }): void {
     const f = o.mode === 'step' ? [o.invL, o.thr, 1, 0, 0, 0] : [0, 0, o.withB ? 1 : 0, 1, o.withQ ? 1 : 0, 1];
-    new Float32Array(this.params, 48, 12).set([f[0], f[1], 1 / Math.sqrt(this.n), this.bbar, f[2], f[3], f[4], f[5], 1, o.rho ?? 0, 0, 0]);
+    new Float32Array(this.params, 48, 12).set([f[0], f[1], 1 / Math.sqrt(this.n), this.bbar, f[2], f[3], f[4], f[5], 1, o.rho ?? 0, this.beta, 0]);
     this.device.queue.writeBuffer(this.bufs.u, 0, this.params);
   }
 
@@ -718,11 +812,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
       const ev = this.device.createCommandEncoder();
       this.encodeIteration(ev);
       this.device.queue.submit([ev.finish()]);
-      z = await this.readPoint();
-      const grad = await this.readVec('grad');
-      const F = await this.readFeatures();
       restarts = new Float32Array(await readBack(this.device, this.bufs.state, 16))[2];
-      ({ gap, primal, kkt } = this.float32Certificate(z, F, grad, scale));
+      ({ gap, primal, kkt } = await this.float32Certificate(scale));
       // the penalized program has no dual point here: its KKT residual stands for the gap
       if (this.split) gap = kkt;
       if (Number.isNaN(first)) first = Math.max(1, Math.abs(primal));
@@ -752,63 +843,42 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         break;
       }
     }
+    z = await this.readPoint();
     return { z, iterations: it, relativeGap: gap, kktResidual: kkt, primal, restarts, stop };
   }
 
   /**
-   * The certificate at z from GPU quantities: r = P_c F / sqrt(n) - b, gradient e1 = B'r + q. The dual
-   * point is s r with s the largest step in [0, 1] from the base point 0 (gradient q) that keeps every
-   * ||B'(s r)_g + q_g|| <= beta; when the base is not feasible (SM: some ||q_g|| > beta) the residual's
-   * own dual value is used, honest only together with the KKT residual (as groupCertificate does).
+   * The float32 certificate at x from the evaluation pass's partial sums (the only read-back inside the
+   * GPU phase): r = P_c F / sqrt(n) - b and the gradient e = B'r + q; the dual point is s r with s the
+   * largest step in [0, 1] from the base point 0 (gradient q, feasible when every ||q_g|| <= beta) that
+   * keeps every ||B'(s r)_g + q_g|| <= beta; when the base is not feasible (SM: some ||q_g|| > beta) the
+   * residual's own dual value is used, honest only together with the KKT residual (as groupCertificate).
    */
-  private float32Certificate(z: Float64Array, F: Float64Array, e1: Float64Array, scale: number): { gap: number; primal: number; kkt: number } {
-    const { n, p1, beta, q, b } = this;
-    let mean = 0;
-    for (let s = 0; s < n; s++) mean += F[s];
-    mean /= n;
-    let rr = 0;
-    let br = 0;
-    for (let s = 0; s < n; s++) {
-      const r = (F[s] - mean) / Math.sqrt(n) - b[s];
-      rr += r * r;
-      br += b[s] * r;
-    }
+  private async float32Certificate(scale: number): Promise<{ gap: number; primal: number; kkt: number }> {
+    const c = new Float32Array(await readBack(this.device, this.bufs.cpart, this.NU * 5 * 4));
+    const sp = new Float32Array(await readBack(this.device, this.bufs.spart, this.chunks * 2 * 4));
     let lin = 0;
     let norms = 0;
+    let kkt = 0;
     let step = 1;
-    let baseFeasible = true;
-    let viol = 0;
-    for (let g0 = 0; g0 < z.length; g0 += p1) {
-      let zn = 0;
-      let dd = 0;
-      let ed = 0;
-      let ee = 0;
-      let gn = 0;
-      for (let i = g0; i < g0 + p1; i++) {
-        lin += q[i] * z[i];
-        zn += z[i] * z[i];
-        gn += e1[i] * e1[i];
-        const d = e1[i] - q[i];
-        dd += d * d;
-        ed += q[i] * d;
-        ee += q[i] * q[i];
-      }
-      zn = Math.sqrt(zn);
-      norms += zn;
-      if (ee > beta * beta) baseFeasible = false;
-      else if (dd > 0) step = Math.min(step, (-ed + Math.sqrt(Math.max(0, ed * ed + dd * (beta * beta - ee)))) / dd);
-      let v = Math.max(0, Math.sqrt(gn) - beta);
-      if (zn > 0) {
-        v = 0;
-        for (let i = g0; i < g0 + p1; i++) v += (e1[i] + (beta * z[i]) / zn) ** 2;
-        v = Math.sqrt(v);
-      }
-      viol = Math.max(viol, v);
+    let infeasible = false;
+    for (let w = 0; w < this.NU; w++) {
+      lin += c[w * 5];
+      norms += c[w * 5 + 1];
+      kkt = Math.max(kkt, c[w * 5 + 2]);
+      step = Math.min(step, c[w * 5 + 3]);
+      infeasible ||= c[w * 5 + 4] > 0;
     }
-    if (!baseFeasible) step = 1;
-    const primal = 0.5 * rr + lin + beta * norms;
+    let rr = 0;
+    let br = 0;
+    for (let ch = 0; ch < this.chunks; ch++) {
+      rr += sp[2 * ch];
+      br += sp[2 * ch + 1];
+    }
+    if (infeasible) step = 1;
+    const primal = 0.5 * rr + lin + this.beta * norms;
     const dual = -0.5 * step * step * rr - step * br;
-    return { gap: Math.max(0, primal - dual) / Math.max(1, Math.abs(primal)), primal, kkt: viol / scale };
+    return { gap: Math.max(0, primal - dual) / Math.max(1, Math.abs(primal)), primal, kkt: kkt / scale };
   }
 
   destroy(): void {

@@ -57,7 +57,7 @@ export async function solveCoordinateGpu(pr: CoordinateProblem, gpu: GpuHandle, 
   const unbounded = unboundedCheck(pr, st);
   if (unbounded) return unbounded;
   const x0 = warmStart(pr.warm, pats, st.B.groups, pats.count, p1);
-  const prog = new GpuGatedProgram(gpu.device, Xt, n, p1, pats, st.prog.b, st.prog.q, beta, st.split);
+  const prog = await GpuGatedProgram.create(gpu.device, Xt, n, p1, pats, st.prog.b, st.prog.q, beta, st.split);
   let res: GatedGpuResult;
   try {
     res = await prog.solve({ x0, coneNormSq: st.split ? st.B.coneNormSq() : undefined, gpuTol: o.gpuTol ?? st.tol, batch: o.batch, maxIterations: o.maxGpuIterations, floorWindow: o.floorWindow, timeLimit: pr.timeLimit, interrupted: pr.interrupted });

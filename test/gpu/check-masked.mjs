@@ -64,7 +64,7 @@ for (const split of [false, true]) {
   const b = y.map((v) => (v - mean) / Math.sqrt(n));
   const q = Float64Array.from({ length: B.cols }, () => rng.normal() * 0.01);
   const z = Float64Array.from({ length: B.cols }, () => (rng.uniform() < 0.3 ? rng.normal() : 0));
-  const prog = new GpuGatedProgram(device, Xt, n, p1, pats, b, q, 0.1, split);
+  const prog = await GpuGatedProgram.create(device, Xt, n, p1, pats, b, q, 0.1, split);
   const rho = split ? 3.5 : 0;
   const res = await prog.gradient(z, { rho });
   const F = new Float64Array(n);
