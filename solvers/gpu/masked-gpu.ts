@@ -1,6 +1,8 @@
 /**
- * The gated coordinate programs of src/programs/coordinatewise.ts on the GPU (float32):
- *   minimize 1/2 ||B z - b||^2 + q'z + beta sum_k ||z_k||,   B z = P_c F(z) / sqrt(n),  F(z) = sum_k D_k X~ z_k
+ * The coordinate programs of src/programs/coordinatewise.ts on the GPU (float32 arithmetic):
+ *   gated:  minimize 1/2 ||B z - b||^2 + q'z + beta sum_k ||z_k||,   B z = P_c F(z) / sqrt(n),  F(z) = sum_k D_k X~ z_k
+ *   ReLU:   z = [v; u], F(z) = sum_k D_k X~ (v_k - u_k), the cone constraints (2 D_k - I) X~ z_g >= 0 as the
+ *           penalty (rho/2) sum min(0, (C z)_s)^2, rho continued over stages (the CPU finish makes it exact)
  * The masked feature matrix [D_1 X~ .. D_K X~] (n x K p1) is never formed: the GPU holds X~ (n x p1)
  * and the activation patterns as bits (one bit per sample and pattern), and forms D_k X~ z_k inside
  * the kernels. The patterns themselves come from the gates on the GPU (`gpuSampledPatterns`): the
@@ -9,16 +11,18 @@
  * those of the CPU's sampledPatterns.
  *
  * One FISTA iteration is three dispatches and no read-back:
- *   1. F(point): a thread per sample, the patterns' z_k in workgroup tiles; partial sums for the mean.
- *      Every workgroup first adds the previous iteration's restart partials: when
+ *   1. F(point): a thread per sample and a slice of patterns (their z_k in workgroup tiles); partial
+ *      sums for the mean. Every workgroup first adds the previous iteration's restart partials: when
  *      (y_k - x_{k+1})'(x_{k+1} - x_k) > 0 (O'Donoghue and Candes' gradient restart test) the momentum
- *      restarts, t = 1, and the point is x instead of y; workgroup 0 records t and the decision.
- *   2. B'r, r = P_c F / sqrt(n) - b: a thread per pattern and a chunk of samples (partial sums).
+ *      restarts, t = 1, and the point is x instead of y; workgroup (0, 0) records t and the decision.
+ *   2. B'r, r = P_c F / sqrt(n) - b: a thread per pattern and a chunk of samples (partial sums); for
+ *      ReLU also the penalty's gradient, the cone values computed on the fly.
  *   3. per group: the chunk sums plus q, the gradient step, block soft thresholding, the momentum step,
- *      and the partial sums of the restart test.
- * The host reads the point, F and the gradient back only every `batch` iterations, for a float32
- * duality gap (the residual scaled into dual feasibility along the segment from the feasible base
- * point 0, as groupCertificate does).
+ *      and the partial sums of the restart test. The iterates are hi + lo pairs of float32s.
+ * Every `batch` iterations an evaluation pass at x (the same kernels, the momentum untouched) reduces
+ * the float32 certificate's parts on the GPU, and only those are read back: the duality gap (the
+ * residual scaled into dual feasibility along the segment from the base point 0, as groupCertificate
+ * does) and the KKT residual.
  */
 import { sampledGateVectors, sampledPatterns, type ActivationPatterns } from '../../src/programs/patterns.js';
 import { readBack } from './webgpu.js';
@@ -127,7 +131,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 /** the float32 GPU phase of a gated program */
-export interface GatedGpuResult {
+export interface MaskedGpuResult {
   /** the point the last gradient was taken at (float32 values) */
   z: Float64Array;
   iterations: number;
@@ -143,7 +147,7 @@ export interface GatedGpuResult {
   lipschitz: number;
 }
 
-export interface GatedGpuOptions {
+export interface MaskedGpuOptions {
   /** the GPU phase's relative gap (default 1e-6; float32 usually stops it earlier, at its floor) */
   gpuTol?: number;
   maxIterations?: number;
@@ -167,7 +171,7 @@ export interface GatedGpuOptions {
  * iteration. `split` programs (ReLU: z = [v; u], F = sum D_k X~ (v_k - u_k)) share the kernels
  * for the products (`gradient`), used by tests; `solve` is for gated programs.
  */
-export class GpuGatedProgram {
+export class GpuMaskedProgram {
   readonly P4: number;
   readonly G: number;
   readonly NW: number;
@@ -188,11 +192,11 @@ export class GpuGatedProgram {
   private readonly bbar: number;
 
   /** Builds the program's buffers and kernels, and reports any WebGPU validation error (a kernel over a device limit) as an Error. */
-  static async create(...args: ConstructorParameters<typeof GpuGatedProgram>): Promise<GpuGatedProgram> {
+  static async create(...args: ConstructorParameters<typeof GpuMaskedProgram>): Promise<GpuMaskedProgram> {
     const device = args[0];
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
-    const prog = new GpuGatedProgram(...args);
+    const prog = new GpuMaskedProgram(...args);
     const oom = await device.popErrorScope();
     const invalid = await device.popErrorScope();
     const err = oom ?? invalid;
@@ -225,9 +229,9 @@ export class GpuGatedProgram {
     const wg = workgroupSize(device);
     this.wg = wg;
     const bits = patterns.bits;
-    if (!bits || bits.length !== K * this.NW) throw new Error('GpuGatedProgram: the patterns carry no packed bits (make them with sampledPatterns, allPatterns or gpuSampledPatterns)');
-    if (b.length !== n) throw new Error(`GpuGatedProgram: b has ${b.length} entries, expected ${n}`);
-    if (q.length !== this.G * p1) throw new Error(`GpuGatedProgram: q has ${q.length} entries, expected ${this.G * p1}`);
+    if (!bits || bits.length !== K * this.NW) throw new Error('GpuMaskedProgram: the patterns carry no packed bits (make them with sampledPatterns, allPatterns or gpuSampledPatterns)');
+    if (b.length !== n) throw new Error(`GpuMaskedProgram: b has ${b.length} entries, expected ${n}`);
+    if (q.length !== this.G * p1) throw new Error(`GpuMaskedProgram: q has ${q.length} entries, expected ${this.G * p1}`);
     // workgroup tiles within 16 KiB (the default limit): patterns of kernel 1, samples of kernel 2
     const TK = Math.max(1, Math.min(256, Math.floor((16384 - wg * 4 - 64) / (P4 * 16))));
     // parts per pattern in kernel 2: the data term, and for ReLU the penalty of v_k and of u_k
@@ -703,7 +707,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
 
   /** the features F(z) (uncentred, length n) and the gradient B'(B z - b) + q (+ rho C'min(0, C z) for ReLU), in float32 */
   async gradient(z: ArrayLike<number>, o: { withB?: boolean; withQ?: boolean; rho?: number } = {}): Promise<{ F: Float64Array; gradient: Float64Array }> {
-    if (z.length !== this.G * this.p1) throw new Error(`GpuGatedProgram.gradient: z has ${z.length} entries, expected ${this.G * this.p1}`);
+    if (z.length !== this.G * this.p1) throw new Error(`GpuMaskedProgram.gradient: z has ${z.length} entries, expected ${this.G * this.p1}`);
     this.load(z);
     this.setParams({ mode: 'evaluate', withB: o.withB ?? true, withQ: o.withQ ?? true, rho: o.rho });
     const enc = this.device.createCommandEncoder();
@@ -748,7 +752,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
    * tolerance on the penalized program's KKT residual or its floor; the CPU finish then solves the exact
    * program (cone projections) from there.
    */
-  async solve(o: GatedGpuOptions = {}): Promise<GatedGpuResult> {
+  async solve(o: MaskedGpuOptions = {}): Promise<MaskedGpuResult> {
     const started = performance.now();
     const LB = o.L ?? 1.05 * (await this.lipschitz());
     // the scale of the KKT residual, as groupCertificate's: max(beta, |q|_inf, |B'b|_inf)
@@ -759,12 +763,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
       const r = await this.run(LB, 0, o.x0, scale, o, started);
       return { ...r, seconds: (performance.now() - started) / 1000, lipschitz: LB };
     }
-    if (!(o.coneNormSq! > 0)) throw new Error('GpuGatedProgram.solve: a ReLU program needs coneNormSq = ||X~||_2^2');
+    if (!(o.coneNormSq! > 0)) throw new Error('GpuMaskedProgram.solve: a ReLU program needs coneNormSq = ||X~||_2^2');
     const rho0 = LB / o.coneNormSq!;
     let x0 = o.x0;
     let total = 0;
     let restarts = 0;
-    let last: Awaited<ReturnType<GpuGatedProgram['run']>> | null = null;
+    let last: Awaited<ReturnType<GpuMaskedProgram['run']>> | null = null;
     for (const mult of o.rhoStages ?? [1, 10, 100]) {
       const rho = rho0 * mult;
       const r = await this.run(LB + 1.05 * rho * o.coneNormSq!, rho, x0, scale, { ...o, maxIterations: Math.max(0, (o.maxIterations ?? 100_000) - total) }, started);
@@ -783,9 +787,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     rho: number,
     x0: Float64Array | undefined,
     scale: number,
-    o: GatedGpuOptions,
+    o: MaskedGpuOptions,
     started: number,
-  ): Promise<Omit<GatedGpuResult, 'seconds' | 'lipschitz'>> {
+  ): Promise<Omit<MaskedGpuResult, 'seconds' | 'lipschitz'>> {
     const gpuTol = o.gpuTol ?? 1e-6;
     const batch = o.batch ?? 50;
     const maxIt = o.maxIterations ?? 100_000;
@@ -797,7 +801,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     let primal = NaN;
     let z: Float64Array = x0 ? Float64Array.from(x0) : new Float64Array(this.G * this.p1);
     let restarts = 0;
-    let stop: GatedGpuResult['stop'] = 'max_iter';
+    let stop: MaskedGpuResult['stop'] = 'max_iter';
     const best: number[] = [];
     let first = NaN;
     while (it < maxIt) {

@@ -10,7 +10,7 @@
  * constraints as a quadratic penalty (continued over three stages); the finish (polishOnWorkingSet,
  * exact cone projections) makes it exact.
  */
-import { GpuGatedProgram, gpuSampledPatterns, type GatedGpuResult } from '../../solvers/gpu/masked-gpu.js';
+import { GpuMaskedProgram, gpuSampledPatterns, type MaskedGpuResult } from '../../solvers/gpu/masked-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { InputError } from '../util/errors.js';
 import type { Relaxation } from './coordinatewise.js';
@@ -27,7 +27,7 @@ export interface GpuPhaseReport {
   /** the float32 relative duality gap where the GPU phase stopped */
   relativeGap: number;
   kktResidual: number;
-  stop: GatedGpuResult['stop'];
+  stop: MaskedGpuResult['stop'];
   restarts: number;
   /** the float64 finish */
   finish: { iterations: number; seconds: number; rounds: number; workingSet: number };
@@ -57,8 +57,8 @@ export async function solveCoordinateGpu(pr: CoordinateProblem, gpu: GpuHandle, 
   const unbounded = unboundedCheck(pr, st);
   if (unbounded) return unbounded;
   const x0 = warmStart(pr.warm, pats, st.B.groups, pats.count, p1);
-  const prog = await GpuGatedProgram.create(gpu.device, Xt, n, p1, pats, st.prog.b, st.prog.q, beta, st.split);
-  let res: GatedGpuResult;
+  const prog = await GpuMaskedProgram.create(gpu.device, Xt, n, p1, pats, st.prog.b, st.prog.q, beta, st.split);
+  let res: MaskedGpuResult;
   try {
     res = await prog.solve({ x0, coneNormSq: st.split ? st.B.coneNormSq() : undefined, gpuTol: o.gpuTol ?? st.tol, batch: o.batch, maxIterations: o.maxGpuIterations, floorWindow: o.floorWindow, timeLimit: pr.timeLimit, interrupted: pr.interrupted });
   } finally {

@@ -1,7 +1,7 @@
 // Run by test/gpu-masked.test.ts in a child process: the GPU activation patterns and the masked feature
 // products against the CPU (src/programs/patterns.ts, solvers/masked-features.ts). Prints one JSON line.
 import { acquireGpu } from '../../dist/solvers/gpu/webgpu.js';
-import { gpuSampledPatterns, GpuGatedProgram } from '../../dist/solvers/gpu/masked-gpu.js';
+import { gpuSampledPatterns, GpuMaskedProgram } from '../../dist/solvers/gpu/masked-gpu.js';
 import { sampledPatterns, sampledGateVectors, augmentedInputs } from '../../dist/src/programs/patterns.js';
 import { MaskedFeatureOperator } from '../../dist/solvers/masked-features.js';
 import { Rng } from '../../dist/src/util/random.js';
@@ -64,7 +64,7 @@ for (const split of [false, true]) {
   const b = y.map((v) => (v - mean) / Math.sqrt(n));
   const q = Float64Array.from({ length: B.cols }, () => rng.normal() * 0.01);
   const z = Float64Array.from({ length: B.cols }, () => (rng.uniform() < 0.3 ? rng.normal() : 0));
-  const prog = await GpuGatedProgram.create(device, Xt, n, p1, pats, b, q, 0.1, split);
+  const prog = await GpuMaskedProgram.create(device, Xt, n, p1, pats, b, q, 0.1, split);
   const rho = split ? 3.5 : 0;
   const res = await prog.gradient(z, { rho });
   const F = new Float64Array(n);
