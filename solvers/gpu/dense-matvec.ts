@@ -224,15 +224,16 @@ ${rowDotWgsl(tpr, 'x', 'dims.x', 'dims.y')}
 
 /**
  * WGSL body shared by the row-product kernels: with `row` defined, leaves the dot product of row
- * `row` of A with the vector named `v` in part[lid.x] of the row's first lane (tpr threads per row,
+ * `row` of A with the vector named `v` (or, with `call`, the values v(j)) in part[lid.x] of the row's first lane (tpr threads per row,
  * a tree reduction in workgroup memory; every thread reaches the barriers).
  */
-export function rowDotWgsl(tpr: number, v: string, rows: string, q: string): string {
+export function rowDotWgsl(tpr: number, v: string, rows: string, q: string, call = false): string {
+  const vj = call ? `${v}(j)` : `${v}[j]`;
   return `  let lane = lid.x % ${tpr}u;
   var acc = 0.0;
   if (row < ${rows}) {
     let base = row * ${q};
-    for (var j = lane; j < ${q}; j += ${tpr}u) { acc += dot(A[base + j], ${v}[j]); }
+    for (var j = lane; j < ${q}; j += ${tpr}u) { acc += dot(A[base + j], ${vj}); }
   }
   part[lid.x] = acc;
   workgroupBarrier();

@@ -26,6 +26,7 @@
  */
 import { sampledGateVectors, sampledPatterns, type ActivationPatterns } from '../../src/programs/patterns.js';
 import { readBack } from './webgpu.js';
+import { reduceWgsl, twoFloatWgsl } from './wgsl.js';
 
 const U32 = 4;
 
@@ -340,11 +341,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
   }
   if (live) { F[wid.y * n + s] = acc; }
   red[lid.x] = select(0.0, acc, live);
-  workgroupBarrier();
-  for (var st = ${wg / 2}u; st > 0u; st >>= 1u) {
-    if (lid.x < st) { red[lid.x] += red[lid.x + st]; }
-    workgroupBarrier();
-  }
+${reduceWgsl('red', wg)}
   if (lid.x == 0u) { fpart[wid.y * u.e.z + wid.x] = red[0]; }
 }`,
     );
@@ -480,25 +477,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 @group(0) @binding(6) var<storage, read_write> grad: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> rpart: array<f32>;
 @group(0) @binding(8) var<storage, read_write> cpart: array<f32>;
-// the iterates are unevaluated sums hi + lo of two float32s (about 48 bits): float32 iterates stall
-// FISTA near 1e-5 (a step below half an ulp of x is lost), float32 gradients do not. The error-free
-// sums multiply by u.m.x = 1, a value the shader compiler cannot see, so that it cannot simplify them
-// away algebraically (Mesa does, without it)
-struct TF { h: vec4<f32>, l: vec4<f32> }
-fn twoSum(a: vec4<f32>, b: vec4<f32>) -> TF {
-  let one = u.m.x;
-  let s = (a + b) * one;
-  let bb = (s - a) * one;
-  return TF(s, (a - (s - bb) * one) + (b - bb));
-}
-fn quick(a: vec4<f32>, b: vec4<f32>) -> TF {
-  let s = (a + b) * u.m.x;
-  return TF(s, b - (s - a) * u.m.x);
-}
-fn add(x: TF, d: vec4<f32>) -> TF {
-  let t = twoSum(x.h, d);
-  return quick(t.h, t.l + x.l);
-}
+${twoFloatWgsl('u.m.x')}
 var<workgroup> red: array<f32, ${wg}>;
 // evaluation passes: per-workgroup parts of the certificate (q'x, sum ||x_g||, max KKT, min dual step, base infeasible)
 var<workgroup> cred: array<array<f32, ${wg}>, 5>;
@@ -560,11 +539,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     }
   }
   red[lid.x] = rd;
-  workgroupBarrier();
-  for (var st = ${wg / 2}u; st > 0u; st >>= 1u) {
-    if (lid.x < st) { red[lid.x] += red[lid.x + st]; }
-    workgroupBarrier();
-  }
+${reduceWgsl('red', wg)}
   if (lid.x == 0u) { rpart[wid.x] = red[0]; }
   if (gradientOnly) {
     // the group's share of the certificate at x (gr includes q in evaluation passes)

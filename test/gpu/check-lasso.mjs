@@ -21,7 +21,7 @@ const b = new Float64Array(n);
 for (let i = 0; i < n; i++) { let s = 0; for (let j = 0; j < p; j++) s += A[i * p + j] * xs[j]; b[i] = s + 0.05 * rng.normal(); }
 const lambda = 0.05;
 const t0 = performance.now();
-const res = await solveLassoGpu(g.gpu.device, A, n, p, b, lambda, { tol: 1e-9, gpuTol: 1e-5 });
+const res = await solveLassoGpu(g.gpu.device, A, n, p, b, lambda, { tol: 1e-9, gpuTol: Number(process.env.LASSO_GPU_TOL ?? 1e-5) });
 const total = (performance.now() - t0) / 1000;
 // the CPU alone, same tolerance
 const op = new DenseOperator(n, p, A);
