@@ -101,7 +101,13 @@ export { IsingTreeTarget, type IsingTreeOptions } from './targets/ising-tree.js'
 export { IsingMcmcTarget, type IsingMcmcOptions, type IsingMcmcReference } from './targets/ising-mcmc.js';
 
 // multivariate (coordinate-wise) exact score programs
-export { solveCoordinate, networkLoss, RELAXATIONS, type Relaxation, type CoordinateProblem, type CoordinateSolution, type CoordinateUnits } from './programs/coordinatewise.js';
+export { solveCoordinate, networkLoss, polishOnWorkingSet, RELAXATIONS, type Relaxation, type CoordinateProblem, type CoordinateSolution, type CoordinateUnits } from './programs/coordinatewise.js';
+// the GPU path (WebGPU through Dawn; float32 kernels, float64 certificates on the CPU)
+export { solveCoordinateGpu, gpuUnsupported, GPU_MAX_INPUTS, type GpuCoordinateSolution, type GpuPhaseReport } from './programs/coordinatewise-gpu.js';
+export { acquireGpu, type GpuHandle, type GpuAcquisition } from '../solvers/gpu/webgpu.js';
+export { GpuMaskedProgram, gpuSampledPatterns } from '../solvers/gpu/masked-gpu.js';
+export { GpuDenseMatrix } from '../solvers/gpu/dense-matvec.js';
+export { solveLassoGpu, lassoWorkingSet } from '../solvers/gpu/lasso-gpu.js';
 export {
   trainCoordinatewise,
   solveCoordinateLevels,

@@ -61,10 +61,14 @@ function paddedRows(Xt: Float64Array, n: number, p1: number, P4: number): Float3
  * sample inside that band is decided in float64 on the CPU, nudges included.
  */
 export async function gpuSampledPatterns(device: GPUDevice, Xt: Float64Array, n: number, p1: number, P: number, seed: number): Promise<ActivationPatterns & { cpuGates: number }> {
-  if (!Number.isInteger(P) || P < 1) return { ...sampledPatterns(Xt, n, p1, P, seed), cpuGates: 0 };
-  const wg = workgroupSize(device);
   const P4 = Math.ceil(p1 / 4);
   const NW = Math.ceil(n / 32);
+  // bad P is reported by sampledPatterns; more gates than one dispatch row or one buffer holds: the CPU
+  const lim = device.limits;
+  if (!Number.isInteger(P) || P < 1 || P > lim.maxComputeWorkgroupsPerDimension || P * NW * U32 > lim.maxStorageBufferBindingSize) {
+    return { ...sampledPatterns(Xt, n, p1, P, seed), cpuGates: Number.isInteger(P) && P > 0 ? P : 0 };
+  }
+  const wg = workgroupSize(device);
   const gates = sampledGateVectors(P, p1, seed);
   const g32 = new Float32Array(P * P4 * 4);
   for (let k = 0; k < P; k++) for (let j = 0; j < p1; j++) g32[k * P4 * 4 + j] = gates[k * p1 + j];
