@@ -9,6 +9,8 @@
  * `encodeProducts` records A x then A'(A x) with no read-back (what one FISTA iteration costs);
  * `apply`/`applyT` read back, for tests and the float64 finish.
  */
+import { mapRead } from './webgpu.js';
+
 export interface DenseMatvecOptions {
   /** bytes per row block (default: the device's storage-binding limit) */
   maxBlockBytes?: number;
@@ -191,17 +193,7 @@ export async function gpuIdle(device: GPUDevice): Promise<void> {
 }
 
 async function readFloats(device: GPUDevice, buf: GPUBuffer, count: number): Promise<Float64Array> {
-  // Dawn in Node resolves mapAsync only while something keeps the event loop alive
-  const keepAlive = setInterval(() => {}, 1000);
-  try {
-    await device.queue.onSubmittedWorkDone();
-    await buf.mapAsync(GPUMapMode.READ);
-  } finally {
-    clearInterval(keepAlive);
-  }
-  const f = new Float32Array(buf.getMappedRange().slice(0, count * 4));
-  buf.unmap();
-  return Float64Array.from(f);
+  return Float64Array.from(new Float32Array(await mapRead(device, buf, count * 4)));
 }
 
 function rowKernel(wg: number, tpr: number): string {

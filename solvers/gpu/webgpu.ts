@@ -66,15 +66,10 @@ async function acquire(software: boolean): Promise<GpuAcquisition> {
 }
 
 /**
- * Copies the first `bytes` bytes of a storage buffer into a mappable one after the submitted work,
- * and returns them. Dawn in Node resolves mapAsync only while something keeps the event loop alive.
+ * Waits for the submitted work, maps a MAP_READ buffer and returns a copy of its first `bytes` bytes.
+ * Dawn in Node resolves mapAsync only while something keeps the event loop alive.
  */
-export async function readBack(device: GPUDevice, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
-  const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-  const rb = device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(src, 0, rb, 0, size);
-  device.queue.submit([enc.finish()]);
+export async function mapRead(device: GPUDevice, rb: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
   const keepAlive = setInterval(() => {}, 1000);
   try {
     await device.queue.onSubmittedWorkDone();
@@ -84,6 +79,19 @@ export async function readBack(device: GPUDevice, src: GPUBuffer, bytes: number)
   }
   const out = rb.getMappedRange().slice(0, bytes);
   rb.unmap();
-  rb.destroy();
   return out;
+}
+
+/** Copies the first `bytes` bytes of a storage buffer (after the submitted work) and returns them. */
+export async function readBack(device: GPUDevice, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+  const rb = device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, rb, 0, size);
+  device.queue.submit([enc.finish()]);
+  try {
+    return await mapRead(device, rb, bytes);
+  } finally {
+    rb.destroy();
+  }
 }
