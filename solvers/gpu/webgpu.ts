@@ -20,6 +20,11 @@ let cached: { software: boolean; result: Promise<GpuAcquisition> } | null = null
 /** the Dawn instance, kept alive for the process's lifetime */
 let instance: unknown = null;
 
+/** The process's Dawn instance (a navigator.gpu), once acquireGpu has made one; for libraries that request their own device (tfjs-backend-webgpu). */
+export function dawnInstance(): { gpu: GPU; software: boolean } | null {
+  return instance && cached ? { gpu: instance as GPU, software: cached.software } : null;
+}
+
 /** The process-wide WebGPU device (acquired once; the first call decides hardware or software). */
 export function acquireGpu(options: { software?: boolean } = {}): Promise<GpuAcquisition> {
   const software = options.software === true;

@@ -17,6 +17,7 @@ import { printError, println, type CliIO } from './output.js';
 import { scoreCommand } from './score.js';
 import { solveCommand } from './solve.js';
 import { qpCommand } from './qp.js';
+import { trainCommand } from './train.js';
 import { metricsCommand, sampleCommand, targetsCommand } from './sample.js';
 
 export type { CliIO } from './output.js';
@@ -56,6 +57,7 @@ export function buildProgram(setExit: (code: number) => void, io: CliIO): Comman
   for (const command of [
     solveCommand(setExit, io),
     qpCommand(setExit, io),
+    trainCommand(setExit, io),
     scoreCommand(setExit, io),
     sampleCommand(setExit, io),
     targetsCommand(setExit, io),

@@ -18,8 +18,9 @@ export interface TrainingInfo {
   sigma: number | null;
   n: number;
   solver: string;
-  convexObjective: number;
-  dualityGap: number;
+  /** null for a gradient-trained network (no convex program behind it) */
+  convexObjective: number | null;
+  dualityGap: number | null;
   seconds: number;
   [key: string]: unknown;
 }
@@ -48,8 +49,9 @@ const TrainingSchema = z.looseObject({
   sigma: num.positive().nullable(),
   n: z.int().min(1),
   solver: z.string(),
-  convexObjective: num,
-  dualityGap: num,
+  // null for a gradient-trained network (no convex program behind it)
+  convexObjective: num.nullable(),
+  dualityGap: num.nullable(),
   seconds: num.min(0),
 });
 

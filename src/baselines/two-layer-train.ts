@@ -1,0 +1,117 @@
+/**
+ * A score model made of gradient-trained two-layer ReLU networks, on the data the convex side sees:
+ * one network for univariate data (the two-layer-relu@1 model file), one per coordinate for d > 1
+ * (the coordinatewise-relu@1 file; all inputs or a graph neighbourhood). DSM draws its noisy points
+ * exactly as `convex-score solve` does for the same --noise-seed (n x d standard normals from the seed,
+ * row-major), so the two programs are the same program.
+ */
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
+import { networkToFile, type TwoLayerReluFile } from '../io/model-file.js';
+import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
+import { TwoLayerRelu } from '../models/two-layer-relu.js';
+import { trainTwoLayerSgd, type NetProblem, type SgdOptions, type SgdResult } from './two-layer-sgd.js';
+import type { TfHandle } from './tf-backend.js';
+
+export interface SgdJob {
+  /** n x d row-major */
+  X: Float64Array;
+  n: number;
+  d: number;
+  objective: 'sm' | 'dsm';
+  beta: number;
+  /** DSM: x + sigma eps with eps from the seed */
+  noise?: { sigma: number; seed: number };
+  /** N_i per coordinate (d > 1); null: all inputs */
+  neighbourhoods: number[][] | null;
+}
+
+export interface SgdJobResult {
+  /** per network (one for d = 1, else one per coordinate) */
+  results: (SgdResult & { coordinate: number })[];
+  /** the sum of the networks' exact objectives */
+  finalLoss: number;
+  steps: number;
+  seconds: number;
+  backend: string;
+  interrupted: boolean;
+  file: TwoLayerReluFile | CoordinatewiseFile;
+}
+
+/** The training problem of coordinate i (d = 1: the univariate one). */
+export function sgdProblem(job: SgdJob, i: number): NetProblem {
+  const { X, n, d, objective, beta } = job;
+  if (objective === 'dsm' && !job.noise) throw new InputError('--objective dsm needs --sigma S and --noise-seed N');
+  let pts = X;
+  let y: Float64Array | undefined;
+  if (job.noise) {
+    const { sigma, seed } = job.noise;
+    if (!(sigma > 0 && Number.isFinite(sigma))) throw new InputError(`--sigma must be a finite number > 0, got ${sigma}`);
+    const rng = new Rng(seed);
+    const eps = Float64Array.from({ length: n * d }, () => rng.normal());
+    pts = X.map((v, k) => v + sigma * eps[k]);
+    y = Float64Array.from({ length: n }, (_, s) => -eps[s * d + i] / sigma);
+  }
+  const inputs = d === 1 ? [0] : job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: d }, (_, j) => j);
+  const p = inputs.length;
+  const U = new Float64Array(n * p);
+  for (let s = 0; s < n; s++) for (let a = 0; a < p; a++) U[s * p + a] = pts[s * d + inputs[a]];
+  return {
+    U,
+    n,
+    p,
+    objective,
+    self: inputs.indexOf(i),
+    y,
+    beta,
+    regularizeBias: d > 1,
+    clean: d === 1 && job.noise ? { x: X, sigma: job.noise.sigma } : undefined,
+  };
+}
+
+/** Trains every network of the job in turn; stops between (and inside) networks when interrupted. */
+export async function trainSgdJob(
+  h: TfHandle,
+  job: SgdJob,
+  o: Omit<SgdOptions, 'onProgress'> & { onNetwork?: (done: number, total: number, r: SgdResult) => void; onProgress?: (coordinate: number, step: number, loss: number) => void },
+): Promise<SgdJobResult> {
+  const started = performance.now();
+  const results: (SgdResult & { coordinate: number })[] = [];
+  for (let i = 0; i < job.d; i++) {
+    if (o.interrupted?.()) break;
+    const r = await trainTwoLayerSgd(h, sgdProblem(job, i), { ...o, onProgress: (step, loss) => o.onProgress?.(i, step, loss) });
+    results.push({ ...r, coordinate: i });
+    o.onNetwork?.(i + 1, job.d, r);
+  }
+  const interrupted = results.length < job.d || results.some((r) => r.stop === 'interrupted');
+  const seconds = (performance.now() - started) / 1000;
+  const finalLoss = results.reduce((a, r) => a + r.finalLoss, 0);
+  const solver = `${o.optimizer} (tfjs ${h.backend}), lr ${o.lr}, ${o.units} units, seed ${o.seed}`;
+  const training = { objective: job.objective, beta: job.beta, sigma: job.noise?.sigma ?? null, n: job.n, solver, seconds, nonconvexObjective: finalLoss, steps: results.map((r) => r.steps), noiseSeed: job.noise?.seed ?? null };
+  let file: TwoLayerReluFile | CoordinatewiseFile;
+  if (job.d === 1) {
+    const net = results[0]?.net;
+    if (!net) throw new InputError('training was interrupted before the network had any steps; nothing to save');
+    const two = new TwoLayerRelu({ inputDim: 1, outputDim: 1, W: net.W, b: net.b, alpha: net.alpha, c: Float64Array.of(net.c) });
+    file = networkToFile(two, { ...training, convexObjective: null, dualityGap: null });
+  } else {
+    file = {
+      format: COORDINATEWISE_FORMAT,
+      dim: job.d,
+      coordinates: results.map((r) => {
+        const inputs = job.neighbourhoods ? job.neighbourhoods[r.coordinate] : Array.from({ length: job.d }, (_, j) => j);
+        const { net } = r;
+        return {
+          coordinate: r.coordinate,
+          inputs,
+          W: Array.from({ length: net.m }, (_, j) => Array.from(net.W.subarray(j * net.p, (j + 1) * net.p))),
+          b: Array.from(net.b),
+          alpha: Array.from(net.alpha),
+          c: net.c,
+        };
+      }),
+      training: { ...training, localized: job.neighbourhoods !== null },
+    };
+  }
+  return { results, finalLoss, steps: results.reduce((a, r) => a + r.steps, 0), seconds, backend: h.backend, interrupted, file };
+}

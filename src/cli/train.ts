@@ -1,0 +1,181 @@
+/**
+ * `convex-score train`: the gradient-trained baselines (issue 6), on the data the convex programs see.
+ *   --model sgd-two-layer   the non-convex two-layer ReLU network of the convex programs, by Adam or SGD
+ * Data from --data or --target/--n; d > 1 trains one network per coordinate (all inputs, or
+ * --radius/--graph). Prints {model, backend, steps, seconds, finalLoss, trainingCurve} with --json;
+ * writes a model file that `score`, `sample --model` and `metrics --model` load.
+ */
+import { Command } from 'commander';
+import { readMatrix } from '../io/data.js';
+import { writeModelFile, type TwoLayerReluFile } from '../io/model-file.js';
+import { writeCoordinatewiseFile, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { resolveTarget } from '../targets/spec.js';
+import { GRAPH_NAMES, graphAdjacency, neighbourhoods, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
+import { InputError } from '../util/errors.js';
+import { BACKENDS, useBackend, type BackendChoice } from '../baselines/tf-backend.js';
+import { OPTIMIZERS, type OptimizerName } from '../baselines/two-layer-sgd.js';
+import { trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
+import { onInterrupt } from './interrupt.js';
+import { parseChoice, parseInteger, parsePositive } from './parse.js';
+import { asUserPathError, checkOutputFile, println, sci, type CliIO } from './output.js';
+import { startProgress } from './progress.js';
+
+export const BASELINE_MODELS = ['sgd-two-layer'] as const;
+const PLANNED = ['vi-unrolled', 'localized-nn'];
+
+interface TrainFlags {
+  model: string;
+  target?: string;
+  n?: string;
+  dataSeed?: string;
+  data?: string;
+  objective: string;
+  sigma?: string;
+  noiseSeed?: string;
+  beta?: string;
+  units?: string;
+  optimizer?: string;
+  steps?: string;
+  timeLimit?: string;
+  lr?: string;
+  batch?: string;
+  seed?: string;
+  backend?: string;
+  radius?: string;
+  graph?: string;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function trainCommand(setExit: (code: number) => void, io: CliIO): Command {
+  return new Command('train')
+    .description('train a gradient-based baseline (Adam / SGD in tfjs) on the data the convex programs see')
+    .requiredOption('--model <name>', `the baseline: ${BASELINE_MODELS.join(', ')}`)
+    .option('--target <spec>', 'draw the data from a target: a built-in name, a JSON file or inline JSON')
+    .option('--n <N>', 'with --target: the number of samples')
+    .option('--data-seed <k>', 'with --target: the seed of the samples', '1')
+    .option('--data <file>', 'the samples: .csv/.txt, .npy or .json (n x d)')
+    .requiredOption('--objective <sm|dsm>', 'score matching or denoising score matching')
+    .option('--sigma <S>', 'dsm: the noise level')
+    .option('--noise-seed <N>', 'dsm: the noisy points are x + sigma N(0, I) from this seed (as in solve)')
+    .option('--beta <B>', 'weight decay > 0 (as in solve)')
+    .option('--units <m>', 'hidden units per network', '64')
+    .option('--optimizer <adam|sgd>', 'Adam (constant rate) or SGD (rate lr / sqrt(1 + step/100))', 'adam')
+    .option('--steps <S>', 'optimizer steps per network', '2000')
+    .option('--time-limit <s>', 'seconds per network (stops at whichever of steps and time comes first)')
+    .option('--lr <rate>', 'learning rate (default 0.01 for Adam, 0.002 for SGD)')
+    .option('--batch <b>', 'mini-batch size (default: the full batch)')
+    .option('--seed <k>', 'seed of the initial weights and the mini-batches', '0')
+    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')} (auto: webgpu when a GPU adapter exists, else wasm)`, 'auto')
+    .option('--radius <r>', 'd > 1: localized inputs, the graph neighbourhood of radius r')
+    .option('--graph <ring|torus|file.json>', 'd > 1: the graph of --radius')
+    .option('--out <file>', 'write the model file')
+    .option('--json', 'print one JSON object: {model, backend, steps, seconds, finalLoss, trainingCurve, ...}')
+    .option('--quiet', 'no progress bar')
+    .action(async (flags: TrainFlags) => setExit(await train(flags, io)));
+}
+
+function planJob(flags: TrainFlags): SgdJob {
+  if (PLANNED.includes(flags.model)) throw new InputError(`--model ${flags.model} is not available yet; available: ${BASELINE_MODELS.join(', ')}`);
+  parseChoice('--model', flags.model, BASELINE_MODELS);
+  const objective = parseChoice<'sm' | 'dsm'>('--objective', flags.objective, ['sm', 'dsm']);
+  if (flags.beta === undefined) throw new InputError('give --beta B (the weight decay of the convex program this baseline is compared with)');
+  const beta = parsePositive('--beta', flags.beta);
+  if ((flags.data === undefined) === (flags.target === undefined)) throw new InputError('give exactly one of --data <file> and --target <spec> (with --n N)');
+  let X: Float64Array;
+  let n: number;
+  let d: number;
+  if (flags.target !== undefined) {
+    if (flags.n === undefined) throw new InputError('--target needs --n N, the number of samples to draw');
+    n = parseInteger('--n', flags.n, 1);
+    const target = resolveTarget(flags.target);
+    d = target.dim;
+    X = target.sample(n, parseInteger('--data-seed', flags.dataSeed ?? '1', 0));
+  } else {
+    const m = readMatrix(flags.data!);
+    ({ rows: n, cols: d, data: X } = m);
+  }
+  if (n < 1) throw new InputError('the data is empty; give at least one sample');
+  let noise: SgdJob['noise'];
+  if (objective === 'dsm') {
+    if (flags.sigma === undefined || flags.noiseSeed === undefined) throw new InputError('--objective dsm needs --sigma S and --noise-seed N (the noisy points are x + sigma N(0, I))');
+    noise = { sigma: parsePositive('--sigma', flags.sigma), seed: parseInteger('--noise-seed', flags.noiseSeed, 0) };
+  } else {
+    for (const [flag, v] of [['--sigma', flags.sigma], ['--noise-seed', flags.noiseSeed]] as const) if (v !== undefined) throw new InputError(`${flag} is only used with --objective dsm; remove it for sm`);
+  }
+  if ((flags.radius === undefined) !== (flags.graph === undefined)) throw new InputError('localized networks need both --radius r and --graph ring|torus|<adjacency.json>');
+  let hoods: number[][] | null = null;
+  if (flags.radius !== undefined) {
+    if (d === 1) throw new InputError('--radius and --graph localize d > 1 data; this data has one column');
+    const r = parseInteger('--radius', flags.radius, 0);
+    const adj = (GRAPH_NAMES as readonly string[]).includes(flags.graph!) ? graphAdjacency(flags.graph as GraphName, d) : readAdjacencyFile(flags.graph!, d);
+    hoods = neighbourhoods(adj, r).map((h) => Array.from(h));
+  }
+  return { X, n, d, objective, beta, noise, neighbourhoods: hoods };
+}
+
+async function train(flags: TrainFlags, io: CliIO): Promise<number> {
+  const job = planJob(flags);
+  const optimizer = parseChoice<OptimizerName>('--optimizer', flags.optimizer ?? 'adam', OPTIMIZERS);
+  const steps = parseInteger('--steps', flags.steps ?? '2000', 1);
+  const options = {
+    units: parseInteger('--units', flags.units ?? '64', 1),
+    optimizer,
+    lr: parsePositive('--lr', flags.lr ?? (optimizer === 'adam' ? '0.01' : '0.002')),
+    steps,
+    timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
+    batch: flags.batch === undefined ? undefined : parseInteger('--batch', flags.batch, 1),
+    seed: parseInteger('--seed', flags.seed ?? '0', 0),
+  };
+  if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+  const backend = parseChoice<BackendChoice>('--backend', flags.backend ?? 'auto', BACKENDS);
+  const h = await useBackend(backend);
+  if (h.note && !flags.json) println(io.stderr, `backend auto: ${h.backend}, because of ${h.note}`);
+  const controller = new AbortController();
+  const off = onInterrupt(io.stderr, 'stopping training; the weights reached are kept', () => controller.abort(), io.signal);
+  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total: job.d * steps, payload: { loss: '-' } });
+  let result;
+  try {
+    result = await trainSgdJob(h, job, {
+      ...options,
+      interrupted: () => controller.signal.aborted,
+      onProgress: (i, step, loss) => bar.update(i * steps + step, { loss: sci(loss) }),
+    });
+  } finally {
+    bar.stop();
+    off();
+  }
+  let written: string | null = null;
+  if (flags.out !== undefined && result.results.length > 0) {
+    if (result.interrupted && job.d > 1) {
+      // an unfinished set of coordinates is not a model; keep the finished networks, clearly named
+      written = `${flags.out}.partial.json`;
+      const partial = written;
+      asUserPathError(partial, () => writeFileAtomic(partial, JSON.stringify({ note: 'interrupted: the finished coordinate networks; not a model file', file: result.file }, null, 1) + '\n'));
+    } else {
+      asUserPathError(flags.out, () => (job.d === 1 ? writeModelFile(flags.out!, result.file as TwoLayerReluFile) : writeCoordinatewiseFile(flags.out!, result.file as CoordinatewiseFile)));
+      written = flags.out;
+    }
+  }
+  const summary = {
+    model: flags.model,
+    backend: result.backend,
+    optimizer,
+    steps: result.steps,
+    seconds: result.seconds,
+    finalLoss: result.finalLoss,
+    trainingCurve: job.d === 1 ? result.results[0]?.curve ?? [] : result.results.map((r) => ({ coordinate: r.coordinate, curve: r.curve })),
+    interrupted: result.interrupted,
+    out: written,
+  };
+  if (flags.json) println(io.stdout, JSON.stringify(summary));
+  else {
+    println(io.stdout, `${result.interrupted ? 'interrupted' : 'trained'}: ${flags.model}, ${job.d === 1 ? 'one network' : `${result.results.length} of ${job.d} coordinate networks`}, ${optimizer} on tfjs ${result.backend}`);
+    println(io.stdout, `  exact objective ${result.finalLoss} after ${result.steps} steps, ${result.seconds.toFixed(2)} s${written ? ` -> ${written}` : ''}`);
+  }
+  const diverged = result.results.filter((r) => r.stop === 'diverged').length;
+  if (diverged > 0) println(io.stderr, `warning: ${diverged} network(s) diverged (the objective became infinite or NaN); their last finite weights are kept: lower --lr`);
+  return result.interrupted || diverged > 0 ? 1 : 0;
+}
