@@ -9,6 +9,8 @@
  *   float32 A x + A'y bandwidth of the WGSL kernels (bench/gpu.ts; a GPU machine).
  * npm run bench -- gpu-coordinate [--software] [--sizes 10000x1024,100000x8192] [--cpu-limit 3600]
  *   one coordinate-wise DSM program end to end, GPU (float32 + float64 finish) vs the CPU path (bench/gpu-coordinate.ts).
+ * npm run bench -- baselines [--budget 60] [--backends wasm,cpu]
+ *   the gradient-trained baselines: tfjs steps per second, and Adam's time to the certified optimum (bench/baselines.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
@@ -19,6 +21,7 @@ import { runSamplerBenchmark } from './sampler.js';
 import { runCoordinatewiseBenchmark } from './coordinatewise.js';
 import { runGpuBenchmark } from './gpu.js';
 import { runGpuCoordinateBenchmark } from './gpu-coordinate.js';
+import { runBaselinesBenchmark } from './baselines.js';
 
 if (process.argv.includes('sampler')) {
   runSamplerBenchmark();
@@ -26,6 +29,10 @@ if (process.argv.includes('sampler')) {
 }
 if (process.argv.includes('gpu')) {
   await runGpuBenchmark();
+  process.exit(0);
+}
+if (process.argv.includes('baselines')) {
+  await runBaselinesBenchmark();
   process.exit(0);
 }
 if (process.argv.includes('gpu-coordinate')) {
