@@ -1,6 +1,8 @@
 /**
  * `convex-score train`: the gradient-trained baselines (issue 6), on the data the convex programs see.
  *   --model sgd-two-layer   the non-convex two-layer ReLU network of the convex programs, by Adam or SGD
+ *   --model vi-unrolled     unrolled mean-field networks for Ising targets (src/baselines/vi-unrolled.ts),
+ *                           trained by DSM over the VP/OU levels; --oracle mean-field|tap: the untrained oracles
  * Data from --data or --target/--n; d > 1 trains one network per coordinate (all inputs, or
  * --radius/--graph). Prints {model, backend, steps, seconds, finalLoss, trainingCurve} with --json;
  * writes a model file that `score`, `sample --model` and `metrics --model` load.
@@ -16,13 +18,14 @@ import { InputError } from '../util/errors.js';
 import { BACKENDS, useBackend, type BackendChoice } from '../baselines/tf-backend.js';
 import { OPTIMIZERS, type OptimizerName } from '../baselines/two-layer-sgd.js';
 import { trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
+import { isingCouplings, oracleParams, trainViUnrolled, viToFile } from '../baselines/vi-unrolled.js';
 import { onInterrupt } from './interrupt.js';
 import { parseChoice, parseInteger, parsePositive } from './parse.js';
 import { asUserPathError, checkOutputFile, println, sci, type CliIO } from './output.js';
 import { startProgress } from './progress.js';
 
-export const BASELINE_MODELS = ['sgd-two-layer'] as const;
-const PLANNED = ['vi-unrolled', 'localized-nn'];
+export const BASELINE_MODELS = ['sgd-two-layer', 'vi-unrolled'] as const;
+const PLANNED = ['localized-nn'];
 
 interface TrainFlags {
   model: string;
@@ -30,8 +33,14 @@ interface TrainFlags {
   n?: string;
   dataSeed?: string;
   data?: string;
-  objective: string;
+  objective?: string;
   sigma?: string;
+  layers?: string;
+  untied?: boolean;
+  dense?: boolean;
+  tMin?: string;
+  tMax?: string;
+  oracle?: string;
   noiseSeed?: string;
   beta?: string;
   units?: string;
@@ -57,7 +66,7 @@ export function trainCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--n <N>', 'with --target: the number of samples')
     .option('--data-seed <k>', 'with --target: the seed of the samples', '1')
     .option('--data <file>', 'the samples: .csv/.txt, .npy or .json (n x d)')
-    .requiredOption('--objective <sm|dsm>', 'score matching or denoising score matching')
+    .option('--objective <sm|dsm>', 'sgd-two-layer: score matching or denoising score matching')
     .option('--sigma <S>', 'dsm: the noise level')
     .option('--noise-seed <N>', 'dsm: the noisy points are x + sigma N(0, I) from this seed (as in solve)')
     .option('--beta <B>', 'weight decay > 0 (as in solve)')
@@ -69,6 +78,12 @@ export function trainCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--batch <b>', 'mini-batch size (default: the full batch)')
     .option('--seed <k>', 'seed of the initial weights and the mini-batches', '0')
     .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')} (auto: webgpu when a GPU adapter exists, else wasm)`, 'auto')
+    .option('--layers <K>', 'vi-unrolled: unrolled mean-field layers (default 5; oracle: iterations, default 100)')
+    .option('--untied', 'vi-unrolled: one W per layer (default: one W shared by the layers)')
+    .option('--dense', 'vi-unrolled: W dense (default: masked to the target graph)')
+    .option('--t-min <a>', 'vi-unrolled: the smallest VP/OU time trained on (default 0.05)')
+    .option('--t-max <b>', 'vi-unrolled: the largest (default 1)')
+    .option('--oracle <mean-field|tap>', 'vi-unrolled: no training, the mean-field or TAP iteration with the true couplings')
     .option('--radius <r>', 'd > 1: localized inputs, the graph neighbourhood of radius r')
     .option('--graph <ring|torus|file.json>', 'd > 1: the graph of --radius')
     .option('--out <file>', 'write the model file')
@@ -78,8 +93,7 @@ export function trainCommand(setExit: (code: number) => void, io: CliIO): Comman
 }
 
 function planJob(flags: TrainFlags): SgdJob {
-  if (PLANNED.includes(flags.model)) throw new InputError(`--model ${flags.model} is not available yet; available: ${BASELINE_MODELS.join(', ')}`);
-  parseChoice('--model', flags.model, BASELINE_MODELS);
+  if (flags.objective === undefined) throw new InputError('--model sgd-two-layer needs --objective sm|dsm');
   const objective = parseChoice<'sm' | 'dsm'>('--objective', flags.objective, ['sm', 'dsm']);
   if (flags.beta === undefined) throw new InputError('give --beta B (the weight decay of the convex program this baseline is compared with)');
   const beta = parsePositive('--beta', flags.beta);
@@ -117,6 +131,12 @@ function planJob(flags: TrainFlags): SgdJob {
 }
 
 async function train(flags: TrainFlags, io: CliIO): Promise<number> {
+  if (PLANNED.includes(flags.model)) throw new InputError(`--model ${flags.model} is not available yet; available: ${BASELINE_MODELS.join(', ')}`);
+  parseChoice('--model', flags.model, BASELINE_MODELS);
+  if (flags.model === 'vi-unrolled') return trainVi(flags, io);
+  for (const [flag, v] of [['--layers', flags.layers], ['--untied', flags.untied], ['--dense', flags.dense], ['--t-min', flags.tMin], ['--t-max', flags.tMax], ['--oracle', flags.oracle]] as const) {
+    if (v !== undefined) throw new InputError(`${flag} is for --model vi-unrolled; remove it`);
+  }
   const job = planJob(flags);
   const optimizer = parseChoice<OptimizerName>('--optimizer', flags.optimizer ?? 'adam', OPTIMIZERS);
   const steps = parseInteger('--steps', flags.steps ?? '2000', 1);
@@ -178,4 +198,65 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
   const diverged = result.results.filter((r) => r.stop === 'diverged').length;
   if (diverged > 0) println(io.stderr, `warning: ${diverged} network(s) diverged (the objective became infinite or NaN); their last finite weights are kept: lower --lr`);
   return result.interrupted || diverged > 0 ? 1 : 0;
+}
+
+/** `train --model vi-unrolled`: an Ising target's samples, DSM over the VP/OU levels; or an oracle. */
+async function trainVi(flags: TrainFlags, io: CliIO): Promise<number> {
+  if (flags.target === undefined) throw new InputError('--model vi-unrolled needs --target <an Ising spec> (the graph and, for the oracles, the couplings)');
+  for (const [flag, v] of [['--objective', flags.objective], ['--sigma', flags.sigma], ['--noise-seed', flags.noiseSeed], ['--beta', flags.beta], ['--radius', flags.radius], ['--graph', flags.graph], ['--optimizer', flags.optimizer === 'adam' ? undefined : flags.optimizer]] as const) {
+    if (v !== undefined) throw new InputError(`${flag} is not used by --model vi-unrolled (DSM over the VP/OU noise levels, Adam); remove it`);
+  }
+  const target = resolveTarget(flags.target);
+  const couplings = isingCouplings(target);
+  if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+  if (flags.oracle !== undefined) {
+    const kind = parseChoice<'mean-field' | 'tap'>('--oracle', flags.oracle, ['mean-field', 'tap']);
+    const params = oracleParams(couplings, { iterations: parseInteger('--layers', flags.layers ?? '100', 1), tap: kind === 'tap' });
+    const file = viToFile(params, { oracle: kind, target: target.name, note: 'untrained: the true couplings and field' });
+    if (flags.out !== undefined) asUserPathError(flags.out, () => writeFileAtomic(flags.out!, JSON.stringify(file, null, 1) + '\n'));
+    const summary = { model: 'vi-unrolled', oracle: kind, backend: null, steps: 0, seconds: 0, finalLoss: null, trainingCurve: [], out: flags.out ?? null };
+    println(io.stdout, flags.json ? JSON.stringify(summary) : `oracle ${kind}: ${params.layers} iterations with the true couplings of ${target.name}${flags.out ? ` -> ${flags.out}` : ''}`);
+    return 0;
+  }
+  let X: Float64Array;
+  if (flags.data !== undefined) {
+    const m = readMatrix(flags.data);
+    if (m.cols !== couplings.d) throw new InputError(`--data "${flags.data}" has ${m.cols} columns but the target has d = ${couplings.d}`);
+    if (m.rows < 1) throw new InputError('the data is empty; give at least one sample');
+    X = m.data;
+  } else {
+    if (flags.n === undefined) throw new InputError('--target needs --n N, the number of samples to draw (or --data with samples)');
+    X = target.sample(parseInteger('--n', flags.n, 1), parseInteger('--data-seed', flags.dataSeed ?? '1', 0));
+  }
+  const steps = parseInteger('--steps', flags.steps ?? '2000', 1);
+  const options = {
+    layers: parseInteger('--layers', flags.layers ?? '5', 1),
+    tied: flags.untied !== true,
+    masked: flags.dense !== true,
+    steps,
+    timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
+    lr: parsePositive('--lr', flags.lr ?? '0.02'),
+    batch: parseInteger('--batch', flags.batch ?? '128', 1),
+    seed: parseInteger('--seed', flags.seed ?? '0', 0),
+    tMin: parsePositive('--t-min', flags.tMin ?? '0.05'),
+    tMax: parsePositive('--t-max', flags.tMax ?? '1'),
+  };
+  const h = await useBackend(parseChoice<BackendChoice>('--backend', flags.backend ?? 'auto', BACKENDS));
+  if (h.note && !flags.json) println(io.stderr, `backend auto: ${h.backend}, because of ${h.note}`);
+  const controller = new AbortController();
+  const off = onInterrupt(io.stderr, 'stopping training; the weights reached are kept', () => controller.abort(), io.signal);
+  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total: steps, payload: { loss: '-' } });
+  let r;
+  try {
+    r = await trainViUnrolled(h, X, X.length / couplings.d, couplings, { ...options, interrupted: () => controller.signal.aborted, onProgress: (step, loss) => bar.update(step, { loss: sci(loss) }) });
+  } finally {
+    bar.stop();
+    off();
+  }
+  const file = viToFile(r.params, { target: target.name, n: X.length / couplings.d, backend: r.backend, steps: r.steps, seconds: r.seconds, finalLoss: r.finalLoss, lr: options.lr, batch: options.batch, seed: options.seed, tMin: options.tMin, tMax: options.tMax, masked: options.masked, stop: r.stop });
+  if (flags.out !== undefined) asUserPathError(flags.out, () => writeFileAtomic(flags.out!, JSON.stringify(file, null, 1) + '\n'));
+  const summary = { model: 'vi-unrolled', backend: r.backend, steps: r.steps, seconds: r.seconds, finalLoss: r.finalLoss, trainingCurve: r.curve, interrupted: r.stop === 'interrupted', out: flags.out ?? null };
+  if (flags.json) println(io.stdout, JSON.stringify(summary));
+  else println(io.stdout, `${r.stop === 'interrupted' ? 'interrupted' : 'trained'}: vi-unrolled (${options.layers} layers, ${options.tied ? 'tied' : 'untied'}, ${options.masked ? 'masked to the graph' : 'dense'}), Adam on tfjs ${r.backend}; DSM loss ${r.curve[0].loss.toPrecision(4)} -> ${r.finalLoss.toPrecision(4)} in ${r.steps} steps, ${r.seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
+  return r.stop === 'interrupted' ? 1 : 0;
 }

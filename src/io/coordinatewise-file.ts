@@ -4,7 +4,8 @@
  *    "process": "vp-ou" (with levels), "coordinates": [{"coordinate": i, "inputs": [..], "W": [[..]],
  *    "b": [..], "alpha": [..], "c": number, "level": k (with levels), "gates": [[..]] (gated networks only)}],
  *    "training": {...}}
- * Every coordinate appears once per level. `loadScoreModel` reads either model format.
+ * Every coordinate appears once per level. `loadScoreModel` reads every model format (two-layer-relu@1,
+ * coordinatewise-relu@1, vi-unrolled@1).
  */
 import { z } from 'zod';
 import { InputError } from './errors.js';
@@ -13,6 +14,7 @@ import { describeIssues, networkFromFile, parseModelFile, prettyJson, readModelT
 import { CoordinatewiseRelu, type CoordinateNetwork } from '../models/coordinatewise-relu.js';
 import { forwardProcess } from '../diffusion/process.js';
 import type { ScoreModel } from '../models/score-model.js';
+import { VI_FORMAT, ViUnrolledModel, viFromFile } from '../baselines/vi-unrolled.js';
 
 export const COORDINATEWISE_FORMAT = 'convex-score/coordinatewise-relu@1';
 
@@ -118,6 +120,10 @@ export function loadScoreModel(filePath: string): { model: ScoreModel; training:
   if (format === COORDINATEWISE_FORMAT) {
     const f = parseCoordinatewiseFile(json, `model file "${filePath}"`);
     return { model: modelFromCoordinatewiseFile(f), training: f.training, format: COORDINATEWISE_FORMAT };
+  }
+  if (format === VI_FORMAT) {
+    const { params, training } = viFromFile(json, `model file "${filePath}"`);
+    return { model: new ViUnrolledModel(params), training, format: VI_FORMAT };
   }
   const f = parseModelFile(text, filePath);
   return { model: networkFromFile(f), training: f.training, format: MODEL_FORMAT };

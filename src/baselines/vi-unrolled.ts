@@ -1,0 +1,383 @@
+/**
+ * Deep VI-unrolled score networks for Ising-type targets (Mei and Wu, "Deep networks as denoising
+ * algorithms: sample-efficient learning of diffusion models in high-dimensional graphical models",
+ * 2023). For p(x) ∝ exp(x'Jx/2 + h'x) on {-1, +1}^d and x_t = a x + s eps, the posterior of x given
+ * x_t is an Ising model with the field h + (a/s^2) x_t, and its mean E[x | x_t] is approximated by
+ * mean-field iterations; the score follows by Tweedie: (a m - x_t) / s^2.
+ *
+ * The network unrolls K layers (m_0 = 0):
+ *   m_{k+1} = (1 - g_k) m_k + g_k tanh( W_k m_k + b_k + (theta_k lambda_t + phi_k) x_t ),  lambda_t = a / s^2
+ * with W_k learnable (tied: one W for every layer; masked: zero off the graph's edges), biases b_k,
+ * time-dependent gains theta_k lambda_t + phi_k and residual damping g_k = sigmoid(rho_k). Trained by
+ * DSM over the VP/OU noise levels with the weighting s^2: E ||s score + eps||^2 = E (a/s)^2 ||m_K - x||^2.
+ *
+ * The untrained oracles use the true J and h: naive mean field (W = J, b = h, theta = 1, phi = 0) and
+ * the TAP iteration, which subtracts the Onsager reaction m_i sum_j J_ij^2 (1 - m_j^2) from the field.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { forwardProcess, type ForwardProcess } from '../diffusion/process.js';
+import type { ScoreModel } from '../models/score-model.js';
+import type { Target } from '../targets/target.js';
+import { IsingTarget } from '../targets/ising.js';
+import { IsingTreeTarget } from '../targets/ising-tree.js';
+import { IsingMcmcTarget } from '../targets/ising-mcmc.js';
+import { InputError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
+import type { TfHandle } from './tf-backend.js';
+import type { CurvePoint } from './two-layer-sgd.js';
+
+export const VI_FORMAT = 'convex-score/vi-unrolled@1';
+
+/** J (symmetric, zero diagonal) as d x d and the field h of an Ising target. */
+export interface IsingCouplings {
+  d: number;
+  J: Float64Array;
+  h: Float64Array;
+}
+
+/** The couplings of an Ising target (enumeration, tree or MCMC); InputError for any other target. */
+export function isingCouplings(target: Target): IsingCouplings {
+  const d = target.dim;
+  if (d > 2048) throw new InputError(`VI-unrolled networks keep d x d couplings; d = ${d} is too large (at most 2048)`);
+  const J = new Float64Array(d * d);
+  const h = new Float64Array(d);
+  if (target instanceof IsingTarget) {
+    J.set(target.W);
+    h.set(target.h);
+  } else if (target instanceof IsingTreeTarget) {
+    for (let i = 1; i < d; i++) {
+      const p = target.parent[i];
+      J[i * d + p] = J[p * d + i] = target.coupling;
+    }
+    h.fill(target.field);
+  } else if (target instanceof IsingMcmcTarget) {
+    const e = target.edges;
+    for (let k = 0; k < e.w.length; k++) J[e.i[k] * d + e.j[k]] = J[e.j[k] * d + e.i[k]] = e.w[k];
+    h.fill(target.field);
+  } else {
+    throw new InputError(`the VI-unrolled network and its mean-field oracles are for Ising targets ({"kind": "ising", ...}); "${target.name}" is not one`);
+  }
+  return { d, J, h };
+}
+
+/** The parameters of an unrolled network; every array is float64. */
+export interface ViParams {
+  d: number;
+  layers: number;
+  tied: boolean;
+  /** d x d 0/1 mask of the allowed couplings (the graph), or null for dense W */
+  mask: Float64Array | null;
+  /** per layer (one when tied): d x d row-major */
+  W: Float64Array[];
+  /** per layer: d */
+  b: Float64Array[];
+  theta: Float64Array;
+  phi: Float64Array;
+  /** per layer, the damping g_k in (0, 1] */
+  damping: Float64Array;
+  /** TAP: subtract the Onsager term m_i sum_j W_ij^2 (1 - m_j^2) (the oracle; the learned networks have none) */
+  onsager: boolean;
+}
+
+/** The oracle: naive mean field (onsager false) or TAP, K damped iterations with the true couplings. */
+export function oracleParams(c: IsingCouplings, o: { iterations?: number; damping?: number; tap?: boolean } = {}): ViParams {
+  const K = o.iterations ?? 100;
+  const g = o.damping ?? 0.5;
+  if (!(Number.isInteger(K) && K >= 1)) throw new InputError(`the oracle needs at least one iteration, got ${K}`);
+  if (!(g > 0 && g <= 1)) throw new InputError(`the damping must be in (0, 1], got ${g}`);
+  return { d: c.d, layers: K, tied: true, mask: null, W: [Float64Array.from(c.J)], b: [Float64Array.from(c.h)], theta: new Float64Array(K).fill(1), phi: new Float64Array(K), damping: new Float64Array(K).fill(g), onsager: o.tap === true };
+}
+
+/** E[x_0 | x_t] by the unrolled iterations at n points x_t (row-major), with a = alpha_t, s = sigma_t. */
+export function viDenoise(p: ViParams, y: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
+  const { d } = p;
+  const res = out ?? new Float64Array(n * d);
+  const lambda = a / (s * s);
+  const m = new Float64Array(d);
+  const next = new Float64Array(d);
+  const sq = p.onsager ? p.W.map((W) => W.map((v) => v * v)) : null;
+  for (let r = 0; r < n; r++) {
+    m.fill(0);
+    for (let k = 0; k < p.layers; k++) {
+      const li = p.tied ? 0 : k;
+      const W = p.W[li];
+      const b = p.b[li];
+      const gain = p.theta[k] * lambda + p.phi[k];
+      for (let i = 0; i < d; i++) {
+        let f = b[i] + gain * y[r * d + i];
+        let ons = 0;
+        for (let j = 0; j < d; j++) {
+          const w = W[i * d + j];
+          if (w === 0) continue;
+          f += w * m[j];
+          if (sq) ons += sq[li][i * d + j] * (1 - m[j] * m[j]);
+        }
+        if (sq) f -= m[i] * ons;
+        next[i] = (1 - p.damping[k]) * m[i] + p.damping[k] * Math.tanh(f);
+      }
+      m.set(next);
+    }
+    res.set(m, r * d);
+  }
+  return res;
+}
+
+/** An unrolled network (learned or oracle) as a time-conditioned ScoreModel of the VP/OU process. */
+export class ViUnrolledModel implements ScoreModel {
+  readonly dim: number;
+  constructor(
+    readonly params: ViParams,
+    readonly process: ForwardProcess = forwardProcess({ kind: 'vp-ou' }),
+  ) {
+    this.dim = params.d;
+  }
+
+  score(x: Float64Array, n: number, t: number, out?: Float64Array): Float64Array {
+    if (!(t > 0)) throw new InputError(`a VI-unrolled network's score needs a time t > 0 (the noise level), got ${t}`);
+    const a = this.process.alpha(t);
+    const s = this.process.sigma(t);
+    const m = viDenoise(this.params, x, n, a, s);
+    const res = out ?? new Float64Array(n * this.dim);
+    for (let i = 0; i < n * this.dim; i++) res[i] = (a * m[i] - x[i]) / (s * s);
+    return res;
+  }
+}
+
+// --- training -----------------------------------------------------------------------------------
+
+export interface ViTrainOptions {
+  layers: number;
+  tied: boolean;
+  /** mask W to the target's graph (the nonzero couplings); false: dense */
+  masked: boolean;
+  steps: number;
+  timeLimit?: number;
+  lr: number;
+  batch: number;
+  seed: number;
+  /** the noise levels: VP/OU times, log-uniform in [tMin, tMax] */
+  tMin: number;
+  tMax: number;
+  evalEvery?: number;
+  interrupted?: () => boolean;
+  onProgress?: (step: number, loss: number) => void;
+}
+
+export interface ViTrainResult {
+  params: ViParams;
+  backend: string;
+  steps: number;
+  seconds: number;
+  /** the DSM loss E (a/s)^2 ||m_K - x||^2 / d on a fixed held-out draw (float64 evaluation) */
+  finalLoss: number;
+  curve: CurvePoint[];
+  stop: 'steps' | 'time_limit' | 'interrupted';
+}
+
+function checkViOptions(o: ViTrainOptions, n: number): void {
+  if (!(Number.isInteger(o.layers) && o.layers >= 1 && o.layers <= 200)) throw new InputError(`--layers must be an integer in 1..200, got ${o.layers}`);
+  if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new InputError(`--steps must be an integer >= 1, got ${o.steps}`);
+  if (!(o.lr > 0 && Number.isFinite(o.lr))) throw new InputError(`--lr must be a finite number > 0, got ${o.lr}`);
+  if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new InputError(`--batch must be an integer >= 1, got ${o.batch}`);
+  if (!(o.tMin > 0 && o.tMax > o.tMin && Number.isFinite(o.tMax))) throw new InputError(`the noise levels need 0 < --t-min < --t-max, got ${o.tMin} and ${o.tMax}`);
+  if (n < 1) throw new InputError('training needs at least one sample');
+}
+
+/** The DSM loss (a/s)^2 ||m_K - x||^2 / d averaged over fixed (x, t, eps) triples, float64. */
+export function viLoss(p: ViParams, X: Float64Array, T: Float64Array, E: Float64Array, process: ForwardProcess): number {
+  const d = p.d;
+  const n = T.length;
+  let sum = 0;
+  const y = new Float64Array(d);
+  for (let r = 0; r < n; r++) {
+    const a = process.alpha(T[r]);
+    const s = process.sigma(T[r]);
+    for (let i = 0; i < d; i++) y[i] = a * X[r * d + i] + s * E[r * d + i];
+    const m = viDenoise(p, y, 1, a, s);
+    let e = 0;
+    for (let i = 0; i < d; i++) e += (m[i] - X[r * d + i]) ** 2;
+    sum += ((a / s) ** 2 * e) / d;
+  }
+  return sum / n;
+}
+
+/** Draws (x, t, eps): x from the samples, t log-uniform in [tMin, tMax], eps standard normal. */
+function draw(rng: Rng, X: Float64Array, n: number, d: number, B: number, tMin: number, tMax: number): { x: Float64Array; t: Float64Array; e: Float64Array } {
+  const x = new Float64Array(B * d);
+  const t = new Float64Array(B);
+  const e = new Float64Array(B * d);
+  for (let r = 0; r < B; r++) {
+    const k = Math.floor(rng.uniform() * n);
+    x.set(X.subarray(k * d, (k + 1) * d), r * d);
+    t[r] = tMin * (tMax / tMin) ** rng.uniform();
+    for (let i = 0; i < d; i++) e[r * d + i] = rng.normal();
+  }
+  return { x, t, e };
+}
+
+/**
+ * Trains an unrolled network on samples X (n x d, spins) of the target whose graph gives the mask.
+ * Initial W = 0, b = 0, theta = 1, phi = 0, damping 0.5: the independent-spin denoiser tanh(lambda x_t).
+ */
+export async function trainViUnrolled(h: TfHandle, X: Float64Array, n: number, graph: IsingCouplings, o: ViTrainOptions): Promise<ViTrainResult> {
+  checkViOptions(o, n);
+  const { tf } = h;
+  const d = graph.d;
+  if (X.length !== n * d) throw new InputError(`the samples have ${X.length} values, not n x d = ${n} x ${d}`);
+  for (const v of X) if (!Number.isFinite(v)) throw new InputError('a sample value is not finite; the data must be finite numbers');
+  const process = forwardProcess({ kind: 'vp-ou' });
+  const K = o.layers;
+  const L = o.tied ? 1 : K;
+  const mask = o.masked ? Float64Array.from(graph.J, (v) => (v !== 0 ? 1 : 0)) : null;
+  const started = performance.now();
+  const rng = new Rng(o.seed);
+  const held = draw(new Rng(o.seed + 104729), X, n, d, 512, o.tMin, o.tMax);
+  const maskT = mask ? tf.tensor2d(Float32Array.from(mask), [d, d]) : null;
+  const Ws = Array.from({ length: L }, () => tf.variable(tf.zeros([d, d]), true));
+  const bs = Array.from({ length: L }, () => tf.variable(tf.zeros([d]), true));
+  const theta = tf.variable(tf.ones([K]), true);
+  const phi = tf.variable(tf.zeros([K]), true);
+  const rho = tf.variable(tf.zeros([K]), true); // damping sigmoid(0) = 0.5
+  const optimizer = tf.train.adam(o.lr);
+  const evalEvery = o.evalEvery ?? Math.max(1, Math.round(o.steps / 40));
+
+  const params = async (): Promise<ViParams> => {
+    const W: Float64Array[] = [];
+    for (const w of Ws) {
+      const v = Float64Array.from(await w.data());
+      // W m with m as a row vector in the tensors is m W': store W' so that f_i = sum_j W_ij m_j
+      const tr = new Float64Array(d * d);
+      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) tr[i * d + j] = v[j * d + i] * (mask ? mask[i * d + j] : 1);
+      W.push(tr);
+    }
+    const b = await Promise.all(bs.map(async (x) => Float64Array.from(await x.data())));
+    const rv = await rho.data();
+    return { d, layers: K, tied: o.tied, mask, W, b, theta: Float64Array.from(await theta.data()), phi: Float64Array.from(await phi.data()), damping: Float64Array.from(rv, (v) => 1 / (1 + Math.exp(-v))), onsager: false };
+  };
+
+  const lossOf = (xb: TF.Tensor2D, yb: TF.Tensor2D, lam: TF.Tensor2D, wgt: TF.Tensor2D): TF.Scalar =>
+    tf.tidy(() => {
+      let m = tf.zerosLike(yb) as TF.Tensor2D;
+      const gam = tf.sigmoid(rho);
+      for (let k = 0; k < K; k++) {
+        const li = o.tied ? 0 : k;
+        const W = maskT ? tf.mul(Ws[li], maskT) : Ws[li];
+        const gain = tf.add(tf.mul(lam, tf.slice(theta, [k], [1])), tf.slice(phi, [k], [1]));
+        const field = tf.add(tf.add(tf.matMul(m, W), bs[li]), tf.mul(gain, yb));
+        const g = tf.slice(gam, [k], [1]);
+        m = tf.add(tf.mul(tf.sub(1, g), m), tf.mul(g, tf.tanh(field))) as TF.Tensor2D;
+      }
+      return tf.mean(tf.mul(wgt, tf.mean(tf.square(tf.sub(m, xb)), 1, true))) as TF.Scalar;
+    });
+
+  const curve: CurvePoint[] = [{ step: 0, seconds: 0, loss: viLoss(await params(), held.x, held.t, held.e, process) }];
+  let step = 0;
+  let stop: ViTrainResult['stop'] = 'steps';
+  try {
+    while (step < o.steps) {
+      const { x, t, e } = draw(rng, X, n, d, o.batch, o.tMin, o.tMax);
+      const B = o.batch;
+      const y = new Float32Array(B * d);
+      const lam = new Float32Array(B);
+      const wgt = new Float32Array(B);
+      for (let r = 0; r < B; r++) {
+        const a = process.alpha(t[r]);
+        const s = process.sigma(t[r]);
+        lam[r] = a / (s * s);
+        wgt[r] = (a / s) ** 2;
+        for (let i = 0; i < d; i++) y[r * d + i] = a * x[r * d + i] + s * e[r * d + i];
+      }
+      const xb = tf.tensor2d(Float32Array.from(x), [B, d]);
+      const yb = tf.tensor2d(y, [B, d]);
+      const lb = tf.tensor2d(lam, [B, 1]);
+      const wb = tf.tensor2d(wgt, [B, 1]);
+      optimizer.minimize(() => lossOf(xb, yb, lb, wb), false);
+      [xb, yb, lb, wb].forEach((tt) => tt.dispose());
+      step++;
+      if (step % evalEvery === 0 || step === o.steps) {
+        const loss = viLoss(await params(), held.x, held.t, held.e, process);
+        curve.push({ step, seconds: (performance.now() - started) / 1000, loss });
+        o.onProgress?.(step, loss);
+        await new Promise((r) => setImmediate(r));
+      }
+      if (o.interrupted?.()) {
+        stop = 'interrupted';
+        break;
+      }
+      if (o.timeLimit !== undefined && (performance.now() - started) / 1000 > o.timeLimit) {
+        stop = 'time_limit';
+        break;
+      }
+    }
+    const p = await params();
+    const finalLoss = viLoss(p, held.x, held.t, held.e, process);
+    if (curve[curve.length - 1].step !== step) curve.push({ step, seconds: (performance.now() - started) / 1000, loss: finalLoss });
+    return { params: p, backend: h.backend, steps: step, seconds: (performance.now() - started) / 1000, finalLoss, curve, stop };
+  } finally {
+    [...Ws, ...bs, theta, phi, rho].forEach((v) => v.dispose());
+    maskT?.dispose();
+    optimizer.dispose();
+  }
+}
+
+// --- the model file -------------------------------------------------------------------------------
+
+const num = z.number();
+const ViFileSchema = z.strictObject({
+  format: z.literal(VI_FORMAT),
+  dim: z.int().min(1),
+  layers: z.int().min(1),
+  tied: z.boolean(),
+  process: z.literal('vp-ou'),
+  /** per layer (one when tied): d x d */
+  W: z.array(z.array(z.array(num))),
+  b: z.array(z.array(num)),
+  theta: z.array(num),
+  phi: z.array(num),
+  damping: z.array(num.gt(0).max(1)),
+  onsager: z.boolean(),
+  training: z.looseObject({}).optional(),
+});
+export type ViFile = z.infer<typeof ViFileSchema>;
+
+export function viToFile(p: ViParams, training?: Record<string, unknown>): ViFile {
+  const rows = (a: Float64Array): number[][] => Array.from({ length: p.d }, (_, i) => Array.from(a.subarray(i * p.d, (i + 1) * p.d)));
+  return {
+    format: VI_FORMAT,
+    dim: p.d,
+    layers: p.layers,
+    tied: p.tied,
+    process: 'vp-ou',
+    W: p.W.map(rows),
+    b: p.b.map((v) => Array.from(v)),
+    theta: Array.from(p.theta),
+    phi: Array.from(p.phi),
+    damping: Array.from(p.damping),
+    onsager: p.onsager,
+    ...(training ? { training } : {}),
+  };
+}
+
+/** Validates a parsed VI-unrolled model file; InputError naming the field. */
+export function viFromFile(json: unknown, source = 'model file'): { params: ViParams; training?: Record<string, unknown> } {
+  const r = ViFileSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InputError(`${source}: field ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const f = r.data;
+  const L = f.tied ? 1 : f.layers;
+  const d = f.dim;
+  const bad = (msg: string): never => {
+    throw new InputError(`${source}: ${msg}`);
+  };
+  if (f.W.length !== L || f.b.length !== L) bad(`W and b must have ${L} layer(s) (tied = ${f.tied}, layers = ${f.layers}), got ${f.W.length} and ${f.b.length}`);
+  if (f.theta.length !== f.layers || f.phi.length !== f.layers || f.damping.length !== f.layers) bad(`theta, phi and damping must have one entry per layer (${f.layers})`);
+  for (const W of f.W) if (W.length !== d || W.some((row) => row.length !== d)) bad(`every W must be ${d} x ${d}`);
+  for (const b of f.b) if (b.length !== d) bad(`every b must have ${d} entries`);
+  return {
+    params: { d, layers: f.layers, tied: f.tied, mask: null, W: f.W.map((W) => Float64Array.from(W.flat())), b: f.b.map((b) => Float64Array.from(b)), theta: Float64Array.from(f.theta), phi: Float64Array.from(f.phi), damping: Float64Array.from(f.damping), onsager: f.onsager },
+    training: f.training,
+  };
+}
