@@ -9,6 +9,7 @@ import type { ScoreModel } from '../models/score-model.js';
 import { langevinSteps, sampleSteps, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { driveInterruptible } from './interrupt.js';
 import { ViUnrolledModel } from '../baselines/vi-unrolled.js';
+import { LocalizedModel } from '../baselines/localized.js';
 import { loadScoreModel } from '../io/coordinatewise-file.js';
 import { CoordinatewiseRelu } from '../models/coordinatewise-relu.js';
 import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget, targetMoments } from '../targets/spec.js';
@@ -113,6 +114,9 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   if (loaded.model instanceof ViUnrolledModel) {
     // a time-conditioned score of the VP/OU process for spins: the reverse-time samplers, rounded by sign
     return reverseSample(flags, io, loaded.model, loaded.model.process, { name: flags.model!, spins: true });
+  }
+  if (loaded.model instanceof LocalizedModel) {
+    return reverseSample(flags, io, loaded.model, loaded.model.process, { name: flags.model!, spins: false });
   }
   if (sampler !== 'langevin') {
     throw new InputError(`a model file holds a score at one noise level, so --model samples with --sampler langevin (got ${sampler}); the time-dependent samplers need --target or a model trained on a family of levels (--noise-levels)`);

@@ -3,6 +3,8 @@
  *   --model sgd-two-layer   the non-convex two-layer ReLU network of the convex programs, by Adam or SGD
  *   --model vi-unrolled     unrolled mean-field networks for Ising targets (src/baselines/vi-unrolled.ts),
  *                           trained by DSM over the VP/OU levels; --oracle mean-field|tap: the untrained oracles
+ *   --model localized-nn    localized score networks (src/baselines/localized.ts), one MLP shared or one per
+ *                           coordinate; --oracle localized: the exact localized score's error (Gaussian targets)
  * Data from --data or --target/--n; d > 1 trains one network per coordinate (all inputs, or
  * --radius/--graph). Prints {model, backend, steps, seconds, finalLoss, trainingCurve} with --json;
  * writes a model file that `score`, `sample --model` and `metrics --model` load.
@@ -19,13 +21,15 @@ import { BACKENDS, useBackend, type BackendChoice } from '../baselines/tf-backen
 import { OPTIMIZERS, type OptimizerName } from '../baselines/two-layer-sgd.js';
 import { trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
 import { isingCouplings, oracleParams, trainViUnrolled, viToFile } from '../baselines/vi-unrolled.js';
+import { OracleLocalizedScore, localizedNeighbourhoods, localizedToFile, trainLocalized } from '../baselines/localized.js';
+import { scoreErrorAt } from '../metrics/sample-metrics.js';
 import { onInterrupt } from './interrupt.js';
 import { parseChoice, parseInteger, parsePositive } from './parse.js';
 import { asUserPathError, checkOutputFile, println, sci, type CliIO } from './output.js';
 import { startProgress } from './progress.js';
 
-export const BASELINE_MODELS = ['sgd-two-layer', 'vi-unrolled'] as const;
-const PLANNED = ['localized-nn'];
+export const BASELINE_MODELS = ['sgd-two-layer', 'vi-unrolled', 'localized-nn'] as const;
+const PLANNED: string[] = [];
 
 interface TrainFlags {
   model: string;
@@ -41,6 +45,8 @@ interface TrainFlags {
   tMin?: string;
   tMax?: string;
   oracle?: string;
+  perCoordinate?: boolean;
+  hidden?: string;
   noiseSeed?: string;
   beta?: string;
   units?: string;
@@ -81,9 +87,11 @@ export function trainCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--layers <K>', 'vi-unrolled: unrolled mean-field layers (default 5; oracle: iterations, default 100)')
     .option('--untied', 'vi-unrolled: one W per layer (default: one W shared by the layers)')
     .option('--dense', 'vi-unrolled: W dense (default: masked to the target graph)')
-    .option('--t-min <a>', 'vi-unrolled: the smallest VP/OU time trained on (default 0.05)')
-    .option('--t-max <b>', 'vi-unrolled: the largest (default 1)')
-    .option('--oracle <mean-field|tap>', 'vi-unrolled: no training, the mean-field or TAP iteration with the true couplings')
+    .option('--t-min <a>', 'vi-unrolled, localized-nn: the smallest VP/OU time trained on (default 0.05)')
+    .option('--t-max <b>', 'vi-unrolled, localized-nn: the largest (default 1)')
+    .option('--oracle <mean-field|tap|localized>', 'vi-unrolled: no training, the mean-field or TAP iteration with the true couplings; localized-nn: localized, the exact localized score of a Gaussian target')
+    .option('--per-coordinate', 'localized-nn: one network per coordinate (default: one shared by every coordinate)')
+    .option('--hidden <H>', 'localized-nn: the width of the two hidden layers (default 32)')
     .option('--radius <r>', 'd > 1: localized inputs, the graph neighbourhood of radius r')
     .option('--graph <ring|torus|file.json>', 'd > 1: the graph of --radius')
     .option('--out <file>', 'write the model file')
@@ -134,8 +142,9 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
   if (PLANNED.includes(flags.model)) throw new InputError(`--model ${flags.model} is not available yet; available: ${BASELINE_MODELS.join(', ')}`);
   parseChoice('--model', flags.model, BASELINE_MODELS);
   if (flags.model === 'vi-unrolled') return trainVi(flags, io);
-  for (const [flag, v] of [['--layers', flags.layers], ['--untied', flags.untied], ['--dense', flags.dense], ['--t-min', flags.tMin], ['--t-max', flags.tMax], ['--oracle', flags.oracle]] as const) {
-    if (v !== undefined) throw new InputError(`${flag} is for --model vi-unrolled; remove it`);
+  if (flags.model === 'localized-nn') return trainLocalizedCli(flags, io);
+  for (const [flag, v] of [['--layers', flags.layers], ['--untied', flags.untied], ['--dense', flags.dense], ['--t-min', flags.tMin], ['--t-max', flags.tMax], ['--oracle', flags.oracle], ['--per-coordinate', flags.perCoordinate], ['--hidden', flags.hidden]] as const) {
+    if (v !== undefined) throw new InputError(`${flag} is for --model vi-unrolled or localized-nn; remove it`);
   }
   const job = planJob(flags);
   const optimizer = parseChoice<OptimizerName>('--optimizer', flags.optimizer ?? 'adam', OPTIMIZERS);
@@ -203,7 +212,7 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
 /** `train --model vi-unrolled`: an Ising target's samples, DSM over the VP/OU levels; or an oracle. */
 async function trainVi(flags: TrainFlags, io: CliIO): Promise<number> {
   if (flags.target === undefined) throw new InputError('--model vi-unrolled needs --target <an Ising spec> (the graph and, for the oracles, the couplings)');
-  for (const [flag, v] of [['--objective', flags.objective], ['--sigma', flags.sigma], ['--noise-seed', flags.noiseSeed], ['--beta', flags.beta], ['--radius', flags.radius], ['--graph', flags.graph], ['--optimizer', flags.optimizer === 'adam' ? undefined : flags.optimizer]] as const) {
+  for (const [flag, v] of [['--objective', flags.objective], ['--sigma', flags.sigma], ['--noise-seed', flags.noiseSeed], ['--beta', flags.beta], ['--radius', flags.radius], ['--graph', flags.graph], ['--optimizer', flags.optimizer === 'adam' ? undefined : flags.optimizer], ['--per-coordinate', flags.perCoordinate], ['--hidden', flags.hidden]] as const) {
     if (v !== undefined) throw new InputError(`${flag} is not used by --model vi-unrolled (DSM over the VP/OU noise levels, Adam); remove it`);
   }
   const target = resolveTarget(flags.target);
@@ -259,4 +268,73 @@ async function trainVi(flags: TrainFlags, io: CliIO): Promise<number> {
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${r.stop === 'interrupted' ? 'interrupted' : 'trained'}: vi-unrolled (${options.layers} layers, ${options.tied ? 'tied' : 'untied'}, ${options.masked ? 'masked to the graph' : 'dense'}), Adam on tfjs ${r.backend}; DSM loss ${r.curve[0].loss.toPrecision(4)} -> ${r.finalLoss.toPrecision(4)} in ${r.steps} steps, ${r.seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return r.stop === 'interrupted' ? 1 : 0;
+}
+
+/** `train --model localized-nn`: samples of a target (or --data), localized DSM over the VP/OU levels. */
+async function trainLocalizedCli(flags: TrainFlags, io: CliIO): Promise<number> {
+  for (const [flag, v] of [['--objective', flags.objective], ['--sigma', flags.sigma], ['--noise-seed', flags.noiseSeed], ['--beta', flags.beta], ['--layers', flags.layers], ['--untied', flags.untied], ['--dense', flags.dense], ['--optimizer', flags.optimizer === 'adam' ? undefined : flags.optimizer]] as const) {
+    if (v !== undefined) throw new InputError(`${flag} is not used by --model localized-nn (localized DSM over the VP/OU noise levels, Adam); remove it`);
+  }
+  if (flags.radius === undefined || flags.graph === undefined) throw new InputError('--model localized-nn needs --radius r and --graph ring|torus|<adjacency.json>');
+  if ((flags.data === undefined) === (flags.target === undefined)) throw new InputError('give exactly one of --data <file> and --target <spec> (with --n N)');
+  let X: Float64Array;
+  let d: number;
+  const target = flags.target !== undefined ? resolveTarget(flags.target) : null;
+  if (target) {
+    d = target.dim;
+    if (flags.oracle === undefined) {
+      if (flags.n === undefined) throw new InputError('--target needs --n N, the number of samples to draw');
+      X = target.sample(parseInteger('--n', flags.n, 1), parseInteger('--data-seed', flags.dataSeed ?? '1', 0));
+    } else X = new Float64Array(0);
+  } else {
+    const m = readMatrix(flags.data!);
+    if (m.rows < 1) throw new InputError('the data is empty; give at least one sample');
+    ({ data: X, cols: d } = m);
+  }
+  const shared = flags.perCoordinate !== true;
+  const r = parseInteger('--radius', flags.radius, 0);
+  const graph = (GRAPH_NAMES as readonly string[]).includes(flags.graph) ? (flags.graph as GraphName) : readAdjacencyFile(flags.graph, d);
+  const hoods = localizedNeighbourhoods(graph, d, r, shared);
+  if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+  if (flags.oracle !== undefined) {
+    parseChoice('--oracle', flags.oracle, ['localized']);
+    if (!target) throw new InputError('--oracle localized needs --target (a gaussian or gmrf target: its exact localized score)');
+    const oracle = new OracleLocalizedScore(target, hoods);
+    const p = oracle.process;
+    const levels = [0.1, 0.5, 1].map((t) => ({ t, a: p.alpha(t), s: p.sigma(t) }));
+    const rows = scoreErrorAt(oracle, target, levels, 2000, 1).map((row) => ({ t: row.t, weightedScoreMse: row.weightedScoreMse }));
+    const summary = { model: 'localized-nn', oracle: 'localized', radius: r, localizationError: rows };
+    println(io.stdout, flags.json ? JSON.stringify(summary) : `oracle localized score of ${target.name}, radius ${r}: s^2-weighted score MSE against the exact score ${rows.map((row) => `${sci(row.weightedScoreMse)} at t = ${row.t}`).join(', ')}`);
+    return 0;
+  }
+  const steps = parseInteger('--steps', flags.steps ?? '2000', 1);
+  const options = {
+    shared,
+    hidden: parseInteger('--hidden', flags.hidden ?? '32', 1),
+    steps,
+    timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
+    lr: parsePositive('--lr', flags.lr ?? '0.01'),
+    batch: parseInteger('--batch', flags.batch ?? '64', 1),
+    seed: parseInteger('--seed', flags.seed ?? '0', 0),
+    tMin: parsePositive('--t-min', flags.tMin ?? '0.05'),
+    tMax: parsePositive('--t-max', flags.tMax ?? '1'),
+  };
+  const h = await useBackend(parseChoice<BackendChoice>('--backend', flags.backend ?? 'auto', BACKENDS));
+  if (h.note && !flags.json) println(io.stderr, `backend auto: ${h.backend}, because of ${h.note}`);
+  const controller = new AbortController();
+  const off = onInterrupt(io.stderr, 'stopping training; the weights reached are kept', () => controller.abort(), io.signal);
+  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total: steps, payload: { loss: '-' } });
+  let res;
+  try {
+    res = await trainLocalized(h, X, X.length / d, d, hoods, { ...options, interrupted: () => controller.signal.aborted, onProgress: (step, loss) => bar.update(step, { loss: sci(loss) }) });
+  } finally {
+    bar.stop();
+    off();
+  }
+  const file = localizedToFile(res.params, { target: target?.name ?? flags.data, n: X.length / d, radius: r, graph: flags.graph, backend: res.backend, steps: res.steps, seconds: res.seconds, finalLoss: res.finalLoss, lr: options.lr, batch: options.batch, seed: options.seed, tMin: options.tMin, tMax: options.tMax, stop: res.stop });
+  if (flags.out !== undefined) asUserPathError(flags.out, () => writeFileAtomic(flags.out!, JSON.stringify(file) + '\n'));
+  const summary = { model: 'localized-nn', backend: res.backend, steps: res.steps, seconds: res.seconds, finalLoss: res.finalLoss, trainingCurve: res.curve, interrupted: res.stop === 'interrupted', out: flags.out ?? null };
+  if (flags.json) println(io.stdout, JSON.stringify(summary));
+  else println(io.stdout, `${res.stop === 'interrupted' ? 'interrupted' : 'trained'}: localized-nn (radius ${r}, ${shared ? 'one shared network' : `${d} networks`}, width ${options.hidden}), Adam on tfjs ${res.backend}; localized DSM loss ${res.curve[0].loss.toPrecision(4)} -> ${res.finalLoss.toPrecision(4)} in ${res.steps} steps, ${res.seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
+  return res.stop === 'interrupted' ? 1 : 0;
 }

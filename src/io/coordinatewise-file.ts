@@ -5,7 +5,7 @@
  *    "b": [..], "alpha": [..], "c": number, "level": k (with levels), "gates": [[..]] (gated networks only)}],
  *    "training": {...}}
  * Every coordinate appears once per level. `loadScoreModel` reads every model format (two-layer-relu@1,
- * coordinatewise-relu@1, vi-unrolled@1).
+ * coordinatewise-relu@1, vi-unrolled@1, localized-nn@1).
  */
 import { z } from 'zod';
 import { InputError } from './errors.js';
@@ -15,6 +15,7 @@ import { CoordinatewiseRelu, type CoordinateNetwork } from '../models/coordinate
 import { forwardProcess } from '../diffusion/process.js';
 import type { ScoreModel } from '../models/score-model.js';
 import { VI_FORMAT, ViUnrolledModel, viFromFile } from '../baselines/vi-unrolled.js';
+import { LOCALIZED_FORMAT, LocalizedModel, localizedFromFile } from '../baselines/localized.js';
 
 export const COORDINATEWISE_FORMAT = 'convex-score/coordinatewise-relu@1';
 
@@ -120,6 +121,10 @@ export function loadScoreModel(filePath: string): { model: ScoreModel; training:
   if (format === COORDINATEWISE_FORMAT) {
     const f = parseCoordinatewiseFile(json, `model file "${filePath}"`);
     return { model: modelFromCoordinatewiseFile(f), training: f.training, format: COORDINATEWISE_FORMAT };
+  }
+  if (format === LOCALIZED_FORMAT) {
+    const { params, training } = localizedFromFile(json, `model file "${filePath}"`);
+    return { model: new LocalizedModel(params), training, format: LOCALIZED_FORMAT };
   }
   if (format === VI_FORMAT) {
     const { params, training } = viFromFile(json, `model file "${filePath}"`);
