@@ -1,7 +1,8 @@
 /**
  * The gradient-trained baselines (src/baselines):
  *  1. training throughput, optimizer steps per second, on the wasm and cpu tfjs backends (cpu is the
- *     baseline measured in the same run), full batch, 64 units, after 20 warm-up steps;
+ *     baseline measured in the same run): the two-layer network (full batch, 64 units, after 20
+ *     warm-up steps), the VI-unrolled network and the localized networks (stated sizes and batches);
  *  2. time for Adam to come within 1e-3 relative of the certified convex optimum (or not, within its
  *     budget), next to the convex solve's time on the same program.
  *   npm run bench -- baselines [--budget 60] [--backends wasm,cpu]
@@ -15,6 +16,8 @@ import { resolveTarget } from '../src/targets/spec.js';
 import { GmrfTarget } from '../src/targets/gmrf.js';
 import { graphAdjacency, neighbourhoods } from '../src/programs/neighbourhoods.js';
 import { machineLine } from './univariate.js';
+import { isingCouplings, trainViUnrolled } from '../src/baselines/vi-unrolled.js';
+import { orderedNeighbourhoods, trainLocalized } from '../src/baselines/localized.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -60,6 +63,28 @@ export async function runBaselinesBenchmark(): Promise<void> {
       rate[b] = steps / r.seconds;
     }
     console.log(`| ${c.label} | ${backends.map((b) => rate[b].toFixed(0)).join(' | ')} | ${backends.filter((b) => b !== 'cpu').map((b) => (rate.cpu ? `${(rate[b] / rate.cpu).toFixed(2)}x` : '-')).join(' | ')} |`);
+  }
+  // the other two baselines: steps per second at stated sizes
+  console.log('\n| model (batch) | ' + backends.map((b) => `${b} steps/s`).join(' | ') + ' | ' + backends.filter((b) => b !== 'cpu').map((b) => `${b} vs cpu`).join(' | ') + ' |');
+  console.log(`|---|${backends.map(() => '---:').join('|')}|${backends.filter((b) => b !== 'cpu').map(() => '---:').join('|')}|`);
+  const chain = resolveTarget('{"kind":"ising","graph":"chain","d":10,"coupling":0.3,"field":0.1}');
+  const chainX = chain.sample(1000, 1);
+  const gm = new GmrfTarget('ring', 64, 1.9, -0.45);
+  const gmX = gm.sample(2000, 1);
+  const others: [string, (h: Awaited<ReturnType<typeof useBackend>>, steps: number) => Promise<number>][] = [
+    ['vi-unrolled, Ising chain d = 10, 5 tied masked layers (128)', async (h, steps) => (await trainViUnrolled(h, chainX, 1000, isingCouplings(chain), { layers: 5, tied: true, masked: true, steps, lr: 0.02, batch: 128, seed: 1, tMin: 0.05, tMax: 1, evalEvery: steps })).seconds],
+    ['localized-nn, GMRF ring d = 64, r = 2, shared, width 32 (64)', async (h, steps) => (await trainLocalized(h, gmX, 2000, 64, orderedNeighbourhoods('ring', 64, 2), { shared: true, hidden: 32, steps, lr: 0.01, batch: 64, seed: 1, tMin: 0.05, tMax: 1, evalEvery: steps })).seconds],
+    ['localized-nn, GMRF ring d = 64, r = 2, per coordinate, width 32 (64)', async (h, steps) => (await trainLocalized(h, gmX, 2000, 64, orderedNeighbourhoods('ring', 64, 2), { shared: false, hidden: 32, steps, lr: 0.01, batch: 64, seed: 1, tMin: 0.05, tMax: 1, evalEvery: steps })).seconds],
+  ];
+  for (const [label, run] of others) {
+    const rate: Record<string, number> = {};
+    for (const b of backends) {
+      const h = await useBackend(b);
+      await run(h, 5);
+      const steps = 100;
+      rate[b] = steps / (await run(h, steps));
+    }
+    console.log(`| ${label} | ${backends.map((b) => rate[b].toFixed(0)).join(' | ')} | ${backends.filter((b) => b !== 'cpu').map((b) => (rate.cpu ? `${(rate[b] / rate.cpu).toFixed(2)}x` : '-')).join(' | ')} |`);
   }
   console.log(`\n## Adam (wasm) to within 1e-3 of the certified optimum, budget ${budget} s, against the convex solve\n`);
   console.log('| case | convex solve s | convex optimum | Adam: s to 1e-3 (steps) | Adam best rel. gap in budget |');
