@@ -55,3 +55,23 @@ test('SIGINT during a long sample: the samples reached so far are written, exit 
   expect(fs.existsSync(out)).toBe(true);
   expect(fs.statSync(out).size).toBeGreaterThan(2000 * 2000 * 8);
 }, 60_000);
+
+test('SIGINT during train: the weights reached are written as a model file, exit 1', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-sigint-train-'));
+  const out = path.join(dir, 'sgd.json');
+  const child = spawn(process.execPath, [cli, 'train', '--model', 'sgd-two-layer', '--target', 'mixture-1d', '--n', '2000', '--objective', 'dsm', '--sigma', '0.3', '--noise-seed', '1', '--beta', '0.01', '--steps', '10000000', '--backend', 'cpu', '--out', out, '--json']);
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  // tfjs loads in about a second; then training runs
+  await new Promise((r) => setTimeout(r, 5000));
+  child.kill('SIGINT');
+  const code: number = await new Promise((r) => child.on('exit', (c) => r(c ?? -1)));
+  expect(code).toBe(1);
+  const result = JSON.parse(stdout.trim().split('\n').pop()!);
+  expect(result.interrupted).toBe(true);
+  expect(result.steps).toBeGreaterThan(0);
+  expect(result.steps).toBeLessThan(10000000);
+  const file = JSON.parse(fs.readFileSync(out, 'utf8'));
+  expect(file.format).toBe('convex-score/two-layer-relu@1');
+  expect(file.training.steps).toEqual([result.steps]);
+}, 60_000);

@@ -26,6 +26,7 @@ import { graphAdjacency, neighbourhoods, type GraphName } from '../programs/neig
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
+import { yielder } from './yield.js';
 import type { CurvePoint } from './two-layer-sgd.js';
 
 export const LOCALIZED_FORMAT = 'convex-score/localized-nn@1';
@@ -293,6 +294,7 @@ export async function trainLocalized(h: TfHandle, X: Float64Array, n: number, d:
 
   const curve: CurvePoint[] = [{ step: 0, seconds: 0, loss: localizedLoss(new LocalizedModel(await params(), process), held.x, held.t, held.e) }];
   let step = 0;
+  const tick = yielder();
   let stop: LocalizedTrainResult['stop'] = 'steps';
   try {
     while (step < o.steps) {
@@ -306,8 +308,9 @@ export async function trainLocalized(h: TfHandle, X: Float64Array, n: number, d:
         const loss = localizedLoss(new LocalizedModel(await params(), process), held.x, held.t, held.e);
         curve.push({ step, seconds: (performance.now() - started) / 1000, loss });
         o.onProgress?.(step, loss);
-        await new Promise((r) => setImmediate(r));
       }
+      // let a Ctrl-C handler run
+      await tick();
       if (o.interrupted?.()) {
         stop = 'interrupted';
         break;

@@ -22,6 +22,7 @@ import { InputError } from '../util/errors.js';
 import { TwoLayerRelu, dsmLoss, smLoss } from '../models/two-layer-relu.js';
 import { networkLoss } from '../programs/coordinatewise.js';
 import type { TfHandle } from './tf-backend.js';
+import { yielder } from './yield.js';
 
 /** One network's training problem: u_s are the inputs (n x p), the output is one coordinate's score. */
 export interface NetProblem {
@@ -199,6 +200,7 @@ export async function trainTwoLayerSgd(h: TfHandle, pr: NetProblem, o: SgdOption
 
   const curve: CurvePoint[] = [{ step: 0, seconds: 0, loss: exactObjective(pr, init) }];
   let step = 0;
+  const tick = yielder();
   let stop: SgdResult['stop'] = 'steps';
   let last = init;
   const idx = new Int32Array(batch);
@@ -228,9 +230,9 @@ export async function trainTwoLayerSgd(h: TfHandle, pr: NetProblem, o: SgdOption
         last = current;
         curve.push({ step, seconds: (performance.now() - started) / 1000, loss });
         o.onProgress?.(step, loss);
-        // let a Ctrl-C handler run
-        await new Promise((r) => setImmediate(r));
       }
+      // let a Ctrl-C handler run
+      await tick();
       if (o.interrupted?.()) {
         stop = 'interrupted';
         break;

@@ -25,6 +25,7 @@ import { IsingMcmcTarget } from '../targets/ising-mcmc.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
+import { yielder } from './yield.js';
 import type { CurvePoint } from './two-layer-sgd.js';
 
 export const VI_FORMAT = 'convex-score/vi-unrolled@1';
@@ -273,6 +274,7 @@ export async function trainViUnrolled(h: TfHandle, X: Float64Array, n: number, g
 
   const curve: CurvePoint[] = [{ step: 0, seconds: 0, loss: viLoss(await params(), held.x, held.t, held.e, process) }];
   let step = 0;
+  const tick = yielder();
   let stop: ViTrainResult['stop'] = 'steps';
   try {
     while (step < o.steps) {
@@ -299,8 +301,9 @@ export async function trainViUnrolled(h: TfHandle, X: Float64Array, n: number, g
         const loss = viLoss(await params(), held.x, held.t, held.e, process);
         curve.push({ step, seconds: (performance.now() - started) / 1000, loss });
         o.onProgress?.(step, loss);
-        await new Promise((r) => setImmediate(r));
       }
+      // let a Ctrl-C handler run
+      await tick();
       if (o.interrupted?.()) {
         stop = 'interrupted';
         break;

@@ -56,6 +56,7 @@ interface TrainFlags {
   lr?: string;
   batch?: string;
   seed?: string;
+  seeds?: string;
   backend?: string;
   radius?: string;
   graph?: string;
@@ -83,6 +84,7 @@ export function trainCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--lr <rate>', 'learning rate (default 0.01 for Adam, 0.002 for SGD)')
     .option('--batch <b>', 'mini-batch size (default: the full batch)')
     .option('--seed <k>', 'seed of the initial weights and the mini-batches', '0')
+    .option('--seeds <k>', 'sgd-two-layer: train k runs (seeds seed .. seed + k - 1), report each, keep the best (default 1)')
     .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')} (auto: webgpu when a GPU adapter exists, else wasm)`, 'auto')
     .option('--layers <K>', 'vi-unrolled: unrolled mean-field layers (default 5; oracle: iterations, default 100)')
     .option('--untied', 'vi-unrolled: one W per layer (default: one W shared by the layers)')
@@ -164,18 +166,28 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
   if (h.note && !flags.json) println(io.stderr, `backend auto: ${h.backend}, because of ${h.note}`);
   const controller = new AbortController();
   const off = onInterrupt(io.stderr, 'stopping training; the weights reached are kept', () => controller.abort(), io.signal);
-  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total: job.d * steps, payload: { loss: '-' } });
-  let result;
+  const runs = flags.seeds === undefined ? 1 : parseInteger('--seeds', flags.seeds, 1);
+  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total: runs * job.d * steps, payload: { loss: '-' } });
+  const perSeed: { seed: number; finalLoss: number; steps: number; seconds: number }[] = [];
+  let result: Awaited<ReturnType<typeof trainSgdJob>> | undefined;
   try {
-    result = await trainSgdJob(h, job, {
-      ...options,
-      interrupted: () => controller.signal.aborted,
-      onProgress: (i, step, loss) => bar.update(i * steps + step, { loss: sci(loss) }),
-    });
+    for (let k = 0; k < runs && !controller.signal.aborted; k++) {
+      const seed = options.seed + k;
+      const r = await trainSgdJob(h, job, {
+        ...options,
+        seed,
+        interrupted: () => controller.signal.aborted,
+        onProgress: (i, step, loss) => bar.update((k * job.d + i) * steps + step, { loss: sci(loss) }),
+      });
+      perSeed.push({ seed, finalLoss: r.finalLoss, steps: r.steps, seconds: r.seconds });
+      // keep the best finished run (an interrupted one only when nothing else finished)
+      if (!result || (r.finalLoss < result.finalLoss && !r.interrupted) || (result.interrupted && !r.interrupted)) result = r;
+    }
   } finally {
     bar.stop();
     off();
   }
+  if (!result) throw new InputError('training was interrupted before any run started; nothing to save');
   let written: string | null = null;
   if (flags.out !== undefined && result.results.length > 0) {
     if (result.interrupted && job.d > 1) {
@@ -198,6 +210,7 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
     trainingCurve: job.d === 1 ? result.results[0]?.curve ?? [] : result.results.map((r) => ({ coordinate: r.coordinate, curve: r.curve })),
     interrupted: result.interrupted,
     out: written,
+    ...(runs > 1 ? { seeds: perSeed, bestSeed: perSeed[perSeed.findIndex((p) => p.finalLoss === result.finalLoss)]?.seed } : {}),
   };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else {
