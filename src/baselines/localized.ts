@@ -26,8 +26,7 @@ import { graphAdjacency, neighbourhoods, type GraphName } from '../programs/neig
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
-import { yielder } from './yield.js';
-import type { CurvePoint } from './two-layer-sgd.js';
+import { checkLevelOptions, drawNoisyTriples, trainingLoop, type LevelTrainOptions, type TrainRun } from './loop.js';
 
 export const LOCALIZED_FORMAT = 'convex-score/localized-nn@1';
 
@@ -164,31 +163,13 @@ export class LocalizedModel implements ScoreModel {
   }
 }
 
-export interface LocalizedTrainOptions {
+export interface LocalizedTrainOptions extends LevelTrainOptions {
   shared: boolean;
   hidden: number;
-  steps: number;
-  timeLimit?: number;
-  lr: number;
-  batch: number;
-  seed: number;
-  tMin: number;
-  tMax: number;
-  evalEvery?: number;
-  interrupted?: () => boolean;
-  onProgress?: (step: number, loss: number) => void;
 }
 
-export interface LocalizedTrainResult {
-  params: LocalizedParams;
-  backend: string;
-  steps: number;
-  seconds: number;
-  /** the localized DSM loss E sum_i (f_i - eps_i)^2 / d on a fixed held-out draw, float64 */
-  finalLoss: number;
-  curve: CurvePoint[];
-  stop: 'steps' | 'time_limit' | 'interrupted';
-}
+/** finalLoss: the localized DSM loss E sum_i (f_i - eps_i)^2 / d on a fixed held-out draw, float64 */
+export type LocalizedTrainResult = TrainRun<LocalizedParams>;
 
 /** The localized DSM loss of a model on fixed (x, t, eps): E s^2 ||score - (-eps / s)||^2 / d. */
 export function localizedLoss(model: ScoreModel & { process: ForwardProcess }, X: Float64Array, T: Float64Array, E: Float64Array): number {
@@ -206,26 +187,10 @@ export function localizedLoss(model: ScoreModel & { process: ForwardProcess }, X
   return sum / n;
 }
 
-function drawTriples(rng: Rng, X: Float64Array, n: number, d: number, B: number, tMin: number, tMax: number): { x: Float64Array; t: Float64Array; e: Float64Array } {
-  const x = new Float64Array(B * d);
-  const t = new Float64Array(B);
-  const e = new Float64Array(B * d);
-  for (let r = 0; r < B; r++) {
-    const k = Math.floor(rng.uniform() * n);
-    x.set(X.subarray(k * d, (k + 1) * d), r * d);
-    t[r] = tMin * (tMax / tMin) ** rng.uniform();
-    for (let i = 0; i < d; i++) e[r * d + i] = rng.normal();
-  }
-  return { x, t, e };
-}
-
 /** Trains the localized networks on samples X (n x d) with the neighbourhoods `hoods` (all of one size). */
 export async function trainLocalized(h: TfHandle, X: Float64Array, n: number, d: number, hoods: number[][], o: LocalizedTrainOptions): Promise<LocalizedTrainResult> {
   if (!(Number.isInteger(o.hidden) && o.hidden >= 1 && o.hidden <= 1024)) throw new InputError(`--hidden must be an integer in 1..1024, got ${o.hidden}`);
-  if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new InputError(`--steps must be an integer >= 1, got ${o.steps}`);
-  if (!(o.lr > 0 && Number.isFinite(o.lr))) throw new InputError(`--lr must be a finite number > 0, got ${o.lr}`);
-  if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new InputError(`--batch must be an integer >= 1, got ${o.batch}`);
-  if (!(o.tMin > 0 && o.tMax > o.tMin && Number.isFinite(o.tMax))) throw new InputError(`the noise levels need 0 < --t-min < --t-max, got ${o.tMin} and ${o.tMax}`);
+  checkLevelOptions(o);
   if (n < 1 || X.length !== n * d) throw new InputError(`the samples have ${X.length} values, not n x d = ${n} x ${d} with n >= 1`);
   for (const v of X) if (!Number.isFinite(v)) throw new InputError('a sample value is not finite; the data must be finite numbers');
   if (hoods.length !== d) throw new InputError(`one neighbourhood per coordinate is needed (${d}), got ${hoods.length}`);
@@ -246,9 +211,8 @@ export async function trainLocalized(h: TfHandle, X: Float64Array, n: number, d:
   const b3 = tf.variable(tf.zeros([D, 1, 1]), true);
   const optimizer = tf.train.adam(o.lr);
   const rng = new Rng(o.seed + 1);
-  const held = drawTriples(new Rng(o.seed + 104729), X, n, d, 256, o.tMin, o.tMax);
+  const held = drawNoisyTriples(new Rng(o.seed + 104729), X, n, d, 256, o.tMin, o.tMax);
   const evalEvery = o.evalEvery ?? Math.max(1, Math.round(o.steps / 40));
-  const started = performance.now();
   const siluT = (v: TF.Tensor): TF.Tensor => tf.mul(v, tf.sigmoid(v));
 
   const params = async (): Promise<LocalizedParams> => {
@@ -292,38 +256,19 @@ export async function trainLocalized(h: TfHandle, X: Float64Array, n: number, d:
     return tf.add(tf.matMul(h2 as TF.Tensor3D, W3), b3) as TF.Tensor3D;
   };
 
-  const curve: CurvePoint[] = [{ step: 0, seconds: 0, loss: localizedLoss(new LocalizedModel(await params(), process), held.x, held.t, held.e) }];
-  let step = 0;
-  const tick = yielder();
-  let stop: LocalizedTrainResult['stop'] = 'steps';
   try {
-    while (step < o.steps) {
-      const { x, t, e } = drawTriples(rng, X, n, d, o.batch, o.tMin, o.tMax);
-      const { U, target } = batchTensors(x, t, e, o.batch);
-      optimizer.minimize(() => tf.mean(tf.square(tf.sub(forward(U), target))) as TF.Scalar, false);
-      U.dispose();
-      target.dispose();
-      step++;
-      if (step % evalEvery === 0 || step === o.steps) {
-        const loss = localizedLoss(new LocalizedModel(await params(), process), held.x, held.t, held.e);
-        curve.push({ step, seconds: (performance.now() - started) / 1000, loss });
-        o.onProgress?.(step, loss);
-      }
-      // let a Ctrl-C handler run
-      await tick();
-      if (o.interrupted?.()) {
-        stop = 'interrupted';
-        break;
-      }
-      if (o.timeLimit !== undefined && (performance.now() - started) / 1000 > o.timeLimit) {
-        stop = 'time_limit';
-        break;
-      }
-    }
-    const p = await params();
-    const finalLoss = localizedLoss(new LocalizedModel(p, process), held.x, held.t, held.e);
-    if (curve[curve.length - 1].step !== step) curve.push({ step, seconds: (performance.now() - started) / 1000, loss: finalLoss });
-    return { params: p, backend: h.backend, steps: step, seconds: (performance.now() - started) / 1000, finalLoss, curve, stop };
+    const run = await trainingLoop(
+      { steps: o.steps, timeLimit: o.timeLimit, evalEvery, interrupted: o.interrupted, onProgress: o.onProgress },
+      () => {
+        const { x, t, e } = drawNoisyTriples(rng, X, n, d, o.batch, o.tMin, o.tMax);
+        const { U, target } = batchTensors(x, t, e, o.batch);
+        optimizer.minimize(() => tf.mean(tf.square(tf.sub(forward(U), target))) as TF.Scalar, false);
+        U.dispose();
+        target.dispose();
+      },
+      async () => localizedLoss(new LocalizedModel(await params(), process), held.x, held.t, held.e),
+    );
+    return { params: await params(), backend: h.backend, steps: run.steps, seconds: run.seconds, finalLoss: run.curve[run.curve.length - 1].loss, curve: run.curve, stop: run.stop };
   } finally {
     [W1, b1, W2, b2, W3, b3].forEach((v) => v.dispose());
     optimizer.dispose();

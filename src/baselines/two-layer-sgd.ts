@@ -22,7 +22,7 @@ import { InputError } from '../util/errors.js';
 import { TwoLayerRelu, dsmLoss, smLoss } from '../models/two-layer-relu.js';
 import { networkLoss } from '../programs/coordinatewise.js';
 import type { TfHandle } from './tf-backend.js';
-import { yielder } from './yield.js';
+import { trainingLoop, type CurvePoint, type LoopStop } from './loop.js';
 
 /** One network's training problem: u_s are the inputs (n x p), the output is one coordinate's score. */
 export interface NetProblem {
@@ -74,12 +74,7 @@ export interface TrainedNet {
   p: number;
 }
 
-export interface CurvePoint {
-  step: number;
-  seconds: number;
-  /** the exact regularized non-convex objective, float64 */
-  loss: number;
-}
+export type { CurvePoint } from './loop.js';
 
 export interface SgdResult {
   net: TrainedNet;
@@ -90,7 +85,7 @@ export interface SgdResult {
   finalLoss: number;
   curve: CurvePoint[];
   /** diverged: the objective became NaN or infinite (the step is too large); the weights are the last finite ones */
-  stop: 'steps' | 'time_limit' | 'interrupted' | 'diverged';
+  stop: LoopStop;
 }
 
 export function checkNetProblem(pr: NetProblem): void {
@@ -159,7 +154,6 @@ export async function trainTwoLayerSgd(h: TfHandle, pr: NetProblem, o: SgdOption
   const batch = Math.min(n, o.batch ?? n);
   const rng = new Rng(o.seed + 7919);
   const evalEvery = o.evalEvery ?? Math.max(1, Math.round(o.steps / 50));
-  const started = performance.now();
   // parameters: W as p x m (u W gives the pre-activations)
   const Wt = new Float32Array(p * m);
   for (let j = 0; j < m; j++) for (let i = 0; i < p; i++) Wt[i * m + j] = init.W[j * p + i];
@@ -198,57 +192,38 @@ export async function trainTwoLayerSgd(h: TfHandle, pr: NetProblem, o: SgdOption
     return { W: out, b: Float64Array.from(bv), alpha: Float64Array.from(av), c: cv[0], m, p };
   };
 
-  const curve: CurvePoint[] = [{ step: 0, seconds: 0, loss: exactObjective(pr, init) }];
-  let step = 0;
-  const tick = yielder();
-  let stop: SgdResult['stop'] = 'steps';
   let last = init;
   const idx = new Int32Array(batch);
   try {
-    while (step < o.steps) {
-      let U = Uall;
-      let y = yall;
-      if (batch < n) {
-        for (let k = 0; k < batch; k++) idx[k] = Math.floor(rng.uniform() * n);
-        const ix = tf.tensor1d(idx, 'int32');
-        U = tf.gather(Uall, ix);
-        y = yall ? tf.gather(yall, ix) : null;
-        ix.dispose();
-      }
-      if (o.optimizer === 'sgd') (optimizer as TF.SGDOptimizer).setLearningRate(o.lr / Math.sqrt(1 + step / 100));
-      optimizer.minimize(() => lossOf(U, y), false);
-      if (U !== Uall) U.dispose();
-      if (y && y !== yall) y.dispose();
-      step++;
-      if (step % evalEvery === 0 || step === o.steps) {
+    const run = await trainingLoop(
+      { steps: o.steps, timeLimit: o.timeLimit, evalEvery, interrupted: o.interrupted, onProgress: o.onProgress },
+      (k) => {
+        let U = Uall;
+        let y = yall;
+        if (batch < n) {
+          for (let q = 0; q < batch; q++) idx[q] = Math.floor(rng.uniform() * n);
+          const ix = tf.tensor1d(idx, 'int32');
+          U = tf.gather(Uall, ix);
+          y = yall ? tf.gather(yall, ix) : null;
+          ix.dispose();
+        }
+        if (o.optimizer === 'sgd') (optimizer as TF.SGDOptimizer).setLearningRate(o.lr / Math.sqrt(1 + k / 100));
+        optimizer.minimize(() => lossOf(U, y), false);
+        if (U !== Uall) U.dispose();
+        if (y && y !== yall) y.dispose();
+      },
+      async () => {
         const current = await snapshot();
         const loss = exactObjective(pr, current);
-        if (!Number.isFinite(loss)) {
-          stop = 'diverged';
-          break;
-        }
-        last = current;
-        curve.push({ step, seconds: (performance.now() - started) / 1000, loss });
-        o.onProgress?.(step, loss);
-      }
-      // let a Ctrl-C handler run
-      await tick();
-      if (o.interrupted?.()) {
-        stop = 'interrupted';
-        break;
-      }
-      if (o.timeLimit !== undefined && (performance.now() - started) / 1000 > o.timeLimit) {
-        stop = 'time_limit';
-        break;
-      }
-    }
-    const net = stop === 'diverged' ? last : await snapshot();
+        if (Number.isFinite(loss)) last = current;
+        return loss;
+      },
+    );
+    // a diverged run keeps its last finite weights; the network keeps the output bias its objective is evaluated at
+    const net = last;
     const ev = exactEvaluation(pr, net);
-    const finalLoss = ev.value;
-    // the network keeps the output bias its objective is evaluated at
     net.c = ev.c;
-    if (stop !== 'diverged' && curve[curve.length - 1].step !== step) curve.push({ step, seconds: (performance.now() - started) / 1000, loss: finalLoss });
-    return { net, backend: h.backend, optimizer: o.optimizer, steps: step, seconds: (performance.now() - started) / 1000, finalLoss, curve, stop };
+    return { net, backend: h.backend, optimizer: o.optimizer, steps: run.steps, seconds: run.seconds, finalLoss: ev.value, curve: run.curve, stop: run.stop };
   } finally {
     [W, b, alpha, c, Uall].forEach((t) => t.dispose());
     yall?.dispose();

@@ -25,8 +25,7 @@ import { IsingMcmcTarget } from '../targets/ising-mcmc.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
-import { yielder } from './yield.js';
-import type { CurvePoint } from './two-layer-sgd.js';
+import { checkLevelOptions, drawNoisyTriples, trainingLoop, type LevelTrainOptions, type TrainRun } from './loop.js';
 
 export const VI_FORMAT = 'convex-score/vi-unrolled@1';
 
@@ -147,41 +146,19 @@ export class ViUnrolledModel implements ScoreModel {
 
 // --- training -----------------------------------------------------------------------------------
 
-export interface ViTrainOptions {
+export interface ViTrainOptions extends LevelTrainOptions {
   layers: number;
   tied: boolean;
   /** mask W to the target's graph (the nonzero couplings); false: dense */
   masked: boolean;
-  steps: number;
-  timeLimit?: number;
-  lr: number;
-  batch: number;
-  seed: number;
-  /** the noise levels: VP/OU times, log-uniform in [tMin, tMax] */
-  tMin: number;
-  tMax: number;
-  evalEvery?: number;
-  interrupted?: () => boolean;
-  onProgress?: (step: number, loss: number) => void;
 }
 
-export interface ViTrainResult {
-  params: ViParams;
-  backend: string;
-  steps: number;
-  seconds: number;
-  /** the DSM loss E (a/s)^2 ||m_K - x||^2 / d on a fixed held-out draw (float64 evaluation) */
-  finalLoss: number;
-  curve: CurvePoint[];
-  stop: 'steps' | 'time_limit' | 'interrupted';
-}
+/** finalLoss: the DSM loss E (a/s)^2 ||m_K - x||^2 / d on a fixed held-out draw (float64 evaluation) */
+export type ViTrainResult = TrainRun<ViParams>;
 
 function checkViOptions(o: ViTrainOptions, n: number): void {
   if (!(Number.isInteger(o.layers) && o.layers >= 1 && o.layers <= 200)) throw new InputError(`--layers must be an integer in 1..200, got ${o.layers}`);
-  if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new InputError(`--steps must be an integer >= 1, got ${o.steps}`);
-  if (!(o.lr > 0 && Number.isFinite(o.lr))) throw new InputError(`--lr must be a finite number > 0, got ${o.lr}`);
-  if (!(Number.isInteger(o.batch) && o.batch >= 1)) throw new InputError(`--batch must be an integer >= 1, got ${o.batch}`);
-  if (!(o.tMin > 0 && o.tMax > o.tMin && Number.isFinite(o.tMax))) throw new InputError(`the noise levels need 0 < --t-min < --t-max, got ${o.tMin} and ${o.tMax}`);
+  checkLevelOptions(o);
   if (n < 1) throw new InputError('training needs at least one sample');
 }
 
@@ -203,20 +180,6 @@ export function viLoss(p: ViParams, X: Float64Array, T: Float64Array, E: Float64
   return sum / n;
 }
 
-/** Draws (x, t, eps): x from the samples, t log-uniform in [tMin, tMax], eps standard normal. */
-function draw(rng: Rng, X: Float64Array, n: number, d: number, B: number, tMin: number, tMax: number): { x: Float64Array; t: Float64Array; e: Float64Array } {
-  const x = new Float64Array(B * d);
-  const t = new Float64Array(B);
-  const e = new Float64Array(B * d);
-  for (let r = 0; r < B; r++) {
-    const k = Math.floor(rng.uniform() * n);
-    x.set(X.subarray(k * d, (k + 1) * d), r * d);
-    t[r] = tMin * (tMax / tMin) ** rng.uniform();
-    for (let i = 0; i < d; i++) e[r * d + i] = rng.normal();
-  }
-  return { x, t, e };
-}
-
 /**
  * Trains an unrolled network on samples X (n x d, spins) of the target whose graph gives the mask.
  * Initial W = 0, b = 0, theta = 1, phi = 0, damping 0.5: the independent-spin denoiser tanh(lambda x_t).
@@ -231,9 +194,8 @@ export async function trainViUnrolled(h: TfHandle, X: Float64Array, n: number, g
   const K = o.layers;
   const L = o.tied ? 1 : K;
   const mask = o.masked ? Float64Array.from(graph.J, (v) => (v !== 0 ? 1 : 0)) : null;
-  const started = performance.now();
   const rng = new Rng(o.seed);
-  const held = draw(new Rng(o.seed + 104729), X, n, d, 512, o.tMin, o.tMax);
+  const held = drawNoisyTriples(new Rng(o.seed + 104729), X, n, d, 512, o.tMin, o.tMax);
   const maskT = mask ? tf.tensor2d(Float32Array.from(mask), [d, d]) : null;
   const Ws = Array.from({ length: L }, () => tf.variable(tf.zeros([d, d]), true));
   const bs = Array.from({ length: L }, () => tf.variable(tf.zeros([d]), true));
@@ -272,51 +234,32 @@ export async function trainViUnrolled(h: TfHandle, X: Float64Array, n: number, g
       return tf.mean(tf.mul(wgt, tf.mean(tf.square(tf.sub(m, xb)), 1, true))) as TF.Scalar;
     });
 
-  const curve: CurvePoint[] = [{ step: 0, seconds: 0, loss: viLoss(await params(), held.x, held.t, held.e, process) }];
-  let step = 0;
-  const tick = yielder();
-  let stop: ViTrainResult['stop'] = 'steps';
   try {
-    while (step < o.steps) {
-      const { x, t, e } = draw(rng, X, n, d, o.batch, o.tMin, o.tMax);
-      const B = o.batch;
-      const y = new Float32Array(B * d);
-      const lam = new Float32Array(B);
-      const wgt = new Float32Array(B);
-      for (let r = 0; r < B; r++) {
-        const a = process.alpha(t[r]);
-        const s = process.sigma(t[r]);
-        lam[r] = a / (s * s);
-        wgt[r] = (a / s) ** 2;
-        for (let i = 0; i < d; i++) y[r * d + i] = a * x[r * d + i] + s * e[r * d + i];
-      }
-      const xb = tf.tensor2d(Float32Array.from(x), [B, d]);
-      const yb = tf.tensor2d(y, [B, d]);
-      const lb = tf.tensor2d(lam, [B, 1]);
-      const wb = tf.tensor2d(wgt, [B, 1]);
-      optimizer.minimize(() => lossOf(xb, yb, lb, wb), false);
-      [xb, yb, lb, wb].forEach((tt) => tt.dispose());
-      step++;
-      if (step % evalEvery === 0 || step === o.steps) {
-        const loss = viLoss(await params(), held.x, held.t, held.e, process);
-        curve.push({ step, seconds: (performance.now() - started) / 1000, loss });
-        o.onProgress?.(step, loss);
-      }
-      // let a Ctrl-C handler run
-      await tick();
-      if (o.interrupted?.()) {
-        stop = 'interrupted';
-        break;
-      }
-      if (o.timeLimit !== undefined && (performance.now() - started) / 1000 > o.timeLimit) {
-        stop = 'time_limit';
-        break;
-      }
-    }
-    const p = await params();
-    const finalLoss = viLoss(p, held.x, held.t, held.e, process);
-    if (curve[curve.length - 1].step !== step) curve.push({ step, seconds: (performance.now() - started) / 1000, loss: finalLoss });
-    return { params: p, backend: h.backend, steps: step, seconds: (performance.now() - started) / 1000, finalLoss, curve, stop };
+    const run = await trainingLoop(
+      { steps: o.steps, timeLimit: o.timeLimit, evalEvery, interrupted: o.interrupted, onProgress: o.onProgress },
+      () => {
+        const { x, t, e } = drawNoisyTriples(rng, X, n, d, o.batch, o.tMin, o.tMax);
+        const B = o.batch;
+        const y = new Float32Array(B * d);
+        const lam = new Float32Array(B);
+        const wgt = new Float32Array(B);
+        for (let r = 0; r < B; r++) {
+          const a = process.alpha(t[r]);
+          const s = process.sigma(t[r]);
+          lam[r] = a / (s * s);
+          wgt[r] = (a / s) ** 2;
+          for (let i = 0; i < d; i++) y[r * d + i] = a * x[r * d + i] + s * e[r * d + i];
+        }
+        const xb = tf.tensor2d(Float32Array.from(x), [B, d]);
+        const yb = tf.tensor2d(y, [B, d]);
+        const lb = tf.tensor2d(lam, [B, 1]);
+        const wb = tf.tensor2d(wgt, [B, 1]);
+        optimizer.minimize(() => lossOf(xb, yb, lb, wb), false);
+        [xb, yb, lb, wb].forEach((tt) => tt.dispose());
+      },
+      async () => viLoss(await params(), held.x, held.t, held.e, process),
+    );
+    return { params: await params(), backend: h.backend, steps: run.steps, seconds: run.seconds, finalLoss: run.curve[run.curve.length - 1].loss, curve: run.curve, stop: run.stop };
   } finally {
     [...Ws, ...bs, theta, phi, rho].forEach((v) => v.dispose());
     maskT?.dispose();

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { resolveTarget } from '../targets/spec.js';
 import { GRAPH_NAMES, graphAdjacency, neighbourhoods, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
 import { InputError } from '../util/errors.js';
-import { BACKENDS, useBackend, type BackendChoice } from '../baselines/tf-backend.js';
+import { BACKENDS, useBackend, type BackendChoice, type TfHandle } from '../baselines/tf-backend.js';
 import { OPTIMIZERS, type OptimizerName } from '../baselines/two-layer-sgd.js';
 import { trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
 import { isingCouplings, oracleParams, trainViUnrolled, viToFile } from '../baselines/vi-unrolled.js';
@@ -29,7 +29,6 @@ import { asUserPathError, checkOutputFile, println, sci, type CliIO } from './ou
 import { startProgress } from './progress.js';
 
 export const BASELINE_MODELS = ['sgd-two-layer', 'vi-unrolled', 'localized-nn'] as const;
-const PLANNED: string[] = [];
 
 interface TrainFlags {
   model: string;
@@ -141,7 +140,6 @@ function planJob(flags: TrainFlags): SgdJob {
 }
 
 async function train(flags: TrainFlags, io: CliIO): Promise<number> {
-  if (PLANNED.includes(flags.model)) throw new InputError(`--model ${flags.model} is not available yet; available: ${BASELINE_MODELS.join(', ')}`);
   parseChoice('--model', flags.model, BASELINE_MODELS);
   if (flags.model === 'vi-unrolled') return trainVi(flags, io);
   if (flags.model === 'localized-nn') return trainLocalizedCli(flags, io);
@@ -161,33 +159,21 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
     seed: parseInteger('--seed', flags.seed ?? '0', 0),
   };
   if (flags.out !== undefined) checkOutputFile('--out', flags.out);
-  const backend = parseChoice<BackendChoice>('--backend', flags.backend ?? 'auto', BACKENDS);
-  const h = await useBackend(backend);
-  if (h.note && !flags.json) println(io.stderr, `backend auto: ${h.backend}, because of ${h.note}`);
-  const controller = new AbortController();
-  const off = onInterrupt(io.stderr, 'stopping training; the weights reached are kept', () => controller.abort(), io.signal);
   const runs = flags.seeds === undefined ? 1 : parseInteger('--seeds', flags.seeds, 1);
-  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total: runs * job.d * steps, payload: { loss: '-' } });
   const perSeed: { seed: number; finalLoss: number; steps: number; seconds: number }[] = [];
-  let result: Awaited<ReturnType<typeof trainSgdJob>> | undefined;
-  try {
-    for (let k = 0; k < runs && !controller.signal.aborted; k++) {
+  const result = await withTraining(flags, io, runs * job.d * steps, async (h, interrupted, progress) => {
+    let best: Awaited<ReturnType<typeof trainSgdJob>> | undefined;
+    for (let k = 0; k < runs && !interrupted(); k++) {
       const seed = options.seed + k;
-      const r = await trainSgdJob(h, job, {
-        ...options,
-        seed,
-        interrupted: () => controller.signal.aborted,
-        onProgress: (i, step, loss) => bar.update((k * job.d + i) * steps + step, { loss: sci(loss) }),
-      });
+      const r = await trainSgdJob(h, job, { ...options, seed, interrupted, onProgress: (i, step, loss) => progress((k * job.d + i) * steps + step, loss) });
       perSeed.push({ seed, finalLoss: r.finalLoss, steps: r.steps, seconds: r.seconds });
       // keep the best finished run (an interrupted one only when nothing else finished)
-      if (!result || (r.finalLoss < result.finalLoss && !r.interrupted) || (result.interrupted && !r.interrupted)) result = r;
+      if (!best || (r.finalLoss < best.finalLoss && !r.interrupted) || (best.interrupted && !r.interrupted)) best = r;
     }
-  } finally {
-    bar.stop();
-    off();
-  }
+    return best;
+  });
   if (!result) throw new InputError('training was interrupted before any run started; nothing to save');
+  const interrupted = result.interrupted || perSeed.length < runs;
   let written: string | null = null;
   if (flags.out !== undefined && result.results.length > 0) {
     if (result.interrupted && job.d > 1) {
@@ -208,18 +194,18 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
     seconds: result.seconds,
     finalLoss: result.finalLoss,
     trainingCurve: job.d === 1 ? result.results[0]?.curve ?? [] : result.results.map((r) => ({ coordinate: r.coordinate, curve: r.curve })),
-    interrupted: result.interrupted,
+    interrupted,
     out: written,
     ...(runs > 1 ? { seeds: perSeed, bestSeed: perSeed[perSeed.findIndex((p) => p.finalLoss === result.finalLoss)]?.seed } : {}),
   };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else {
-    println(io.stdout, `${result.interrupted ? 'interrupted' : 'trained'}: ${flags.model}, ${job.d === 1 ? 'one network' : `${result.results.length} of ${job.d} coordinate networks`}, ${optimizer} on tfjs ${result.backend}`);
+    println(io.stdout, `${interrupted ? 'interrupted' : 'trained'}: ${flags.model}, ${job.d === 1 ? 'one network' : `${result.results.length} of ${job.d} coordinate networks`}, ${optimizer} on tfjs ${result.backend}`);
     println(io.stdout, `  exact objective ${result.finalLoss} after ${result.steps} steps, ${result.seconds.toFixed(2)} s${written ? ` -> ${written}` : ''}`);
   }
   const diverged = result.results.filter((r) => r.stop === 'diverged').length;
   if (diverged > 0) println(io.stderr, `warning: ${diverged} network(s) diverged (the objective became infinite or NaN); their last finite weights are kept: lower --lr`);
-  return result.interrupted || diverged > 0 ? 1 : 0;
+  return interrupted || diverged > 0 ? 1 : 0;
 }
 
 /** `train --model vi-unrolled`: an Ising target's samples, DSM over the VP/OU levels; or an oracle. */
@@ -263,18 +249,7 @@ async function trainVi(flags: TrainFlags, io: CliIO): Promise<number> {
     tMin: parsePositive('--t-min', flags.tMin ?? '0.05'),
     tMax: parsePositive('--t-max', flags.tMax ?? '1'),
   };
-  const h = await useBackend(parseChoice<BackendChoice>('--backend', flags.backend ?? 'auto', BACKENDS));
-  if (h.note && !flags.json) println(io.stderr, `backend auto: ${h.backend}, because of ${h.note}`);
-  const controller = new AbortController();
-  const off = onInterrupt(io.stderr, 'stopping training; the weights reached are kept', () => controller.abort(), io.signal);
-  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total: steps, payload: { loss: '-' } });
-  let r;
-  try {
-    r = await trainViUnrolled(h, X, X.length / couplings.d, couplings, { ...options, interrupted: () => controller.signal.aborted, onProgress: (step, loss) => bar.update(step, { loss: sci(loss) }) });
-  } finally {
-    bar.stop();
-    off();
-  }
+  const r = await withTraining(flags, io, steps, (h, interrupted, progress) => trainViUnrolled(h, X, X.length / couplings.d, couplings, { ...options, interrupted, onProgress: progress }));
   const file = viToFile(r.params, { target: target.name, n: X.length / couplings.d, backend: r.backend, steps: r.steps, seconds: r.seconds, finalLoss: r.finalLoss, lr: options.lr, batch: options.batch, seed: options.seed, tMin: options.tMin, tMax: options.tMax, masked: options.masked, stop: r.stop });
   if (flags.out !== undefined) asUserPathError(flags.out, () => writeFileAtomic(flags.out!, JSON.stringify(file, null, 1) + '\n'));
   const summary = { model: 'vi-unrolled', backend: r.backend, steps: r.steps, seconds: r.seconds, finalLoss: r.finalLoss, trainingCurve: r.curve, interrupted: r.stop === 'interrupted', out: flags.out ?? null };
@@ -332,22 +307,26 @@ async function trainLocalizedCli(flags: TrainFlags, io: CliIO): Promise<number> 
     tMin: parsePositive('--t-min', flags.tMin ?? '0.05'),
     tMax: parsePositive('--t-max', flags.tMax ?? '1'),
   };
-  const h = await useBackend(parseChoice<BackendChoice>('--backend', flags.backend ?? 'auto', BACKENDS));
-  if (h.note && !flags.json) println(io.stderr, `backend auto: ${h.backend}, because of ${h.note}`);
-  const controller = new AbortController();
-  const off = onInterrupt(io.stderr, 'stopping training; the weights reached are kept', () => controller.abort(), io.signal);
-  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total: steps, payload: { loss: '-' } });
-  let res;
-  try {
-    res = await trainLocalized(h, X, X.length / d, d, hoods, { ...options, interrupted: () => controller.signal.aborted, onProgress: (step, loss) => bar.update(step, { loss: sci(loss) }) });
-  } finally {
-    bar.stop();
-    off();
-  }
+  const res = await withTraining(flags, io, steps, (h, interrupted, progress) => trainLocalized(h, X, X.length / d, d, hoods, { ...options, interrupted, onProgress: progress }));
   const file = localizedToFile(res.params, { target: target?.name ?? flags.data, n: X.length / d, radius: r, graph: flags.graph, backend: res.backend, steps: res.steps, seconds: res.seconds, finalLoss: res.finalLoss, lr: options.lr, batch: options.batch, seed: options.seed, tMin: options.tMin, tMax: options.tMax, stop: res.stop });
   if (flags.out !== undefined) asUserPathError(flags.out, () => writeFileAtomic(flags.out!, JSON.stringify(file) + '\n'));
   const summary = { model: 'localized-nn', backend: res.backend, steps: res.steps, seconds: res.seconds, finalLoss: res.finalLoss, trainingCurve: res.curve, interrupted: res.stop === 'interrupted', out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${res.stop === 'interrupted' ? 'interrupted' : 'trained'}: localized-nn (radius ${r}, ${shared ? 'one shared network' : `${d} networks`}, width ${options.hidden}), Adam on tfjs ${res.backend}; localized DSM loss ${res.curve[0].loss.toPrecision(4)} -> ${res.finalLoss.toPrecision(4)} in ${res.steps} steps, ${res.seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return res.stop === 'interrupted' ? 1 : 0;
+}
+
+/** The tfjs backend, a progress bar over `total` steps and a Ctrl-C handler around one training run. */
+async function withTraining<T>(flags: TrainFlags, io: CliIO, total: number, run: (h: TfHandle, interrupted: () => boolean, progress: (done: number, loss: number) => void) => Promise<T>): Promise<T> {
+  const h = await useBackend(parseChoice<BackendChoice>('--backend', flags.backend ?? 'auto', BACKENDS));
+  if (h.note && !flags.json) println(io.stderr, `backend auto: ${h.backend}, because of ${h.note}`);
+  const controller = new AbortController();
+  const off = onInterrupt(io.stderr, 'stopping training; the weights reached are kept', () => controller.abort(), io.signal);
+  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'training |{bar}| {value}/{total} steps | loss {loss}', total, payload: { loss: '-' } });
+  try {
+    return await run(h, () => controller.signal.aborted, (done, loss) => bar.update(done, { loss: sci(loss) }));
+  } finally {
+    bar.stop();
+    off();
+  }
 }
