@@ -382,9 +382,9 @@ describe('program', () => {
   });
 
   it('exits 2 for an unknown command and for no command', async () => {
-    const unknown = await cli(['train']);
+    const unknown = await cli(['fit']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toContain("unknown command 'train'");
+    expect(unknown.err).toContain("unknown command 'fit'");
     expect((await cli([])).code).toBe(2);
   });
 });
