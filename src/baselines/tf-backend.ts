@@ -65,13 +65,19 @@ export async function useBackend(choice: BackendChoice): Promise<TfHandle> {
   }
   if (name === 'webgpu') await prepareWebgpu();
   if (name === 'tensorflow') {
-    try {
-      // optional: not a dependency (its install downloads libtensorflow); a string keeps the bundler and tsc from resolving it
-      const pkg = '@tensorflow/tfjs-node';
-      await import(pkg);
-    } catch (err) {
-      throw new InputError(`--backend tensorflow needs @tensorflow/tfjs-node (or -node-gpu), which is not installed here (${(err as Error).message.split('\n')[0]}); use --backend wasm or cpu`);
+    // optional: not dependencies (their install downloads libtensorflow); the GPU build first. Strings keep tsc from resolving them
+    let loadedNode = false;
+    let why = '';
+    for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        await import(pkg);
+        loadedNode = true;
+        break;
+      } catch (err) {
+        why ||= (err as Error).message.split('\n')[0];
+      }
     }
+    if (!loadedNode) throw new InputError(`--backend tensorflow needs @tensorflow/tfjs-node (or -node-gpu), which is not installed here (${why}); use --backend wasm or cpu`);
   }
   const ok = await tf.setBackend(name).catch(() => false);
   if (!ok) throw new InputError(`the tfjs backend "${name}" could not be initialized on this machine; use --backend wasm or cpu`);
