@@ -157,6 +157,8 @@ export function targetsCommand(setExit: (code: number) => void, io: CliIO): Comm
     println(io.stdout, '      d = 20 by a long Gibbs reference, "mcmc": {"burnIn":1000,"thin":10,"denoiseSweeps":200,"batches":20}');
     println(io.stdout, '  {"kind":"energy","expr":"x^4/4 - x^2","domain":[-4,4]}   (1-D, density ∝ exp(-E(x)), mathjs syntax)');
     println(io.stdout, '  {"kind":"empirical","points":[[0.1],[0.5],[2]]}  or  {"kind":"empirical","file":"train.csv"}');
+    println(io.stdout, '  {"kind":"rbm","d":8,"hidden":4,"seed":1}   (Gaussian-Bernoulli RBM: a mixture of 2^hidden unit Gaussians, exact for hidden <= 16;');
+    println(io.stdout, '      optional "W" (d x hidden), "b" (d), "c" (hidden); else W ~ N(0, "scale"^2) from "seed", scale 1/sqrt(d))');
     setExit(0);
   });
 }

@@ -23,10 +23,11 @@ import { IsingTarget, ISING_MAX_DIM, ISING_TREE_GRAPHS, type IsingGraph } from '
 import { IsingTreeTarget } from './ising-tree.js';
 import { IsingMcmcTarget } from './ising-mcmc.js';
 import { EnergyTarget } from './energy.js';
+import { GaussianBernoulliRbm } from './rbm.js';
 import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
 
-export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy'] as const;
+export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm'] as const;
 const PLANNED_KINDS: string[] = [];
 
 export const BUILTIN_TARGETS: Record<string, { description: string; spec: Record<string, unknown> }> = {
@@ -120,6 +121,20 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
         });
       }
       return new IsingTarget(common);
+    }
+    if (kind === 'rbm') {
+      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
+      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
+      const d = num('d');
+      const H = num('hidden');
+      let W: Float64Array | undefined;
+      if (spec.W !== undefined) {
+        const rows = matrix(spec.W, '"W" (d rows of hidden weights)');
+        if (rows.length !== d || rows.some((r) => r.length !== H)) return fail(`"W" must be ${d} rows of ${H} numbers (d x hidden)`);
+        W = Float64Array.from(rows.flat());
+      }
+      const vec = (k: string): Float64Array | undefined => (spec[k] === undefined ? undefined : Float64Array.from(numberArray(spec[k], `"${k}"`)));
+      return new GaussianBernoulliRbm({ d, hidden: H, W, b: vec('b'), c: vec('c'), seed: opt('seed'), scale: opt('scale'), name: typeof spec.name === 'string' ? spec.name : undefined });
     }
     if (kind === 'empirical') {
       if (typeof spec.file === 'string') {
@@ -219,6 +234,7 @@ export function targetMoments(t: Target): { mean: Float64Array; cov: Float64Arra
     for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) cov[i * d + j] -= mean[i] * mean[j];
     return { mean, cov };
   }
+  if (t instanceof GaussianBernoulliRbm) return t.moments();
   if (t instanceof GmrfTarget && t.dim <= 4000) return { mean: new Float64Array(t.dim).fill(t.mean), cov: t.covariance() };
-  throw new InputError(`exact moments are not available for target "${t.name}" (d = ${t.dim}); metrics needs a gaussian, mixture, empirical or gmrf (d <= 4000) target`);
+  throw new InputError(`exact moments are not available for target "${t.name}" (d = ${t.dim}); metrics needs a gaussian, mixture, empirical, rbm, ising (d <= 20), energy or gmrf (d <= 4000) target`);
 }
