@@ -5,7 +5,7 @@
  * sampler with the exact score; bad specs.
  */
 import { describe, expect, it } from 'vitest';
-import { GaussianBernoulliRbm } from '../src/targets/rbm.js';
+import { GaussianBernoulliRbm, rbmMeanFieldDenoise } from '../src/targets/rbm.js';
 import { MixtureTarget } from '../src/targets/mixture.js';
 import { parseTargetSpec, targetMoments } from '../src/targets/spec.js';
 import { exactScoreModel } from '../src/targets/target.js';
@@ -109,5 +109,28 @@ describe('Gaussian-Bernoulli RBM', () => {
     expect(() => parseTargetSpec({ kind: 'rbm', d: 2, hidden: 2, W: [[1, 2]] })).toThrow(/"W" must be 2 rows of 2 numbers/);
     expect(() => parseTargetSpec({ kind: 'rbm', d: 2, hidden: 2, b: [1] })).toThrow(/"b" has 1 entries; it needs 2/);
     expect(() => parseTargetSpec({ kind: 'rbm', d: 2 })).toThrow(/"hidden" must be a number/);
+  });
+});
+
+describe('the RBM mean-field oracle denoiser', () => {
+  it('is exact without coupling and its error grows with the coupling (stated: below 0.02 rms at scale 0.1)', () => {
+    const rng = new Rng(6);
+    const errAt = (scale: number): number => {
+      const t = new GaussianBernoulliRbm({ d: 6, hidden: 4, seed: 2, scale });
+      const n = 200;
+      const a = 0.8;
+      const s = 0.6;
+      const y = t.sample(n, 3).map((v) => a * v + s * rng.normal());
+      const exact = t.denoiseAt(y, n, a, s);
+      const mf = rbmMeanFieldDenoise(t, y, n, a, s);
+      let e = 0;
+      for (let i = 0; i < mf.length; i++) e += (mf[i] - exact[i]) ** 2;
+      return Math.sqrt(e / mf.length);
+    };
+    expect(errAt(0)).toBeLessThan(1e-12);
+    const small = errAt(0.1);
+    const large = errAt(0.8);
+    expect(small).toBeLessThan(0.02);
+    expect(large).toBeGreaterThan(small);
   });
 });

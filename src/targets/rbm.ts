@@ -237,3 +237,41 @@ export class GaussianBernoulliRbm implements Target {
     return { mean, cov };
   }
 }
+
+/**
+ * The oracle denoiser of Mei and Wu for the RBM: alternating mean-field updates of the posterior of
+ * (v, h) given x_t = a v + s eps, with the true parameters,
+ *   m_v = (b + W m_h + (a / s^2) x) / (1 + a^2 / s^2),   m_h = sigmoid(c + W' m_v),
+ * K damped rounds from m_h = sigmoid(c); E[v | x_t] ≈ m_v. Exact when W = 0 (v and h independent);
+ * its error grows with the coupling ||W||. As a ScoreModel of the VP/OU process through Tweedie.
+ */
+export function rbmMeanFieldDenoise(t: GaussianBernoulliRbm, x: Float64Array, n: number, a: number, s: number, o: { iterations?: number; damping?: number } = {}): Float64Array {
+  const { dim: d, hidden: H, W, b, c } = t;
+  const K = o.iterations ?? 50;
+  const g = o.damping ?? 0.5;
+  const prec = 1 + (a * a) / (s * s);
+  const out = new Float64Array(n * d);
+  const mv = new Float64Array(d);
+  const mh = new Float64Array(H);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < H; j++) mh[j] = 1 / (1 + Math.exp(-c[j]));
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < d; i++) {
+        let v = b[i] + (a / (s * s)) * x[r * d + i];
+        for (let j = 0; j < H; j++) v += W[i * H + j] * mh[j];
+        mv[i] = v / prec;
+      }
+      for (let j = 0; j < H; j++) {
+        let f = c[j];
+        for (let i = 0; i < d; i++) f += W[i * H + j] * mv[i];
+        mh[j] = (1 - g) * mh[j] + g / (1 + Math.exp(-f));
+      }
+    }
+    for (let i = 0; i < d; i++) {
+      let v = b[i] + (a / (s * s)) * x[r * d + i];
+      for (let j = 0; j < H; j++) v += W[i * H + j] * mh[j];
+      out[r * d + i] = v / prec;
+    }
+  }
+  return out;
+}
