@@ -5,7 +5,7 @@
  * sampler with the exact score; bad specs.
  */
 import { describe, expect, it } from 'vitest';
-import { GaussianBernoulliRbm, rbmMeanFieldDenoise } from '../src/targets/rbm.js';
+import { BinaryRbm, GaussianBernoulliRbm, rbmMeanFieldDenoise } from '../src/targets/rbm.js';
 import { MixtureTarget } from '../src/targets/mixture.js';
 import { parseTargetSpec, targetMoments } from '../src/targets/spec.js';
 import { exactScoreModel } from '../src/targets/target.js';
@@ -132,5 +132,76 @@ describe('the RBM mean-field oracle denoiser', () => {
     const large = errAt(0.8);
     expect(small).toBeLessThan(0.02);
     expect(large).toBeGreaterThan(small);
+  });
+});
+
+describe('binary RBM by enumeration', () => {
+  const t = new BinaryRbm({ d: 4, hidden: 3, seed: 5, scale: 1, b: Float64Array.of(0.3, -0.2, 0.1, 0), c: Float64Array.of(-0.5, 0.2, 0.4) });
+  // independent: the joint over (v, h) summed term by term, and the noised density as a mixture over v
+  const joint = (): Float64Array => {
+    const pv = new Float64Array(16);
+    for (let v = 0; v < 16; v++) {
+      for (let h = 0; h < 8; h++) {
+        let e = 0;
+        for (let i = 0; i < 4; i++) if ((v >> i) & 1) e += t.b[i];
+        for (let j = 0; j < 3; j++) if ((h >> j) & 1) e += t.c[j];
+        for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) if ((v >> i) & 1 && (h >> j) & 1) e += t.W[i * 3 + j];
+        pv[v] += Math.exp(e);
+      }
+    }
+    const z = pv.reduce((a, x) => a + x, 0);
+    return pv.map((p) => p / z);
+  };
+  const pv = joint();
+
+  it('marginal, noised density and denoiser equal the brute-force joint sums; finite differences; Tweedie', () => {
+    for (let v = 0; v < 16; v++) expect(Math.exp(t.logP[v])).toBeCloseTo(pv[v], 13);
+    const rng = new Rng(8);
+    const n = 10;
+    const x = Float64Array.from({ length: n * 4 }, () => rng.normal() + 0.5);
+    for (const [a, s] of [[0.9, 0.4], [0.5, 0.85]]) {
+      const lg = t.logDensityAt(x, n, a, s);
+      const dn = t.denoiseAt(x, n, a, s);
+      const sc = t.scoreAt(x, n, a, s);
+      for (let r = 0; r < n; r++) {
+        let dens = 0;
+        const m = new Float64Array(4);
+        for (let v = 0; v < 16; v++) {
+          let q = 0;
+          for (let i = 0; i < 4; i++) q += (x[r * 4 + i] - a * ((v >> i) & 1)) ** 2;
+          const w = pv[v] * Math.exp(-q / (2 * s * s)) / (2 * Math.PI * s * s) ** 2;
+          dens += w;
+          for (let i = 0; i < 4; i++) m[i] += w * ((v >> i) & 1);
+        }
+        expect(lg[r]).toBeCloseTo(Math.log(dens), 10);
+        for (let i = 0; i < 4; i++) {
+          expect(dn[r * 4 + i]).toBeCloseTo(m[i] / dens, 12);
+          expect(sc[r * 4 + i]).toBeCloseTo((a * dn[r * 4 + i] - x[r * 4 + i]) / (s * s), 10);
+          const h = 1e-5;
+          const xp = x.slice(r * 4, r * 4 + 4);
+          const xm = x.slice(r * 4, r * 4 + 4);
+          xp[i] += h;
+          xm[i] -= h;
+          expect(Math.abs((t.logDensityAt(xp, 1, a, s)[0] - t.logDensityAt(xm, 1, a, s)[0]) / (2 * h) - sc[r * 4 + i])).toBeLessThan(1e-5);
+        }
+      }
+    }
+  });
+
+  it('samples follow p(v): total variation at the sampling scale; spec errors are named', () => {
+    const N = 40000;
+    const X = t.sample(N, 2);
+    const counts = new Float64Array(16);
+    for (let r = 0; r < N; r++) {
+      let v = 0;
+      for (let i = 0; i < 4; i++) if (X[r * 4 + i] === 1) v |= 1 << i;
+      counts[v]++;
+    }
+    let tv = 0;
+    for (let v = 0; v < 16; v++) tv += Math.abs(counts[v] / N - pv[v]) / 2;
+    // the expected TV of 40000 draws over 16 states is about 0.01
+    expect(tv).toBeLessThan(0.02);
+    expect(parseTargetSpec({ kind: 'binary-rbm', d: 6, hidden: 2, seed: 1 }).dim).toBe(6);
+    expect(() => parseTargetSpec({ kind: 'binary-rbm', d: 21, hidden: 2 })).toThrow(/"d" = 21; enumeration needs an integer in 1\.\.20/);
   });
 });

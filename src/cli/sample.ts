@@ -159,6 +159,7 @@ export function targetsCommand(setExit: (code: number) => void, io: CliIO): Comm
     println(io.stdout, '  {"kind":"empirical","points":[[0.1],[0.5],[2]]}  or  {"kind":"empirical","file":"train.csv"}');
     println(io.stdout, '  {"kind":"rbm","d":8,"hidden":4,"seed":1}   (Gaussian-Bernoulli RBM: a mixture of 2^hidden unit Gaussians, exact for hidden <= 16;');
     println(io.stdout, '      optional "W" (d x hidden), "b" (d), "c" (hidden); else W ~ N(0, "scale"^2) from "seed", scale 1/sqrt(d))');
+    println(io.stdout, '  {"kind":"binary-rbm","d":10,"hidden":4,"seed":1}   (binary visible and hidden units, exact by enumeration for d <= 20)');
     setExit(0);
   });
 }

@@ -275,3 +275,131 @@ export function rbmMeanFieldDenoise(t: GaussianBernoulliRbm, x: Float64Array, n:
   }
   return out;
 }
+
+export const BINARY_RBM_MAX_VISIBLE = 20;
+
+/**
+ * The binary RBM p(v, h) ∝ exp(b'v + c'h + v'W h), v in {0, 1}^d, h in {0, 1}^H, by enumeration of the
+ * 2^d visible states (d <= 20): the marginal log p(v) = b'v + sum_j softplus(c_j + (W'v)_j) - log Z, and
+ * under x_t = a v + s eps the posterior over states w_v(x) ∝ p(v) exp((a x'v - a^2 |v| / 2) / s^2), whose
+ * mean is the denoiser (the score by Tweedie).
+ */
+export class BinaryRbm implements Target {
+  readonly dim: number;
+  readonly name: string;
+  readonly hidden: number;
+  readonly W: Float64Array;
+  readonly b: Float64Array;
+  readonly c: Float64Array;
+  /** log p(v) of the 2^d states, bit i of the index = v_i */
+  readonly logP: Float64Array;
+
+  constructor(o: RbmOptions) {
+    const { d, hidden: H } = o;
+    if (!(Number.isInteger(d) && d >= 1 && d <= BINARY_RBM_MAX_VISIBLE)) throw new InputError(`binary-rbm target: "d" = ${d}; enumeration needs an integer in 1..${BINARY_RBM_MAX_VISIBLE}`);
+    if (!(Number.isInteger(H) && H >= 1)) throw new InputError(`binary-rbm target: "hidden" = ${H}; it must be an integer >= 1`);
+    const rng = new Rng(o.seed ?? 0);
+    const scale = o.scale ?? 1 / Math.sqrt(d);
+    const vec = (v: Float64Array | undefined, len: number, field: string): Float64Array => {
+      if (v === undefined) return new Float64Array(len);
+      if (v.length !== len) throw new InputError(`binary-rbm target: "${field}" has ${v.length} entries; it needs ${len}`);
+      for (const x of v) if (!Number.isFinite(x)) throw new InputError(`binary-rbm target: "${field}" has a non-finite entry`);
+      return Float64Array.from(v);
+    };
+    this.W = o.W ? vec(o.W, d * H, 'W') : Float64Array.from({ length: d * H }, () => scale * rng.normal());
+    this.b = vec(o.b, d, 'b');
+    this.c = vec(o.c, H, 'c');
+    this.dim = d;
+    this.hidden = H;
+    this.name = o.name ?? 'binary-rbm';
+    const S = 1 << d;
+    this.logP = new Float64Array(S);
+    let mx = -Infinity;
+    for (let v = 0; v < S; v++) {
+      let e = 0;
+      for (let i = 0; i < d; i++) if ((v >> i) & 1) e += this.b[i];
+      for (let j = 0; j < H; j++) {
+        let f = this.c[j];
+        for (let i = 0; i < d; i++) if ((v >> i) & 1) f += this.W[i * H + j];
+        e += f > 0 ? f + Math.log1p(Math.exp(-f)) : Math.log1p(Math.exp(f));
+      }
+      this.logP[v] = e;
+      mx = Math.max(mx, e);
+    }
+    let z = 0;
+    for (let v = 0; v < S; v++) z += Math.exp(this.logP[v] - mx);
+    const lz = mx + Math.log(z);
+    for (let v = 0; v < S; v++) this.logP[v] -= lz;
+  }
+
+  sample(n: number, seed: number): Float64Array {
+    const d = this.dim;
+    const cum = new Float64Array(this.logP.length);
+    let acc = 0;
+    for (let v = 0; v < cum.length; v++) cum[v] = acc += Math.exp(this.logP[v]);
+    const rng = new Rng(seed);
+    const out = new Float64Array(n * d);
+    for (let r = 0; r < n; r++) {
+      const u = rng.uniform() * acc;
+      let lo = 0;
+      let hi = cum.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cum[mid] > u) hi = mid;
+        else lo = mid + 1;
+      }
+      for (let i = 0; i < d; i++) out[r * d + i] = (lo >> i) & 1;
+    }
+    return out;
+  }
+
+  /** the posterior mean of v and log p_t at each point */
+  private posterior(x: Float64Array, n: number, a: number, s: number): { mean: Float64Array; logp: Float64Array } {
+    if (!(s > 0)) throw new InputError(`the binary RBM has no density at s = ${s}; use a time t > 0`);
+    const d = this.dim;
+    const S = this.logP.length;
+    const mean = new Float64Array(n * d);
+    const logp = new Float64Array(n);
+    const lw = new Float64Array(S);
+    const s2 = s * s;
+    for (let r = 0; r < n; r++) {
+      let mx = -Infinity;
+      for (let v = 0; v < S; v++) {
+        let e = this.logP[v];
+        for (let i = 0; i < d; i++) if ((v >> i) & 1) e += (a * x[r * d + i] - 0.5 * a * a) / s2;
+        lw[v] = e;
+        if (e > mx) mx = e;
+      }
+      let z = 0;
+      for (let v = 0; v < S; v++) z += lw[v] = Math.exp(lw[v] - mx);
+      for (let v = 0; v < S; v++) {
+        const w = lw[v] / z;
+        for (let i = 0; i < d; i++) if ((v >> i) & 1) mean[r * d + i] += w;
+      }
+      let xx = 0;
+      for (let i = 0; i < d; i++) xx += x[r * d + i] * x[r * d + i];
+      logp[r] = mx + Math.log(z) - xx / (2 * s2) - 0.5 * d * Math.log(2 * Math.PI * s2);
+    }
+    return { mean, logp };
+  }
+
+  scoreAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
+    const m = this.posterior(x, n, a, s).mean;
+    const res = out ?? new Float64Array(n * this.dim);
+    for (let i = 0; i < n * this.dim; i++) res[i] = (a * m[i] - x[i]) / (s * s);
+    return res;
+  }
+
+  denoiseAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
+    const m = this.posterior(x, n, a, s).mean;
+    if (out) {
+      out.set(m);
+      return out;
+    }
+    return m;
+  }
+
+  logDensityAt(x: Float64Array, n: number, a: number, s: number): Float64Array {
+    return this.posterior(x, n, a, s).logp;
+  }
+}

@@ -23,11 +23,11 @@ import { IsingTarget, ISING_MAX_DIM, ISING_TREE_GRAPHS, type IsingGraph } from '
 import { IsingTreeTarget } from './ising-tree.js';
 import { IsingMcmcTarget } from './ising-mcmc.js';
 import { EnergyTarget } from './energy.js';
-import { GaussianBernoulliRbm } from './rbm.js';
+import { BinaryRbm, GaussianBernoulliRbm } from './rbm.js';
 import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
 
-export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm'] as const;
+export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm', 'binary-rbm'] as const;
 const PLANNED_KINDS: string[] = [];
 
 export const BUILTIN_TARGETS: Record<string, { description: string; spec: Record<string, unknown> }> = {
@@ -122,7 +122,7 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       }
       return new IsingTarget(common);
     }
-    if (kind === 'rbm') {
+    if (kind === 'rbm' || kind === 'binary-rbm') {
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
       const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
       const d = num('d');
@@ -134,7 +134,8 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
         W = Float64Array.from(rows.flat());
       }
       const vec = (k: string): Float64Array | undefined => (spec[k] === undefined ? undefined : Float64Array.from(numberArray(spec[k], `"${k}"`)));
-      return new GaussianBernoulliRbm({ d, hidden: H, W, b: vec('b'), c: vec('c'), seed: opt('seed'), scale: opt('scale'), name: typeof spec.name === 'string' ? spec.name : undefined });
+      const o = { d, hidden: H, W, b: vec('b'), c: vec('c'), seed: opt('seed'), scale: opt('scale'), name: typeof spec.name === 'string' ? spec.name : undefined };
+      return kind === 'rbm' ? new GaussianBernoulliRbm(o) : new BinaryRbm(o);
     }
     if (kind === 'empirical') {
       if (typeof spec.file === 'string') {
