@@ -160,6 +160,8 @@ export function targetsCommand(setExit: (code: number) => void, io: CliIO): Comm
     println(io.stdout, '  {"kind":"rbm","d":8,"hidden":4,"seed":1}   (Gaussian-Bernoulli RBM: a mixture of 2^hidden unit Gaussians, exact for hidden <= 16;');
     println(io.stdout, '      optional "W" (d x hidden), "b" (d), "c" (hidden); else W ~ N(0, "scale"^2) from "seed", scale 1/sqrt(d))');
     println(io.stdout, '  {"kind":"binary-rbm","d":10,"hidden":4,"seed":1}   (binary visible and hidden units, exact by enumeration for d <= 20)');
+    println(io.stdout, '  {"kind":"sparse-coding","d":8,"k":6,"rate":0.2,"noise":0.1,"seed":1}   (x = A z + e, Bernoulli-Gaussian codes; a mixture over the');
+    println(io.stdout, '      2^k supports, exact for k <= 16; optional "A" (d x k, default N(0, 1/d)), "codeScale" (default 1))');
     setExit(0);
   });
 }

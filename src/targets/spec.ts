@@ -24,10 +24,11 @@ import { IsingTreeTarget } from './ising-tree.js';
 import { IsingMcmcTarget } from './ising-mcmc.js';
 import { EnergyTarget } from './energy.js';
 import { BinaryRbm, GaussianBernoulliRbm } from './rbm.js';
+import { SparseCodingTarget } from './sparse-coding.js';
 import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
 
-export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm', 'binary-rbm'] as const;
+export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm', 'binary-rbm', 'sparse-coding'] as const;
 const PLANNED_KINDS: string[] = [];
 
 export const BUILTIN_TARGETS: Record<string, { description: string; spec: Record<string, unknown> }> = {
@@ -121,6 +122,19 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
         });
       }
       return new IsingTarget(common);
+    }
+    if (kind === 'sparse-coding') {
+      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
+      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
+      const d = num('d');
+      const k = num('k');
+      let A: Float64Array | undefined;
+      if (spec.A !== undefined) {
+        const rows = matrix(spec.A, '"A" (d rows of k numbers)');
+        if (rows.length !== d || rows.some((r) => r.length !== k)) return fail(`"A" must be ${d} rows of ${k} numbers (d x k)`);
+        A = Float64Array.from(rows.flat());
+      }
+      return new SparseCodingTarget({ d, k, rate: num('rate'), noise: num('noise'), codeScale: opt('codeScale'), A, seed: opt('seed'), name: typeof spec.name === 'string' ? spec.name : undefined });
     }
     if (kind === 'rbm' || kind === 'binary-rbm') {
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
