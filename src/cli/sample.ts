@@ -162,6 +162,8 @@ export function targetsCommand(setExit: (code: number) => void, io: CliIO): Comm
     println(io.stdout, '  {"kind":"binary-rbm","d":10,"hidden":4,"seed":1}   (binary visible and hidden units, exact by enumeration for d <= 20)');
     println(io.stdout, '  {"kind":"sparse-coding","d":8,"k":6,"rate":0.2,"noise":0.1,"seed":1}   (x = A z + e, Bernoulli-Gaussian codes; a mixture over the');
     println(io.stdout, '      2^k supports, exact for k <= 16; optional "A" (d x k, default N(0, 1/d)), "codeScale" (default 1))');
+    println(io.stdout, '  {"kind":"conditional-ising","graph":"ring","d":10,"coupling":0.3,"field":0.1,"condition":[1,-0.5],"seed":2}');
+    println(io.stdout, '      p(x | c) with the field h + B c; "B" (d x the length of "condition") or drawn from "seed"; d <= 20 by enumeration');
     setExit(0);
   });
 }

@@ -32,6 +32,8 @@ export interface IsingGraphOptions {
 
 export interface IsingOptions extends IsingGraphOptions {
   field: number;
+  /** a field per site (overrides `field`): the conditional Ising model's h + B c */
+  fieldVector?: Float64Array;
   name?: string;
 }
 
@@ -116,7 +118,9 @@ export class IsingTarget implements Target {
     this.dim = d;
     this.name = o.name ?? `ising-${graph}`;
     this.W = W;
-    this.h = new Float64Array(d).fill(field);
+    if (o.fieldVector && o.fieldVector.length !== d) throw new InputError(`ising target: the field vector has ${o.fieldVector.length} entries; it needs d = ${d}`);
+    if (o.fieldVector && o.fieldVector.some((v) => !Number.isFinite(v))) throw new InputError('ising target: the field vector has a non-finite entry');
+    this.h = o.fieldVector ? Float64Array.from(o.fieldVector) : new Float64Array(d).fill(field);
     const S = 1 << d;
     this.energy = new Float64Array(S);
     const x = new Float64Array(d);

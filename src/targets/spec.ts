@@ -27,8 +27,9 @@ import { BinaryRbm, GaussianBernoulliRbm } from './rbm.js';
 import { SparseCodingTarget } from './sparse-coding.js';
 import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
+import { Rng } from '../util/random.js';
 
-export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm', 'binary-rbm', 'sparse-coding'] as const;
+export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm', 'binary-rbm', 'sparse-coding', 'conditional-ising'] as const;
 const PLANNED_KINDS: string[] = [];
 
 export const BUILTIN_TARGETS: Record<string, { description: string; spec: Record<string, unknown> }> = {
@@ -122,6 +123,31 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
         });
       }
       return new IsingTarget(common);
+    }
+    if (kind === 'conditional-ising') {
+      // p(x | c) ∝ exp(x'Wx/2 + (h + B c)'x): the Ising model with the field h + B c, by enumeration
+      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
+      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
+      const d = num('d');
+      if (d > ISING_MAX_DIM) return fail(`"d" = ${d}; the conditional Ising target is exact by enumeration for d <= ${ISING_MAX_DIM}`);
+      const c = Float64Array.from(numberArray(spec.condition, '"condition" (the conditioning vector c)'));
+      const m = c.length;
+      let B: Float64Array;
+      if (spec.B !== undefined) {
+        const rows = matrix(spec.B, '"B" (d rows of one number per condition)');
+        if (rows.length !== d || rows.some((r) => r.length !== m)) return fail(`"B" must be ${d} rows of ${m} numbers (d x the length of "condition")`);
+        B = Float64Array.from(rows.flat());
+      } else {
+        const rng = new Rng(opt('seed') ?? 0);
+        B = Float64Array.from({ length: d * m }, () => rng.normal() / Math.sqrt(Math.max(1, m)));
+      }
+      const field = opt('field') ?? 0;
+      const h = new Float64Array(d);
+      for (let i = 0; i < d; i++) {
+        h[i] = field;
+        for (let j = 0; j < m; j++) h[i] += B[i * m + j] * c[j];
+      }
+      return new IsingTarget({ graph: spec.graph as IsingGraph, d, coupling: num('coupling'), field, fieldVector: h, p: opt('p'), seed: opt('seed'), branching: opt('branching'), name: typeof spec.name === 'string' ? spec.name : 'conditional-ising' });
     }
     if (kind === 'sparse-coding') {
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
