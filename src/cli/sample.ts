@@ -164,6 +164,8 @@ export function targetsCommand(setExit: (code: number) => void, io: CliIO): Comm
     println(io.stdout, '      2^k supports, exact for k <= 16; optional "A" (d x k, default N(0, 1/d)), "codeScale" (default 1))');
     println(io.stdout, '  {"kind":"conditional-ising","graph":"ring","d":10,"coupling":0.3,"field":0.1,"condition":[1,-0.5],"seed":2}');
     println(io.stdout, '      p(x | c) with the field h + B c; "B" (d x the length of "condition") or drawn from "seed"; d <= 20 by enumeration');
+    println(io.stdout, '  {"kind":"factor-chain","d":8,"coupling":0.5,"depth":1}   (double-well nodes, exp(J x x\') pairs on a chain; scores by');
+    println(io.stdout, '      transfer-operator quadrature on "grid" points (default 401) in [-"range", "range"] (default 3))');
     setExit(0);
   });
 }

@@ -25,11 +25,12 @@ import { IsingMcmcTarget } from './ising-mcmc.js';
 import { EnergyTarget } from './energy.js';
 import { BinaryRbm, GaussianBernoulliRbm } from './rbm.js';
 import { SparseCodingTarget } from './sparse-coding.js';
+import { FactorChainTarget } from './factor-chain.js';
 import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
 import { Rng } from '../util/random.js';
 
-export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm', 'binary-rbm', 'sparse-coding', 'conditional-ising'] as const;
+export const IMPLEMENTED_KINDS = ['gaussian', 'mixture', 'gmrf', 'empirical', 'ising', 'energy', 'rbm', 'binary-rbm', 'sparse-coding', 'conditional-ising', 'factor-chain'] as const;
 const PLANNED_KINDS: string[] = [];
 
 export const BUILTIN_TARGETS: Record<string, { description: string; spec: Record<string, unknown> }> = {
@@ -123,6 +124,11 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
         });
       }
       return new IsingTarget(common);
+    }
+    if (kind === 'factor-chain') {
+      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
+      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
+      return new FactorChainTarget({ d: num('d'), coupling: num('coupling'), depth: opt('depth'), grid: opt('grid'), range: opt('range'), name: typeof spec.name === 'string' ? spec.name : undefined });
     }
     if (kind === 'conditional-ising') {
       // p(x | c) ∝ exp(x'Wx/2 + (h + B c)'x): the Ising model with the field h + B c, by enumeration
