@@ -10,7 +10,7 @@
  */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { intoOut, tweedieScore, type Target } from './target.js';
+import { intoOut, searchCumulative, tweedieScore, type Target } from './target.js';
 
 export type IsingGraph = 'chain' | 'ring' | 'torus' | 'tree' | 'erdos-renyi' | 'sk';
 export const ISING_GRAPHS: readonly IsingGraph[] = ['chain', 'ring', 'torus', 'tree', 'erdos-renyi', 'sk'];
@@ -155,14 +155,7 @@ export class IsingTarget implements Target {
     const rng = new Rng(seed);
     const out = new Float64Array(n * d);
     for (let k = 0; k < n; k++) {
-      const u = rng.uniform() * acc;
-      let lo = 0;
-      let hi = cum.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cum[mid] > u) hi = mid;
-        else lo = mid + 1;
-      }
+      const lo = searchCumulative(cum, rng.uniform() * acc);
       for (let i = 0; i < d; i++) out[k * d + i] = (lo >> i) & 1 ? 1 : -1;
     }
     return out;

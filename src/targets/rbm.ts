@@ -12,7 +12,7 @@
  */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import type { Target } from './target.js';
+import { searchCumulative, type Target } from './target.js';
 
 export const RBM_MAX_HIDDEN = 16;
 
@@ -27,6 +27,21 @@ export interface RbmOptions {
   /** the standard deviation of the drawn weights (default 1 / sqrt(d)) */
   scale?: number;
   name?: string;
+}
+
+/** W (given, or N(0, scale^2) from the seed), b and c (given or 0), checked; errors name the target kind and field. */
+function rbmParameters(o: RbmOptions, kind: string): { W: Float64Array; b: Float64Array; c: Float64Array } {
+  const { d, hidden: H } = o;
+  const scale = o.scale ?? 1 / Math.sqrt(d);
+  if (!(scale >= 0 && Number.isFinite(scale))) throw new InputError(`${kind} target: "scale" = ${scale}; it must be a finite number >= 0`);
+  const vec = (v: Float64Array | undefined, len: number, field: string): Float64Array => {
+    if (v === undefined) return new Float64Array(len);
+    if (v.length !== len) throw new InputError(`${kind} target: "${field}" has ${v.length} entries; it needs ${len}`);
+    for (const x of v) if (!Number.isFinite(x)) throw new InputError(`${kind} target: "${field}" has a non-finite entry`);
+    return Float64Array.from(v);
+  };
+  const rng = new Rng(o.seed ?? 0);
+  return { W: o.W ? vec(o.W, d * H, 'W') : Float64Array.from({ length: d * H }, () => scale * rng.normal()), b: vec(o.b, d, 'b'), c: vec(o.c, H, 'c') };
 }
 
 export class GaussianBernoulliRbm implements Target {
@@ -48,18 +63,7 @@ export class GaussianBernoulliRbm implements Target {
     if (!(Number.isInteger(H) && H >= 1 && H <= RBM_MAX_HIDDEN)) {
       throw new InputError(`rbm target: "hidden" = ${H}; the exact score sums over 2^hidden states, so it must be an integer in 1..${RBM_MAX_HIDDEN}`);
     }
-    const rng = new Rng(o.seed ?? 0);
-    const scale = o.scale ?? 1 / Math.sqrt(d);
-    if (!(scale >= 0 && Number.isFinite(scale))) throw new InputError(`rbm target: "scale" = ${scale}; it must be a finite number >= 0`);
-    const vec = (v: Float64Array | undefined, len: number, field: string): Float64Array => {
-      if (v === undefined) return new Float64Array(len);
-      if (v.length !== len) throw new InputError(`rbm target: "${field}" has ${v.length} entries; it needs ${len}`);
-      for (const x of v) if (!Number.isFinite(x)) throw new InputError(`rbm target: "${field}" has a non-finite entry`);
-      return Float64Array.from(v);
-    };
-    this.W = o.W ? vec(o.W, d * H, 'W') : Float64Array.from({ length: d * H }, () => scale * rng.normal());
-    this.b = vec(o.b, d, 'b');
-    this.c = vec(o.c, H, 'c');
+    ({ W: this.W, b: this.b, c: this.c } = rbmParameters(o, 'rbm'));
     this.dim = d;
     this.hidden = H;
     this.name = o.name ?? 'rbm';
@@ -118,14 +122,7 @@ export class GaussianBernoulliRbm implements Target {
     const out = new Float64Array(n * d);
     const last = this.cumulative.length - 1;
     for (let r = 0; r < n; r++) {
-      const u = rng.uniform() * this.cumulative[last];
-      let lo = 0;
-      let hi = last;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.cumulative[mid] > u) hi = mid;
-        else lo = mid + 1;
-      }
+      const lo = searchCumulative(this.cumulative, rng.uniform() * this.cumulative[last]);
       for (let i = 0; i < d; i++) {
         let v = this.b[i] + rng.normal();
         for (let j = 0; j < H; j++) if ((lo >> j) & 1) v += this.W[i * H + j];
@@ -298,17 +295,7 @@ export class BinaryRbm implements Target {
     const { d, hidden: H } = o;
     if (!(Number.isInteger(d) && d >= 1 && d <= BINARY_RBM_MAX_VISIBLE)) throw new InputError(`binary-rbm target: "d" = ${d}; enumeration needs an integer in 1..${BINARY_RBM_MAX_VISIBLE}`);
     if (!(Number.isInteger(H) && H >= 1)) throw new InputError(`binary-rbm target: "hidden" = ${H}; it must be an integer >= 1`);
-    const rng = new Rng(o.seed ?? 0);
-    const scale = o.scale ?? 1 / Math.sqrt(d);
-    const vec = (v: Float64Array | undefined, len: number, field: string): Float64Array => {
-      if (v === undefined) return new Float64Array(len);
-      if (v.length !== len) throw new InputError(`binary-rbm target: "${field}" has ${v.length} entries; it needs ${len}`);
-      for (const x of v) if (!Number.isFinite(x)) throw new InputError(`binary-rbm target: "${field}" has a non-finite entry`);
-      return Float64Array.from(v);
-    };
-    this.W = o.W ? vec(o.W, d * H, 'W') : Float64Array.from({ length: d * H }, () => scale * rng.normal());
-    this.b = vec(o.b, d, 'b');
-    this.c = vec(o.c, H, 'c');
+    ({ W: this.W, b: this.b, c: this.c } = rbmParameters(o, 'binary-rbm'));
     this.dim = d;
     this.hidden = H;
     this.name = o.name ?? 'binary-rbm';
@@ -340,14 +327,7 @@ export class BinaryRbm implements Target {
     const rng = new Rng(seed);
     const out = new Float64Array(n * d);
     for (let r = 0; r < n; r++) {
-      const u = rng.uniform() * acc;
-      let lo = 0;
-      let hi = cum.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cum[mid] > u) hi = mid;
-        else lo = mid + 1;
-      }
+      const lo = searchCumulative(cum, rng.uniform() * acc);
       for (let i = 0; i < d; i++) out[r * d + i] = (lo >> i) & 1;
     }
     return out;

@@ -46,3 +46,15 @@ export function intoOut(values: Float64Array, out?: Float64Array): Float64Array 
   out.set(values);
   return out;
 }
+
+/** The first index whose cumulative weight exceeds u (binary search): a categorical draw for u uniform in [0, total). */
+export function searchCumulative(cum: Float64Array, u: number): number {
+  let lo = 0;
+  let hi = cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cum[mid] > u) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
