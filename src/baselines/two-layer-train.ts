@@ -38,18 +38,26 @@ export interface SgdJobResult {
   file: TwoLayerReluFile | CoordinatewiseFile;
 }
 
-/** The training problem of coordinate i (d = 1: the univariate one). */
-export function sgdProblem(job: SgdJob, i: number): NetProblem {
+/** DSM: the job's noise eps (n x d, from its seed) and noisy points x + sigma eps; null for SM. */
+export function sgdNoise(job: SgdJob): { eps: Float64Array; pts: Float64Array } | null {
+  if (job.objective === 'dsm' && !job.noise) throw new InputError('--objective dsm needs --sigma S and --noise-seed N');
+  if (!job.noise) return null;
+  const { sigma, seed } = job.noise;
+  if (!(sigma > 0 && Number.isFinite(sigma))) throw new InputError(`--sigma must be a finite number > 0, got ${sigma}`);
+  const rng = new Rng(seed);
+  const eps = Float64Array.from({ length: job.n * job.d }, () => rng.normal());
+  return { eps, pts: job.X.map((v, k) => v + sigma * eps[k]) };
+}
+
+/** The training problem of coordinate i (d = 1: the univariate one); `noise` from sgdNoise (drawn when not given). */
+export function sgdProblem(job: SgdJob, i: number, noise: ReturnType<typeof sgdNoise> = sgdNoise(job)): NetProblem {
   const { X, n, d, objective, beta } = job;
-  if (objective === 'dsm' && !job.noise) throw new InputError('--objective dsm needs --sigma S and --noise-seed N');
   let pts = X;
   let y: Float64Array | undefined;
-  if (job.noise) {
-    const { sigma, seed } = job.noise;
-    if (!(sigma > 0 && Number.isFinite(sigma))) throw new InputError(`--sigma must be a finite number > 0, got ${sigma}`);
-    const rng = new Rng(seed);
-    const eps = Float64Array.from({ length: n * d }, () => rng.normal());
-    pts = X.map((v, k) => v + sigma * eps[k]);
+  if (noise && job.noise) {
+    const { eps } = noise;
+    const sigma = job.noise.sigma;
+    pts = noise.pts;
     y = Float64Array.from({ length: n }, (_, s) => -eps[s * d + i] / sigma);
   }
   const inputs = d === 1 ? [0] : job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: d }, (_, j) => j);
@@ -77,9 +85,11 @@ export async function trainSgdJob(
 ): Promise<SgdJobResult> {
   const started = performance.now();
   const results: (SgdResult & { coordinate: number })[] = [];
+  // the noise once for every coordinate
+  const noise = sgdNoise(job);
   for (let i = 0; i < job.d; i++) {
     if (o.interrupted?.()) break;
-    const r = await trainTwoLayerSgd(h, sgdProblem(job, i), { ...o, onProgress: (step, loss) => o.onProgress?.(i, step, loss) });
+    const r = await trainTwoLayerSgd(h, sgdProblem(job, i, noise), { ...o, onProgress: (step, loss) => o.onProgress?.(i, step, loss) });
     results.push({ ...r, coordinate: i });
     o.onNetwork?.(i + 1, job.d, r);
   }

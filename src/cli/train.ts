@@ -23,6 +23,7 @@ import { trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
 import { isingCouplings, oracleParams, trainViUnrolled, viToFile } from '../baselines/vi-unrolled.js';
 import { OracleLocalizedScore, localizedNeighbourhoods, localizedToFile, trainLocalized } from '../baselines/localized.js';
 import { scoreErrorAt } from '../metrics/sample-metrics.js';
+import type { LevelTrainOptions } from '../baselines/loop.js';
 import { onInterrupt } from './interrupt.js';
 import { parseChoice, parseInteger, parsePositive } from './parse.js';
 import { asUserPathError, checkOutputFile, println, sci, type CliIO } from './output.js';
@@ -241,13 +242,7 @@ async function trainVi(flags: TrainFlags, io: CliIO): Promise<number> {
     layers: parseInteger('--layers', flags.layers ?? '5', 1),
     tied: flags.untied !== true,
     masked: flags.dense !== true,
-    steps,
-    timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
-    lr: parsePositive('--lr', flags.lr ?? '0.02'),
-    batch: parseInteger('--batch', flags.batch ?? '128', 1),
-    seed: parseInteger('--seed', flags.seed ?? '0', 0),
-    tMin: parsePositive('--t-min', flags.tMin ?? '0.05'),
-    tMax: parsePositive('--t-max', flags.tMax ?? '1'),
+    ...levelOptions(flags, steps, { lr: '0.02', batch: '128' }),
   };
   const r = await withTraining(flags, io, steps, (h, interrupted, progress) => trainViUnrolled(h, X, X.length / couplings.d, couplings, { ...options, interrupted, onProgress: progress }));
   const file = viToFile(r.params, { target: target.name, n: X.length / couplings.d, backend: r.backend, steps: r.steps, seconds: r.seconds, finalLoss: r.finalLoss, lr: options.lr, batch: options.batch, seed: options.seed, tMin: options.tMin, tMax: options.tMax, masked: options.masked, stop: r.stop });
@@ -299,13 +294,7 @@ async function trainLocalizedCli(flags: TrainFlags, io: CliIO): Promise<number> 
   const options = {
     shared,
     hidden: parseInteger('--hidden', flags.hidden ?? '32', 1),
-    steps,
-    timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
-    lr: parsePositive('--lr', flags.lr ?? '0.01'),
-    batch: parseInteger('--batch', flags.batch ?? '64', 1),
-    seed: parseInteger('--seed', flags.seed ?? '0', 0),
-    tMin: parsePositive('--t-min', flags.tMin ?? '0.05'),
-    tMax: parsePositive('--t-max', flags.tMax ?? '1'),
+    ...levelOptions(flags, steps, { lr: '0.01', batch: '64' }),
   };
   const res = await withTraining(flags, io, steps, (h, interrupted, progress) => trainLocalized(h, X, X.length / d, d, hoods, { ...options, interrupted, onProgress: progress }));
   const file = localizedToFile(res.params, { target: target?.name ?? flags.data, n: X.length / d, radius: r, graph: flags.graph, backend: res.backend, steps: res.steps, seconds: res.seconds, finalLoss: res.finalLoss, lr: options.lr, batch: options.batch, seed: options.seed, tMin: options.tMin, tMax: options.tMax, stop: res.stop });
@@ -329,4 +318,17 @@ async function withTraining<T>(flags: TrainFlags, io: CliIO, total: number, run:
     bar.stop();
     off();
   }
+}
+
+/** The options of the networks trained over the VP/OU noise levels (vi-unrolled, localized-nn), from the flags. */
+function levelOptions(flags: TrainFlags, steps: number, defaults: { lr: string; batch: string }): Omit<LevelTrainOptions, 'evalEvery' | 'interrupted' | 'onProgress'> {
+  return {
+    steps,
+    timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
+    lr: parsePositive('--lr', flags.lr ?? defaults.lr),
+    batch: parseInteger('--batch', flags.batch ?? defaults.batch, 1),
+    seed: parseInteger('--seed', flags.seed ?? '0', 0),
+    tMin: parsePositive('--t-min', flags.tMin ?? '0.05'),
+    tMax: parsePositive('--t-max', flags.tMax ?? '1'),
+  };
 }

@@ -67,7 +67,7 @@ export class FactorChainTarget implements Target {
    * Forward-backward at one point y (row r of Y; null: no tilt): the node marginals (d x G) and log Z,
    * the log normalizer of prod phi psi times the tilts exp(-(y_i - a x)^2 / (2 s^2)).
    */
-  private chain(Y: Float64Array | null, r: number, a: number, s: number): { marg: Float64Array; logZ: number } {
+  private chain(Y: Float64Array | null, r: number, a: number, s: number): { marg: Float64Array; logZ: number; alpha: Float64Array; beta: Float64Array; u: Float64Array } {
     const d = this.dim;
     const G = this.x.length;
     const u = new Float64Array(d * G);
@@ -121,7 +121,7 @@ export class FactorChainTarget implements Target {
       for (let g = 0; g < G; g++) z += marg[i * G + g] = alpha[i * G + g] * beta[i * G + g];
       for (let g = 0; g < G; g++) marg[i * G + g] /= z;
     }
-    return { marg, logZ };
+    return { marg, logZ, alpha, beta, u };
   }
 
   denoiseAt(x: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
@@ -158,46 +158,17 @@ export class FactorChainTarget implements Target {
   moments(): { second: Float64Array; neighbour: Float64Array } {
     const d = this.dim;
     const G = this.x.length;
-    const { marg } = this.chain(null, 0, 1, 1);
+    const { marg, alpha, beta, u } = this.chain(null, 0, 1, 1);
     const second = new Float64Array(d);
     for (let i = 0; i < d; i++) for (let g = 0; g < G; g++) second[i] += marg[i * G + g] * this.x[g] ** 2;
-    // neighbour correlations from the forward messages: p(x_i, x_{i+1}) ∝ alpha_i(x_i) psi u_{i+1} beta_{i+1}
+    // p(x_i, x_{i+1}) ∝ alpha_i(x_i) psi(x_i, x_{i+1}) u_{i+1}(x_{i+1}) beta_{i+1}(x_{i+1})
     const neighbour = new Float64Array(Math.max(0, d - 1));
-    const node = this.logNode.map((v) => Math.exp(v - Math.max(...this.logNode)));
-    const alpha = new Float64Array(G).fill(0);
-    for (let g = 0; g < G; g++) alpha[g] = node[g];
-    const alphas: Float64Array[] = [];
-    for (let i = 0; i < d; i++) {
-      if (i > 0) {
-        const next = new Float64Array(G);
-        for (let h = 0; h < G; h++) {
-          let v = 0;
-          for (let g = 0; g < G; g++) v += alphas[i - 1][g] * this.pair[g * G + h];
-          next[h] = v * node[h];
-        }
-        alpha.set(next);
-      }
-      const z = alpha.reduce((p, v) => p + v, 0);
-      alphas.push(alpha.map((v) => v / z));
-    }
-    const betas: Float64Array[] = new Array(d);
-    betas[d - 1] = new Float64Array(G).fill(1);
-    for (let i = d - 2; i >= 0; i--) {
-      const b = new Float64Array(G);
-      for (let g = 0; g < G; g++) {
-        let v = 0;
-        for (let h = 0; h < G; h++) v += this.pair[g * G + h] * node[h] * betas[i + 1][h];
-        b[g] = v;
-      }
-      const z = b.reduce((p, v) => p + v, 0);
-      betas[i] = b.map((v) => v / z);
-    }
     for (let i = 0; i < d - 1; i++) {
       let z = 0;
       let m = 0;
       for (let g = 0; g < G; g++) {
         for (let h = 0; h < G; h++) {
-          const w = alphas[i][g] * this.pair[g * G + h] * node[h] * betas[i + 1][h];
+          const w = alpha[i * G + g] * this.pair[g * G + h] * u[(i + 1) * G + h] * beta[(i + 1) * G + h];
           z += w;
           m += w * this.x[g] * this.x[h];
         }
@@ -211,22 +182,8 @@ export class FactorChainTarget implements Target {
     const d = this.dim;
     const G = this.x.length;
     const rng = new Rng(seed);
-    // forward filtering without tilt
-    const node = this.logNode.map((v) => Math.exp(v - Math.max(...this.logNode)));
-    const alphas: Float64Array[] = [];
-    for (let i = 0; i < d; i++) {
-      const a = new Float64Array(G);
-      for (let h = 0; h < G; h++) {
-        let v = 1;
-        if (i > 0) {
-          v = 0;
-          for (let g = 0; g < G; g++) v += alphas[i - 1][g] * this.pair[g * G + h];
-        }
-        a[h] = v * node[h];
-      }
-      const z = a.reduce((p, v) => p + v, 0);
-      alphas.push(a.map((v) => v / z));
-    }
+    // forward filtering without tilt, then backward sampling: x_i given x_{i+1} ∝ alpha_i(x_i) psi(x_i, x_{i+1})
+    const { alpha } = this.chain(null, 0, 1, 1);
     const out = new Float64Array(n * d);
     const w = new Float64Array(G);
     const draw = (weights: Float64Array): number => {
@@ -240,10 +197,10 @@ export class FactorChainTarget implements Target {
       return G - 1;
     };
     for (let r = 0; r < n; r++) {
-      let next = draw(alphas[d - 1]);
+      let next = draw(alpha.subarray((d - 1) * G, d * G));
       out[r * d + d - 1] = this.x[next] + (rng.uniform() - 0.5) * this.spacing;
       for (let i = d - 2; i >= 0; i--) {
-        for (let g = 0; g < G; g++) w[g] = alphas[i][g] * this.pair[g * G + next];
+        for (let g = 0; g < G; g++) w[g] = alpha[i * G + g] * this.pair[g * G + next];
         next = draw(w);
         out[r * d + i] = this.x[next] + (rng.uniform() - 0.5) * this.spacing;
       }

@@ -342,11 +342,13 @@ export class BinaryRbm implements Target {
     const logp = new Float64Array(n);
     const lw = new Float64Array(S);
     const s2 = s * s;
+    const tilt = new Float64Array(d);
     for (let r = 0; r < n; r++) {
+      for (let i = 0; i < d; i++) tilt[i] = (a * x[r * d + i] - 0.5 * a * a) / s2;
       let mx = -Infinity;
       for (let v = 0; v < S; v++) {
         let e = this.logP[v];
-        for (let i = 0; i < d; i++) if ((v >> i) & 1) e += (a * x[r * d + i] - 0.5 * a * a) / s2;
+        for (let i = 0; i < d; i++) if ((v >> i) & 1) e += tilt[i];
         lw[v] = e;
         if (e > mx) mx = e;
       }
