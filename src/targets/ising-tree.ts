@@ -1,7 +1,8 @@
 /**
- * The Ising model p(x) ∝ exp(J sum_{edges} x_i x_j + h sum_i x_i) on a tree (a chain, or the complete
+ * The Ising model p(x) ∝ exp(J sum_{edges} x_i x_j + sum_i h_i x_i) on a tree (a chain, or the complete
  * k-ary tree in heap order), for any d, exact by belief propagation with 2-state messages normalized
- * at every step (sum-product, leaves to root and back):
+ * at every step (sum-product, leaves to root and back). The field is uniform (h_i = field) or per site
+ * (`fieldVector`, e.g. the conditional Ising model's h + B c); it enters only the node potentials:
  *  - the denoiser E[x_0 | x_t] is the magnetization of the tree with the tilted field h + a x_t / s^2,
  *    and the score (a E[x_0 | x_t] - x_t) / s^2 (Tweedie), O(d) per point;
  *  - log p_t(x) = log Z(h + a x / s^2) - log Z(h) - (||x||^2 + a^2 d) / (2 s^2) - (d/2) log(2 pi s^2);
@@ -18,7 +19,10 @@ import { tweedieScore, type Target } from './target.js';
 export interface IsingTreeOptions {
   d: number;
   coupling: number;
+  /** the uniform field h_i = field (ignored, apart from its finiteness check, when `fieldVector` is given) */
   field: number;
+  /** a field per site, length d, finite (overrides `field`): e.g. the conditional Ising model's h + B c */
+  fieldVector?: Float64Array;
   /** children per node: 1 is a chain (default), k >= 2 the complete k-ary tree */
   branching?: number;
   name?: string;
@@ -39,7 +43,13 @@ export class IsingTreeTarget implements Target {
   readonly name: string;
   readonly spins = true;
   readonly coupling: number;
+  /**
+   * the uniform field, or with a per-site field the mean of `fields` (kept for compatibility: code that
+   * needs the field at each site must read `fields`)
+   */
   readonly field: number;
+  /** the field at each site (length d): `fieldVector`, or `field` repeated */
+  readonly fields: Float64Array;
   readonly branching: number;
   /** parent[v] < v for v >= 1; parent[0] = -1 (the root) */
   readonly parent: Int32Array;
@@ -53,8 +63,16 @@ export class IsingTreeTarget implements Target {
     if (!(Number.isInteger(k) && k >= 1)) throw new InputError(`ising tree: "branching" = ${k}; it must be an integer >= 1 (1 is a chain)`);
     this.dim = d;
     this.name = o.name ?? (k === 1 ? 'ising-chain' : 'ising-tree');
+    if (o.fieldVector !== undefined) {
+      const fv = o.fieldVector;
+      if (!(fv instanceof Float64Array)) throw new InputError('ising tree: "fieldVector" must be a Float64Array of d per-site fields');
+      if (fv.length !== d) throw new InputError(`ising tree: "fieldVector" has ${fv.length} entries; it needs d = ${d}, one field per site`);
+      const bad = fv.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new InputError(`ising tree: "fieldVector"[${bad}] = ${fv[bad]}; every per-site field must be a finite number`);
+    }
     this.coupling = coupling;
-    this.field = field;
+    this.fields = o.fieldVector ? Float64Array.from(o.fieldVector) : new Float64Array(d).fill(field);
+    this.field = o.fieldVector ? this.fields.reduce((acc, v) => acc + v, 0) / d : field;
     this.branching = k;
     this.parent = Int32Array.from({ length: d }, (_, v) => (v === 0 ? -1 : treeParent(v, k)));
     this.logZ0 = this.upward(null, 0, 0, this.workspace());
@@ -73,7 +91,7 @@ export class IsingTreeTarget implements Target {
     const { up, um, mp, mm } = w;
     let logZ = 0;
     for (let v = 0; v < d; v++) {
-      const h = this.field + (x ? tilt * x[offset + v] : 0);
+      const h = this.fields[v] + (x ? tilt * x[offset + v] : 0);
       const ah = Math.abs(h);
       up[v] = Math.exp(h - ah);
       um[v] = Math.exp(-h - ah);

@@ -19,12 +19,12 @@ import { GaussianTarget } from './gaussian.js';
 import { MixtureTarget } from './mixture.js';
 import { GmrfTarget, type GmrfGraph } from './gmrf.js';
 import { EmpiricalTarget } from './empirical.js';
-import { IsingTarget, ISING_MAX_DIM, ISING_TREE_GRAPHS, type IsingGraph } from './ising.js';
+import { IsingTarget, ISING_GRAPHS, ISING_MAX_DIM, ISING_TREE_GRAPHS, type IsingGraph } from './ising.js';
 import { IsingTreeTarget } from './ising-tree.js';
 import { IsingMcmcTarget } from './ising-mcmc.js';
 import { EnergyTarget } from './energy.js';
 import { BinaryRbm, GaussianBernoulliRbm } from './rbm.js';
-import { SparseCodingTarget } from './sparse-coding.js';
+import { SparseCodingReference, SparseCodingTarget, SPARSE_CODING_MAX_CODES, SPARSE_CODING_MAX_REFERENCE_CODES } from './sparse-coding.js';
 import { FactorChainTarget } from './factor-chain.js';
 import { readMatrix } from '../io/data.js';
 import type { Target } from './target.js';
@@ -81,6 +81,25 @@ function matrix(v: unknown, what: string): number[][] {
   return v.map((row, i) => numberArray(row, `${what}[${i}]`));
 }
 
+/** The conditioning of a conditional target p(x | c): the field h + B c of a conditional Ising model. */
+export interface Conditioning {
+  /** the condition's dimension */
+  m: number;
+  /** d x m, row-major */
+  B: Float64Array;
+  /** the condition c of this target */
+  condition: Float64Array;
+  /** the same family at another condition */
+  at(c: ArrayLike<number>): Target;
+}
+
+const CONDITIONING = new WeakMap<Target, Conditioning>();
+
+/** The conditioning of a target built from a conditional spec (`conditional-ising`), or undefined. */
+export function targetConditioning(t: Target): Conditioning | undefined {
+  return CONDITIONING.get(t);
+}
+
 export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
   if (!isObject(spec)) throw new InputError(`${source}: must be a JSON object with a "kind" field`);
   const kind = spec.kind;
@@ -131,11 +150,18 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       return new FactorChainTarget({ d: num('d'), coupling: num('coupling'), depth: opt('depth'), grid: opt('grid'), range: opt('range'), name: typeof spec.name === 'string' ? spec.name : undefined });
     }
     if (kind === 'conditional-ising') {
-      // p(x | c) ∝ exp(x'Wx/2 + (h + B c)'x): the Ising model with the field h + B c, by enumeration
+      // p(x | c) ∝ exp(x'Wx/2 + (h + B c)'x): the Ising model with the field h + B c. As for "ising":
+      // enumeration for d <= 20, chains and trees of any d by belief propagation with the per-site field
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
       const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
       const d = num('d');
-      if (d > ISING_MAX_DIM) return fail(`"d" = ${d}; the conditional Ising target is exact by enumeration for d <= ${ISING_MAX_DIM}`);
+      if (!(Number.isInteger(d) && d >= 2)) return fail(`"d" = ${d}; it must be an integer >= 2`);
+      const graph = spec.graph as IsingGraph;
+      if (!ISING_GRAPHS.includes(graph)) return fail(`"graph" is ${JSON.stringify(spec.graph)}; it must be one of ${ISING_GRAPHS.join(', ')}`);
+      const tree = ISING_TREE_GRAPHS.includes(graph);
+      if (d > ISING_MAX_DIM && !tree) {
+        return fail(`"d" = ${d} on graph "${String(graph)}"; the conditional Ising target is exact by enumeration for d <= ${ISING_MAX_DIM}, and beyond only on graphs ${ISING_TREE_GRAPHS.join(', ')} (belief propagation, any d)`);
+      }
       const c = Float64Array.from(numberArray(spec.condition, '"condition" (the conditioning vector c)'));
       const m = c.length;
       let B: Float64Array;
@@ -153,7 +179,20 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
         h[i] = field;
         for (let j = 0; j < m; j++) h[i] += B[i * m + j] * c[j];
       }
-      return new IsingTarget({ graph: spec.graph as IsingGraph, d, coupling: num('coupling'), field, fieldVector: h, p: opt('p'), seed: opt('seed'), branching: opt('branching'), name: typeof spec.name === 'string' ? spec.name : 'conditional-ising' });
+      const common = { graph, d, coupling: num('coupling'), field, fieldVector: h, p: opt('p'), seed: opt('seed'), branching: opt('branching'), name: typeof spec.name === 'string' ? spec.name : 'conditional-ising' };
+      // chains and trees of any size: exact by belief propagation with the field h + B c at each site
+      const target = d > ISING_MAX_DIM ? new IsingTreeTarget({ ...common, branching: graph === 'chain' ? 1 : (common.branching ?? 2) }) : new IsingTarget(common);
+      const base = spec;
+      CONDITIONING.set(target, {
+        m,
+        B,
+        condition: c,
+        at: (next: ArrayLike<number>): Target => {
+          if (next.length !== m) throw new InputError(`${source}: a condition of this conditional Ising target has ${m} numbers, got ${next.length}`);
+          return parseTargetSpec({ ...base, condition: Array.from(next) }, source);
+        },
+      });
+      return target;
     }
     if (kind === 'sparse-coding') {
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
@@ -166,7 +205,16 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
         if (rows.length !== d || rows.some((r) => r.length !== k)) return fail(`"A" must be ${d} rows of ${k} numbers (d x k)`);
         A = Float64Array.from(rows.flat());
       }
-      return new SparseCodingTarget({ d, k, rate: num('rate'), noise: num('noise'), codeScale: opt('codeScale'), A, seed: opt('seed'), name: typeof spec.name === 'string' ? spec.name : undefined });
+      const o = { d, k, rate: num('rate'), noise: num('noise'), codeScale: opt('codeScale'), A, seed: opt('seed'), name: typeof spec.name === 'string' ? spec.name : undefined };
+      if (k > SPARSE_CODING_MAX_CODES) {
+        // beyond the exact sum over 2^k supports: the importance-sampling reference (its error reported by estimate())
+        if (k > SPARSE_CODING_MAX_REFERENCE_CODES) return fail(`"k" = ${k}; the sparse-coding target is exact for k <= ${SPARSE_CODING_MAX_CODES} and has an importance-sampling reference up to k = ${SPARSE_CODING_MAX_REFERENCE_CODES}`);
+        return new SparseCodingReference({ ...o, samples: opt('samples'), referenceSeed: opt('referenceSeed') });
+      }
+      if (spec.samples !== undefined || spec.referenceSeed !== undefined) {
+        return fail(`"${spec.samples !== undefined ? 'samples' : 'referenceSeed'}" is for the importance-sampling reference (k > ${SPARSE_CODING_MAX_CODES}); with k = ${k} the target is exact, so leave it out`);
+      }
+      return new SparseCodingTarget(o);
     }
     if (kind === 'rbm' || kind === 'binary-rbm') {
       const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
