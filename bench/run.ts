@@ -11,6 +11,8 @@
  *   one coordinate-wise DSM program end to end, GPU (float32 + float64 finish) vs the CPU path (bench/gpu-coordinate.ts).
  * npm run bench -- baselines [--budget 60] [--backends wasm,cpu]
  *   the gradient-trained baselines: tfjs steps per second, and Adam's time to the certified optimum (bench/baselines.ts).
+ * npm run bench -- graphical-models [--backends wasm,cpu]
+ *   the graphical-model targets' exact-score cost per sample, and the new networks' training throughput (bench/graphical-models.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
@@ -22,6 +24,7 @@ import { runCoordinatewiseBenchmark } from './coordinatewise.js';
 import { runGpuBenchmark } from './gpu.js';
 import { runGpuCoordinateBenchmark } from './gpu-coordinate.js';
 import { runBaselinesBenchmark } from './baselines.js';
+import { runGraphicalModelsBenchmark } from './graphical-models.js';
 
 if (process.argv.includes('sampler')) {
   runSamplerBenchmark();
@@ -29,6 +32,10 @@ if (process.argv.includes('sampler')) {
 }
 if (process.argv.includes('gpu')) {
   await runGpuBenchmark();
+  process.exit(0);
+}
+if (process.argv.includes('graphical-models')) {
+  await runGraphicalModelsBenchmark();
   process.exit(0);
 }
 if (process.argv.includes('baselines')) {

@@ -146,7 +146,7 @@ describe('convex-score train', () => {
       [[...base, '--target', 'mixture-1d', '--n', '10', '--units', '0'], /--units must be a positive integer, got "0"/],
       [[...base, '--target', 'mixture-1d', '--n', '10', '--backend', 'tensorflow'], /--backend tensorflow needs @tensorflow\/tfjs-node.*use --backend wasm or cpu/],
       [[...base, '--target', 'mixture-1d', '--n', '10', '--backend', 'tpu'], /--backend must be one of/],
-      [['train', '--model', 'deep-ritz', '--target', 'mixture-1d', '--n', '10', '--objective', 'dsm', '--beta', '1'], /--model must be one of sgd-two-layer, vi-unrolled, localized-nn/],
+      [['train', '--model', 'deep-ritz', '--target', 'mixture-1d', '--n', '10', '--objective', 'dsm', '--beta', '1'], /--model must be one of sgd-two-layer, vi-unrolled, localized-nn, unrolled-ista, weight-sharing/],
       [['train', '--model', 'sgd-two-layer', '--objective', 'dsm', '--beta', '0.1', '--target', 'mixture-1d', '--n', '10', '--out', out], /needs --sigma S and --noise-seed N/],
       [[...base, '--target', 'mixture-1d'], /--target needs --n N/],
       [[...base, '--target', 'mixture-1d', '--n', '10', '--radius', '1', '--graph', 'ring'], /one column/],

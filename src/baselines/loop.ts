@@ -66,18 +66,20 @@ export async function trainingLoop(o: LoopOptions, step: (k: number) => void, ev
   return { steps: k, stop, curve, seconds: elapsed() };
 }
 
-/** B draws of (x, t, eps): x a random sample, t log-uniform in [tMin, tMax], eps standard normal. */
-export function drawNoisyTriples(rng: Rng, X: Float64Array, n: number, d: number, B: number, tMin: number, tMax: number): { x: Float64Array; t: Float64Array; e: Float64Array } {
+/** B draws of (x, t, eps): x a random sample (its row in `rows`), t log-uniform in [tMin, tMax], eps standard normal. */
+export function drawNoisyTriples(rng: Rng, X: Float64Array, n: number, d: number, B: number, tMin: number, tMax: number): { x: Float64Array; t: Float64Array; e: Float64Array; rows: Int32Array } {
   const x = new Float64Array(B * d);
   const t = new Float64Array(B);
   const e = new Float64Array(B * d);
+  const rows = new Int32Array(B);
   for (let r = 0; r < B; r++) {
     const k = Math.floor(rng.uniform() * n);
+    rows[r] = k;
     x.set(X.subarray(k * d, (k + 1) * d), r * d);
     t[r] = tMin * (tMax / tMin) ** rng.uniform();
     for (let i = 0; i < d; i++) e[r * d + i] = rng.normal();
   }
-  return { x, t, e };
+  return { x, t, e, rows };
 }
 
 /** The options of the networks trained by DSM over the VP/OU noise levels (VI-unrolled, localized). */

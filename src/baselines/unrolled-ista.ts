@@ -20,7 +20,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { SparseCodingTarget } from '../targets/sparse-coding.js';
+import { SparseCodingReference, SparseCodingTarget } from '../targets/sparse-coding.js';
 import type { Target } from '../targets/target.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
@@ -70,7 +70,7 @@ function spectralNorm2(A: Float64Array, d: number, k: number): number {
 
 /** The oracle: K rounds of ISTA with the Bernoulli-Gaussian posterior-mean shrinkage and the true model. */
 export function istaOracleParams(target: Target, o: { iterations?: number } = {}): IstaParams {
-  if (!(target instanceof SparseCodingTarget)) throw new InputError(`the ISTA oracle needs a sparse-coding target ({"kind": "sparse-coding", ...}); "${target.name}" is not one`);
+  if (!(target instanceof SparseCodingTarget || target instanceof SparseCodingReference)) throw new InputError(`the ISTA oracle needs a sparse-coding target ({"kind": "sparse-coding", ...}); "${target.name}" is not one`);
   const K = o.iterations ?? 50;
   if (!(Number.isInteger(K) && K >= 1)) throw new InputError(`the oracle needs at least one iteration, got ${K}`);
   const { dim: d, k, A } = target;

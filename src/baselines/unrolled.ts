@@ -24,18 +24,20 @@ export interface LevelColumns {
 export interface UnrolledNet<P> {
   /** the trainable variables (disposed at the end) */
   variables: TF.Variable[];
-  /** the denoised batch [B, d] (float32, inside tf.tidy) */
-  forward(y: TF.Tensor2D, levels: LevelColumns): TF.Tensor2D;
+  /** the denoised batch [B, d] (float32, inside tf.tidy); c: the samples' conditions [B, m] when `conditions` is given */
+  forward(y: TF.Tensor2D, levels: LevelColumns, c?: TF.Tensor2D): TF.Tensor2D;
   /** the current parameters, float64 */
   params(): Promise<P>;
-  /** the float64 denoiser of parameters p at n points */
-  denoise(p: P, y: Float64Array, n: number, a: number, s: number): Float64Array;
+  /** the float64 denoiser of parameters p at n points (c: the n x m conditions) */
+  denoise(p: P, y: Float64Array, n: number, a: number, s: number, c?: Float64Array): Float64Array;
+  /** per sample, a conditioning vector (n x m row-major) that the network takes as an input */
+  conditions?: { C: Float64Array; m: number };
   /** extra tensors to dispose at the end */
   constants?: TF.Tensor[];
 }
 
 /** The weighted DSM loss (a/s)^2 ||D(x_t) - x_0||^2 / d averaged over fixed (x, t, eps) triples, float64. */
-export function denoiserLoss(denoise: (y: Float64Array, a: number, s: number) => Float64Array, d: number, X: Float64Array, T: Float64Array, E: Float64Array, process: ForwardProcess): number {
+export function denoiserLoss(denoise: (y: Float64Array, a: number, s: number, r: number) => Float64Array, d: number, X: Float64Array, T: Float64Array, E: Float64Array, process: ForwardProcess): number {
   const n = T.length;
   let sum = 0;
   const y = new Float64Array(d);
@@ -43,7 +45,7 @@ export function denoiserLoss(denoise: (y: Float64Array, a: number, s: number) =>
     const a = process.alpha(T[r]);
     const s = process.sigma(T[r]);
     for (let i = 0; i < d; i++) y[i] = a * X[r * d + i] + s * E[r * d + i];
-    const m = denoise(y, a, s);
+    const m = denoise(y, a, s, r);
     let e = 0;
     for (let i = 0; i < d; i++) e += (m[i] - X[r * d + i]) ** 2;
     sum += ((a / s) ** 2 * e) / d;
@@ -66,12 +68,20 @@ export async function trainUnrolled<P>(h: TfHandle, X: Float64Array, n: number, 
   const held = drawNoisyTriples(new Rng(o.seed + 104729), X, n, d, 512, o.tMin, o.tMax);
   const optimizer = tf.train.adam(o.lr);
   const evalEvery = o.evalEvery ?? Math.max(1, Math.round(o.steps / 40));
+  const cond = net.conditions;
+  if (cond && cond.C.length !== n * cond.m) throw new InputError(`the conditions have ${cond.C.length} values, not n x m = ${n} x ${cond.m}`);
+  const rowsOf = (C: Float64Array, m: number, rows: Int32Array): Float64Array => {
+    const out = new Float64Array(rows.length * m);
+    rows.forEach((k, r) => out.set(C.subarray(k * m, (k + 1) * m), r * m));
+    return out;
+  };
+  const heldC = cond ? rowsOf(cond.C, cond.m, held.rows) : null;
   try {
     const run = await trainingLoop(
       { steps: o.steps, timeLimit: o.timeLimit, evalEvery, interrupted: o.interrupted, onProgress: o.onProgress },
       () => {
         const B = o.batch;
-        const { x, t, e } = drawNoisyTriples(rng, X, n, d, B, o.tMin, o.tMax);
+        const { x, t, e, rows } = drawNoisyTriples(rng, X, n, d, B, o.tMin, o.tMax);
         const y = new Float32Array(B * d);
         const av = new Float32Array(B);
         const sv = new Float32Array(B);
@@ -90,12 +100,14 @@ export async function trainUnrolled<P>(h: TfHandle, X: Float64Array, n: number, 
         const yb = tf.tensor2d(y, [B, d]);
         const levels: LevelColumns = { a: tf.tensor2d(av, [B, 1]), s: tf.tensor2d(sv, [B, 1]), lam: tf.tensor2d(lam, [B, 1]) };
         const wb = tf.tensor2d(wgt, [B, 1]);
-        optimizer.minimize(() => tf.tidy(() => tf.mean(tf.mul(wb, tf.mean(tf.square(tf.sub(net.forward(yb, levels), xb)), 1, true))) as TF.Scalar), false, net.variables);
+        const cb = cond ? tf.tensor2d(Float32Array.from(rowsOf(cond.C, cond.m, rows)), [B, cond.m]) : undefined;
+        optimizer.minimize(() => tf.tidy(() => tf.mean(tf.mul(wb, tf.mean(tf.square(tf.sub(net.forward(yb, levels, cb), xb)), 1, true))) as TF.Scalar), false, net.variables);
         [xb, yb, wb, levels.a, levels.s, levels.lam].forEach((tt) => tt.dispose());
+        cb?.dispose();
       },
       async () => {
         const p = await net.params();
-        return denoiserLoss((y, a, s) => net.denoise(p, y, 1, a, s), d, held.x, held.t, held.e, process);
+        return denoiserLoss((y, a, s, r) => net.denoise(p, y, 1, a, s, heldC ? heldC.subarray(r * cond!.m, (r + 1) * cond!.m) : undefined), d, held.x, held.t, held.e, process);
       },
     );
     return { params: await net.params(), backend: h.backend, steps: run.steps, seconds: run.seconds, finalLoss: run.curve[run.curve.length - 1].loss, curve: run.curve, stop: run.stop };

@@ -13,19 +13,22 @@
  *
  * The untrained oracles use the true J and h: naive mean field (W = J, b = h, theta = 1, phi = 0) and
  * the TAP iteration, which subtracts the Onsager reaction m_i sum_j J_ij^2 (1 - m_j^2) from the field.
+ *
+ * Conditional Ising models p(x | c) ∝ exp(x'Jx/2 + (h + B c)'x): the condition enters the field, so the
+ * conditional network adds U_k c (U_k d x m, learnable, per layer or tied) to b_k; its oracle has U = B.
+ * It is trained on (x, c) pairs and scores at a given condition (`ViUnrolledModel`'s `condition`).
  */
 import type * as TF from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { forwardProcess, type ForwardProcess } from '../diffusion/process.js';
-import type { ScoreModel } from '../models/score-model.js';
 import type { Target } from '../targets/target.js';
 import { IsingTarget } from '../targets/ising.js';
 import { IsingTreeTarget } from '../targets/ising-tree.js';
 import { IsingMcmcTarget } from '../targets/ising-mcmc.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
-import { checkLevelOptions, drawNoisyTriples, trainingLoop, type LevelTrainOptions, type TrainRun } from './loop.js';
+import { checkLevelOptions, type LevelTrainOptions, type TrainRun } from './loop.js';
+import { checkSamples, DenoiserScoreModel, denoiserLoss, trainUnrolled } from './unrolled.js';
 
 export const VI_FORMAT = 'convex-score/vi-unrolled@1';
 
@@ -50,7 +53,7 @@ export function isingCouplings(target: Target): IsingCouplings {
       const p = target.parent[i];
       J[i * d + p] = J[p * d + i] = target.coupling;
     }
-    h.fill(target.field);
+    h.set(target.fields);
   } else if (target instanceof IsingMcmcTarget) {
     const e = target.edges;
     for (let k = 0; k < e.w.length; k++) J[e.i[k] * d + e.j[k]] = J[e.j[k] * d + e.i[k]] = e.w[k];
@@ -78,25 +81,39 @@ export interface ViParams {
   damping: Float64Array;
   /** TAP: subtract the Onsager term m_i sum_j W_ij^2 (1 - m_j^2) (the oracle; the learned networks have none) */
   onsager: boolean;
+  /** conditional networks: the condition's dimension m (0: unconditional) and per layer (one when tied) U, d x m */
+  conditionDim?: number;
+  U?: Float64Array[];
 }
 
-/** The oracle: naive mean field (onsager false) or TAP, K damped iterations with the true couplings. */
-export function oracleParams(c: IsingCouplings, o: { iterations?: number; damping?: number; tap?: boolean } = {}): ViParams {
+/**
+ * The oracle: naive mean field (onsager false) or TAP, K damped iterations with the true couplings; with
+ * `B` (d x m, of a conditional Ising model whose field is h + B c) the conditional oracle, U = B.
+ */
+export function oracleParams(c: IsingCouplings, o: { iterations?: number; damping?: number; tap?: boolean; B?: Float64Array; conditionDim?: number } = {}): ViParams {
   const K = o.iterations ?? 100;
   const g = o.damping ?? 0.5;
   if (!(Number.isInteger(K) && K >= 1)) throw new InputError(`the oracle needs at least one iteration, got ${K}`);
   if (!(g > 0 && g <= 1)) throw new InputError(`the damping must be in (0, 1], got ${g}`);
-  return { d: c.d, layers: K, tied: true, mask: null, W: [Float64Array.from(c.J)], b: [Float64Array.from(c.h)], theta: new Float64Array(K).fill(1), phi: new Float64Array(K), damping: new Float64Array(K).fill(g), onsager: o.tap === true };
+  const m = o.B ? (o.conditionDim ?? 0) : 0;
+  if (o.B && !(m >= 1 && o.B.length === c.d * m)) throw new InputError(`the conditional oracle needs B of d x m = ${c.d} x ${m} entries, got ${o.B.length}`);
+  return { d: c.d, layers: K, tied: true, mask: null, W: [Float64Array.from(c.J)], b: [Float64Array.from(c.h)], theta: new Float64Array(K).fill(1), phi: new Float64Array(K), damping: new Float64Array(K).fill(g), onsager: o.tap === true, ...(m > 0 ? { conditionDim: m, U: [Float64Array.from(o.B!)] } : {}) };
 }
 
-/** E[x_0 | x_t] by the unrolled iterations at n points x_t (row-major), with a = alpha_t, s = sigma_t. */
-export function viDenoise(p: ViParams, y: Float64Array, n: number, a: number, s: number, out?: Float64Array): Float64Array {
+/**
+ * E[x_0 | x_t] by the unrolled iterations at n points x_t (row-major), with a = alpha_t, s = sigma_t; a
+ * conditional network takes the condition c (m values for every point, or n x m).
+ */
+export function viDenoise(p: ViParams, y: Float64Array, n: number, a: number, s: number, out?: Float64Array, c?: Float64Array): Float64Array {
   const { d } = p;
   const res = out ?? new Float64Array(n * d);
   const lambda = a / (s * s);
   const m = new Float64Array(d);
   const next = new Float64Array(d);
   const sq = p.onsager ? p.W.map((W) => W.map((v) => v * v)) : null;
+  const M = p.conditionDim ?? 0;
+  if (M > 0 && !(c && (c.length === M || c.length === n * M))) throw new InputError(`this VI-unrolled network is conditional: it needs the condition c (${M} numbers per point), got ${c ? c.length : 'none'}`);
+  const cf = new Float64Array(d);
   for (let r = 0; r < n; r++) {
     m.fill(0);
     for (let k = 0; k < p.layers; k++) {
@@ -104,8 +121,17 @@ export function viDenoise(p: ViParams, y: Float64Array, n: number, a: number, s:
       const W = p.W[li];
       const b = p.b[li];
       const gain = p.theta[k] * lambda + p.phi[k];
+      if (M > 0) {
+        const U = p.U![li];
+        const off = c!.length === M ? 0 : r * M;
+        for (let i = 0; i < d; i++) {
+          let v = 0;
+          for (let j = 0; j < M; j++) v += U[i * M + j] * c![off + j];
+          cf[i] = v;
+        }
+      }
       for (let i = 0; i < d; i++) {
-        let f = b[i] + gain * y[r * d + i];
+        let f = b[i] + cf[i] + gain * y[r * d + i];
         let ons = 0;
         for (let j = 0; j < d; j++) {
           const w = W[i * d + j];
@@ -123,24 +149,23 @@ export function viDenoise(p: ViParams, y: Float64Array, n: number, a: number, s:
   return res;
 }
 
-/** An unrolled network (learned or oracle) as a time-conditioned ScoreModel of the VP/OU process. */
-export class ViUnrolledModel implements ScoreModel {
-  readonly dim: number;
+/**
+ * An unrolled network (learned or oracle) as a time-conditioned ScoreModel of the VP/OU process; a
+ * conditional network scores at `condition` (m numbers), which can be set after loading (`withCondition`).
+ */
+export class ViUnrolledModel extends DenoiserScoreModel {
   constructor(
     readonly params: ViParams,
-    readonly process: ForwardProcess = forwardProcess({ kind: 'vp-ou' }),
+    process: ForwardProcess = forwardProcess({ kind: 'vp-ou' }),
+    readonly condition?: Float64Array,
   ) {
-    this.dim = params.d;
+    super(params.d, (y, n, a, s) => viDenoise(params, y, n, a, s, undefined, condition), process, 'a VI-unrolled network');
+    const M = params.conditionDim ?? 0;
+    if (condition !== undefined && condition.length !== M) throw new InputError(`the condition has ${condition.length} numbers; this network takes ${M} (${M === 0 ? 'it is not conditional' : 'the conditioning vector c'})`);
   }
 
-  score(x: Float64Array, n: number, t: number, out?: Float64Array): Float64Array {
-    if (!(t > 0)) throw new InputError(`a VI-unrolled network's score needs a time t > 0 (the noise level), got ${t}`);
-    const a = this.process.alpha(t);
-    const s = this.process.sigma(t);
-    const m = viDenoise(this.params, x, n, a, s);
-    const res = out ?? new Float64Array(n * this.dim);
-    for (let i = 0; i < n * this.dim; i++) res[i] = (a * m[i] - x[i]) / (s * s);
-    return res;
+  withCondition(c: Float64Array): ViUnrolledModel {
+    return new ViUnrolledModel(this.params, this.process, c);
   }
 }
 
@@ -156,115 +181,69 @@ export interface ViTrainOptions extends LevelTrainOptions {
 /** finalLoss: the DSM loss E (a/s)^2 ||m_K - x||^2 / d on a fixed held-out draw (float64 evaluation) */
 export type ViTrainResult = TrainRun<ViParams>;
 
-function checkViOptions(o: ViTrainOptions, n: number): void {
-  if (!(Number.isInteger(o.layers) && o.layers >= 1 && o.layers <= 200)) throw new InputError(`--layers must be an integer in 1..200, got ${o.layers}`);
-  checkLevelOptions(o);
-  if (n < 1) throw new InputError('training needs at least one sample');
-}
-
 /** The DSM loss (a/s)^2 ||m_K - x||^2 / d averaged over fixed (x, t, eps) triples, float64. */
 export function viLoss(p: ViParams, X: Float64Array, T: Float64Array, E: Float64Array, process: ForwardProcess): number {
-  const d = p.d;
-  const n = T.length;
-  let sum = 0;
-  const y = new Float64Array(d);
-  for (let r = 0; r < n; r++) {
-    const a = process.alpha(T[r]);
-    const s = process.sigma(T[r]);
-    for (let i = 0; i < d; i++) y[i] = a * X[r * d + i] + s * E[r * d + i];
-    const m = viDenoise(p, y, 1, a, s);
-    let e = 0;
-    for (let i = 0; i < d; i++) e += (m[i] - X[r * d + i]) ** 2;
-    sum += ((a / s) ** 2 * e) / d;
-  }
-  return sum / n;
+  return denoiserLoss((y, a, s) => viDenoise(p, y, 1, a, s), p.d, X, T, E, process);
 }
 
 /**
- * Trains an unrolled network on samples X (n x d, spins) of the target whose graph gives the mask.
- * Initial W = 0, b = 0, theta = 1, phi = 0, damping 0.5: the independent-spin denoiser tanh(lambda x_t).
+ * Trains an unrolled network on samples X (n x d, spins) of the target whose graph gives the mask; with
+ * `conditions` (C, n x m: the condition of each sample) a conditional network, U c added to the field.
+ * Initial W = 0, U = 0, b = 0, theta = 1, phi = 0, damping 0.5: the independent-spin denoiser tanh(lambda x_t).
  */
-export async function trainViUnrolled(h: TfHandle, X: Float64Array, n: number, graph: IsingCouplings, o: ViTrainOptions): Promise<ViTrainResult> {
-  checkViOptions(o, n);
+export async function trainViUnrolled(h: TfHandle, X: Float64Array, n: number, graph: IsingCouplings, o: ViTrainOptions, conditions?: { C: Float64Array; m: number }): Promise<ViTrainResult> {
+  if (!(Number.isInteger(o.layers) && o.layers >= 1 && o.layers <= 200)) throw new InputError(`--layers must be an integer in 1..200, got ${o.layers}`);
+  checkLevelOptions(o);
   const { tf } = h;
   const d = graph.d;
-  if (X.length !== n * d) throw new InputError(`the samples have ${X.length} values, not n x d = ${n} x ${d}`);
-  for (const v of X) if (!Number.isFinite(v)) throw new InputError('a sample value is not finite; the data must be finite numbers');
-  const process = forwardProcess({ kind: 'vp-ou' });
+  checkSamples(X, n, d);
+  if (conditions) for (const v of conditions.C) if (!Number.isFinite(v)) throw new InputError('a condition value is not finite; the conditions must be finite numbers');
   const K = o.layers;
   const L = o.tied ? 1 : K;
+  const M = conditions?.m ?? 0;
   const mask = o.masked ? Float64Array.from(graph.J, (v) => (v !== 0 ? 1 : 0)) : null;
-  const rng = new Rng(o.seed);
-  const held = drawNoisyTriples(new Rng(o.seed + 104729), X, n, d, 512, o.tMin, o.tMax);
   const maskT = mask ? tf.tensor2d(Float32Array.from(mask), [d, d]) : null;
   const Ws = Array.from({ length: L }, () => tf.variable(tf.zeros([d, d]), true));
   const bs = Array.from({ length: L }, () => tf.variable(tf.zeros([d]), true));
+  // U stored as m x d for row-vector batches: c U'
+  const Us = M > 0 ? Array.from({ length: L }, () => tf.variable(tf.zeros([M, d]), true)) : [];
   const theta = tf.variable(tf.ones([K]), true);
   const phi = tf.variable(tf.zeros([K]), true);
   const rho = tf.variable(tf.zeros([K]), true); // damping sigmoid(0) = 0.5
-  const optimizer = tf.train.adam(o.lr);
-  const evalEvery = o.evalEvery ?? Math.max(1, Math.round(o.steps / 40));
-
-  const params = async (): Promise<ViParams> => {
-    const W: Float64Array[] = [];
-    for (const w of Ws) {
-      const v = Float64Array.from(await w.data());
-      // W m with m as a row vector in the tensors is m W': store W' so that f_i = sum_j W_ij m_j
-      const tr = new Float64Array(d * d);
-      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) tr[i * d + j] = v[j * d + i] * (mask ? mask[i * d + j] : 1);
-      W.push(tr);
-    }
-    const b = await Promise.all(bs.map(async (x) => Float64Array.from(await x.data())));
-    const rv = await rho.data();
-    return { d, layers: K, tied: o.tied, mask, W, b, theta: Float64Array.from(await theta.data()), phi: Float64Array.from(await phi.data()), damping: Float64Array.from(rv, (v) => 1 / (1 + Math.exp(-v))), onsager: false };
+  const transposed = (v: ArrayLike<number>, rows: number, cols: number, keep?: Float64Array | null): Float64Array => {
+    // v holds a cols x rows matrix (row-major); the result is its transpose, rows x cols (times the mask)
+    const tr = new Float64Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) tr[i * cols + j] = v[j * rows + i] * (keep ? keep[i * cols + j] : 1);
+    return tr;
   };
-
-  const lossOf = (xb: TF.Tensor2D, yb: TF.Tensor2D, lam: TF.Tensor2D, wgt: TF.Tensor2D): TF.Scalar =>
-    tf.tidy(() => {
+  return trainUnrolled(h, X, n, d, o, {
+    variables: [...Ws, ...bs, ...Us, theta, phi, rho],
+    constants: maskT ? [maskT] : [],
+    conditions,
+    forward: (yb, { lam }, cb) => {
       let m = tf.zerosLike(yb) as TF.Tensor2D;
       const gam = tf.sigmoid(rho);
       for (let k = 0; k < K; k++) {
         const li = o.tied ? 0 : k;
         const W = maskT ? tf.mul(Ws[li], maskT) : Ws[li];
         const gain = tf.add(tf.mul(lam, tf.slice(theta, [k], [1])), tf.slice(phi, [k], [1]));
-        const field = tf.add(tf.add(tf.matMul(m, W), bs[li]), tf.mul(gain, yb));
+        let field = tf.add(tf.add(tf.matMul(m, W as TF.Tensor2D), bs[li]), tf.mul(gain, yb));
+        if (M > 0) field = tf.add(field, tf.matMul(cb!, Us[li] as TF.Tensor2D));
         const g = tf.slice(gam, [k], [1]);
         m = tf.add(tf.mul(tf.sub(1, g), m), tf.mul(g, tf.tanh(field))) as TF.Tensor2D;
       }
-      return tf.mean(tf.mul(wgt, tf.mean(tf.square(tf.sub(m, xb)), 1, true))) as TF.Scalar;
-    });
-
-  try {
-    const run = await trainingLoop(
-      { steps: o.steps, timeLimit: o.timeLimit, evalEvery, interrupted: o.interrupted, onProgress: o.onProgress },
-      () => {
-        const { x, t, e } = drawNoisyTriples(rng, X, n, d, o.batch, o.tMin, o.tMax);
-        const B = o.batch;
-        const y = new Float32Array(B * d);
-        const lam = new Float32Array(B);
-        const wgt = new Float32Array(B);
-        for (let r = 0; r < B; r++) {
-          const a = process.alpha(t[r]);
-          const s = process.sigma(t[r]);
-          lam[r] = a / (s * s);
-          wgt[r] = (a / s) ** 2;
-          for (let i = 0; i < d; i++) y[r * d + i] = a * x[r * d + i] + s * e[r * d + i];
-        }
-        const xb = tf.tensor2d(Float32Array.from(x), [B, d]);
-        const yb = tf.tensor2d(y, [B, d]);
-        const lb = tf.tensor2d(lam, [B, 1]);
-        const wb = tf.tensor2d(wgt, [B, 1]);
-        optimizer.minimize(() => lossOf(xb, yb, lb, wb), false);
-        [xb, yb, lb, wb].forEach((tt) => tt.dispose());
-      },
-      async () => viLoss(await params(), held.x, held.t, held.e, process),
-    );
-    return { params: await params(), backend: h.backend, steps: run.steps, seconds: run.seconds, finalLoss: run.curve[run.curve.length - 1].loss, curve: run.curve, stop: run.stop };
-  } finally {
-    [...Ws, ...bs, theta, phi, rho].forEach((v) => v.dispose());
-    maskT?.dispose();
-    optimizer.dispose();
-  }
+      return m;
+    },
+    params: async () => {
+      // W m with m as a row vector in the tensors is m W': store W' so that f_i = sum_j W_ij m_j
+      const W = await Promise.all(Ws.map(async (w) => transposed(await w.data(), d, d, mask)));
+      const U = await Promise.all(Us.map(async (u) => transposed(await u.data(), d, M)));
+      const b = await Promise.all(bs.map(async (x) => Float64Array.from(await x.data())));
+      const rv = await rho.data();
+      return { d, layers: K, tied: o.tied, mask, W, b, theta: Float64Array.from(await theta.data()), phi: Float64Array.from(await phi.data()), damping: Float64Array.from(rv, (v) => 1 / (1 + Math.exp(-v))), onsager: false, ...(M > 0 ? { conditionDim: M, U } : {}) };
+    },
+    denoise: (p, y, nn, a, s, c) => viDenoise(p, y, nn, a, s, undefined, c),
+  });
 }
 
 // --- the model file -------------------------------------------------------------------------------
@@ -283,6 +262,9 @@ const ViFileSchema = z.strictObject({
   phi: z.array(num),
   damping: z.array(num.gt(0).max(1)),
   onsager: z.boolean(),
+  /** conditional networks: the condition's dimension and per layer (one when tied) U, d x m */
+  conditionDim: z.int().min(1).optional(),
+  U: z.array(z.array(z.array(num))).optional(),
   training: z.looseObject({}).optional(),
 });
 export type ViFile = z.infer<typeof ViFileSchema>;
@@ -301,6 +283,7 @@ export function viToFile(p: ViParams, training?: Record<string, unknown>): ViFil
     phi: Array.from(p.phi),
     damping: Array.from(p.damping),
     onsager: p.onsager,
+    ...(p.conditionDim ? { conditionDim: p.conditionDim, U: p.U!.map((U) => Array.from({ length: p.d }, (_, i) => Array.from(U.subarray(i * p.conditionDim!, (i + 1) * p.conditionDim!)))) } : {}),
     ...(training ? { training } : {}),
   };
 }
@@ -322,8 +305,11 @@ export function viFromFile(json: unknown, source = 'model file'): { params: ViPa
   if (f.theta.length !== f.layers || f.phi.length !== f.layers || f.damping.length !== f.layers) bad(`theta, phi and damping must have one entry per layer (${f.layers})`);
   for (const W of f.W) if (W.length !== d || W.some((row) => row.length !== d)) bad(`every W must be ${d} x ${d}`);
   for (const b of f.b) if (b.length !== d) bad(`every b must have ${d} entries`);
+  const M = f.conditionDim ?? 0;
+  if ((f.U === undefined) !== (M === 0)) bad('a conditional network needs both conditionDim and U (an unconditional one neither)');
+  if (f.U && (f.U.length !== L || f.U.some((U) => U.length !== d || U.some((row) => row.length !== M)))) bad(`U must have ${L} layer(s) of ${d} x ${M} (dim x conditionDim)`);
   return {
-    params: { d, layers: f.layers, tied: f.tied, mask: null, W: f.W.map((W) => Float64Array.from(W.flat())), b: f.b.map((b) => Float64Array.from(b)), theta: Float64Array.from(f.theta), phi: Float64Array.from(f.phi), damping: Float64Array.from(f.damping), onsager: f.onsager },
+    params: { d, layers: f.layers, tied: f.tied, mask: null, W: f.W.map((W) => Float64Array.from(W.flat())), b: f.b.map((b) => Float64Array.from(b)), theta: Float64Array.from(f.theta), phi: Float64Array.from(f.phi), damping: Float64Array.from(f.damping), onsager: f.onsager, ...(M > 0 ? { conditionDim: M, U: f.U!.map((U) => Float64Array.from(U.flat())) } : {}) },
     training: f.training,
   };
 }

@@ -8,10 +8,7 @@ import { forwardProcess, timeGrid, GRID_KINDS, type ForwardProcess, type GridKin
 import type { ScoreModel } from '../models/score-model.js';
 import { langevinSteps, sampleSteps, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { driveInterruptible } from './interrupt.js';
-import { ViUnrolledModel } from '../baselines/vi-unrolled.js';
-import { LocalizedModel } from '../baselines/localized.js';
 import { loadScoreModel } from '../io/coordinatewise-file.js';
-import { CoordinatewiseRelu } from '../models/coordinatewise-relu.js';
 import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget, targetMoments } from '../targets/spec.js';
 import { exactScoreModel } from '../targets/target.js';
 import { IsingTarget } from '../targets/ising.js';
@@ -41,6 +38,7 @@ interface SampleFlags {
   quiet?: boolean;
   stepSize?: string;
   initStd?: string;
+  condition?: string;
 }
 
 export function sampleCommand(setExit: (code: number) => void, io: CliIO): Command {
@@ -50,6 +48,7 @@ export function sampleCommand(setExit: (code: number) => void, io: CliIO): Comma
     .option('--model <file>', 'a model file (convex-score solve): sampled by Langevin at its noise level (--sampler langevin)')
     .option('--step-size <eps>', 'with --model: the Langevin step size', '0.001')
     .option('--init-std <sd>', 'with --model: the standard deviation of the N(0, sd^2) starting points', '2')
+    .option('--condition <c>', 'with a conditional model (vi-unrolled on a conditional-ising family): the condition c, a JSON array such as "[0.5, -1]"')
     .requiredOption('--n <N>', 'number of samples')
     .option('--sampler <kind>', `${SAMPLER_KINDS.join(' | ')}`, 'sde')
     .option('--steps <K>', 'time steps', '500')
@@ -103,20 +102,26 @@ async function reverseSample(flags: SampleFlags, io: CliIO, model: ScoreModel, p
   return interrupted ? 1 : 0;
 }
 
+/** --condition: a JSON array of finite numbers. */
+function parseCondition(raw: string): Float64Array {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new InputError(`--condition must be a JSON array of numbers such as "[0.5, -1]", got "${raw}"`);
+  }
+  if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new InputError(`--condition must be a non-empty JSON array of finite numbers, got "${raw}"`);
+  return Float64Array.from(v as number[]);
+}
+
 /** --model: the unadjusted Langevin algorithm with the model's score (a score at one noise level). */
 async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const n = parseInteger('--n', flags.n, 1);
   const sampler: SamplerKind = parseChoice('--sampler', flags.sampler, SAMPLER_KINDS);
-  const loaded = loadScoreModel(flags.model!);
-  if (loaded.model instanceof CoordinatewiseRelu && loaded.model.levels) {
-    return reverseSample(flags, io, loaded.model, loaded.model.process!, { name: flags.model!, spins: false });
-  }
-  if (loaded.model instanceof ViUnrolledModel) {
-    // a time-conditioned score of the VP/OU process for spins: the reverse-time samplers, rounded by sign
-    return reverseSample(flags, io, loaded.model, loaded.model.process, { name: flags.model!, spins: true });
-  }
-  if (loaded.model instanceof LocalizedModel) {
-    return reverseSample(flags, io, loaded.model, loaded.model.process, { name: flags.model!, spins: false });
+  const loaded = loadScoreModel(flags.model!, { condition: flags.condition === undefined ? undefined : parseCondition(flags.condition) });
+  if (loaded.levels) {
+    // a time-conditioned score of the VP/OU process: the reverse-time samplers (spins rounded by sign)
+    return reverseSample(flags, io, loaded.model, loaded.levels.process, { name: flags.model!, spins: loaded.levels.spins });
   }
   if (sampler !== 'langevin') {
     throw new InputError(`a model file holds a score at one noise level, so --model samples with --sampler langevin (got ${sampler}); the time-dependent samplers need --target or a model trained on a family of levels (--noise-levels)`);
