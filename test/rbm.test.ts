@@ -99,6 +99,16 @@ describe('Gaussian-Bernoulli RBM', () => {
     const process = forwardProcess({ kind: 'vp-ou' });
     const res = sample(exactScoreModel(rbm, process), process, { sampler: 'sde', grid: timeGrid('log', 200, process.tMax, 1e-3), n: N, seed: 3 });
     check(res.x, 0.1, 0.15);
+    // the mixture weights: the average responsibility P(h | v) over the sampler's output is pi_h
+    // (each average has a standard error below 0.5 / sqrt(N) = 0.0035; the sampler's bias is of the same size)
+    const resp = mix.responsibilities(res.x, N, 1, 0);
+    const exact = rbm.weights();
+    const total = exact.reduce((acc, v) => acc + v, 0);
+    for (let h = 0; h < 8; h++) {
+      let avg = 0;
+      for (let r = 0; r < N; r++) avg += resp[r * 8 + h] / N;
+      expect(Math.abs(avg - exact[h] / total)).toBeLessThan(0.015);
+    }
     expect(targetMoments(parseTargetSpec({ kind: 'rbm', d: 3, hidden: 2, seed: 1 })).cov).toHaveLength(9);
   });
 

@@ -61,6 +61,11 @@ export class MixtureTarget implements Target {
     return out;
   }
 
+  /** P(component k | x_t) at n points (n x K row-major): the responsibilities, e.g. of the supports of sparse coding */
+  responsibilities(x: Float64Array, n: number, a: number, s: number): Float64Array {
+    return this.posterior(x, n, a, s).w;
+  }
+
   /** posterior component weights (n x K), log p_t, and each component's whitened residuals (one solve each) */
   private posterior(x: Float64Array, n: number, a: number, s: number): { w: Float64Array; logp: Float64Array; parts: Float64Array[] } {
     const K = this.components.length;
