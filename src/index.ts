@@ -135,3 +135,32 @@ export { proxGroupL2 } from '../solvers/prox.js';
 export { augmentedLagrangian, type AlOptions, type AlResult } from '../solvers/al.js';
 export { fistaSmooth, type SmoothProblem } from '../solvers/fista-smooth.js';
 export { MaskedFeatureOperator } from '../solvers/masked-features.js';
+
+// the graphical-model targets of Mei and Wu and the factorizable chain of Kwon et al. (issue 7)
+export { GaussianBernoulliRbm, BinaryRbm, rbmMeanFieldDenoise, RBM_MAX_HIDDEN, type RbmOptions } from './targets/rbm.js';
+export { SparseCodingTarget, SparseCodingReference, SPARSE_CODING_MAX_CODES, type SparseCodingOptions } from './targets/sparse-coding.js';
+export { FactorChainTarget, type FactorChainOptions } from './targets/factor-chain.js';
+export { targetConditioning, type Conditioning } from './targets/spec.js';
+
+// the gradient-trained baselines (tfjs; issues 6 and 7)
+export { useBackend, BACKENDS, type BackendChoice, type TfHandle } from './baselines/tf-backend.js';
+export { trainingLoop, drawNoisyTriples, type LevelTrainOptions, type TrainRun, type CurvePoint } from './baselines/loop.js';
+export { trainTwoLayerSgd, exactObjective, type NetProblem, type SgdOptions, type SgdResult } from './baselines/two-layer-sgd.js';
+export { isingCouplings, oracleParams, viDenoise, ViUnrolledModel, trainViUnrolled, viToFile, viFromFile, VI_FORMAT, type ViParams, type ViTrainOptions } from './baselines/vi-unrolled.js';
+export { orderedNeighbourhoods, OracleLocalizedScore, LocalizedModel, trainLocalized, localizedToFile, localizedFromFile, LOCALIZED_FORMAT, type LocalizedParams } from './baselines/localized.js';
+export { trainUnrolled, denoiserLoss, DenoiserScoreModel, type UnrolledNet } from './baselines/unrolled.js';
+export { rbmOracleParams, rbmUnrolledDenoise, RbmUnrolledModel, trainRbmUnrolled, rbmUnrolledToFile, rbmUnrolledFromFile, RBM_UNROLLED_FORMAT, type RbmUnrolledParams } from './baselines/rbm-unrolled.js';
+export { istaOracleParams, istaDenoise, bernoulliGaussianMean, UnrolledIstaModel, trainUnrolledIsta, istaToFile, istaFromFile, UNROLLED_ISTA_FORMAT, type IstaParams } from './baselines/unrolled-ista.js';
+export {
+  chainWindows,
+  WeightSharingModel,
+  trainWeightSharing,
+  weightSharingArchitecture,
+  architectureParameterCount,
+  mlpHiddenFor,
+  weightSharingToFile,
+  weightSharingFromFile,
+  WEIGHT_SHARING_FORMAT,
+  type WeightSharingParams,
+  type WeightSharingTrainOptions,
+} from './baselines/weight-sharing.js';

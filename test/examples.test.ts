@@ -11,3 +11,13 @@ test('examples/beta-sweep: linear exactly inside [betaMin, 1], strictly better b
     else expect(r.convexObjective).toBeLessThan(r.linearObjective - 1e-9);
   }
 });
+
+test('examples/weight-sharing-vs-mlp: two networks of the same size, the window network ahead at every level', async () => {
+  const { weightSharingVsMlp } = await import('../examples/weight-sharing-vs-mlp.js');
+  // the full comparison (500 steps, d = 16 and 32) is test/baselines-weight-sharing.test.ts; 300 steps here
+  const rows = await weightSharingVsMlp(16, 300, 1);
+  expect(rows).toHaveLength(2);
+  expect(rows[1].parameters).toBeLessThanOrEqual(rows[0].parameters);
+  expect(rows[1].parameters).toBeGreaterThan(0.95 * rows[0].parameters);
+  for (let k = 0; k < 3; k++) expect(rows[0].errors[k].weightedScoreMse).toBeLessThan(rows[1].errors[k].weightedScoreMse);
+}, 120_000);
