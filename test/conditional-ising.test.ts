@@ -9,6 +9,7 @@ import { IsingTarget } from '../src/targets/ising.js';
 import { IsingTreeTarget } from '../src/targets/ising-tree.js';
 import { isingCouplings } from '../src/baselines/vi-unrolled.js';
 import { Rng } from '../src/util/random.js';
+import { stateTotalVariation } from './helpers/spin-states.js';
 
 const spec = { kind: 'conditional-ising', graph: 'ring', d: 8, coupling: 0.3, field: 0.1, B: Array.from({ length: 8 }, (_, i) => [i % 2 ? 0.5 : -0.2, 0.1 * i]) };
 
@@ -106,18 +107,7 @@ describe('conditional Ising on chains and trees: belief propagation with a per-s
     const probs = new IsingTarget({ graph: 'tree', d, coupling: 0.5, field: 0, fieldVector: h, branching: 2 }).stateProbabilities();
     const n = 40000;
     const xs = bp.sample(n, 11);
-    const counts = new Float64Array(1 << d);
-    for (let k = 0; k < n; k++) {
-      let st = 0;
-      for (let i = 0; i < d; i++) if (xs[k * d + i] > 0) st |= 1 << i;
-      counts[st]++;
-    }
-    let tv = 0;
-    let bound = 0;
-    for (let st = 0; st < probs.length; st++) {
-      tv += Math.abs(counts[st] / n - probs[st]) / 2;
-      bound += Math.sqrt((probs[st] * (1 - probs[st])) / n) / 2;
-    }
+    const { tv, bound } = stateTotalVariation(xs, n, d, probs);
     // E[TV] <= the bound; 1.5x leaves room for fluctuation around the mean
     expect(tv).toBeLessThan(1.5 * bound);
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { IsingTreeTarget } from '../src/targets/ising-tree.js';
 import { IsingTarget } from '../src/targets/ising.js';
 import { forwardProcess } from '../src/diffusion/process.js';
+import { stateTotalVariation } from './helpers/spin-states.js';
 
 describe('the Ising chain (belief propagation)', () => {
   const p = forwardProcess();
@@ -82,18 +83,7 @@ describe('the Ising chain (belief propagation)', () => {
     const probs = new IsingTarget({ graph: 'tree', d, coupling: 0.6, field: -0.25, branching: 2 }).stateProbabilities();
     const n = 40000;
     const xs = bp.sample(n, 5);
-    const counts = new Float64Array(1 << d);
-    for (let k = 0; k < n; k++) {
-      let st = 0;
-      for (let i = 0; i < d; i++) if (xs[k * d + i] > 0) st |= 1 << i;
-      counts[st]++;
-    }
-    let tv = 0;
-    let bound = 0;
-    for (let st = 0; st < probs.length; st++) {
-      tv += Math.abs(counts[st] / n - probs[st]) / 2;
-      bound += Math.sqrt((probs[st] * (1 - probs[st])) / n) / 2;
-    }
+    const { tv, bound } = stateTotalVariation(xs, n, d, probs);
     // E[TV] <= the bound; 1.5x leaves room for fluctuation around the mean
     expect(tv).toBeLessThan(1.5 * bound);
   });

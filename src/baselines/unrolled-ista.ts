@@ -68,13 +68,9 @@ function spectralNorm2(A: Float64Array, d: number, k: number): number {
   return lambda;
 }
 
-/** The oracle: K rounds of ISTA with the Bernoulli-Gaussian posterior-mean shrinkage and the true model. */
-export function istaOracleParams(target: Target, o: { iterations?: number } = {}): IstaParams {
-  if (!(target instanceof SparseCodingTarget || target instanceof SparseCodingReference)) throw new InputError(`the ISTA oracle needs a sparse-coding target ({"kind": "sparse-coding", ...}); "${target.name}" is not one`);
-  const K = o.iterations ?? 50;
-  if (!(Number.isInteger(K) && K >= 1)) throw new InputError(`the oracle needs at least one iteration, got ${K}`);
-  const { dim: d, k, A } = target;
-  const L = spectralNorm2(A, d, k);
+/** ISTA's matrices for a d x k dictionary A: S = I - A'A / L, B = A' / L (row-major), L = ||A||_2^2. */
+function istaMatrices(A: Float64Array, d: number, k: number): { S: Float64Array; B: Float64Array; L: number } {
+  const L = Math.max(spectralNorm2(A, d, k), 1e-12);
   const S = new Float64Array(k * k);
   const B = new Float64Array(k * d);
   for (let j = 0; j < k; j++) {
@@ -85,6 +81,16 @@ export function istaOracleParams(target: Target, o: { iterations?: number } = {}
     }
     for (let i = 0; i < d; i++) B[j * d + i] = A[i * k + j] / L;
   }
+  return { S, B, L };
+}
+
+/** The oracle: K rounds of ISTA with the Bernoulli-Gaussian posterior-mean shrinkage and the true model. */
+export function istaOracleParams(target: Target, o: { iterations?: number } = {}): IstaParams {
+  if (!(target instanceof SparseCodingTarget || target instanceof SparseCodingReference)) throw new InputError(`the ISTA oracle needs a sparse-coding target ({"kind": "sparse-coding", ...}); "${target.name}" is not one`);
+  const K = o.iterations ?? 50;
+  if (!(Number.isInteger(K) && K >= 1)) throw new InputError(`the oracle needs at least one iteration, got ${K}`);
+  const { dim: d, k, A } = target;
+  const { S, B, L } = istaMatrices(A, d, k);
   return { d, k, layers: K, tied: true, S: [S], B: [B], D: Float64Array.from(A), noise: target.noise, shrink: { kind: 'bernoulli-gaussian', rate: target.rate, codeScale: target.codeScale, lipschitz: L } };
 }
 
@@ -167,17 +173,9 @@ export async function trainUnrolledIsta(h: TfHandle, X: Float64Array, n: number,
   const L = o.tied ? 1 : K;
   const rng = new Rng(o.seed + 11);
   const D0 = Float64Array.from(normalInit(rng, d * k, 1 / Math.sqrt(d)));
-  const lip = Math.max(spectralNorm2(D0, d, k), 1e-12);
-  const S0 = new Float32Array(k * k);
-  const B0 = new Float32Array(k * d);
-  for (let j = 0; j < k; j++) {
-    for (let l = 0; l < k; l++) {
-      let v = 0;
-      for (let i = 0; i < d; i++) v += D0[i * k + j] * D0[i * k + l];
-      S0[j * k + l] = (j === l ? 1 : 0) - v / lip;
-    }
-    for (let i = 0; i < d; i++) B0[j * d + i] = D0[i * k + j] / lip;
-  }
+  const m0 = istaMatrices(D0, d, k);
+  const S0 = Float32Array.from(m0.S);
+  const B0 = Float32Array.from(m0.B);
   let ms = 0;
   for (const v of X) ms += v * v;
   const rms = Math.sqrt(ms / X.length) || 1;
