@@ -6,6 +6,7 @@ import { expectScoreConsistent } from './helpers/score-checks.js';
 import { forwardProcess, timeGrid } from '../src/diffusion/process.js';
 import { sample } from '../src/diffusion/samplers.js';
 import { isingMetrics } from '../src/metrics/sample-metrics.js';
+import { Rng } from '../src/util/random.js';
 
 describe('the Ising target', () => {
   const p = forwardProcess();
@@ -81,5 +82,43 @@ describe('the Ising target', () => {
     expect(() => new IsingTarget({ graph: 'torus', d: 8, coupling: 0.2, field: 0 })).toThrow(/side\^2/);
     expect(() => new IsingTarget({ graph: 'cube' as never, d: 8, coupling: 0.2, field: 0 })).toThrow(/chain, ring, torus, tree, erdos-renyi, sk/);
     expect(() => new IsingTarget({ graph: 'erdos-renyi', d: 8, coupling: 0.2, field: 0, p: 2 })).toThrow(/edge probability/);
+  });
+});
+
+describe('chains and rings by transfer matrices', () => {
+  it('the denoiser, score and log-density equal a direct sum over the 2^d states (ring and chain, per-site field)', () => {
+    const rng = new Rng(8);
+    for (const graph of ['ring', 'chain'] as const) {
+      const d = 9;
+      const fieldVector = Float64Array.from({ length: d }, () => 0.4 * rng.normal());
+      const t = new IsingTarget({ graph, d, coupling: 0.7, field: 0, fieldVector });
+      const probs = t.stateProbabilities();
+      for (const [a, s] of [[0.9, 0.3], [0.5, 0.9], [0.99, 0.05]]) {
+        const x = Float64Array.from({ length: 3 * d }, () => rng.normal());
+        const dn = t.denoiseAt(x, 3, a, s);
+        const lp = t.logDensityAt(x, 3, a, s);
+        for (let k = 0; k < 3; k++) {
+          // direct: p_t(x) = sum_st p(st) N(x; a st, s^2 I), E[x0 | x] its posterior mean
+          const logw = new Float64Array(probs.length);
+          let mx = -Infinity;
+          for (let st = 0; st < probs.length; st++) {
+            let q = Math.log(probs[st]);
+            for (let i = 0; i < d; i++) q -= (x[k * d + i] - a * ((st >> i) & 1 ? 1 : -1)) ** 2 / (2 * s * s);
+            logw[st] = q;
+            mx = Math.max(mx, q);
+          }
+          let z = 0;
+          const m = new Float64Array(d);
+          for (let st = 0; st < probs.length; st++) {
+            const w = Math.exp(logw[st] - mx);
+            z += w;
+            for (let i = 0; i < d; i++) m[i] += (st >> i) & 1 ? w : -w;
+          }
+          for (let i = 0; i < d; i++) expect(dn[k * d + i]).toBeCloseTo(m[i] / z, 10);
+          const direct = mx + Math.log(z) - 0.5 * d * Math.log(2 * Math.PI * s * s);
+          expect(lp[k]).toBeCloseTo(direct, 8);
+        }
+      }
+    }
   });
 });

@@ -102,6 +102,8 @@ export class IsingTarget implements Target {
   /** x'Wx/2 + h'x of every state; bit i of the state index set means x_i = +1 */
   private readonly energy: Float64Array;
   private readonly logZ: number;
+  /** chains and rings: bonds[i] couples i and i + 1 (mod d); the tilted model is then solved by 2 x 2 transfer matrices, O(d) per point */
+  private readonly bonds: Float64Array | null;
 
   constructor(o: IsingOptions) {
     const { graph, d, field } = o;
@@ -121,6 +123,13 @@ export class IsingTarget implements Target {
     if (o.fieldVector && o.fieldVector.length !== d) throw new InputError(`ising target: the field vector has ${o.fieldVector.length} entries; it needs d = ${d}`);
     if (o.fieldVector && o.fieldVector.some((v) => !Number.isFinite(v))) throw new InputError('ising target: the field vector has a non-finite entry');
     this.h = o.fieldVector ? Float64Array.from(o.fieldVector) : new Float64Array(d).fill(field);
+    this.bonds = null;
+    if ((graph === 'ring' || graph === 'chain') && d >= 3) {
+      const bonds = Float64Array.from({ length: d }, (_, i) => W[i * d + ((i + 1) % d)]);
+      let other = 0;
+      for (let e = 0; e < edges.w.length; e++) if (!((edges.j[e] - edges.i[e] + d) % d === 1 || (edges.i[e] - edges.j[e] + d) % d === 1)) other++;
+      if (other === 0) this.bonds = bonds;
+    }
     const S = 1 << d;
     this.energy = new Float64Array(S);
     const x = new Float64Array(d);
@@ -164,6 +173,7 @@ export class IsingTarget implements Target {
   /** magnetization of the tilted model at each point, and log p_t */
   private tilted(x: Float64Array, n: number, a: number, s: number): { mean: Float64Array; logp: Float64Array } {
     if (!(s > 0)) throw new InputError(`the Ising target has no density at s = ${s}; use a time t > 0`);
+    if (this.bonds) return this.transferTilted(this.bonds, x, n, a, s);
     const d = this.dim;
     const S = this.energy.length;
     const mean = new Float64Array(n * d);
@@ -189,6 +199,65 @@ export class IsingTarget implements Target {
       let xx = 0;
       for (let i = 0; i < d; i++) xx += x[k * d + i] * x[k * d + i];
       logp[k] = mx + Math.log(z) - this.logZ - (xx + a * a * d) / (2 * s * s) - 0.5 * d * Math.log(2 * Math.PI * s * s);
+    }
+    return { mean, logp };
+  }
+
+  /**
+   * The tilted chain or ring by transfer matrices: T_i(s, s') = exp(f_i s + J_i s s'), f = h + a x / s^2,
+   * Z = tr(T_0 ... T_{d-1}) and E[x_k] = tr(T_0..T_{k-1} D T_k..T_{d-1}) / Z with D = diag(1, -1); every
+   * matrix is scaled by exp(-|f_i| - |J_i|) and the products renormalized, the scales kept in logs.
+   */
+  private transferTilted(J: Float64Array, x: Float64Array, n: number, a: number, s: number): { mean: Float64Array; logp: Float64Array } {
+    const d = this.dim;
+    const mean = new Float64Array(n * d);
+    const logp = new Float64Array(n);
+    // prefix products L_k (k = 0..d) and suffix products R_k, 4 entries each (row-major 2 x 2), normalized
+    const L = new Float64Array(4 * (d + 1));
+    const R = new Float64Array(4 * (d + 1));
+    const T = new Float64Array(4 * d);
+    const mul = (A: Float64Array, ai: number, B: Float64Array, bi: number, C: Float64Array, ci: number): number => {
+      const c0 = A[ai] * B[bi] + A[ai + 1] * B[bi + 2];
+      const c1 = A[ai] * B[bi + 1] + A[ai + 1] * B[bi + 3];
+      const c2 = A[ai + 2] * B[bi] + A[ai + 3] * B[bi + 2];
+      const c3 = A[ai + 2] * B[bi + 1] + A[ai + 3] * B[bi + 3];
+      const m = Math.max(c0, c1, c2, c3);
+      C[ci] = c0 / m;
+      C[ci + 1] = c1 / m;
+      C[ci + 2] = c2 / m;
+      C[ci + 3] = c3 / m;
+      return Math.log(m);
+    };
+    for (let k = 0; k < n; k++) {
+      let logScale = 0;
+      for (let i = 0; i < d; i++) {
+        const f = this.h[i] + (a * x[k * d + i]) / (s * s);
+        const c = Math.abs(f) + Math.abs(J[i]);
+        logScale += c;
+        T[4 * i] = Math.exp(f + J[i] - c);
+        T[4 * i + 1] = Math.exp(f - J[i] - c);
+        T[4 * i + 2] = Math.exp(-f - J[i] - c);
+        T[4 * i + 3] = Math.exp(-f + J[i] - c);
+      }
+      L.set([1, 0, 0, 1], 0);
+      let logL = 0;
+      for (let i = 0; i < d; i++) logL += mul(L, 4 * i, T, 4 * i, L, 4 * (i + 1));
+      R.set([1, 0, 0, 1], 4 * d);
+      for (let i = d - 1; i >= 0; i--) mul(T, 4 * i, R, 4 * (i + 1), R, 4 * i);
+      for (let i = 0; i < d; i++) {
+        // tr(L D R) / tr(L R): D flips the sign of the s_i = -1 rows of R
+        const l = 4 * i;
+        const r = 4 * i;
+        const p0 = L[l] * R[r] + L[l + 1] * R[r + 2];
+        const p3 = L[l + 2] * R[r + 1] + L[l + 3] * R[r + 3];
+        const q0 = L[l] * R[r] - L[l + 1] * R[r + 2];
+        const q3 = L[l + 2] * R[r + 1] - L[l + 3] * R[r + 3];
+        mean[k * d + i] = (q0 + q3) / (p0 + p3);
+      }
+      const logZt = logScale + logL + Math.log(L[4 * d] + L[4 * d + 3]);
+      let xx = 0;
+      for (let i = 0; i < d; i++) xx += x[k * d + i] * x[k * d + i];
+      logp[k] = logZt - this.logZ - (xx + a * a * d) / (2 * s * s) - 0.5 * d * Math.log(2 * Math.PI * s * s);
     }
     return { mean, logp };
   }
