@@ -164,3 +164,10 @@ export {
   type WeightSharingParams,
   type WeightSharingTrainOptions,
 } from './baselines/weight-sharing.js';
+
+// the comparison harness (issue 9)
+export { parseCompareConfig, modelNames, CompareConfigSchema, MODEL_KINDS, type CompareConfig, type ModelConfig } from './compare/config.js';
+export { runComparison, configTarget, evaluationLevels, RESULTS_FORMAT, type CompareResults, type CompareOptions, type ModelRun, type ModelSummary, type Stat } from './compare/run.js';
+export { writeReport, buildFigures, type Figure } from './compare/report.js';
+export { sampleReport, type SampleReport } from './metrics/sample-report.js';
+export { renderBarChartSvg, type Bar } from './report/plot.js';

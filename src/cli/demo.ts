@@ -5,7 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { readCompareConfig, runCompareCli } from './compare.js';
 import { networkToFile, writeModelFile } from '../io/model-file.js';
 import { TwoLayerRelu } from '../models/two-layer-relu.js';
 import { renderLinePlotSvg, type LineSeries } from '../report/plot.js';
@@ -22,6 +24,7 @@ export interface DemoFlags {
   seed: string;
   beta: string;
   quiet?: boolean;
+  compare?: boolean;
 }
 
 const TOL = 1e-8;
@@ -36,6 +39,7 @@ export function demoCommand(setExit: (code: number) => void, io: CliIO): Command
     .option('--n <n>', 'number of samples', '400')
     .option('--seed <seed>', 'sampling seed', '1')
     .option('--beta <B>', 'weight decay', '0.05')
+    .option('--compare', 'then run the built-in comparisons (examples/compare-mixture-1d.json and the reduced examples/compare-ising-ring-16-quick.json) into --out-dir')
     .option('--quiet', 'no progress bar')
     .action(async (flags: DemoFlags) => setExit(await demo(flags, io)));
 }
@@ -57,8 +61,25 @@ async function demo(flags: DemoFlags, io: CliIO): Promise<number> {
   printCertificate(io, step, network);
   printUnits(io, network);
   await writeOutputs(io, flags.outDir, { x, n, seed, step, network });
-  return s.status === 'optimal' ? 0 : 1;
+  if (s.status !== 'optimal') return 1;
+  if (!flags.compare) return 0;
+  // the main job: every model on the same data, in the same sampler, against the exact score
+  for (const [file, dir] of DEMO_COMPARISONS) {
+    const config = readCompareConfig(path.join(EXAMPLES, file));
+    println(io.stdout, `\ncompare: ${config.name} (examples/${file})`);
+    const code = await runCompareCli(config, { out: path.join(flags.outDir, dir), quiet: flags.quiet }, io);
+    if (code !== 0) return code;
+  }
+  return 0;
 }
+
+/** The built-in comparisons `demo --compare` runs: the 1-D mixture, and the Ising ring reduced to about a minute. */
+const DEMO_COMPARISONS: [string, string][] = [
+  ['compare-mixture-1d.json', 'compare-mixture-1d'],
+  ['compare-ising-ring-16-quick.json', 'compare-ising-ring-16'],
+];
+/** examples/ of the package: dist/src/cli/demo.js -> ../../../examples */
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
 function describeMixture(): string {
   const { weights, means, sds } = DEMO_MIXTURE;

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../util/errors.js';
 import { demoCommand } from './demo.js';
+import { compareCommand } from './compare.js';
 import { printError, println, type CliIO } from './output.js';
 import { scoreCommand } from './score.js';
 import { solveCommand } from './solve.js';
@@ -62,6 +63,7 @@ export function buildProgram(setExit: (code: number) => void, io: CliIO): Comman
     sampleCommand(setExit, io),
     targetsCommand(setExit, io),
     metricsCommand(setExit, io),
+    compareCommand(setExit, io),
     demoCommand(setExit, io),
   ]) {
     program.addCommand(command);

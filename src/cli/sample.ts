@@ -9,15 +9,13 @@ import type { ScoreModel } from '../models/score-model.js';
 import { langevinSteps, sampleSteps, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { driveInterruptible } from './interrupt.js';
 import { loadScoreModel } from '../io/coordinatewise-file.js';
-import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget, targetMoments } from '../targets/spec.js';
+import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget } from '../targets/spec.js';
 import { exactScoreModel } from '../targets/target.js';
-import { IsingTarget } from '../targets/ising.js';
 import { writeNpy } from '../io/npy.js';
 import { readMatrix } from '../io/data.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { covError, energyDistance, isingMetrics, marginalW2, meanError, mmd2, scoreErrorAt, slicedW2, spinAverages } from '../metrics/sample-metrics.js';
-import { IsingTreeTarget } from '../targets/ising-tree.js';
-import { IsingMcmcTarget } from '../targets/ising-mcmc.js';
+import { scoreErrorAt } from '../metrics/sample-metrics.js';
+import { sampleReport } from '../metrics/sample-report.js';
 import type { Target } from '../targets/target.js';
 import { InputError } from '../util/errors.js';
 import { parseChoice, parseInteger, parseList, parseNumber, parsePositive } from './parse.js';
@@ -225,80 +223,16 @@ function runMetrics(flags: MetricsFlags, io: CliIO): number {
   return 0;
 }
 
-/** exact mean and covariance where the target has them (else the mean/cov errors are left out) */
-function momentsIfAvailable(target: Target): { mean: Float64Array; cov: Float64Array } | null {
-  if (target instanceof IsingTreeTarget || target instanceof IsingMcmcTarget) return null;
-  try {
-    return targetMoments(target);
-  } catch (err) {
-    if (err instanceof InputError) return null;
-    throw err;
-  }
-}
-
 function sampleMetricsReport(file: string, target: Target, seed: number, io: CliIO, print: boolean): Record<string, unknown> {
   const m = readMatrix(file);
   const d = target.dim;
   if (m.cols !== d) throw new InputError(`samples file "${file}" has ${m.cols} columns but the target has dimension ${d}`);
-  const n = m.rows;
-  if (n < 2) throw new InputError(`samples file "${file}" holds ${n} sample(s); give at least 2`);
-  const moments = momentsIfAvailable(target);
-  const ref = target.sample(n, seed + 1);
-  const ref2 = target.sample(n, seed + 2);
-  const sub = (x: Float64Array): Float64Array => x.subarray(0, Math.min(n, 2000) * d);
-  const spin = spinReference(target, n, seed);
-  const compute = (x: Float64Array): Record<string, number> => {
-    const mw = marginalW2(x, ref, d);
-    return {
-      ...(moments ? { meanError: meanError(x, d, moments.mean), covError: covError(x, d, moments.cov) } : {}),
-      mmd2: mmd2(sub(x), sub(ref), d).mmd2,
-      slicedW2: slicedW2(x, ref, d, 100, seed),
-      energyDistance: energyDistance(sub(x), sub(ref), d),
-      marginalW2Max: mw.max,
-      marginalW2Mean: mw.mean,
-      ...(spin ? spin.metrics(x) : {}),
-    };
-  };
-  const ours = compute(m.data);
-  const floor = compute(ref2);
+  if (m.rows < 2) throw new InputError(`samples file "${file}" holds ${m.rows} sample(s); give at least 2`);
+  const r = sampleReport(m.data, m.rows, target, seed);
   if (print) {
-    println(io.stdout, `${n} samples vs ${target.name} (d = ${d}); floor = the same metric for ${n} exact samples`);
-    if (spin?.note) println(io.stdout, `  ${spin.note}`);
-    for (const k of Object.keys(ours)) println(io.stdout, `  ${k.padEnd(20)} ${sci(ours[k]).padEnd(10)} floor ${sci(floor[k])}`);
+    println(io.stdout, `${r.n} samples vs ${target.name} (d = ${d}); floor = the same metric for ${r.n} exact samples`);
+    if (r.note) println(io.stdout, `  ${r.note}`);
+    for (const k of Object.keys(r.metrics)) println(io.stdout, `  ${k.padEnd(20)} ${sci(r.metrics[k]).padEnd(10)} floor ${sci(r.exactSampleFloor[k])}`);
   }
-  return { n, metrics: ours, exactSampleFloor: floor, ...(spin?.reference ? { mcmcReference: spin.reference } : {}) };
-}
-
-/**
- * Ising metrics: TV and KL over the 2^d states by enumeration (d <= 20); beyond, the errors of the
- * site-averaged magnetization and the edge-averaged neighbour correlation, against belief propagation
- * (trees) or a long MCMC reference whose Monte Carlo standard errors are reported.
- */
-function spinReference(
-  target: Target,
-  n: number,
-  seed: number,
-): { metrics: (x: Float64Array) => Record<string, number>; note?: string; reference?: Record<string, number> } | null {
-  if (target instanceof IsingTarget) return { metrics: (x) => ({ ...isingMetrics(x, target.dim, target.stateProbabilities(), target.W) }) };
-  if (target instanceof IsingTreeTarget) {
-    const edges = { i: target.parent.subarray(1), j: Int32Array.from({ length: target.dim - 1 }, (_, k) => k + 1) };
-    const mag = target.magnetization().reduce((acc, v) => acc + v, 0) / target.dim;
-    const corr = target.edgeCorrelations().reduce((acc, v) => acc + v, 0) / (target.dim - 1);
-    return { metrics: (x) => spinAverageErrors(x, target.dim, edges, mag, corr), note: 'Ising tree: magnetization and neighbour correlation exact by belief propagation' };
-  }
-  if (target instanceof IsingMcmcTarget) {
-    // the reference chain: at least 5000 kept states (its standard errors are reported beside it)
-    const r = target.reference(Math.max(5000, n), seed + 3);
-    return {
-      metrics: (x) => spinAverageErrors(x, target.dim, target.edges, r.magnetization, r.correlation),
-      note: `Ising ${target.dim} spins beyond enumeration: reference by ${r.sweeps} Gibbs sweeps, magnetization ${sci(r.magnetization)} ± ${sci(r.magnetizationStdErr)}, neighbour correlation ${sci(r.correlation)} ± ${sci(r.correlationStdErr)} (Monte Carlo standard errors)`,
-      reference: { magnetization: r.magnetization, magnetizationStdErr: r.magnetizationStdErr, correlation: r.correlation, correlationStdErr: r.correlationStdErr, sweeps: r.sweeps },
-    };
-  }
-  return null;
-}
-
-function spinAverageErrors(x: Float64Array, d: number, edges: { i: Int32Array; j: Int32Array }, mag: number, corr: number): Record<string, number> {
-  const a = spinAverages(x, d, edges);
-  return { magnetizationError: Math.abs(a.magnetization - mag), correlationError: Math.abs(a.correlation - corr) };
+  return { n: r.n, metrics: r.metrics, exactSampleFloor: r.exactSampleFloor, ...(r.mcmcReference ? { mcmcReference: r.mcmcReference } : {}) };
 }

@@ -24,6 +24,9 @@ export interface LinePlotOptions {
   height?: number;
   /** Fixes the y scale; marks outside it are clipped instead of stretching the axis. */
   yDomain?: [number, number];
+  /** logarithmic axes (non-positive values are dropped on a log axis) */
+  xLog?: boolean;
+  yLog?: boolean;
 }
 
 type SeriesStyle = NonNullable<LineSeries['style']>;
@@ -41,7 +44,7 @@ const DEFAULT_HEIGHT = 300;
 /** Render the series as one line plot and return the SVG document as a string. */
 export async function renderLinePlotSvg(series: LineSeries[], opts: LinePlotOptions = {}): Promise<string> {
   validateInput(series, opts);
-  const spec = buildSpec(series, toRows(series), opts);
+  const spec = buildSpec(series, toRows(series, opts), opts);
   const { spec: vgSpec } = compile(spec);
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   try {
@@ -82,13 +85,14 @@ function validateInput(series: LineSeries[], opts: LinePlotOptions): void {
 }
 
 /** Flatten to long-format rows; non-finite points are dropped so one bad value can't break a scale. */
-function toRows(series: LineSeries[]): Row[] {
+function toRows(series: LineSeries[], opts: LinePlotOptions = {}): Row[] {
   const rows: Row[] = [];
   for (const s of series) {
     const style = s.style ?? 'line';
     for (let i = 0; i < s.x.length; i++) {
       const x = s.x[i];
       const y = s.y[i];
+      if ((opts.xLog && !(x > 0)) || (opts.yLog && !(y > 0))) continue;
       if (Number.isFinite(x) && Number.isFinite(y)) rows.push({ series: s.name, x, y, style });
     }
   }
@@ -98,8 +102,8 @@ function toRows(series: LineSeries[]): Row[] {
 function buildSpec(series: LineSeries[], rows: Row[], opts: LinePlotOptions): TopLevelSpec {
   // An explicit domain keeps legend order = input order and keeps series whose points were all dropped.
   const names = series.map((s) => s.name);
-  const xField = { field: 'x', type: 'quantitative' as const, title: opts.xLabel ?? 'x', scale: { zero: false } };
-  const yScale = opts.yDomain ? { domain: [...opts.yDomain], zero: false } : { zero: false };
+  const xField = { field: 'x', type: 'quantitative' as const, title: opts.xLabel ?? 'x', scale: opts.xLog ? { type: 'log' as const } : { zero: false } };
+  const yScale = { ...(opts.yDomain ? { domain: [...opts.yDomain] } : {}), ...(opts.yLog ? { type: 'log' as const } : { zero: false }) };
   const yField = { field: 'y', type: 'quantitative' as const, title: opts.yLabel ?? 'y', scale: yScale };
   // labelLimit 0: full series names in the legend (the default cuts them at 160 px)
   const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: names }, legend: { labelLimit: 0 } };
@@ -137,4 +141,48 @@ function buildSpec(series: LineSeries[], rows: Row[], opts: LinePlotOptions): To
       },
     ],
   };
+}
+
+export interface Bar {
+  name: string;
+  value: number;
+}
+
+/**
+ * A bar chart (one bar per name, in the given order) with an optional horizontal reference line,
+ * e.g. a metric per model against its exact-sample floor. Non-finite values are left out.
+ */
+export async function renderBarChartSvg(bars: Bar[], opts: { title?: string; yLabel?: string; rule?: { value: number; label: string }; width?: number; height?: number } = {}): Promise<string> {
+  if (bars.length === 0) throw new Error('renderBarChartSvg: at least one bar is required');
+  const values = bars.filter((b) => Number.isFinite(b.value)).map((b) => ({ name: b.name, value: b.value }));
+  const layers: unknown[] = [
+    {
+      data: { values },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'name', type: 'nominal', title: null, sort: bars.map((b) => b.name), axis: { labelAngle: -30, labelLimit: 0 } },
+        y: { field: 'value', type: 'quantitative', title: opts.yLabel ?? 'value' },
+        color: { field: 'name', type: 'nominal', legend: null, scale: { domain: bars.map((b) => b.name) } },
+      },
+    },
+  ];
+  if (opts.rule && Number.isFinite(opts.rule.value)) {
+    layers.push({ data: { values: [{ y: opts.rule.value, label: opts.rule.label }] }, mark: { type: 'rule', strokeDash: [6, 4], color: 'black' }, encoding: { y: { field: 'y', type: 'quantitative' } } });
+    layers.push({ data: { values: [{ y: opts.rule.value, label: opts.rule.label }] }, mark: { type: 'text', align: 'left', dx: 4, dy: -6, x: 0 }, encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } } });
+  }
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(opts.title !== undefined ? { title: opts.title } : {}),
+    width: opts.width ?? DEFAULT_WIDTH,
+    height: opts.height ?? DEFAULT_HEIGHT,
+    background: 'white',
+    layer: layers,
+  } as unknown as TopLevelSpec;
+  const { spec: vgSpec } = compile(spec);
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
 }

@@ -1,0 +1,142 @@
+/**
+ * The comparison config (`convex-score compare --config compare.json`): one target, one training set
+ * size, the noise (one level for score matching at a single level, or the VP/OU family), the models
+ * with their budgets, one sampler for all of them, and the seeds the whole run repeats over.
+ * Validated with zod: every error names the field and the allowed values.
+ */
+import { z } from 'zod';
+import { InputError } from '../util/errors.js';
+
+const positive = z.number().gt(0);
+const steps = z.int().min(1);
+const budget = {
+  /** optimizer steps (the budget), and optionally seconds: training stops at whichever comes first */
+  steps,
+  timeLimit: positive.optional(),
+  lr: positive.optional(),
+  batch: z.int().min(1).optional(),
+};
+const name = z.string().min(1).max(60).regex(/^[A-Za-z0-9_.+-]+$/, 'use letters, digits and _ . + - only').optional();
+const graph = z.enum(['ring', 'torus']);
+
+export const ModelSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('exact'), name }),
+  z.strictObject({
+    kind: z.literal('convex'),
+    name,
+    beta: positive,
+    /** d > 1: the coordinate programs' relaxation and activation patterns (default gated, 64 sampled) */
+    relaxation: z.enum(['relu', 'gated']).optional(),
+    patterns: z.int().min(1).optional(),
+    /** d > 1: localized inputs, the graph neighbourhood of this radius (default: all inputs) */
+    radius: z.int().min(0).optional(),
+    graph: graph.optional(),
+    tol: positive.max(0.1).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('sgd-two-layer'),
+    name,
+    beta: positive,
+    optimizer: z.enum(['adam', 'sgd']).optional(),
+    units: z.int().min(1).max(4096).optional(),
+    radius: z.int().min(0).optional(),
+    graph: graph.optional(),
+    ...budget,
+  }),
+  z.strictObject({ kind: z.literal('vi-unrolled'), name, layers: z.int().min(1).max(200).optional(), untied: z.boolean().optional(), hidden: z.int().min(1).optional(), ...budget }),
+  z.strictObject({ kind: z.literal('localized-nn'), name, radius: z.int().min(0), graph, hidden: z.int().min(1).max(1024).optional(), perCoordinate: z.boolean().optional(), ...budget }),
+  z.strictObject({ kind: z.literal('unrolled-ista'), name, codes: z.int().min(1).optional(), layers: z.int().min(1).max(200).optional(), untied: z.boolean().optional(), ...budget }),
+  z.strictObject({
+    kind: z.literal('weight-sharing'),
+    name,
+    clique: z.int().min(1).optional(),
+    halo: z.int().min(0).optional(),
+    hidden: z.int().min(1).max(4096).optional(),
+    ring: z.boolean().optional(),
+    /** the MLP with the window network's parameter count */
+    mlp: z.boolean().optional(),
+    ...budget,
+  }),
+]);
+export type ModelConfig = z.infer<typeof ModelSchema>;
+export const MODEL_KINDS = ['exact', 'convex', 'sgd-two-layer', 'vi-unrolled', 'localized-nn', 'unrolled-ista', 'weight-sharing'] as const;
+/** the models trained at one noise level (a score of p_sigma), and those trained over the VP/OU family */
+export const SINGLE_LEVEL_KINDS: readonly string[] = ['exact', 'convex', 'sgd-two-layer'];
+export const FAMILY_KINDS: readonly string[] = ['exact', 'convex', 'vi-unrolled', 'localized-nn', 'unrolled-ista', 'weight-sharing'];
+
+export const CompareConfigSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  /** a built-in target name or a target spec object */
+  target: z.union([z.string().min(1), z.looseObject({ kind: z.string() })]),
+  /** training samples */
+  n: z.int().min(2).max(1_000_000),
+  /** the whole run repeats over these seeds (data, noise, initial weights, sampler) */
+  seeds: z.array(z.int().min(0)).min(1).max(20).default([1]),
+  noise: z.discriminatedUnion('kind', [
+    /** one level: x + sigma eps (sigma 0: score matching on the data itself) */
+    z.strictObject({ kind: z.literal('single'), sigma: z.number().min(0) }),
+    /** the VP/OU family: the models learn the score at every t in [tMin, tMax]; convex solves `programs` levels */
+    z.strictObject({ kind: z.literal('vp'), tMin: positive, tMax: positive, programs: z.int().min(1).max(50).default(5), levels: z.array(positive).min(1).max(20) }),
+  ]),
+  /** held-out points per noise level for the score error */
+  evaluation: z.strictObject({ points: z.int().min(10).max(100_000).default(1000) }).default({ points: 1000 }),
+  sampler: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('langevin'), n: z.int().min(2), steps, stepSize: positive.default(0.005), initStd: positive.default(2) }),
+    z.strictObject({ kind: z.enum(['sde', 'ode', 'pc']), n: z.int().min(2), steps, delta: positive.default(1e-3) }),
+  ]),
+  models: z.array(ModelSchema).min(1).max(20),
+  /** the tfjs backend of the gradient-trained models (default wasm: the same numbers on every machine) */
+  backend: z.enum(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow']).default('wasm'),
+  /** d > 1 convex programs: worker threads */
+  workers: z.int().min(1).max(64).default(1),
+});
+export type CompareConfig = z.infer<typeof CompareConfigSchema>;
+
+/** A model's display name: its `name`, else its kind (numbered when a kind repeats). */
+export function modelNames(models: ModelConfig[]): string[] {
+  const seen = new Map<string, number>();
+  const names = models.map((m) => {
+    if (m.name) return m.name;
+    const base = m.kind === 'weight-sharing' && m.mlp ? 'mlp' : m.kind;
+    const k = (seen.get(base) ?? 0) + 1;
+    seen.set(base, k);
+    return k === 1 ? base : `${base}-${k}`;
+  });
+  const dup = names.find((v, i) => names.indexOf(v) !== i);
+  if (dup) throw new InputError(`config: field models: two models are named "${dup}"; give each a distinct "name"`);
+  return names;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? issue.path.join('.') : '(top level)';
+  let msg = issue.message;
+  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'target') msg = 'must be a built-in target name or a target spec object with a "kind"';
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    const kinds = where.startsWith('models') ? MODEL_KINDS.join(', ') : where.startsWith('noise') ? 'single, vp' : where.startsWith('sampler') ? 'langevin, sde, ode, pc' : '';
+    msg = `must be one of ${kinds}`;
+  }
+  return `field ${where}: ${msg}`;
+}
+
+/** Validates a parsed config; InputError naming the field, the allowed values and the fix. */
+export function parseCompareConfig(json: unknown, source = 'config'): CompareConfig {
+  const r = CompareConfigSchema.safeParse(json);
+  if (!r.success) throw new InputError(`${source}: ${describeIssue(r.error.issues[0])}`);
+  const c = r.data;
+  const bad = (msg: string): never => {
+    throw new InputError(`${source}: ${msg}`);
+  };
+  if (c.noise.kind === 'vp') {
+    if (!(c.noise.tMax > c.noise.tMin)) bad(`field noise: tMin (${c.noise.tMin}) must be below tMax (${c.noise.tMax})`);
+    if (c.sampler.kind === 'langevin') bad('field sampler.kind: the VP/OU family is sampled by the reverse-time samplers (sde, ode, pc); langevin is for noise.kind "single"');
+  } else if (c.sampler.kind !== 'langevin') {
+    bad(`field sampler.kind: models trained at one noise level are a score at one level, so they are sampled by langevin (got ${c.sampler.kind}); use noise.kind "vp" for the reverse-time samplers`);
+  }
+  const allowed = c.noise.kind === 'single' ? SINGLE_LEVEL_KINDS : FAMILY_KINDS;
+  c.models.forEach((m, i) => {
+    if (!allowed.includes(m.kind)) bad(`field models.${i}.kind: "${m.kind}" is not trained with noise.kind "${c.noise.kind}"; with it use ${allowed.join(', ')}`);
+    if ((m.kind === 'convex' || m.kind === 'sgd-two-layer') && (m.radius === undefined) !== (m.graph === undefined)) bad(`field models.${i}: localized inputs need both "radius" and "graph"`);
+  });
+  modelNames(c.models);
+  return c;
+}

@@ -1,0 +1,314 @@
+/**
+ * The comparison harness: every model of the config trained on the same data from the same target,
+ * scored against the exact score on the same held-out points, and sampled by the same sampler with the
+ * same settings and seed; repeated over the config's seeds and summarized (mean and standard deviation).
+ *
+ * Stages (per seed): train each model, evaluate its score error, sample it. Each finished stage is
+ * written to dir/cache/<key>.json (atomically), the key a SHA-256 of everything the stage depends on
+ * (the target, n, the noise, the model's settings, the seed, the backend, the sampler or evaluation
+ * settings), so a rerun of the same config reuses it (unless `force`), and an interrupted run loses
+ * only the stage in progress.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { forwardProcess, timeGrid } from '../diffusion/process.js';
+import { langevinSteps, sampleSteps } from '../diffusion/samplers.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadScoreModel } from '../io/coordinatewise-file.js';
+import { scoreErrorAt, type NoiseLevel } from '../metrics/sample-metrics.js';
+import { sampleReport } from '../metrics/sample-report.js';
+import type { ScoreModel } from '../models/score-model.js';
+import { parseTargetSpec, resolveTarget } from '../targets/spec.js';
+import { exactScoreModel, type Target } from '../targets/target.js';
+import { modelNames, type CompareConfig, type ModelConfig } from './config.js';
+import { InterruptedStage, trainModel, type TrainingRecord } from './models.js';
+
+export const RESULTS_FORMAT = 'convex-score/compare@1';
+
+export interface ScoreErrorPoint {
+  t: number | null;
+  a: number;
+  s: number;
+  scoreMse: number;
+  /** s^2 times scoreMse (0 at s = 0, where scoreMse is the one to read) */
+  weightedScoreMse: number;
+}
+
+export interface SampleStage {
+  seconds: number;
+  metrics: Record<string, number>;
+  exactSampleFloor: Record<string, number>;
+  note?: string;
+  /** the first coordinate of the samples (for the marginal figure) */
+  firstCoordinate: number[];
+}
+
+export interface ModelRun {
+  seed: number;
+  training: TrainingRecord;
+  /** convex vs the same network trained by gradient steps: (objective - certified optimum) / |optimum| */
+  gapToConvex?: number;
+  scoreError: ScoreErrorPoint[];
+  /** d = 1: the learned score on a grid at the first evaluation level */
+  scoreFunction?: { x: number[]; score: number[] };
+  samples: SampleStage;
+  cached: { train: boolean; evaluate: boolean; sample: boolean };
+}
+
+export interface Stat {
+  mean: number;
+  sd: number;
+  count: number;
+}
+
+export interface ModelSummary {
+  trainingSeconds: Stat;
+  objective: Stat | null;
+  gapToConvex: Stat | null;
+  /** per evaluation level: the weighted score MSE (the plain MSE at s = 0) */
+  scoreError: Stat[];
+  metrics: Record<string, Stat>;
+}
+
+export interface CompareResults {
+  format: typeof RESULTS_FORMAT;
+  name: string;
+  config: CompareConfig;
+  target: { name: string; dim: number; spins: boolean };
+  machine: { cpu: string; cores: number; node: string };
+  levels: { t: number | null; a: number; s: number }[];
+  /** the exact score on the evaluation grid (d = 1) */
+  exactScoreFunction?: { x: number[]; score: number[] };
+  /** the first coordinate of exact samples, as many as the sampler draws */
+  exactFirstCoordinate: number[];
+  exactSampleFloor: Record<string, Stat>;
+  models: { name: string; kind: string; runs: ModelRun[]; summary: ModelSummary }[];
+  seconds: number;
+}
+
+export interface CompareOptions {
+  outDir: string;
+  force?: boolean;
+  signal?: AbortSignal;
+  /** a progress bar per stage: called at its start with the label and total; returns the updater and the finisher */
+  onStage?: (label: string, total: number) => { update: (done: number) => void; stop: () => void };
+  log?: (line: string) => void;
+}
+
+function stat(values: number[]): Stat {
+  const v = values.filter((x) => Number.isFinite(x));
+  if (v.length === 0) return { mean: NaN, sd: NaN, count: 0 };
+  const mean = v.reduce((a, x) => a + x, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, sd, count: v.length };
+}
+
+/** The target of a config (a built-in name or a spec object). */
+export function configTarget(c: CompareConfig): Target {
+  return typeof c.target === 'string' ? resolveTarget(c.target) : parseTargetSpec(c.target, 'config field target');
+}
+
+/** The evaluation levels: (1, sigma) for one level; the VP/OU times otherwise. */
+export function evaluationLevels(c: CompareConfig): NoiseLevel[] {
+  if (c.noise.kind === 'single') return [{ t: 0, a: 1, s: c.noise.sigma }];
+  const p = forwardProcess({ kind: 'vp-ou' });
+  return c.noise.levels.map((t) => ({ t, a: p.alpha(t), s: p.sigma(t) }));
+}
+
+function key(parts: unknown): string {
+  return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
+}
+
+/** The model as a ScoreModel: the exact score (at the single level, or of the VP/OU process) or its file. */
+function scoreModelOf(c: CompareConfig, target: Target, file: Record<string, unknown> | null, filePath: string): ScoreModel {
+  if (!file) {
+    if (c.noise.kind === 'vp') return exactScoreModel(target, forwardProcess({ kind: 'vp-ou' }));
+    const s = c.noise.sigma;
+    return { dim: target.dim, score: (x, n, _t, out) => target.scoreAt(x, n, 1, s, out) };
+  }
+  return loadScoreModel(filePath).model;
+}
+
+/** Runs the comparison; resolves with the results, or null when interrupted (finished stages are cached). */
+export async function runComparison(config: CompareConfig, o: CompareOptions): Promise<CompareResults | null> {
+  const started = performance.now();
+  const target = configTarget(config);
+  const d = target.dim;
+  const names = modelNames(config.models);
+  const levels = evaluationLevels(config);
+  const signal = o.signal ?? new AbortController().signal;
+  const cacheDir = path.join(o.outDir, 'cache');
+  const modelDir = path.join(o.outDir, 'models');
+  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.mkdirSync(modelDir, { recursive: true });
+  const base = { v: 1, target: config.target, n: config.n, noise: config.noise, backend: config.backend };
+  const cached = <T>(parts: unknown, compute: () => Promise<T>): Promise<{ value: T; hit: boolean }> => {
+    const file = path.join(cacheDir, `${key(parts)}.json`);
+    if (!o.force && fs.existsSync(file)) {
+      try {
+        return Promise.resolve({ value: JSON.parse(fs.readFileSync(file, 'utf8')) as T, hit: true });
+      } catch {
+        // a damaged cache file is recomputed
+      }
+    }
+    return compute().then((value) => {
+      writeFileAtomic(file, JSON.stringify(value));
+      return { value, hit: false };
+    });
+  };
+  const stage = async <T>(label: string, total: number, run: (update: (done: number) => void) => Promise<T>): Promise<T> => {
+    const bar = o.onStage?.(label, total);
+    try {
+      return await run((k) => bar?.update(k));
+    } finally {
+      bar?.stop();
+    }
+  };
+  const interrupted = (): boolean => signal.aborted;
+  const runs: ModelRun[][] = config.models.map(() => []);
+  const grid = d === 1 ? scoreGrid(target) : null;
+  // the exact-sample floor of the metrics depends only on the seed: computed once per seed
+  const seedFloors = new Map<number, Record<string, number>>();
+  try {
+    for (const seed of config.seeds) {
+      const X = target.sample(config.n, seed);
+      for (let mi = 0; mi < config.models.length; mi++) {
+        const m: ModelConfig = config.models[mi];
+        const label = `${names[mi]} (seed ${seed})`;
+        const modelParts = { ...base, model: { ...m, name: undefined }, seed, workers: undefined };
+        const trained = await stage(`train ${label}`, 1, (update) =>
+          cached(['train', modelParts], () => trainModel(m, { config, target, X, n: config.n, seed, signal, interrupted, onProgress: (k, total) => update(total > 0 ? k / total : 1) })),
+        );
+        if (interrupted()) throw new InterruptedStage();
+        const filePath = path.join(modelDir, `${names[mi]}-seed${seed}.json`);
+        if (trained.value.file) writeFileAtomic(filePath, JSON.stringify(trained.value.file) + '\n');
+        const model = scoreModelOf(config, target, trained.value.file, filePath);
+        const evaluated = await stage(`score error ${label}`, 1, async (update) =>
+          cached(['evaluate', modelParts, config.evaluation], async () => {
+            const rows = scoreErrorAt(model, target, levels, config.evaluation.points, seed + 1000).map((r) => ({ t: r.t, a: r.a, s: r.s, scoreMse: r.scoreMse, weightedScoreMse: r.weightedScoreMse }));
+            update(1);
+            const fn = grid ? { x: Array.from(grid), score: Array.from(model.score(grid, grid.length, levels[0].t ?? 0)) } : undefined;
+            return { rows, fn };
+          }),
+        );
+        const sampled = await stage(`sample ${label}`, config.sampler.steps, (update) => cached(['sample', modelParts, config.sampler], async () => drawSamples(config, target, model, seed, update, interrupted, seedFloors)));
+        if (Object.keys(sampled.value.exactSampleFloor).length > 0) seedFloors.set(seed, sampled.value.exactSampleFloor);
+        runs[mi].push({
+          seed,
+          training: trained.value.record,
+          scoreError: evaluated.value.rows,
+          ...(evaluated.value.fn ? { scoreFunction: evaluated.value.fn } : {}),
+          samples: sampled.value,
+          cached: { train: trained.hit, evaluate: evaluated.hit, sample: sampled.hit },
+        });
+        o.log?.(`${label}: trained in ${trained.value.record.seconds.toFixed(2)} s${trained.hit ? ' (cached)' : ''}`);
+      }
+    }
+  } catch (err) {
+    if (err instanceof InterruptedStage) return null;
+    throw err;
+  }
+  // convex vs the same network trained by gradient steps: the gap of the SGD/Adam objective to the certified optimum
+  config.models.forEach((m, mi) => {
+    if (m.kind !== 'sgd-two-layer') return;
+    const ci = config.models.findIndex((c) => c.kind === 'convex' && c.beta === m.beta && (c.radius ?? null) === (m.radius ?? null));
+    if (ci < 0) return;
+    runs[mi].forEach((r, k) => {
+      const opt = runs[ci][k].training.certifiedOptimum;
+      if (opt !== undefined && r.training.objective !== null) r.gapToConvex = (r.training.objective - opt) / Math.abs(opt);
+    });
+  });
+  const exactN = config.sampler.n;
+  const exact = target.sample(exactN, config.seeds[0] + 7);
+  const floors = config.seeds.map((sd) => seedFloors.get(sd)).filter((f): f is Record<string, number> => f !== undefined && Object.keys(f).length > 0);
+  const floorKeys = floors.length ? Object.keys(floors[0]) : [];
+  const results: CompareResults = {
+    format: RESULTS_FORMAT,
+    name: config.name ?? target.name,
+    config,
+    target: { name: target.name, dim: d, spins: target.spins === true },
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version },
+    levels: levels.map((l) => ({ t: l.t, a: l.a, s: l.s })),
+    ...(grid ? { exactScoreFunction: { x: Array.from(grid), score: Array.from(exactScoreAt(config, target, grid, levels[0])) } } : {}),
+    exactFirstCoordinate: Array.from({ length: exactN }, (_, r) => exact[r * d]),
+    exactSampleFloor: Object.fromEntries(floorKeys.map((k) => [k, stat(floors.map((f) => f[k]))])),
+    models: config.models.map((m, mi) => ({ name: names[mi], kind: m.kind, runs: runs[mi], summary: summarize(runs[mi], levels) })),
+    seconds: (performance.now() - started) / 1000,
+  };
+  return results;
+}
+
+function summarize(runs: ModelRun[], levels: NoiseLevel[]): ModelSummary {
+  const keys = Object.keys(runs.find((r) => Object.keys(r.samples.metrics).length > 0)?.samples.metrics ?? {});
+  const objectives = runs.map((r) => r.training.objective).filter((v): v is number => v !== null);
+  const gaps = runs.map((r) => r.gapToConvex).filter((v): v is number => v !== undefined);
+  return {
+    trainingSeconds: stat(runs.map((r) => r.training.seconds)),
+    objective: objectives.length ? stat(objectives) : null,
+    gapToConvex: gaps.length ? stat(gaps) : null,
+    scoreError: levels.map((l, k) => stat(runs.map((r) => (l.s > 0 ? r.scoreError[k].weightedScoreMse : r.scoreError[k].scoreMse)))),
+    metrics: Object.fromEntries(keys.map((k) => [k, stat(runs.map((r) => r.samples.metrics[k] ?? NaN))])),
+  };
+}
+
+/** A grid over the bulk of the target (its 0.5% to 99.5% quantiles, widened by 10%), 200 points. */
+function scoreGrid(target: Target): Float64Array {
+  const s = Array.from(target.sample(4000, 12345)).sort((a, b) => a - b);
+  const lo = s[Math.floor(0.005 * s.length)];
+  const hi = s[Math.floor(0.995 * s.length)];
+  const pad = 0.1 * (hi - lo);
+  return Float64Array.from({ length: 200 }, (_, k) => lo - pad + ((hi - lo + 2 * pad) * k) / 199);
+}
+
+function exactScoreAt(c: CompareConfig, target: Target, x: Float64Array, l: NoiseLevel): Float64Array {
+  return c.noise.kind === 'single' ? target.scoreAt(x, x.length, 1, c.noise.sigma) : target.scoreAt(x, x.length, l.a, l.s);
+}
+
+/** The shared sampler: Langevin at the single level, or the reverse-time sampler of the VP/OU process; spins rounded by sign. */
+async function drawSamples(c: CompareConfig, target: Target, model: ScoreModel, seed: number, update: (k: number) => void, interrupted: () => boolean, floors: Map<number, Record<string, number>>): Promise<SampleStage> {
+  const t0 = performance.now();
+  const s = c.sampler;
+  const sampleSeed = seed + 2000;
+  let lastYield = performance.now();
+  const steps = s.kind === 'langevin' ? langevinSteps(model, { n: s.n, steps: s.steps, stepSize: s.stepSize, seed: sampleSeed, initStd: s.initStd }) : null;
+  let x: Float64Array;
+  if (steps) {
+    const gen = steps;
+    let state = gen.next();
+    while (!state.done) {
+      update(state.value.steps);
+      if (interrupted()) throw new InterruptedStage();
+      if (performance.now() - lastYield > 50) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
+      state = gen.next();
+    }
+    x = state.value.x;
+  } else {
+    if (s.kind === 'langevin') throw new Error('unreachable');
+    const p = forwardProcess({ kind: 'vp-ou' });
+    const gen = sampleSteps(model, p, { sampler: s.kind, grid: timeGrid('log', s.steps, p.tMax, s.delta), n: s.n, seed: sampleSeed });
+    let state = gen.next();
+    while (!state.done) {
+      update(state.value.steps);
+      if (interrupted()) throw new InterruptedStage();
+      if (performance.now() - lastYield > 50) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
+      state = gen.next();
+    }
+    x = state.value.x;
+  }
+  if (target.spins) x = x.map((v) => (v >= 0 ? 1 : -1));
+  const d = target.dim;
+  if (x.some((v) => !Number.isFinite(v))) {
+    // a diverged sampler is a result, not a crash: no metrics, and the reason
+    return { seconds: (performance.now() - t0) / 1000, metrics: {}, exactSampleFloor: {}, note: 'the samples are not finite: the sampler diverged with this model (lower the step size, or train it longer)', firstCoordinate: [] };
+  }
+  const r = sampleReport(x, s.n, target, sampleSeed, floors.get(seed));
+  return { seconds: (performance.now() - t0) / 1000, metrics: r.metrics, exactSampleFloor: r.exactSampleFloor, ...(r.note ? { note: r.note } : {}), firstCoordinate: Array.from({ length: s.n }, (_, k) => x[k * d]) };
+}
