@@ -272,43 +272,29 @@ async function drawSamples(c: CompareConfig, target: Target, model: ScoreModel, 
   const s = c.sampler;
   const sampleSeed = seed + 2000;
   let lastYield = performance.now();
-  const steps = s.kind === 'langevin' ? langevinSteps(model, { n: s.n, steps: s.steps, stepSize: s.stepSize, seed: sampleSeed, initStd: s.initStd }) : null;
-  let x: Float64Array;
-  if (steps) {
-    const gen = steps;
-    let state = gen.next();
-    while (!state.done) {
-      update(state.value.steps);
-      if (interrupted()) throw new InterruptedStage();
-      if (performance.now() - lastYield > 50) {
-        await new Promise((r) => setImmediate(r));
-        lastYield = performance.now();
-      }
-      state = gen.next();
+  const p = forwardProcess({ kind: 'vp-ou' });
+  const gen: Generator<{ steps: number; x: Float64Array }, { steps: number; x: Float64Array }> =
+    s.kind === 'langevin'
+      ? langevinSteps(model, { n: s.n, steps: s.steps, stepSize: s.stepSize, seed: sampleSeed, initStd: s.initStd })
+      : sampleSteps(model, p, { sampler: s.kind, grid: timeGrid('log', s.steps, p.tMax, s.delta), n: s.n, seed: sampleSeed });
+  // step by step: the progress bar, Ctrl-C, and the event loop every 50 ms
+  let state = gen.next();
+  while (!state.done) {
+    update(state.value.steps);
+    if (interrupted()) throw new InterruptedStage();
+    if (performance.now() - lastYield > 50) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
     }
-    x = state.value.x;
-  } else {
-    if (s.kind === 'langevin') throw new Error('unreachable');
-    const p = forwardProcess({ kind: 'vp-ou' });
-    const gen = sampleSteps(model, p, { sampler: s.kind, grid: timeGrid('log', s.steps, p.tMax, s.delta), n: s.n, seed: sampleSeed });
-    let state = gen.next();
-    while (!state.done) {
-      update(state.value.steps);
-      if (interrupted()) throw new InterruptedStage();
-      if (performance.now() - lastYield > 50) {
-        await new Promise((r) => setImmediate(r));
-        lastYield = performance.now();
-      }
-      state = gen.next();
-    }
-    x = state.value.x;
+    state = gen.next();
   }
-  if (target.spins) x = x.map((v) => (v >= 0 ? 1 : -1));
-  const d = target.dim;
+  let x = state.value.x;
   if (x.some((v) => !Number.isFinite(v))) {
     // a diverged sampler is a result, not a crash: no metrics, and the reason
     return { seconds: (performance.now() - t0) / 1000, metrics: {}, exactSampleFloor: {}, note: 'the samples are not finite: the sampler diverged with this model (lower the step size, or train it longer)', firstCoordinate: [] };
   }
+  if (target.spins) x = x.map((v) => (v >= 0 ? 1 : -1));
+  const d = target.dim;
   const r = sampleReport(x, s.n, target, sampleSeed, floors.get(seed));
   return { seconds: (performance.now() - t0) / 1000, metrics: r.metrics, exactSampleFloor: r.exactSampleFloor, ...(r.note ? { note: r.note } : {}), firstCoordinate: Array.from({ length: s.n }, (_, k) => x[k * d]) };
 }

@@ -44,7 +44,11 @@ const DEFAULT_HEIGHT = 300;
 /** Render the series as one line plot and return the SVG document as a string. */
 export async function renderLinePlotSvg(series: LineSeries[], opts: LinePlotOptions = {}): Promise<string> {
   validateInput(series, opts);
-  const spec = buildSpec(series, toRows(series, opts), opts);
+  return toSvg(buildSpec(series, toRows(series, opts), opts));
+}
+
+/** Vega-Lite -> Vega -> a headless view (renderer 'none') -> SVG. */
+async function toSvg(spec: TopLevelSpec): Promise<string> {
   const { spec: vgSpec } = compile(spec);
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   try {
@@ -178,11 +182,5 @@ export async function renderBarChartSvg(bars: Bar[], opts: { title?: string; yLa
     background: 'white',
     layer: layers,
   } as unknown as TopLevelSpec;
-  const { spec: vgSpec } = compile(spec);
-  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return toSvg(spec);
 }
