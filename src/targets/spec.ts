@@ -106,6 +106,9 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
   const fail = (msg: string): never => {
     throw new InputError(`${source}: ${msg}`);
   };
+  // a numeric field (required, or optional), named in the error
+  const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
+  const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
   try {
     if (kind === 'gaussian') {
       return new GaussianTarget(numberArray(spec.mean, '"mean"'), matrix(spec.cov, '"cov"'), String(spec.name ?? 'gaussian'));
@@ -116,7 +119,6 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       return new MixtureTarget(numberArray(spec.weights, '"weights"'), means, covs, String(spec.name ?? 'mixture'));
     }
     if (kind === 'gmrf') {
-      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
       return new GmrfTarget(spec.graph as GmrfGraph, num('d'), num('diag'), num('offdiag'), spec.mean === undefined ? 0 : num('mean'), String(spec.name ?? 'gmrf'));
     }
     if (kind === 'energy') {
@@ -125,8 +127,6 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       return new EnergyTarget(String(spec.expr ?? ''), [dom[0], dom[1]], String(spec.name ?? 'energy'));
     }
     if (kind === 'ising') {
-      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
-      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
       const graph = spec.graph as IsingGraph;
       const common = { graph, d: num('d'), coupling: num('coupling'), field: opt('field') ?? 0, p: opt('p'), seed: opt('seed'), branching: opt('branching'), name: typeof spec.name === 'string' ? spec.name : undefined };
       if (common.d > ISING_MAX_DIM && ISING_TREE_GRAPHS.includes(graph)) {
@@ -145,15 +145,11 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       return new IsingTarget(common);
     }
     if (kind === 'factor-chain') {
-      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
-      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
       return new FactorChainTarget({ d: num('d'), coupling: num('coupling'), depth: opt('depth'), grid: opt('grid'), range: opt('range'), name: typeof spec.name === 'string' ? spec.name : undefined });
     }
     if (kind === 'conditional-ising') {
       // p(x | c) ∝ exp(x'Wx/2 + (h + B c)'x): the Ising model with the field h + B c. As for "ising":
       // enumeration for d <= 20, chains and trees of any d by belief propagation with the per-site field
-      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
-      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
       const d = num('d');
       if (!(Number.isInteger(d) && d >= 2)) return fail(`"d" = ${d}; it must be an integer >= 2`);
       const graph = spec.graph as IsingGraph;
@@ -195,8 +191,6 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       return target;
     }
     if (kind === 'sparse-coding') {
-      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
-      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
       const d = num('d');
       const k = num('k');
       let A: Float64Array | undefined;
@@ -217,8 +211,6 @@ export function parseTargetSpec(spec: unknown, source = 'target spec'): Target {
       return new SparseCodingTarget(o);
     }
     if (kind === 'rbm' || kind === 'binary-rbm') {
-      const num = (k: string): number => (typeof spec[k] === 'number' ? (spec[k] as number) : fail(`"${k}" must be a number`));
-      const opt = (k: string): number | undefined => (spec[k] === undefined ? undefined : num(k));
       const d = num('d');
       const H = num('hidden');
       let W: Float64Array | undefined;
