@@ -27,6 +27,7 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
 import { checkLevelOptions, drawNoisyTriples, trainingLoop, type LevelTrainOptions, type TrainRun } from './loop.js';
+import { fileError, parseFile } from './model-file-schema.js';
 
 export const LOCALIZED_FORMAT = 'convex-score/localized-nn@1';
 
@@ -303,18 +304,11 @@ export function localizedToFile(p: LocalizedParams, training?: Record<string, un
 
 /** Validates a parsed localized-nn model file; InputError naming the field. */
 export function localizedFromFile(json: unknown, source = 'model file'): { params: LocalizedParams; training?: Record<string, unknown> } {
-  const r = LocalizedFileSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(`${source}: field ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  const f = r.data;
+  const f = parseFile(LocalizedFileSchema, json, source);
   const d = f.dim;
   const D = f.shared ? 1 : d;
   const H = f.hidden;
-  const bad = (msg: string): never => {
-    throw new InputError(`${source}: ${msg}`);
-  };
+  const bad = (msg: string): never => fileError(source, msg);
   if (f.neighbourhoods.length !== d) bad(`neighbourhoods must have ${d} entries (one per coordinate)`);
   const q = f.neighbourhoods[0].length;
   f.neighbourhoods.forEach((N, i) => {

@@ -1,4 +1,4 @@
-/** The model files' shared validation: a zod schema's first issue as an InputError that names the field. */
+/** The model files' shared pieces: zod validation whose first issue becomes an InputError naming the field; the matrix form. */
 import type { z } from 'zod';
 import { InputError } from '../util/errors.js';
 
@@ -13,4 +13,9 @@ export function parseFile<S extends z.ZodType>(schema: S, json: unknown, source:
 
 export function fileError(source: string, msg: string): never {
   throw new InputError(`${source}: ${msg}`);
+}
+
+/** A row-major rows x cols matrix as nested arrays (the model files' matrix form). */
+export function matrixRows(a: Float64Array, rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, (_, i) => Array.from(a.subarray(i * cols, (i + 1) * cols)));
 }

@@ -23,7 +23,7 @@ import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
 import type { LevelTrainOptions, TrainRun } from './loop.js';
 import { checkLevelOptions, checkSamples, DenoiserScoreModel, normalInit, trainUnrolled } from './unrolled.js';
-import { fileError, parseFile } from './model-file-schema.js';
+import { fileError, matrixRows, parseFile } from './model-file-schema.js';
 
 export const RBM_UNROLLED_FORMAT = 'convex-score/rbm-unrolled@1';
 
@@ -204,7 +204,7 @@ const RbmUnrolledFileSchema = z.strictObject({
 export type RbmUnrolledFile = z.infer<typeof RbmUnrolledFileSchema>;
 
 export function rbmUnrolledToFile(p: RbmUnrolledParams, training?: Record<string, unknown>): RbmUnrolledFile {
-  const rows = (a: Float64Array): number[][] => Array.from({ length: p.d }, (_, i) => Array.from(a.subarray(i * p.hidden, (i + 1) * p.hidden)));
+  const rows = (a: Float64Array): number[][] => matrixRows(a, p.d, p.hidden);
   return {
     format: RBM_UNROLLED_FORMAT,
     dim: p.d,

@@ -21,13 +21,15 @@
 import type * as TF from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { SparseCodingReference, SparseCodingTarget } from '../targets/sparse-coding.js';
+import { estimateLipschitz } from '../../solvers/fista.js';
+import { DenseOperator } from '../../solvers/operators.js';
 import type { Target } from '../targets/target.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
 import type { LevelTrainOptions, TrainRun } from './loop.js';
 import { checkLevelOptions, checkSamples, DenoiserScoreModel, normalInit, trainUnrolled } from './unrolled.js';
-import { fileError, parseFile } from './model-file-schema.js';
+import { fileError, matrixRows, parseFile } from './model-file-schema.js';
 
 export const UNROLLED_ISTA_FORMAT = 'convex-score/unrolled-ista@1';
 
@@ -49,28 +51,10 @@ export interface IstaParams {
   shrink: Shrinkage;
 }
 
-/** The spectral norm squared of a d x k matrix, by power iteration on A'A (float64). */
-function spectralNorm2(A: Float64Array, d: number, k: number): number {
-  let v = new Float64Array(k).fill(1 / Math.sqrt(k));
-  let lambda = 0;
-  for (let it = 0; it < 500; it++) {
-    const u = new Float64Array(d);
-    for (let i = 0; i < d; i++) for (let j = 0; j < k; j++) u[i] += A[i * k + j] * v[j];
-    const w = new Float64Array(k);
-    for (let i = 0; i < d; i++) for (let j = 0; j < k; j++) w[j] += A[i * k + j] * u[i];
-    const norm = Math.hypot(...w);
-    if (norm === 0) return 0;
-    const next = norm;
-    v = w.map((x) => x / norm);
-    if (Math.abs(next - lambda) <= 1e-14 * next) return next;
-    lambda = next;
-  }
-  return lambda;
-}
-
 /** ISTA's matrices for a d x k dictionary A: S = I - A'A / L, B = A' / L (row-major), L = ||A||_2^2. */
 function istaMatrices(A: Float64Array, d: number, k: number): { S: Float64Array; B: Float64Array; L: number } {
-  const L = Math.max(spectralNorm2(A, d, k), 1e-12);
+  // ||A||_2^2 by power iteration on A'A, run long enough to converge on these small dictionaries
+  const L = estimateLipschitz(new DenseOperator(d, k, A), 500);
   const S = new Float64Array(k * k);
   const B = new Float64Array(k * d);
   for (let j = 0; j < k; j++) {
@@ -247,7 +231,6 @@ const IstaFileSchema = z.strictObject({
 export type IstaFile = z.infer<typeof IstaFileSchema>;
 
 export function istaToFile(p: IstaParams, training?: Record<string, unknown>): IstaFile {
-  const rows = (a: Float64Array, r: number, c: number): number[][] => Array.from({ length: r }, (_, i) => Array.from(a.subarray(i * c, (i + 1) * c)));
   const sh = p.shrink;
   return {
     format: UNROLLED_ISTA_FORMAT,
@@ -256,9 +239,9 @@ export function istaToFile(p: IstaParams, training?: Record<string, unknown>): I
     layers: p.layers,
     tied: p.tied,
     process: 'vp-ou',
-    S: p.S.map((m) => rows(m, p.k, p.k)),
-    B: p.B.map((m) => rows(m, p.k, p.d)),
-    D: rows(p.D, p.d, p.k),
+    S: p.S.map((m) => matrixRows(m, p.k, p.k)),
+    B: p.B.map((m) => matrixRows(m, p.k, p.d)),
+    D: matrixRows(p.D, p.d, p.k),
     noise: p.noise,
     shrinkage: sh.kind === 'soft' ? { kind: 'soft', theta: Array.from(sh.theta), power: Array.from(sh.power) } : { kind: sh.kind, rate: sh.rate, codeScale: sh.codeScale, lipschitz: sh.lipschitz },
     ...(training ? { training } : {}),

@@ -29,6 +29,7 @@ import { InputError } from '../util/errors.js';
 import type { TfHandle } from './tf-backend.js';
 import { checkLevelOptions, type LevelTrainOptions, type TrainRun } from './loop.js';
 import { checkSamples, DenoiserScoreModel, denoiserLoss, trainUnrolled } from './unrolled.js';
+import { fileError, matrixRows, parseFile } from './model-file-schema.js';
 
 export const VI_FORMAT = 'convex-score/vi-unrolled@1';
 
@@ -270,7 +271,7 @@ const ViFileSchema = z.strictObject({
 export type ViFile = z.infer<typeof ViFileSchema>;
 
 export function viToFile(p: ViParams, training?: Record<string, unknown>): ViFile {
-  const rows = (a: Float64Array): number[][] => Array.from({ length: p.d }, (_, i) => Array.from(a.subarray(i * p.d, (i + 1) * p.d)));
+  const rows = (a: Float64Array): number[][] => matrixRows(a, p.d, p.d);
   return {
     format: VI_FORMAT,
     dim: p.d,
@@ -283,24 +284,17 @@ export function viToFile(p: ViParams, training?: Record<string, unknown>): ViFil
     phi: Array.from(p.phi),
     damping: Array.from(p.damping),
     onsager: p.onsager,
-    ...(p.conditionDim ? { conditionDim: p.conditionDim, U: p.U!.map((U) => Array.from({ length: p.d }, (_, i) => Array.from(U.subarray(i * p.conditionDim!, (i + 1) * p.conditionDim!)))) } : {}),
+    ...(p.conditionDim ? { conditionDim: p.conditionDim, U: p.U!.map((U) => matrixRows(U, p.d, p.conditionDim!)) } : {}),
     ...(training ? { training } : {}),
   };
 }
 
 /** Validates a parsed VI-unrolled model file; InputError naming the field. */
 export function viFromFile(json: unknown, source = 'model file'): { params: ViParams; training?: Record<string, unknown> } {
-  const r = ViFileSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(`${source}: field ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  const f = r.data;
+  const f = parseFile(ViFileSchema, json, source);
   const L = f.tied ? 1 : f.layers;
   const d = f.dim;
-  const bad = (msg: string): never => {
-    throw new InputError(`${source}: ${msg}`);
-  };
+  const bad = (msg: string): never => fileError(source, msg);
   if (f.W.length !== L || f.b.length !== L) bad(`W and b must have ${L} layer(s) (tied = ${f.tied}, layers = ${f.layers}), got ${f.W.length} and ${f.b.length}`);
   if (f.theta.length !== f.layers || f.phi.length !== f.layers || f.damping.length !== f.layers) bad(`theta, phi and damping must have one entry per layer (${f.layers})`);
   for (const W of f.W) if (W.length !== d || W.some((row) => row.length !== d)) bad(`every W must be ${d} x ${d}`);

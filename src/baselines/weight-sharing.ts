@@ -43,6 +43,7 @@ import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { TfHandle } from './tf-backend.js';
 import { checkLevelOptions, drawNoisyTriples, trainingLoop, type LevelTrainOptions, type TrainRun } from './loop.js';
+import { fileError, parseFile } from './model-file-schema.js';
 
 export const WEIGHT_SHARING_FORMAT = 'convex-score/weight-sharing@1';
 
@@ -525,15 +526,8 @@ export function weightSharingToFile(p: WeightSharingParams, training?: Record<st
 
 /** Validates a parsed weight-sharing model file; InputError naming the field. */
 export function weightSharingFromFile(json: unknown, source = 'model file'): { params: WeightSharingParams; training?: Record<string, unknown> } {
-  const r = WeightSharingFileSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(`${source}: field ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  const f = r.data;
-  const bad = (msg: string): never => {
-    throw new InputError(`${source}: ${msg}`);
-  };
+  const f = parseFile(WeightSharingFileSchema, json, source);
+  const bad = (msg: string): never => fileError(source, msg);
   if (f.clique > f.dim) bad(`field clique: ${f.clique} is larger than dim ${f.dim}`);
   if (f.ring && f.clique + 2 * f.halo > f.dim) bad(`field halo: a ring window of clique + 2 halo = ${f.clique + 2 * f.halo} is wider than dim ${f.dim}`);
   const params: WeightSharingParams = { d: f.dim, clique: f.clique, halo: f.halo, ring: f.ring, hidden: f.hidden, depth: f.depth, W: f.W.map((v) => Float64Array.from(v)), b: f.b.map((v) => Float64Array.from(v)) };
