@@ -7,7 +7,7 @@ import { networkToFile } from '../io/model-file.js';
 import { trainUnivariate } from '../programs/train-univariate.js';
 import { trainCoordinatewise } from '../programs/coordinatewise-train.js';
 import { graphAdjacency, neighbourhoods } from '../programs/neighbourhoods.js';
-import { useBackend, type TfHandle } from '../baselines/tf-backend.js';
+import type { TfHandle } from '../baselines/tf-backend.js';
 import { sgdNoise, trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
 import { isingCouplings, trainViUnrolled, viToFile } from '../baselines/vi-unrolled.js';
 import { localizedNeighbourhoods, localizedToFile, trainLocalized } from '../baselines/localized.js';
@@ -53,6 +53,8 @@ export interface TrainContext {
   n: number;
   seed: number;
   signal: AbortSignal;
+  /** the config's tfjs backend, selected once per run */
+  tf: () => Promise<TfHandle>;
   interrupted: () => boolean;
   onProgress: (done: number, total: number) => void;
 }
@@ -75,16 +77,6 @@ function singleJob(ctx: TrainContext, beta: number, nb: number[][] | null): SgdJ
   if (config.noise.kind !== 'single') throw new Error('unreachable');
   const sigma = config.noise.sigma;
   return { X, n, d: target.dim, objective: sigma > 0 ? 'dsm' : 'sm', beta, noise: sigma > 0 ? { sigma, seed: seed + 17 } : undefined, neighbourhoods: nb };
-}
-
-let tfHandle: Promise<TfHandle> | null = null;
-let tfChoice = '';
-function tf(choice: CompareConfig['backend']): Promise<TfHandle> {
-  if (!tfHandle || tfChoice !== choice) {
-    tfChoice = choice;
-    tfHandle = useBackend(choice);
-  }
-  return tfHandle;
 }
 
 function levelRecord<P>(r: TrainRun<P>, objectiveName: string): TrainingRecord {
@@ -141,7 +133,7 @@ export async function trainModel(m: ModelConfig, ctx: TrainContext): Promise<Tra
     }
     case 'sgd-two-layer': {
       const job = singleJob(ctx, m.beta, hoods(m, d));
-      const h = await tf(config.backend);
+      const h = await ctx.tf();
       const optimizer = m.optimizer ?? 'adam';
       const r = await trainSgdJob(h, job, {
         units: m.units ?? 64,
@@ -160,7 +152,7 @@ export async function trainModel(m: ModelConfig, ctx: TrainContext): Promise<Tra
       return { file: r.file as unknown as Record<string, unknown>, record: { seconds: r.seconds, backend: r.backend, steps: r.steps, objectiveName: d === 1 ? 'regularized training objective' : 'regularized training objective, summed over the coordinates', objective: r.finalLoss, curve } };
     }
     case 'vi-unrolled': {
-      const h = await tf(config.backend);
+      const h = await ctx.tf();
       if (target instanceof GaussianBernoulliRbm) {
         const r = await trainRbmUnrolled(h, X, n, d, { ...common(m, 0.01, 64), layers: m.layers ?? 4, hidden: m.hidden ?? target.hidden, tied: m.untied !== true });
         return stop(r, rbmUnrolledToFile(r.params, { seed }), 'DSM loss');
@@ -169,21 +161,21 @@ export async function trainModel(m: ModelConfig, ctx: TrainContext): Promise<Tra
       return stop(r, viToFile(r.params, { seed }), 'DSM loss');
     }
     case 'localized-nn': {
-      const h = await tf(config.backend);
+      const h = await ctx.tf();
       const shared = m.perCoordinate !== true;
       const nb = localizedNeighbourhoods(m.graph, d, m.radius, shared);
       const r = await trainLocalized(h, X, n, d, nb, { ...common(m, 0.01, 64), shared, hidden: m.hidden ?? 32 });
       return stop(r, localizedToFile(r.params, { seed }), 'localized DSM loss');
     }
     case 'unrolled-ista': {
-      const h = await tf(config.backend);
+      const h = await ctx.tf();
       const codes = m.codes ?? (target instanceof SparseCodingTarget || target instanceof SparseCodingReference ? target.k : undefined);
       if (codes === undefined) throw new InputError('config: an unrolled-ista model needs "codes" unless the target is a sparse-coding spec');
       const r = await trainUnrolledIsta(h, X, n, d, { ...common(m, 0.005, 64), layers: m.layers ?? 5, codes, tied: m.untied !== true });
       return stop(r, istaToFile(r.params, { seed }), 'DSM loss');
     }
     case 'weight-sharing': {
-      const h = await tf(config.backend);
+      const h = await ctx.tf();
       const shape = { clique: m.clique ?? 2, halo: m.halo ?? 1, ring: m.ring ?? false, hidden: m.hidden ?? 32 };
       const hidden = m.mlp ? mlpHiddenFor(d, architectureParameterCount(weightSharingArchitecture(d, { ...shape, mlp: false }))) : shape.hidden;
       const r = await trainWeightSharing(h, X, n, d, { ...common(m, 0.005, 64), ...shape, hidden, mlp: m.mlp === true });

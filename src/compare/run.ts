@@ -24,6 +24,7 @@ import { parseTargetSpec, resolveTarget } from '../targets/spec.js';
 import { exactScoreModel, type Target } from '../targets/target.js';
 import { modelNames, type CompareConfig, type ModelConfig } from './config.js';
 import { InterruptedStage, trainModel, type TrainingRecord } from './models.js';
+import { useBackend, type TfHandle } from '../baselines/tf-backend.js';
 
 export const RESULTS_FORMAT = 'convex-score/compare@1';
 
@@ -167,6 +168,8 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
     }
   };
   const interrupted = (): boolean => signal.aborted;
+  let handle: Promise<TfHandle> | null = null;
+  const tf = (): Promise<TfHandle> => (handle ??= useBackend(config.backend));
   const runs: ModelRun[][] = config.models.map(() => []);
   const grid = d === 1 ? scoreGrid(target) : null;
   // the exact-sample floor of the metrics depends only on the seed: computed once per seed
@@ -179,7 +182,7 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
         const label = `${names[mi]} (seed ${seed})`;
         const modelParts = { ...base, model: { ...m, name: undefined }, seed, workers: undefined };
         const trained = await stage(`train ${label}`, 1, (update) =>
-          cached(['train', modelParts], () => trainModel(m, { config, target, X, n: config.n, seed, signal, interrupted, onProgress: (k, total) => update(total > 0 ? k / total : 1) })),
+          cached(['train', modelParts], () => trainModel(m, { config, target, X, n: config.n, seed, signal, tf, interrupted, onProgress: (k, total) => update(total > 0 ? k / total : 1) })),
         );
         if (interrupted()) throw new InterruptedStage();
         const filePath = path.join(modelDir, `${names[mi]}-seed${seed}.json`);
