@@ -18,7 +18,7 @@ import { langevinSteps, sampleSteps } from '../diffusion/samplers.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadScoreModel } from '../io/coordinatewise-file.js';
 import { scoreErrorAt, type NoiseLevel } from '../metrics/sample-metrics.js';
-import { sampleReport } from '../metrics/sample-report.js';
+import { SampleReference } from '../metrics/sample-report.js';
 import type { ScoreModel } from '../models/score-model.js';
 import { parseTargetSpec, resolveTarget } from '../targets/spec.js';
 import { exactScoreModel, type Target } from '../targets/target.js';
@@ -172,8 +172,14 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
   const tf = (): Promise<TfHandle> => (handle ??= useBackend(config.backend));
   const runs: ModelRun[][] = config.models.map(() => []);
   const grid = d === 1 ? scoreGrid(target) : null;
-  // the exact-sample floor of the metrics depends only on the seed: computed once per seed
+  // the metrics' reference (exact draws, the floor, an MCMC chain for large Ising) depends only on the seed: built once per seed, when first needed
   const seedFloors = new Map<number, Record<string, number>>();
+  const references = new Map<number, SampleReference>();
+  const referenceFor = (seed: number) => (): SampleReference => {
+    let r = references.get(seed);
+    if (!r) references.set(seed, (r = new SampleReference(target, config.sampler.n, sampleSeedOf(seed))));
+    return r;
+  };
   try {
     for (const seed of config.seeds) {
       const X = target.sample(config.n, seed);
@@ -196,7 +202,7 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
             return { rows, fn };
           }),
         );
-        const sampled = await stage(`sample ${label}`, config.sampler.steps, (update) => cached(['sample', modelParts, config.sampler], async () => drawSamples(config, target, model, seed, update, interrupted, seedFloors)));
+        const sampled = await stage(`sample ${label}`, config.sampler.steps, (update) => cached(['sample', modelParts, config.sampler], async () => drawSamples(config, target, model, seed, update, interrupted, referenceFor(seed))));
         if (Object.keys(sampled.value.exactSampleFloor).length > 0) seedFloors.set(seed, sampled.value.exactSampleFloor);
         runs[mi].push({
           seed,
@@ -269,11 +275,16 @@ function exactScoreAt(c: CompareConfig, target: Target, x: Float64Array, l: Nois
   return c.noise.kind === 'single' ? target.scoreAt(x, x.length, 1, c.noise.sigma) : target.scoreAt(x, x.length, l.a, l.s);
 }
 
+/** The sampler's seed for a run seed (and the seed of the metrics' exact reference draws). */
+function sampleSeedOf(seed: number): number {
+  return seed + 2000;
+}
+
 /** The shared sampler: Langevin at the single level, or the reverse-time sampler of the VP/OU process; spins rounded by sign. */
-async function drawSamples(c: CompareConfig, target: Target, model: ScoreModel, seed: number, update: (k: number) => void, interrupted: () => boolean, floors: Map<number, Record<string, number>>): Promise<SampleStage> {
+async function drawSamples(c: CompareConfig, target: Target, model: ScoreModel, seed: number, update: (k: number) => void, interrupted: () => boolean, reference: () => SampleReference): Promise<SampleStage> {
   const t0 = performance.now();
   const s = c.sampler;
-  const sampleSeed = seed + 2000;
+  const sampleSeed = sampleSeedOf(seed);
   let lastYield = performance.now();
   const p = forwardProcess({ kind: 'vp-ou' });
   const gen: Generator<{ steps: number; x: Float64Array }, { steps: number; x: Float64Array }> =
@@ -298,6 +309,6 @@ async function drawSamples(c: CompareConfig, target: Target, model: ScoreModel, 
   }
   if (target.spins) x = x.map((v) => (v >= 0 ? 1 : -1));
   const d = target.dim;
-  const r = sampleReport(x, s.n, target, sampleSeed, floors.get(seed));
+  const r = reference().report(x);
   return { seconds: (performance.now() - t0) / 1000, metrics: r.metrics, exactSampleFloor: r.exactSampleFloor, ...(r.note ? { note: r.note } : {}), firstCoordinate: Array.from({ length: s.n }, (_, k) => x[k * d]) };
 }

@@ -23,31 +23,55 @@ export interface SampleReport {
 }
 
 /**
- * n samples x (n x d) against the target; the exact reference draws come from seed + 1 and seed + 2.
- * `floor`: a floor already computed for the same (target, n, seed), reused instead of recomputed.
+ * What the metrics of n samples compare against, for one (target, n, seed): exact reference draws
+ * (seed + 1), the moments, the spin reference (an MCMC chain beyond enumeration) and the floor (the
+ * metrics of another n exact draws, seed + 2). Built once and reused for every set of samples.
  */
-export function sampleReport(x: Float64Array, n: number, target: Target, seed: number, floor?: Record<string, number>): SampleReport {
-  const d = target.dim;
-  if (x.length !== n * d) throw new InputError(`the samples hold ${x.length} values, not n x d = ${n} x ${d}`);
-  if (n < 2) throw new InputError(`${n} sample(s); give at least 2`);
-  const moments = momentsIfAvailable(target);
-  const ref = target.sample(n, seed + 1);
+export class SampleReference {
+  private readonly ref: Float64Array;
+  private readonly moments: { mean: Float64Array; cov: Float64Array } | null;
+  private readonly spin: ReturnType<typeof spinReference>;
+  readonly floor: Record<string, number>;
 
-  const sub = (v: Float64Array): Float64Array => v.subarray(0, Math.min(n, 2000) * d);
-  const spin = spinReference(target, n, seed);
-  const compute = (v: Float64Array): Record<string, number> => {
-    const mw = marginalW2(v, ref, d);
+  constructor(
+    readonly target: Target,
+    readonly n: number,
+    readonly seed: number,
+  ) {
+    if (n < 2) throw new InputError(`${n} sample(s); give at least 2`);
+    this.moments = momentsIfAvailable(target);
+    this.ref = target.sample(n, seed + 1);
+    this.spin = spinReference(target, n, seed);
+    this.floor = this.metrics(target.sample(n, seed + 2));
+  }
+
+  /** the metrics of n samples x (n x d) */
+  metrics(x: Float64Array): Record<string, number> {
+    const { n, seed, ref, moments, spin } = this;
+    const d = this.target.dim;
+    if (x.length !== n * d) throw new InputError(`the samples hold ${x.length} values, not n x d = ${n} x ${d}`);
+    const sub = (v: Float64Array): Float64Array => v.subarray(0, Math.min(n, 2000) * d);
+    const mw = marginalW2(x, ref, d);
     return {
-      ...(moments ? { meanError: meanError(v, d, moments.mean), covError: covError(v, d, moments.cov) } : {}),
-      mmd2: mmd2(sub(v), sub(ref), d).mmd2,
-      slicedW2: slicedW2(v, ref, d, 100, seed),
-      energyDistance: energyDistance(sub(v), sub(ref), d),
+      ...(moments ? { meanError: meanError(x, d, moments.mean), covError: covError(x, d, moments.cov) } : {}),
+      mmd2: mmd2(sub(x), sub(ref), d).mmd2,
+      slicedW2: slicedW2(x, ref, d, 100, seed),
+      energyDistance: energyDistance(sub(x), sub(ref), d),
       marginalW2Max: mw.max,
       marginalW2Mean: mw.mean,
-      ...(spin ? spin.metrics(v) : {}),
+      ...(spin ? spin.metrics(x) : {}),
     };
-  };
-  return { n, metrics: compute(x), exactSampleFloor: floor ?? compute(target.sample(n, seed + 2)), ...(spin?.note ? { note: spin.note } : {}), ...(spin?.reference ? { mcmcReference: spin.reference } : {}) };
+  }
+
+  report(x: Float64Array): SampleReport {
+    const spin = this.spin;
+    return { n: this.n, metrics: this.metrics(x), exactSampleFloor: this.floor, ...(spin?.note ? { note: spin.note } : {}), ...(spin?.reference ? { mcmcReference: spin.reference } : {}) };
+  }
+}
+
+/** n samples x (n x d) against the target (a SampleReference built for this one call). */
+export function sampleReport(x: Float64Array, n: number, target: Target, seed: number): SampleReport {
+  return new SampleReference(target, n, seed).report(x);
 }
 
 /** exact mean and covariance where the target has them (else the mean/cov errors are left out) */
