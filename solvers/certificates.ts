@@ -65,6 +65,8 @@ export interface GroupCertificateOptions {
    * constraint of the residual's dual point. The anchors and theta0 are taken with mu = 0.
    */
   coneShift?: Float64Array;
+  /** B'b, when the caller keeps it (it does not change with z) */
+  Btb?: Float64Array;
 }
 
 /**
@@ -102,8 +104,11 @@ export function groupCertificate(
   const gradient = new Float64Array(B.cols);
   B.applyT(rho, gradient);
   for (let i = 0; i < gradient.length; i++) gradient[i] += q[i] - (shift ? shift[i] : 0);
-  const Btb = new Float64Array(B.cols);
-  B.applyT(b, Btb);
+  let Btb = options.Btb;
+  if (!Btb) {
+    Btb = new Float64Array(B.cols);
+    B.applyT(b, Btb);
+  }
   // scale of the gradient terms: beta, the linear term, and B'b (the smallest beta with z = 0 when q = 0)
   const scale = Math.max(beta, normInf(q), normInf(Btb), 1e-300);
   const feasTol = 1e-13 * scale;
@@ -112,7 +117,7 @@ export function groupCertificate(
   // the base point is feasible by construction (theta0 of the program, or 0 when q = 0)
   const base = prog.theta0 ?? new Float64Array(B.rows);
   const eBase = new Float64Array(B.cols);
-  B.applyT(base, eBase);
+  if (prog.theta0) B.applyT(base, eBase);
   for (let i = 0; i < eBase.length; i++) eBase[i] += q[i];
   let bestTheta: Float64Array | null = null;
   let bestDual = -Infinity;

@@ -153,3 +153,94 @@ export class MaskedFeatureOperator implements LinearOperator {
     return lambda;
   }
 }
+
+/**
+ * The Gram matrix H = B_W'B_W of a working set W of groups of a MaskedFeatureOperator, grown as groups
+ * join (only the new rows and columns are computed). Block (a, b) is
+ *   (1/n) [ sum_s D_as D_bs x~_s x~_s' - n mu_a mu_b' ] * sign_a sign_b,   mu_a = (1/n) sum_s D_as x~_s,
+ * (the centring of B folded in; sign -1 for the u-groups of the ReLU split). Building it costs
+ * O(n m_s^2 p1^2) with m_s the working set's groups active at a point; a product with it costs M^2
+ * (M = |W| p1) instead of the operator's n M.
+ */
+export class WorkingGram {
+  /** the working set's groups, in the order of H's blocks */
+  groups: number[] = [];
+  /** M x M row-major */
+  H = new Float64Array(0);
+  private mu: Float64Array[] = [];
+
+  constructor(private readonly op: MaskedFeatureOperator) {}
+
+  get size(): number {
+    return this.groups.length * this.op.p1;
+  }
+
+  /** adds groups (not already present) and computes their rows and columns */
+  extend(add: number[]): void {
+    if (add.length === 0) return;
+    const { Xt, n, p1, masks, K } = this.op;
+    const old = this.groups.length;
+    const all = this.groups.concat(add);
+    const m = all.length;
+    const M = m * p1;
+    const Mo = old * p1;
+    const H = new Float64Array(M * M);
+    for (let i = 0; i < Mo; i++) H.set(this.H.subarray(i * Mo, (i + 1) * Mo), i * M);
+    const kOf = Int32Array.from(all, (g) => (g < K ? g : g - K));
+    const sign = Float64Array.from(all, (g) => (g < K ? 1 : -1));
+    for (let a = old; a < m; a++) this.mu.push(new Float64Array(p1));
+    const outer = new Float64Array(p1 * p1);
+    const act: number[] = [];
+    for (let s = 0; s < n; s++) {
+      const xo = s * p1;
+      const mo = s * K;
+      act.length = 0;
+      let anyNew = false;
+      for (let a = 0; a < m; a++) {
+        if (masks[mo + kOf[a]]) {
+          act.push(a);
+          if (a >= old) anyNew = true;
+        }
+      }
+      if (!anyNew) continue;
+      for (let i = 0; i < p1; i++) for (let j = 0; j < p1; j++) outer[i * p1 + j] = Xt[xo + i] * Xt[xo + j];
+      for (const a of act) {
+        if (a < old) continue;
+        const mua = this.mu[a];
+        for (let i = 0; i < p1; i++) mua[i] += Xt[xo + i] / n;
+        for (const b of act) {
+          // block (a, b) for a new and b <= a; (b, a) filled by symmetry below
+          if (b > a) break;
+          const sg = sign[a] * sign[b];
+          const base = a * p1 * M + b * p1;
+          for (let i = 0; i < p1; i++) {
+            const row = base + i * M;
+            const orow = i * p1;
+            for (let j = 0; j < p1; j++) H[row + j] += sg * outer[orow + j];
+          }
+        }
+      }
+    }
+    // scale by 1/n and centre the new blocks (a new, b <= a), then mirror them
+    for (let a = old; a < m; a++) {
+      for (let b = 0; b <= a; b++) {
+        const sg = sign[a] * sign[b];
+        const mua = this.mu[a];
+        const mub = this.mu[b];
+        for (let i = 0; i < p1; i++) {
+          for (let j = 0; j < p1; j++) {
+            const idx = (a * p1 + i) * M + b * p1 + j;
+            H[idx] = H[idx] / n - sg * mua[i] * mub[j];
+          }
+        }
+      }
+    }
+    for (let a = old; a < m; a++) {
+      for (let b = 0; b <= a; b++) {
+        for (let i = 0; i < p1; i++) for (let j = 0; j < p1; j++) H[(b * p1 + j) * M + a * p1 + i] = H[(a * p1 + i) * M + b * p1 + j];
+      }
+    }
+    this.groups = all;
+    this.H = H;
+  }
+}

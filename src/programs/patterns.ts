@@ -50,6 +50,8 @@ export interface ActivationPatterns {
   p1: number;
   /** the same masks packed by pattern: words k * ceil(n/32) .. (k+1) * ceil(n/32), bit s % 32 of word s >> 5 */
   bits?: Uint32Array;
+  /** for patterns made from a list of gates: the index in that list of each kept pattern's gate */
+  source?: Int32Array;
 }
 
 /** The P seeded Gaussian gate vectors sampledPatterns draws (P x p1 row-major, before duplicates are removed). */
@@ -76,13 +78,26 @@ export type PatternWords = (k: number) => Uint32Array | null;
 export function sampledPatterns(Xt: Float64Array, n: number, p1: number, P: number, seed: number, precomputed?: PatternWords): ActivationPatterns {
   if (!Number.isInteger(P)) throw new InputError(`sampled activation patterns: P = ${P} is not a whole number; give --patterns >= 1 (an integer count of gate vectors)`);
   if (P < 1) throw new InputError(`sampled activation patterns: P < 1 (P = ${P}) gives no patterns; give --patterns >= 1`);
-  checkAugmented(Xt, n, p1, 'sampled activation patterns');
-  const all = sampledGateVectors(P, p1, seed);
-  const nudgeRng = new Rng((Math.trunc(seed) ^ 0x2545f491) + 1);
+  return patternsFromGates(Xt, n, p1, sampledGateVectors(P, p1, seed), seed, precomputed);
+}
+
+/**
+ * The patterns of given gate vectors (m x p1, bias last): D_k = diag(1[X~ g_k >= 0]), duplicates and
+ * the all-zero pattern removed (the first gate of each pattern kept; `source` says which). A gate with
+ * a sample exactly on its hyperplane is nudged deterministically (from `nudgeSeed`) by a small step that
+ * keeps every other sample's side and moves the ones on the plane off it, so every kept gate realizes
+ * its pattern strictly.
+ */
+export function patternsFromGates(Xt: Float64Array, n: number, p1: number, all: Float64Array, nudgeSeed: number, precomputed?: PatternWords): ActivationPatterns {
+  checkAugmented(Xt, n, p1, 'activation patterns');
+  if (all.length % p1 !== 0) throw new Error(`patternsFromGates: ${all.length} gate entries is not a multiple of p1 = ${p1}`);
+  const P = all.length / p1;
+  const nudgeRng = new Rng((Math.trunc(nudgeSeed) ^ 0x2545f491) + 1);
   const set = new PatternSet(n);
   const words = new Uint32Array(set.words);
   const z = new Float64Array(n);
   const gates: number[] = [];
+  const source: number[] = [];
   for (let k = 0; k < P; k++) {
     const g = all.slice(k * p1, (k + 1) * p1);
     const given = precomputed?.(k) ?? null;
@@ -111,8 +126,9 @@ export function sampledPatterns(Xt: Float64Array, n: number, p1: number, P: numb
     if (!any) continue; // the all-zero pattern
     if (set.add(words) < 0) continue;
     for (let j = 0; j < p1; j++) gates.push(g[j]);
+    source.push(k);
   }
-  return finish(set, n, p1, Float64Array.from(gates));
+  return { ...finish(set, n, p1, Float64Array.from(gates)), source: Int32Array.from(source) };
 }
 
 /**

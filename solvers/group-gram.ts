@@ -1,0 +1,320 @@
+/**
+ * The group lasso in Gram form, for small dense working sets:
+ *     minimize  1/2 z'H z - c'z + beta sum_g ||z_g||      (H = B_W'B_W, c = B_W'b - q_W)
+ * over consecutive groups of `groupSize` entries. This is the inner problem of the working-set
+ * solvers: once the working set is small, a product with H costs M^2 (M = its entries) instead of
+ * n M for the operator, whatever n is.
+ *
+ * Two phases, each the textbook method:
+ *  1. FISTA with group soft thresholding and the gradient-mapping restart (O'Donoghue and Candes),
+ *     step 1/lambda_max(H), until the support (the nonzero groups) settles;
+ *  2. Newton's method on the support S, where the objective is smooth: gradient
+ *     (H z - c)_g + beta z_g / ||z_g||, Hessian H_SS + beta blockdiag((I - u_g u_g') / ||z_g||),
+ *     u_g = z_g / ||z_g||, with a backtracking line search (Armijo) and Levenberg-Marquardt damping
+ *     when H_SS is singular (dependent groups). It converges quadratically once S is right; if a group
+ *     heads to zero, or a group outside S violates ||(Hz - c)_g|| <= beta, phase 1 resumes from the
+ *     better point.
+ * The caller certifies the result on the full program; this module only reports the reduced KKT residual.
+ */
+import { choleskyFactor, choleskySolveWith } from './cholesky.js';
+
+export interface GramGroupProblem {
+  /** M x M, symmetric, row-major */
+  H: Float64Array;
+  c: Float64Array;
+  beta: number;
+  groupSize: number;
+}
+
+export interface GramGroupOptions {
+  x0?: Float64Array;
+  /** the reduced KKT residual to reach (absolute: compare it with your scale) */
+  kktTol: number;
+  maxIter?: number;
+  /** Date.now() deadline */
+  deadline?: number;
+  interrupted?: () => boolean;
+}
+
+export interface GramGroupResult {
+  z: Float64Array;
+  iterations: number;
+  newtonSteps: number;
+  /** the reduced KKT residual (absolute) */
+  kkt: number;
+  stop: 'converged' | 'max_iter' | 'time_limit' | 'interrupted';
+}
+
+/** y = H x (only the columns where x is nonzero) */
+function symv(H: Float64Array, M: number, x: Float64Array, y: Float64Array): void {
+  y.fill(0);
+  for (let j = 0; j < M; j++) {
+    const xj = x[j];
+    if (xj === 0) continue;
+    const o = j * M;
+    for (let i = 0; i < M; i++) y[i] += H[o + i] * xj;
+  }
+}
+
+/** lambda_max(H) by power iteration (H is PSD) */
+export function gramLipschitz(H: Float64Array, M: number): number {
+  let v = new Float64Array(M).fill(1 / Math.sqrt(Math.max(1, M)));
+  const w = new Float64Array(M);
+  let lambda = 0;
+  for (let it = 0; it < 60; it++) {
+    symv(H, M, v, w);
+    let nw = 0;
+    for (let i = 0; i < M; i++) nw += w[i] * w[i];
+    nw = Math.sqrt(nw);
+    if (nw === 0) return 1e-300;
+    const prev = lambda;
+    lambda = nw;
+    v = w.map((x) => x / nw);
+    if (it > 5 && Math.abs(lambda - prev) <= 1e-6 * lambda) break;
+  }
+  // a power iteration approaches from below: a margin keeps 1/L a safe step
+  let diag = 0;
+  for (let i = 0; i < M; i++) diag = Math.max(diag, H[i * M + i]);
+  return Math.max(lambda * 1.02, diag);
+}
+
+/** The reduced KKT residual at z with gradient grad = Hz - c: the largest group violation. */
+export function gramKkt(z: Float64Array, grad: Float64Array, beta: number, gs: number): number {
+  let viol = 0;
+  for (let g0 = 0; g0 < z.length; g0 += gs) {
+    let zn = 0;
+    let gn = 0;
+    for (let i = g0; i < g0 + gs; i++) {
+      zn += z[i] * z[i];
+      gn += grad[i] * grad[i];
+    }
+    let v: number;
+    if (zn > 0) {
+      zn = Math.sqrt(zn);
+      let r = 0;
+      for (let i = g0; i < g0 + gs; i++) r += (grad[i] + (beta * z[i]) / zn) ** 2;
+      v = Math.sqrt(r);
+    } else v = Math.max(0, Math.sqrt(gn) - beta);
+    if (v > viol || v !== v) viol = v;
+  }
+  return viol;
+}
+
+/** 1/2 z'Hz - c'z + beta sum ||z_g|| (Hz given) */
+function objective(z: Float64Array, Hz: Float64Array, c: Float64Array, beta: number, gs: number): number {
+  let f = 0;
+  for (let i = 0; i < z.length; i++) f += z[i] * (0.5 * Hz[i] - c[i]);
+  for (let g0 = 0; g0 < z.length; g0 += gs) {
+    let n2 = 0;
+    for (let i = g0; i < g0 + gs; i++) n2 += z[i] * z[i];
+    f += beta * Math.sqrt(n2);
+  }
+  return f;
+}
+
+function supportOf(z: Float64Array, gs: number): number[] {
+  const S: number[] = [];
+  for (let g = 0, g0 = 0; g0 < z.length; g++, g0 += gs) {
+    for (let i = g0; i < g0 + gs; i++) {
+      if (z[i] !== 0) {
+        S.push(g);
+        break;
+      }
+    }
+  }
+  return S;
+}
+
+export function solveGramGroupLasso(pr: GramGroupProblem, o: GramGroupOptions): GramGroupResult {
+  const { H, c, beta, groupSize: gs } = pr;
+  const M = c.length;
+  const maxIter = o.maxIter ?? 200_000;
+  const deadline = o.deadline ?? Infinity;
+  const L = gramLipschitz(H, M);
+  let z: Float64Array = o.x0 ? Float64Array.from(o.x0) : new Float64Array(M);
+  let zPrev: Float64Array = Float64Array.from(z);
+  const y = Float64Array.from(z);
+  const Hy = new Float64Array(M);
+  const Hz = new Float64Array(M);
+  const grad = new Float64Array(M);
+  const v = new Float64Array(M);
+  let t = 1;
+  let iterations = 0;
+  let newtonSteps = 0;
+  let lastSupport = '';
+  let stableChecks = 0;
+  let newtonFailedAt = '';
+  const kktAt = (zz: Float64Array): number => {
+    symv(H, M, zz, Hz);
+    for (let i = 0; i < M; i++) grad[i] = Hz[i] - c[i];
+    return gramKkt(zz, grad, beta, gs);
+  };
+  let kkt = kktAt(z);
+  if (kkt <= o.kktTol) return { z, iterations, newtonSteps, kkt, stop: 'converged' };
+  const checkEvery = 10;
+  while (iterations < maxIter) {
+    iterations++;
+    symv(H, M, y, Hy);
+    const th = beta / L;
+    for (let g0 = 0; g0 < M; g0 += gs) {
+      let n2 = 0;
+      for (let i = g0; i < g0 + gs; i++) {
+        v[i] = y[i] - (Hy[i] - c[i]) / L;
+        n2 += v[i] * v[i];
+      }
+      const nrm = Math.sqrt(n2);
+      const f = nrm > th ? 1 - th / nrm : 0;
+      for (let i = g0; i < g0 + gs; i++) v[i] *= f;
+    }
+    // gradient-mapping restart, then the momentum step
+    let test = 0;
+    for (let i = 0; i < M; i++) test += (y[i] - v[i]) * (v[i] - z[i]);
+    const restarted = test > 0;
+    const tNew = restarted ? 1 : (1 + Math.sqrt(1 + 4 * t * t)) / 2;
+    const mom = restarted ? 0 : (t - 1) / tNew;
+    t = tNew;
+    zPrev = z;
+    z = Float64Array.from(v);
+    for (let i = 0; i < M; i++) y[i] = z[i] + mom * (z[i] - zPrev[i]);
+    if (iterations % checkEvery !== 0) continue;
+    kkt = kktAt(z);
+    if (kkt <= o.kktTol) return { z, iterations, newtonSteps, kkt, stop: 'converged' };
+    if (Date.now() > deadline) return { z, iterations, newtonSteps, kkt, stop: 'time_limit' };
+    if (o.interrupted?.()) return { z, iterations, newtonSteps, kkt, stop: 'interrupted' };
+    const S = supportOf(z, gs);
+    const key = S.join(',');
+    stableChecks = key === lastSupport ? stableChecks + 1 : 0;
+    lastSupport = key;
+    // Newton once the support has held for a few checks (and not again on a support where it failed)
+    if (stableChecks >= 2 && S.length > 0 && key !== newtonFailedAt) {
+      const nt = newtonOnSupport(pr, z, S, o.kktTol, deadline);
+      newtonSteps += nt.steps;
+      if (nt.z) {
+        const k2 = kktAt(nt.z);
+        if (k2 <= o.kktTol) return { z: nt.z, iterations, newtonSteps, kkt: k2, stop: 'converged' };
+        // a better point all the same: continue from it without momentum
+        z = nt.z;
+        y.set(z);
+        t = 1;
+      }
+      newtonFailedAt = key;
+    }
+  }
+  kkt = kktAt(z);
+  return { z, iterations, newtonSteps, kkt, stop: 'max_iter' };
+}
+
+/**
+ * Newton's method for the objective restricted to the groups S (all nonzero at z). Returns the final
+ * point, or z: null when the support proved wrong at once (a group heading to zero). The point returned
+ * never has a larger objective than z.
+ */
+function newtonOnSupport(pr: GramGroupProblem, z0: Float64Array, S: number[], kktTol: number, deadline: number): { z: Float64Array | null; steps: number } {
+  const { H, c, beta, groupSize: gs } = pr;
+  const M = c.length;
+  const m = S.length * gs;
+  const idx = new Int32Array(m);
+  S.forEach((g, a) => {
+    for (let j = 0; j < gs; j++) idx[a * gs + j] = g * gs + j;
+  });
+  // the restricted problem's data
+  const Hs = new Float64Array(m * m);
+  for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) Hs[a * m + b] = H[idx[a] * M + idx[b]];
+  const cs = Float64Array.from(idx, (i) => c[i]);
+  // the linear term of the groups outside S is zero there, so f restricted is exact
+  let x = Float64Array.from(idx, (i) => z0[i]);
+  const Hx = new Float64Array(m);
+  const f = (xx: Float64Array, out: Float64Array): number => {
+    out.fill(0);
+    for (let a = 0; a < m; a++) {
+      const xa = xx[a];
+      if (xa === 0) continue;
+      for (let b = 0; b < m; b++) out[b] += Hs[a * m + b] * xa;
+    }
+    return objective(xx, out, cs, beta, gs);
+  };
+  let fx = f(x, Hx);
+  const g = new Float64Array(m);
+  const A = new Float64Array(m * m);
+  const norms = new Float64Array(S.length);
+  let steps = 0;
+  let lambda = 0;
+  for (; steps < 60; steps++) {
+    if (Date.now() > deadline) break;
+    let gmax = 0;
+    for (let a = 0; a < S.length; a++) {
+      let n2 = 0;
+      for (let j = 0; j < gs; j++) n2 += x[a * gs + j] ** 2;
+      norms[a] = Math.sqrt(n2);
+      if (!(norms[a] > 0)) return { z: null, steps };
+    }
+    for (let i = 0; i < m; i++) {
+      g[i] = Hx[i] - cs[i] + (beta * x[i]) / norms[Math.floor(i / gs)];
+      gmax = Math.max(gmax, Math.abs(g[i]));
+    }
+    if (gmax <= 0.01 * kktTol) break;
+    // Hessian: H_SS + beta (I - u u') / ||x_g|| per group
+    A.set(Hs);
+    for (let a = 0; a < S.length; a++) {
+      const o = a * gs;
+      const s = beta / norms[a];
+      for (let i = 0; i < gs; i++) {
+        const ui = x[o + i] / norms[a];
+        for (let j = 0; j < gs; j++) {
+          const uj = x[o + j] / norms[a];
+          A[(o + i) * m + o + j] += s * ((i === j ? 1 : 0) - ui * uj);
+        }
+      }
+    }
+    let scaleDiag = 0;
+    for (let i = 0; i < m; i++) scaleDiag = Math.max(scaleDiag, A[i * m + i]);
+    // Levenberg-Marquardt damping only when the Hessian is singular (dependent groups)
+    let Lf: Float64Array | null = null;
+    for (let tries = 0; tries < 10 && !Lf; tries++) {
+      const Aw = lambda > 0 ? Float64Array.from(A) : A;
+      if (lambda > 0) for (let i = 0; i < m; i++) Aw[i * m + i] += lambda * scaleDiag;
+      Lf = choleskyFactor(Aw, m);
+      if (!Lf) lambda = lambda === 0 ? 1e-12 : lambda * 10;
+    }
+    if (!Lf) break;
+    const neg = g.map((v) => -v);
+    const dx = choleskySolveWith(Lf, m, neg);
+    let slope = 0;
+    for (let i = 0; i < m; i++) slope += g[i] * dx[i];
+    if (!(slope < 0)) break;
+    // backtracking on the true objective, keeping every group away from zero
+    let step = 1;
+    let accepted = false;
+    const xNew = new Float64Array(m);
+    const HxNew = new Float64Array(m);
+    for (let ls = 0; ls < 40; ls++) {
+      for (let i = 0; i < m; i++) xNew[i] = x[i] + step * dx[i];
+      // a full step that takes a group (nearly) through zero: the support is wrong
+      let crossing = false;
+      for (let a = 0; a < S.length && step === 1 && !crossing; a++) {
+        let along = 0;
+        for (let j = 0; j < gs; j++) along += xNew[a * gs + j] * x[a * gs + j];
+        if (along <= 1e-3 * norms[a] * norms[a]) crossing = true;
+      }
+      if (crossing) return { z: steps > 0 ? scatter(x, idx, M) : null, steps };
+      const fNew = f(xNew, HxNew);
+      if (fNew <= fx + 1e-4 * step * slope || (Math.abs(fNew - fx) <= 1e-15 * Math.abs(fx) && fNew <= fx)) {
+        accepted = true;
+        x = Float64Array.from(xNew);
+        Hx.set(HxNew);
+        fx = fNew;
+        break;
+      }
+      step /= 2;
+    }
+    if (!accepted) break;
+    lambda = lambda > 0 ? lambda / 10 : 0;
+  }
+  return { z: scatter(x, idx, M), steps };
+}
+
+function scatter(x: Float64Array, idx: Int32Array, M: number): Float64Array {
+  const z = new Float64Array(M);
+  idx.forEach((i, a) => (z[i] = x[a]));
+  return z;
+}
