@@ -14,8 +14,7 @@ import { GpuMaskedProgram, gpuSampledPatterns, type MaskedGpuResult } from '../.
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { InputError } from '../util/errors.js';
 import type { Relaxation } from './coordinatewise.js';
-import { coordinateInputs, coordinateResult, polishOnWorkingSet, setupCoordinate, unboundedCheck, warmStart, type CoordinateProblem, type CoordinateSolution } from './coordinatewise.js';
-import { allPatterns } from './patterns.js';
+import { coordinateInputs, coordinateResult, patternStrategy, polishOnWorkingSet, programPatterns, setupCoordinate, unboundedCheck, warmStart, type CoordinateProblem, type CoordinateSolution } from './coordinatewise.js';
 
 export interface GpuPhaseReport {
   device: string;
@@ -51,7 +50,15 @@ export async function solveCoordinateGpu(pr: CoordinateProblem, gpu: GpuHandle, 
   const { inputs, Xt, p1 } = coordinateInputs(pr);
   const { n, beta } = pr;
   const tp = performance.now();
-  const pats = pr.patterns === 'all' ? { ...allPatterns(Xt, n, p1), cpuGates: 0 } : await gpuSampledPatterns(gpu.device, Xt, n, p1, pr.patterns.sampled, pr.patterns.seed);
+  // Gaussian gates' signs on the GPU; every other spec's patterns on the CPU (float64)
+  const spec = pr.patterns;
+  const pats =
+    spec !== 'all' && !('given' in spec) && patternStrategy(spec) === 'gaussian'
+      ? await gpuSampledPatterns(gpu.device, Xt, n, p1, spec.sampled, spec.seed)
+      : (() => {
+          const p = programPatterns(spec, Xt, n, p1);
+          return { ...p, cpuGates: spec === 'all' ? 0 : p.count };
+        })();
   const patternSeconds = (performance.now() - tp) / 1000;
   const st = setupCoordinate(pr, Xt, inputs, pats, started);
   const unbounded = unboundedCheck(pr, st);

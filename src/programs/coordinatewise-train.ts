@@ -13,6 +13,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { forwardProcess } from '../diffusion/process.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
+import type { GateStrategy } from './gates.js';
 import { solveCoordinate, type CoordinateProblem, type CoordinateSolution, type Relaxation, type ReluSolver } from './coordinatewise.js';
 import { gpuUnsupported, solveCoordinateGpu } from './coordinatewise-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
@@ -29,7 +30,8 @@ export interface CoordinatewiseJob {
   relaxation: Relaxation;
   /** the exact ReLU program's solver (default 'prox') */
   reluSolver?: ReluSolver;
-  patterns: { sampled: number; seed: number } | 'all';
+  /** the patterns of every program: as CoordinateProblem's, except that given gates come one set per coordinate */
+  patterns: 'all' | { sampled: number; seed: number; gates?: GateStrategy; budget?: number } | { given: Float64Array[] };
   /** N_i per coordinate (ascending, containing i); null: every coordinate sees all inputs */
   neighbourhoods: number[][] | null;
   /** DSM: one level x + sigma eps, or a family of VP/OU times (x_t = a_t x + s_t eps); the same eps for all */
@@ -101,7 +103,9 @@ export function validateJob(job: CoordinatewiseJob): void {
     if (!Number.isFinite(X[i])) throw new InputError(`the data has a non-finite value (${X[i]}) at sample ${Math.floor(i / d)}, coordinate ${i % d}; remove or fix that row`);
   }
   if (!(job.beta > 0 && Number.isFinite(job.beta))) throw new InputError(`--beta must be a finite number > 0, got ${job.beta}`);
-  if (job.patterns !== 'all' && !(Number.isInteger(job.patterns.sampled) && job.patterns.sampled >= 1)) {
+  if (job.patterns !== 'all' && 'given' in job.patterns) {
+    if (job.patterns.given.length !== d) throw new InputError(`the gates come in ${job.patterns.given.length} sets; give one set for every coordinate (${d}), or one set for all`);
+  } else if (job.patterns !== 'all' && !(Number.isInteger(job.patterns.sampled) && job.patterns.sampled >= 1)) {
     throw new InputError(`--patterns must be an integer >= 1, got ${job.patterns.sampled}`);
   }
   if (job.neighbourhoods && job.neighbourhoods.length !== d) throw new InputError(`the graph has ${job.neighbourhoods.length} nodes but the data has ${d} coordinates`);
@@ -158,7 +162,7 @@ function levelProblem(job: CoordinatewiseJob, i: number, level: { a: number; s: 
     beta: job.beta,
     relaxation: job.relaxation,
     reluSolver: job.reluSolver,
-    patterns: job.patterns,
+    patterns: job.patterns !== 'all' && 'given' in job.patterns ? { given: job.patterns.given[i] } : job.patterns,
     tol: job.tol,
     maxIter: job.maxIter,
     timeLimit: job.timeLimit,
@@ -348,8 +352,8 @@ function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): Coordinate
       relaxation: job.relaxation,
       ...(job.relaxation === 'relu' ? { reluSolver: job.reluSolver ?? 'prox' } : {}),
       ...(job.relaxation === 'gated' ? { note: 'gated ReLU network (the gated relaxation): each unit is alpha 1[gate . [x; 1] >= 0] (w . x + b); its optimum lower-bounds the ReLU program' } : {}),
-      patterns: job.patterns === 'all' ? 'all' : job.patterns.sampled,
-      patternSeed: job.patterns === 'all' ? null : job.patterns.seed,
+      patterns: job.patterns === 'all' ? 'all' : 'given' in job.patterns ? 'given' : job.patterns.sampled,
+      patternSeed: job.patterns === 'all' || 'given' in job.patterns ? null : job.patterns.seed,
       localized: job.neighbourhoods !== null,
       sigma: job.noise && 'sigma' in job.noise ? job.noise.sigma : null,
       noiseSeed: job.noise?.seed ?? null,

@@ -17,7 +17,8 @@
 import { MaskedFeatureOperator } from '../../solvers/masked-features.js';
 import { isCertified, type Certificate, type GroupProgram, type SolveStatus } from '../../solvers/certificates.js';
 import { InputError } from '../util/errors.js';
-import { augmentedInputs, allPatterns, sampledPatterns, type ActivationPatterns } from './patterns.js';
+import { augmentedInputs, allPatterns, patternsFromGates, sampledPatterns, type ActivationPatterns } from './patterns.js';
+import { gateVectors, type GateStrategy } from './gates.js';
 import { runCoordinateSolver } from './coordinate-solver.js';
 import { smUnboundedDirection, unboundedSolution } from './coordinate-unbounded.js';
 import { networkLoss, recoverUnits } from './coordinate-recovery.js';
@@ -42,8 +43,8 @@ export interface CoordinateProblem {
   y?: Float64Array;
   beta: number;
   relaxation: Relaxation;
-  /** sampled gates (count and seed), or every pattern of the arrangement */
-  patterns: { sampled: number; seed: number } | 'all';
+  /** the activation patterns: gates of a strategy (count and seed), given gate vectors, or every pattern of the arrangement */
+  patterns: PatternSpec;
   /** relative tolerance of the gap, the KKT residual and (ReLU) the cone violation (default 1e-6) */
   tol?: number;
   maxIter?: number;
@@ -56,6 +57,39 @@ export interface CoordinateProblem {
    * the pattern cones; 'al' the augmented Lagrangian method with FISTA inner solves (as scnn)
    */
   reluSolver?: ReluSolver;
+}
+
+/**
+ * Where the program's activation patterns come from:
+ *  - 'all': every cell of the arrangement (tiny problems);
+ *  - sampled: `sampled` gate vectors of a strategy (src/programs/gates.ts; default gaussian), drawn from
+ *    `seed`; 'adaptive' starts from data gates and adds gates found by the dual-guided search, up to
+ *    `budget` patterns in all (default 4 x sampled);
+ *  - given: the gate vectors (m x p1 row-major, bias last), e.g. read from a file.
+ */
+export type PatternSpec = 'all' | { sampled: number; seed: number; gates?: GateStrategy; budget?: number } | { given: Float64Array };
+
+/** The strategy a pattern spec names ('all' and 'given' are their own). */
+export function patternStrategy(spec: PatternSpec): GateStrategy | 'all' | 'given' {
+  return spec === 'all' ? 'all' : 'given' in spec ? 'given' : (spec.gates ?? 'gaussian');
+}
+
+/** The activation patterns of the program's spec on X~ (the adaptive search adds to these later). */
+export function programPatterns(spec: PatternSpec, Xt: Float64Array, n: number, p1: number): ActivationPatterns {
+  if (spec === 'all') return allPatterns(Xt, n, p1);
+  if ('given' in spec) {
+    const g = spec.given;
+    if (g.length === 0) throw new InputError('the gate file holds no gates; give at least one gate vector (a row of p + 1 numbers: the inputs, then the bias)');
+    if (g.length % p1 !== 0) throw new InputError(`the gates have ${g.length} numbers, not a multiple of p + 1 = ${p1} (one entry per input, then the bias); give an m x ${p1} array`);
+    for (let i = 0; i < g.length; i++) {
+      if (!Number.isFinite(g[i])) throw new InputError(`gate ${Math.floor(i / p1)}, entry ${i % p1} is ${g[i]}; every gate entry must be a finite number`);
+    }
+    return patternsFromGates(Xt, n, p1, g, 0);
+  }
+  const strategy = spec.gates ?? 'gaussian';
+  if (strategy === 'gaussian') return sampledPatterns(Xt, n, p1, spec.sampled, spec.seed);
+  if (!(Number.isInteger(spec.sampled) && spec.sampled >= 1)) throw new InputError(`--patterns must be an integer >= 1, got ${spec.sampled}`);
+  return patternsFromGates(Xt, n, p1, gateVectors(strategy, Xt, n, p1, spec.sampled, spec.seed), spec.seed);
 }
 
 export type ReluSolver = 'prox' | 'al';
@@ -94,9 +128,16 @@ export interface CoordinateSolution extends Certificate {
   seconds: number;
   /** kept for warm starts */
   gates: Float64Array;
+  /** the index of each pattern's gate in the generated gate list (for warm starts across levels) */
+  gateSource?: Int32Array;
   z: Float64Array;
   /** a one-line reason when status is 'unbounded' */
   message?: string;
+  /**
+   * the adaptive gates' dual-guided search (patterns spec gates 'adaptive'): its rounds, the patterns it
+   * added, and the largest violation max_g ||grad_g|| / beta its last round found (<= 1 + tol: none found)
+   */
+  search?: { rounds: number; added: number; violation: number; budgetReached: boolean };
 }
 
 /** What a coordinate program is made of before a solver runs (shared by the CPU and GPU paths). */
@@ -153,8 +194,8 @@ export function unboundedCheck(pr: CoordinateProblem, st: CoordinateSetup): Coor
   return why ? unboundedSolution(solutionBase(pr, st), st.B.cols, why, st.started) : null;
 }
 
-function solutionBase(pr: CoordinateProblem, st: CoordinateSetup): { coordinate: number; inputs: Int32Array; relaxation: Relaxation; patterns: number; gates: Float64Array } {
-  return { coordinate: pr.coordinate, inputs: st.inputs, relaxation: pr.relaxation, patterns: st.pats.count, gates: st.pats.gates };
+function solutionBase(pr: CoordinateProblem, st: CoordinateSetup): { coordinate: number; inputs: Int32Array; relaxation: Relaxation; patterns: number; gates: Float64Array; gateSource?: Int32Array } {
+  return { coordinate: pr.coordinate, inputs: st.inputs, relaxation: pr.relaxation, patterns: st.pats.count, gates: st.pats.gates, gateSource: st.pats.source };
 }
 
 /** Solves one coordinate program; throws InputError on bad input. */
@@ -162,7 +203,7 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
   const started = performance.now();
   const { inputs, Xt, p1 } = coordinateInputs(pr);
   const { n } = pr;
-  const pats: ActivationPatterns = pr.patterns === 'all' ? allPatterns(Xt, n, p1) : sampledPatterns(Xt, n, p1, pr.patterns.sampled, pr.patterns.seed);
+  const pats = programPatterns(pr.patterns, Xt, n, p1);
   const st = setupCoordinate(pr, Xt, inputs, pats, started);
   const unbounded = unboundedCheck(pr, st);
   if (unbounded) return unbounded;
@@ -224,13 +265,15 @@ function checkProblem(pr: CoordinateProblem, inputs: Int32Array): void {
 /** The groups of a neighbouring solution, pattern by pattern where the gate vectors agree. */
 export function warmStart(warm: CoordinateSolution | undefined, pats: ActivationPatterns, G: number, K: number, p1: number): Float64Array | undefined {
   if (!warm || warm.inputs.length + 1 !== p1 || warm.relaxation !== (G === 2 * K ? 'relu' : 'gated')) return undefined;
-  const key = (gates: Float64Array, k: number): string => Array.from(gates.subarray(k * p1, (k + 1) * p1)).join(',');
+  // generated gates: the same draw (the k-th gate of the list) at both levels; otherwise equal gate vectors
+  const bySource = warm.gateSource !== undefined && pats.source !== undefined;
+  const key = (gates: Float64Array, source: Int32Array | undefined, k: number): string => (bySource ? String(source![k]) : Array.from(gates.subarray(k * p1, (k + 1) * p1)).join(','));
   const Kw = warm.patterns;
   const where = new Map<string, number>();
-  for (let k = 0; k < Kw; k++) where.set(key(warm.gates, k), k);
+  for (let k = 0; k < Kw; k++) where.set(key(warm.gates, warm.gateSource, k), k);
   const x0 = new Float64Array(G * p1);
   for (let k = 0; k < K; k++) {
-    const kw = where.get(key(pats.gates, k));
+    const kw = where.get(key(pats.gates, pats.source, k));
     if (kw === undefined) continue;
     x0.set(warm.z.subarray(kw * p1, (kw + 1) * p1), k * p1);
     if (G === 2 * K) x0.set(warm.z.subarray((Kw + kw) * p1, (Kw + kw + 1) * p1), (K + k) * p1);
