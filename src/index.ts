@@ -113,12 +113,18 @@ export {
   solveCoordinateLevels,
   validateJob,
   jobLevels,
+  gateRecord,
+  DEFAULT_GATE_STRATEGY,
+  ADAPTIVE_BUDGET_FACTOR,
+  type GateRecord,
+  type JobPatterns,
   type CoordinatewiseJob,
   type CoordinatewiseResult,
   type CoordinatewiseSummary,
   type ProgramReport,
 } from './programs/coordinatewise-train.js';
 export { augmentedInputs, sampledPatterns, allPatterns, type ActivationPatterns } from './programs/patterns.js';
+export { readGateFile, parseGateJson, parseGateNpy, gatesForCoordinates, type GateSets, type GateSet } from './io/gate-file.js';
 export { graphAdjacency, neighbourhoods, parseAdjacency, readAdjacencyFile, graphDiameter, GRAPH_NAMES, type GraphName } from './programs/neighbourhoods.js';
 export { CoordinatewiseRelu, type CoordinateNetwork } from './models/coordinatewise-relu.js';
 export {

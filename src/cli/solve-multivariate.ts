@@ -9,7 +9,9 @@ import { writeCoordinatewiseFile } from '../io/coordinatewise-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { RELAXATIONS, RELU_SOLVERS, type Relaxation, type ReluSolver } from '../programs/coordinatewise.js';
 import { acquireGpu, type GpuHandle } from '../../solvers/gpu/webgpu.js';
-import { jobGpuUnsupported, trainCoordinatewise, validateJob, type CoordinatewiseJob, type ProgramReport } from '../programs/coordinatewise-train.js';
+import { DEFAULT_GATE_STRATEGY, jobGpuUnsupported, trainCoordinatewise, validateJob, type CoordinatewiseJob, type CoordinatewiseSummary, type ProgramReport } from '../programs/coordinatewise-train.js';
+import { GATE_STRATEGIES, type GateStrategy } from '../programs/gates.js';
+import { gatesForCoordinates, isGateFileName, readGateFile } from '../io/gate-file.js';
 import { GRAPH_NAMES, graphAdjacency, neighbourhoods, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
 import { InputError } from '../util/errors.js';
 import { onInterrupt } from './interrupt.js';
@@ -27,6 +29,8 @@ export interface MultivariateFlags {
   patterns?: string;
   allPatterns?: boolean;
   patternSeed?: string;
+  gates?: string;
+  patternBudget?: string;
   relaxation?: string;
   reluSolver?: string;
   radius?: string;
@@ -50,7 +54,7 @@ export interface MultivariateFlags {
 
 /** Whether `solve` takes the multivariate path: a multivariate flag, or a data file with d > 1 columns. */
 export function isMultivariate(flags: MultivariateFlags): boolean {
-  if (flags.patterns !== undefined || flags.allPatterns || flags.relaxation !== undefined || flags.reluSolver !== undefined || flags.radius !== undefined || flags.graph !== undefined || flags.noiseLevels !== undefined || flags.workers !== undefined) {
+  if (flags.patterns !== undefined || flags.allPatterns || flags.gates !== undefined || flags.patternBudget !== undefined || flags.relaxation !== undefined || flags.reluSolver !== undefined || flags.radius !== undefined || flags.graph !== undefined || flags.noiseLevels !== undefined || flags.workers !== undefined) {
     return true;
   }
   if (flags.column !== undefined) return false;
@@ -76,7 +80,18 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
   const relaxation = parseChoice<Relaxation>('--relaxation', flags.relaxation ?? 'relu', RELAXATIONS);
   const reluSolver = parseChoice<ReluSolver>('--relu-solver', flags.reluSolver ?? 'prox', RELU_SOLVERS);
   if (flags.allPatterns && flags.patterns !== undefined) throw new InputError('give either --patterns P or --all-patterns, not both');
-  const patterns = flags.allPatterns ? ('all' as const) : { sampled: parseInteger('--patterns', flags.patterns ?? '64', 1), seed: parseInteger('--pattern-seed', flags.patternSeed ?? '0', 0) };
+  const gates = parseGates(flags);
+  const patterns: CoordinatewiseJob['patterns'] =
+    gates.kind === 'all'
+      ? 'all'
+      : gates.kind === 'file'
+        ? { given: [], file: gates.file }
+        : {
+            sampled: parseInteger('--patterns', flags.patterns ?? '64', 1),
+            seed: parseInteger('--pattern-seed', flags.patternSeed ?? '0', 0),
+            gates: gates.strategy,
+            ...(flags.patternBudget !== undefined ? { budget: parseInteger('--pattern-budget', flags.patternBudget, 1) } : {}),
+          };
   const tol = parseTolerance('--tol', flags.tol);
   const maxIter = flags.maxIter === undefined ? undefined : parseInteger('--max-iter', flags.maxIter, 1);
   const timeLimit = flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit);
@@ -107,14 +122,62 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
   if ((flags.radius === undefined) !== (flags.graph === undefined)) throw new InputError('localized programs need both --radius r and --graph ring|torus|<adjacency.json>');
   const m = readMatrix(flags.data);
   let hoods: number[][] | null = null;
+  let r = 0;
   if (flags.radius !== undefined) {
-    const r = parseInteger('--radius', flags.radius, 0);
+    r = parseInteger('--radius', flags.radius, 0);
     const adj = (GRAPH_NAMES as readonly string[]).includes(flags.graph!) ? graphAdjacency(flags.graph as GraphName, m.cols) : readAdjacencyFile(flags.graph!, m.cols);
     hoods = neighbourhoods(adj, r).map((h) => Array.from(h));
+  }
+  if (gates.kind === 'file' && patterns !== 'all' && 'given' in patterns) {
+    // the gate file is checked against the coordinates before any program runs
+    const d = m.cols;
+    const inputs = hoods ?? Array.from({ length: d }, () => Array.from({ length: d }, (_, j) => j));
+    const why = (i: number): string => {
+      const h = inputs[i];
+      const list = h.length <= 12 ? `: coordinates ${h.join(', ')}` : '';
+      if (!hoods) return `all d = ${d} coordinates are its inputs`;
+      if (flags.graph === 'ring') return `radius ${r} on the ring gives 2r + 1 = ${h.length} inputs${list}`;
+      return `its neighbourhood of radius ${r} on the ${flags.graph === 'torus' ? 'torus' : `graph of "${flags.graph}"`}${list}`;
+    };
+    patterns.given = gatesForCoordinates(readGateFile(gates.file), inputs, `gate file "${gates.file}"`, why);
   }
   const job: CoordinatewiseJob = { X: m.data, n: m.rows, d: m.cols, objective, beta, relaxation, reluSolver, patterns, neighbourhoods: hoods, noise, tol, maxIter, timeLimit };
   validateJob(job);
   return { job, workers, device };
+}
+
+/** --gates: a strategy (default DEFAULT_GATE_STRATEGY), a gate file, or none (--all-patterns); --pattern-budget is for adaptive only. */
+function parseGates(flags: MultivariateFlags): { kind: 'all' } | { kind: 'strategy'; strategy: GateStrategy } | { kind: 'file'; file: string } {
+  const g = flags.gates;
+  if (g !== undefined && flags.allPatterns) {
+    throw new InputError('--gates chooses the gates of the sampled patterns (or reads them from a file), and --all-patterns takes every pattern of the arrangement, with no gates to choose: give one of them, not both');
+  }
+  const isStrategy = g === undefined || (GATE_STRATEGIES as readonly string[]).includes(g);
+  if (!isStrategy && !isGateFileName(g)) throw new InputError(`--gates must be one of ${GATE_STRATEGIES.join(', ')}, or a gate file ending in .npy or .json, got "${g}"`);
+  const strategy = isStrategy ? ((g ?? DEFAULT_GATE_STRATEGY) as GateStrategy) : null;
+  if (flags.patternBudget !== undefined && strategy !== 'adaptive') {
+    const what = flags.allPatterns ? '--all-patterns' : strategy === null ? 'a gate file' : `--gates ${strategy}`;
+    throw new InputError(`--pattern-budget N is the adaptive search's limit (the patterns in all); it is for --gates adaptive only, not ${what}: remove it or use --gates adaptive`);
+  }
+  if (flags.allPatterns) return { kind: 'all' };
+  if (strategy !== null) return { kind: 'strategy', strategy };
+  if (flags.patterns !== undefined) throw new InputError(`--patterns P is the number of gates drawn; the gate file "${g}" gives its own gates: remove --patterns`);
+  return { kind: 'file', file: g! };
+}
+
+/** The human-readable line about the gates: where they came from, the patterns kept, the units, the search's largest violation. */
+export function gatesLine(summary: CoordinatewiseSummary): string {
+  const g = summary.gates;
+  const what =
+    g === null
+      ? 'gates'
+      : g.strategy === 'all'
+        ? 'every pattern of the arrangement (--all-patterns)'
+        : g.strategy === 'given'
+          ? `gates given${g.file !== undefined ? ` by "${g.file}"` : ''} (${Array.isArray(g.patterns) ? `${Math.min(...g.patterns)} to ${Math.max(...g.patterns)}` : g.patterns} per coordinate)`
+          : `${g.strategy} gates, ${g.patterns} drawn per program (seed ${g.seed})${g.budget !== undefined ? `, search budget ${g.budget} patterns` : ''}`;
+  const k = summary.patternsKept;
+  return `  ${what}; patterns kept ${k.min}/${k.median}/${k.max} (min/median/max); ${summary.units} units in all${summary.maxViolation !== null ? `; largest violation ${sci(summary.maxViolation)}` : ''}`;
 }
 
 /**
@@ -196,15 +259,15 @@ export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Pr
         status,
         summary,
         model: written,
-        programs: reports.map(({ W: _W, b: _b, alpha: _a, gates: _g, ...rest }) => rest),
+        programs: reports.map(({ W: _W, b: _b, alpha: _a, gates: _g, patternGates: _pg, ...rest }) => rest),
       }),
     );
   } else {
     println(io.stdout, `${status}: ${summary.programs} coordinate program(s) (d = ${job.d}${job.noise && 'times' in job.noise ? `, ${job.noise.times.length} levels` : ''}), ${job.relaxation}${job.relaxation === 'gated' ? ' relaxation (a lower bound of the ReLU program)' : ''}, ${gpu ? `GPU phases on ${gpu.description}, float64 finish on the CPU` : `${summary.workers} worker(s)`}`);
     println(io.stdout, `  max relative gap ${sci(summary.maxRelativeGap)}, max KKT residual ${sci(summary.maxKktResidual)}${summary.rigorousGaps ? '' : ' (some dual points feasible to the KKT residual only)'}`);
     println(io.stdout, `  slowest program: coordinate ${summary.slowest.coordinate}, level ${summary.slowest.level}, ${summary.slowest.seconds.toFixed(2)} s; total ${summary.totalSeconds.toFixed(2)} s`);
-    const neurons = reports.reduce((a, r) => a + r.neurons, 0);
-    println(io.stdout, `  ${neurons} ReLU units in all${written ? ` -> ${written}` : ''}`);
+    println(io.stdout, gatesLine(summary));
+    if (written) println(io.stdout, `  ${interrupted ? 'the finished programs (not a model)' : 'model'} -> ${written}`);
   }
   return status === 'optimal' ? 0 : 1;
 }

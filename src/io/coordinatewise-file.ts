@@ -2,7 +2,8 @@
  * The model file of a coordinate-wise ReLU score model (convex-score solve on d > 1 data):
  *   {"format": "convex-score/coordinatewise-relu@1", "dim": d, "levels": [t_1..t_K] (absent for one level),
  *    "process": "vp-ou" (with levels), "coordinates": [{"coordinate": i, "inputs": [..], "W": [[..]],
- *    "b": [..], "alpha": [..], "c": number, "level": k (with levels), "gates": [[..]] (gated networks only)}],
+ *    "b": [..], "alpha": [..], "c": number, "level": k (with levels), "gates": [[..]] (gated networks only),
+ *    "patternGates": [[..]] (the gate of each of the program's patterns; optional)}],
  *    "training": {...}}
  * Every coordinate appears once per level. `loadScoreModel` reads every model format (two-layer-relu@1,
  * coordinatewise-relu@1, vi-unrolled@1, localized-nn@1).
@@ -33,6 +34,8 @@ const CoordinateSchema = z.strictObject({
   c: num,
   level: z.int().min(0).optional(),
   gates: z.array(z.array(num)).optional(),
+  /** the gate vectors of the program's patterns (one row per pattern: the inputs, then the bias); absent in files written before them */
+  patternGates: z.array(z.array(num)).optional(),
 });
 const FileSchema = z.strictObject({
   format: z.literal(COORDINATEWISE_FORMAT),
@@ -72,6 +75,9 @@ function problemOf(value: unknown): string | null {
     if (c.gates) {
       if (c.gates.length !== m) return `${where}.gates must have ${m} rows (one per unit), got ${c.gates.length}`;
       for (const [j, row] of c.gates.entries()) if (row.length !== c.inputs.length + 1) return `${where}.gates[${j}] must have ${c.inputs.length + 1} entries (the inputs, then the bias), got ${row.length}`;
+    }
+    if (c.patternGates) {
+      for (const [k, row] of c.patternGates.entries()) if (row.length !== c.inputs.length + 1) return `${where}.patternGates[${k}] must have ${c.inputs.length + 1} entries (the ${c.inputs.length} inputs, then the bias), got ${row.length}`;
     }
   }
   if (seen.size !== f.dim * K) return `the file has ${seen.size} coordinate networks; it needs ${f.dim} per level (${f.dim * K} in all)`;

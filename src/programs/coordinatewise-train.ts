@@ -13,12 +13,38 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { forwardProcess } from '../diffusion/process.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import type { GateStrategy } from './gates.js';
-import { solveCoordinate, type CoordinateProblem, type CoordinateSolution, type Relaxation, type ReluSolver } from './coordinatewise.js';
+import { GATE_STRATEGIES, type GateStrategy } from './gates.js';
+import { patternStrategy, solveCoordinate, type CoordinateProblem, type CoordinateSolution, type PatternSpec, type Relaxation, type ReluSolver } from './coordinatewise.js';
 import { gpuUnsupported, solveCoordinateGpu } from './coordinatewise-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
 import type { SolveStatus } from '../../solvers/certificates.js';
+
+/**
+ * Where the gates of the sampled patterns lie when a job (the CLI's `solve`, the compare harness's convex
+ * model) does not say: the one default of both. 'gaussian' for now; it becomes whichever strategy the
+ * benchmark of the gate strategies shows best.
+ */
+export const DEFAULT_GATE_STRATEGY: GateStrategy = 'gaussian';
+/** The adaptive search's default budget (patterns in all): this many times the gates drawn. */
+export const ADAPTIVE_BUDGET_FACTOR = 4;
+
+/** The patterns of a job: as PatternSpec's, except that given gates come one set per coordinate (and may name their file). */
+export type JobPatterns = 'all' | { sampled: number; seed: number; gates?: GateStrategy; budget?: number } | { given: Float64Array[]; file?: string };
+
+/** Where a job's gates come from, as the summary and the model file record it. */
+export interface GateRecord {
+  /** a strategy of src/programs/gates.ts, 'given' (gate vectors, from a file or the library) or 'all' (every pattern: no gates chosen) */
+  strategy: GateStrategy | 'given' | 'all';
+  /** given: the gate file they were read from (when they came from one) */
+  file?: string;
+  /** the gates requested per program: the number drawn, the number given (a list, per coordinate, when the sets differ), or 'all' */
+  patterns: number | number[] | 'all';
+  /** the seed of the drawn gates (null for given gates and 'all') */
+  seed: number | null;
+  /** adaptive: the patterns in all the search may reach */
+  budget?: number;
+}
 
 export interface CoordinatewiseJob {
   /** n x d data, row-major */
@@ -30,8 +56,12 @@ export interface CoordinatewiseJob {
   relaxation: Relaxation;
   /** the exact ReLU program's solver (default 'prox') */
   reluSolver?: ReluSolver;
-  /** the patterns of every program: as CoordinateProblem's, except that given gates come one set per coordinate */
-  patterns: 'all' | { sampled: number; seed: number; gates?: GateStrategy; budget?: number } | { given: Float64Array[] };
+  /**
+   * the patterns of every program: as CoordinateProblem's, except that given gates come one set per
+   * coordinate (m_i x (p_i + 1) row-major, bias last; `file` names where they came from). A missing
+   * strategy is DEFAULT_GATE_STRATEGY; adaptive's missing budget is ADAPTIVE_BUDGET_FACTOR x sampled.
+   */
+  patterns: JobPatterns;
   /** N_i per coordinate (ascending, containing i); null: every coordinate sees all inputs */
   neighbourhoods: number[][] | null;
   /** DSM: one level x + sigma eps, or a family of VP/OU times (x_t = a_t x + s_t eps); the same eps for all */
@@ -55,8 +85,22 @@ export interface ProgramReport {
   kktResidual: number;
   dualFeasible: boolean;
   coneViolation: number;
+  /** the program's pattern count (after duplicates and the empty pattern are dropped, and after any search) */
   patterns: number;
   neurons: number;
+  /** where the program's gates came from: a strategy, 'given' or 'all' */
+  gateStrategy: GateStrategy | 'given' | 'all';
+  /** the program's pattern count (= patterns) */
+  patternsKept: number;
+  /** the groups with nonzero weights: the network's units (= neurons) */
+  nonzeroGroups: number;
+  /** the adaptive search's last violation max_g ||grad_g|| / beta (<= 1 + tol: no violated pattern found); null when there was no search */
+  violation: number | null;
+  /** the adaptive search's rounds and the patterns it added (present when a search ran) */
+  searchRounds?: number;
+  patternsAdded?: number;
+  /** the gate vectors of the program's patterns, one row per kept pattern (inputs, then the bias) */
+  patternGates: number[][];
   iterations: number;
   seconds: number;
   inputs: number[];
@@ -84,6 +128,46 @@ export interface CoordinatewiseSummary {
   device: string;
   /** whether every dual point behind the gaps was exactly feasible */
   rigorousGaps: boolean;
+  /** where the gates came from (null when the caller did not say) */
+  gates: GateRecord | null;
+  /** the programs' pattern counts */
+  patternsKept: { min: number; median: number; max: number };
+  /** the units (nonzero groups) of all programs together */
+  units: number;
+  /** the largest violation over the programs whose adaptive search ran; null when none did */
+  maxViolation: number | null;
+}
+
+/** The strategy of sampled patterns, the job's default filled in. */
+export function jobGateStrategy(patterns: { gates?: GateStrategy }): GateStrategy {
+  return patterns.gates ?? DEFAULT_GATE_STRATEGY;
+}
+
+/** The inputs p_i of coordinate i (its neighbourhood, or all d coordinates). */
+function inputCount(job: Pick<CoordinatewiseJob, 'd' | 'neighbourhoods'>, i: number): number {
+  return job.neighbourhoods ? job.neighbourhoods[i].length : job.d;
+}
+
+/** What coordinate i's program is given as its patterns (the job's defaults filled in). */
+export function programSpec(job: Pick<CoordinatewiseJob, 'patterns'>, i: number): PatternSpec {
+  const p = job.patterns;
+  if (p === 'all') return 'all';
+  if ('given' in p) return { given: p.given[i] };
+  const gates = jobGateStrategy(p);
+  return { sampled: p.sampled, seed: p.seed, gates, ...(gates === 'adaptive' ? { budget: p.budget ?? ADAPTIVE_BUDGET_FACTOR * p.sampled } : {}) };
+}
+
+/** The gate record of a job (defaults filled in). */
+export function gateRecord(job: Pick<CoordinatewiseJob, 'patterns' | 'd' | 'neighbourhoods'>): GateRecord {
+  const p = job.patterns;
+  if (p === 'all') return { strategy: 'all', patterns: 'all', seed: null };
+  if ('given' in p) {
+    const counts = p.given.map((g, i) => g.length / (inputCount(job, i) + 1));
+    const same = counts.every((c) => c === counts[0]);
+    return { strategy: 'given', ...(p.file !== undefined ? { file: p.file } : {}), patterns: same && counts.length > 0 ? counts[0] : counts, seed: null };
+  }
+  const spec = programSpec(job, 0) as { sampled: number; seed: number; gates: GateStrategy; budget?: number };
+  return { strategy: spec.gates, patterns: spec.sampled, seed: spec.seed, ...(spec.budget !== undefined ? { budget: spec.budget } : {}) };
 }
 
 export interface CoordinatewiseResult {
@@ -103,12 +187,17 @@ export function validateJob(job: CoordinatewiseJob): void {
     if (!Number.isFinite(X[i])) throw new InputError(`the data has a non-finite value (${X[i]}) at sample ${Math.floor(i / d)}, coordinate ${i % d}; remove or fix that row`);
   }
   if (!(job.beta > 0 && Number.isFinite(job.beta))) throw new InputError(`--beta must be a finite number > 0, got ${job.beta}`);
-  if (job.patterns !== 'all' && 'given' in job.patterns) {
-    if (job.patterns.given.length !== d) throw new InputError(`the gates come in ${job.patterns.given.length} sets; give one set for every coordinate (${d}), or one set for all`);
-  } else if (job.patterns !== 'all' && !(Number.isInteger(job.patterns.sampled) && job.patterns.sampled >= 1)) {
-    throw new InputError(`--patterns must be an integer >= 1, got ${job.patterns.sampled}`);
-  }
   if (job.neighbourhoods && job.neighbourhoods.length !== d) throw new InputError(`the graph has ${job.neighbourhoods.length} nodes but the data has ${d} coordinates`);
+  if (job.patterns !== 'all' && 'given' in job.patterns) validateGiven(job, job.patterns.given);
+  else if (job.patterns !== 'all') {
+    const { sampled, gates, budget } = job.patterns;
+    if (!(Number.isInteger(sampled) && sampled >= 1)) throw new InputError(`--patterns must be an integer >= 1, got ${sampled}`);
+    if (gates !== undefined && !GATE_STRATEGIES.includes(gates)) throw new InputError(`--gates must be one of ${GATE_STRATEGIES.join(', ')} or a gate file (.npy or .json), got "${String(gates)}"`);
+    if (budget !== undefined) {
+      if (jobGateStrategy(job.patterns) !== 'adaptive') throw new InputError(`--pattern-budget is the adaptive search's limit; it is for --gates adaptive only (the gates here are ${jobGateStrategy(job.patterns)}): remove it or use --gates adaptive`);
+      if (!(Number.isInteger(budget) && budget >= sampled)) throw new InputError(`--pattern-budget must be an integer >= --patterns (${sampled}): the search starts from that many data gates and adds patterns up to the budget; got ${budget}`);
+    }
+  }
   if (job.objective === 'dsm') {
     if (!job.noise) throw new InputError('DSM needs a noise level (--sigma S) or a family (--noise-levels K --t-min a --t-max b), and --noise-seed');
     if ('sigma' in job.noise && !(job.noise.sigma > 0 && Number.isFinite(job.noise.sigma))) throw new InputError(`--sigma must be > 0, got ${job.noise.sigma}`);
@@ -117,6 +206,21 @@ export function validateJob(job: CoordinatewiseJob): void {
       if (t.length < 1 || t.some((v, k) => !(v > 0 && Number.isFinite(v)) || (k > 0 && !(v > t[k - 1])))) throw new InputError('the noise levels must be increasing times > 0');
     }
   } else if (job.noise) throw new InputError('noise levels (--sigma, --noise-levels) are for --objective dsm; SM trains on the data itself');
+}
+
+/** Given gate sets: one per coordinate, each a non-empty whole number of rows of p_i + 1 finite numbers. */
+function validateGiven(job: CoordinatewiseJob, given: Float64Array[]): void {
+  const { d } = job;
+  if (given.length !== d) throw new InputError(`the gates come in ${given.length} set(s) but the data has d = ${d} coordinates; give one set for every coordinate (d x m x (p + 1)), or one m x (p + 1) set for all`);
+  for (let i = 0; i < d; i++) {
+    const g = given[i];
+    const p1 = inputCount(job, i) + 1;
+    if (g.length === 0) throw new InputError(`the gate set of coordinate ${i} holds no gates; give at least one gate vector (p + 1 = ${p1} numbers: the inputs, then the bias)`);
+    if (g.length % p1 !== 0) throw new InputError(`the gate set of coordinate ${i} has ${g.length} numbers, not a whole number of gates of p + 1 = ${p1} (its ${p1 - 1} inputs, then the bias); give an m x ${p1} array`);
+    for (let k = 0; k < g.length; k++) {
+      if (!Number.isFinite(g[k])) throw new InputError(`the gate set of coordinate ${i}: gate ${Math.floor(k / p1)}, entry ${k % p1} is ${g[k]}; every gate entry must be a finite number`);
+    }
+  }
 }
 
 /** The DSM levels as (a, s) pairs; one level (a = 1, s = 0) for SM. */
@@ -162,7 +266,7 @@ function levelProblem(job: CoordinatewiseJob, i: number, level: { a: number; s: 
     beta: job.beta,
     relaxation: job.relaxation,
     reluSolver: job.reluSolver,
-    patterns: job.patterns !== 'all' && 'given' in job.patterns ? { given: job.patterns.given[i] } : job.patterns,
+    patterns: programSpec(job, i),
     tol: job.tol,
     maxIter: job.maxIter,
     timeLimit: job.timeLimit,
@@ -177,9 +281,10 @@ export function solveCoordinateLevels(job: CoordinatewiseJob, i: number, interru
   const reports: ProgramReport[] = [];
   let warm: CoordinateSolution | undefined;
   for (const [level, ls] of jobLevels(job).entries()) {
-    const sol = solveCoordinate(levelProblem(job, i, ls, noise, warm, interrupted));
+    const pr = levelProblem(job, i, ls, noise, warm, interrupted);
+    const sol = solveCoordinate(pr);
     warm = sol;
-    reports.push(reportOf(sol, level));
+    reports.push(reportOf(sol, level, pr.patterns));
     if (sol.status === 'interrupted' || sol.status === 'unbounded') break;
   }
   return reports;
@@ -190,9 +295,10 @@ async function solveCoordinateLevelsGpu(job: CoordinatewiseJob, i: number, gpu: 
   const reports: ProgramReport[] = [];
   let warm: CoordinateSolution | undefined;
   for (const [level, ls] of jobLevels(job).entries()) {
-    const sol = await solveCoordinateGpu(levelProblem(job, i, ls, noise, warm, interrupted), gpu);
+    const pr = levelProblem(job, i, ls, noise, warm, interrupted);
+    const sol = await solveCoordinateGpu(pr, gpu);
     warm = sol;
-    const report = reportOf(sol, level);
+    const report = reportOf(sol, level, pr.patterns);
     if (sol.gpu) report.gpu = { iterations: sol.gpu.iterations, seconds: sol.gpu.seconds, relativeGap: sol.gpu.relativeGap, stop: sol.gpu.stop, finishIterations: sol.gpu.finish.iterations, finishSeconds: sol.gpu.finish.seconds };
     reports.push(report);
     if (sol.status === 'interrupted' || sol.status === 'unbounded') break;
@@ -200,8 +306,9 @@ async function solveCoordinateLevelsGpu(job: CoordinatewiseJob, i: number, gpu: 
   return reports;
 }
 
-function reportOf(sol: CoordinateSolution, level: number): ProgramReport {
+function reportOf(sol: CoordinateSolution, level: number, spec: PatternSpec): ProgramReport {
   const u = sol.units;
+  const p1 = sol.inputs.length + 1;
   return {
     coordinate: sol.coordinate,
     level,
@@ -216,6 +323,11 @@ function reportOf(sol: CoordinateSolution, level: number): ProgramReport {
     coneViolation: sol.coneViolation,
     patterns: sol.patterns,
     neurons: u.m,
+    gateStrategy: patternStrategy(spec),
+    patternsKept: sol.patterns,
+    nonzeroGroups: u.m,
+    violation: sol.search?.violation ?? null,
+    ...(sol.search ? { searchRounds: sol.search.rounds, patternsAdded: sol.search.added } : {}),
     iterations: sol.iterations,
     seconds: sol.seconds,
     inputs: Array.from(sol.inputs),
@@ -224,6 +336,7 @@ function reportOf(sol: CoordinateSolution, level: number): ProgramReport {
     alpha: Array.from(u.alpha),
     c: u.c,
     ...(u.gates ? { gates: Array.from({ length: u.m }, (_, j) => Array.from(u.gates!.subarray(j * (u.p + 1), (j + 1) * (u.p + 1)))) } : {}),
+    patternGates: Array.from({ length: sol.gates.length / p1 }, (_, k) => Array.from(sol.gates.subarray(k * p1, (k + 1) * p1))),
   };
 }
 
@@ -273,7 +386,7 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
   const reports = byCoordinate.flat().sort((x, y) => x.level - y.level || x.coordinate - y.coordinate);
   const K = jobLevels(job).length;
   const interrupted = reports.length < job.d * K || reports.some((r) => r.status === 'interrupted');
-  const summary = summarize(reports, (performance.now() - started) / 1000, useWorkers ? workers : 1, o.gpu ? o.gpu.description : 'cpu');
+  const summary = summarize(reports, (performance.now() - started) / 1000, useWorkers ? workers : 1, o.gpu ? o.gpu.description : 'cpu', gateRecord(job));
   return { reports, summary, interrupted, file: modelFile(job, reports) };
 }
 
@@ -312,14 +425,18 @@ async function runPool(script: URL, job: CoordinatewiseJob, workers: number, col
   }
 }
 
-export function summarize(reports: ProgramReport[], totalSeconds: number, workers: number, device = 'cpu'): CoordinatewiseSummary {
+export function summarize(reports: ProgramReport[], totalSeconds: number, workers: number, device = 'cpu', gates: GateRecord | null = null): CoordinatewiseSummary {
   const statuses: Record<string, number> = {};
   let maxGap = 0;
   let maxKkt = 0;
   let slowest = { coordinate: -1, level: -1, seconds: 0 };
   let programSeconds = 0;
   let rigorous = true;
+  let units = 0;
+  let maxViolation: number | null = null;
   for (const r of reports) {
+    units += r.nonzeroGroups;
+    if (r.violation !== null) maxViolation = Math.max(maxViolation ?? -Infinity, r.violation);
     statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     maxGap = Math.max(maxGap, r.relativeGap);
     maxKkt = Math.max(maxKkt, r.kktResidual);
@@ -327,10 +444,14 @@ export function summarize(reports: ProgramReport[], totalSeconds: number, worker
     rigorous &&= r.dualFeasible;
     if (r.seconds >= slowest.seconds) slowest = { coordinate: r.coordinate, level: r.level, seconds: r.seconds };
   }
-  return { programs: reports.length, statuses, maxRelativeGap: maxGap, maxKktResidual: maxKkt, slowest, totalSeconds, programSeconds, workers, device, rigorousGaps: rigorous };
+  const kept = reports.map((r) => r.patternsKept).sort((a, b) => a - b);
+  const K = kept.length;
+  const patternsKept = K === 0 ? { min: 0, median: 0, max: 0 } : { min: kept[0], median: K % 2 === 1 ? kept[(K - 1) / 2] : (kept[K / 2 - 1] + kept[K / 2]) / 2, max: kept[K - 1] };
+  return { programs: reports.length, statuses, maxRelativeGap: maxGap, maxKktResidual: maxKkt, slowest, totalSeconds, programSeconds, workers, device, rigorousGaps: rigorous, gates, patternsKept, units, maxViolation };
 }
 
 function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): CoordinatewiseFile {
+  const gates = gateRecord(job);
   const family = job.noise && 'times' in job.noise ? job.noise.times : undefined;
   return {
     format: COORDINATEWISE_FORMAT,
@@ -345,6 +466,7 @@ function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): Coordinate
       c: r.c,
       ...(family ? { level: r.level } : {}),
       ...(r.gates ? { gates: r.gates } : {}),
+      patternGates: r.patternGates,
     })),
     training: {
       objective: job.objective,
@@ -352,8 +474,11 @@ function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): Coordinate
       relaxation: job.relaxation,
       ...(job.relaxation === 'relu' ? { reluSolver: job.reluSolver ?? 'prox' } : {}),
       ...(job.relaxation === 'gated' ? { note: 'gated ReLU network (the gated relaxation): each unit is alpha 1[gate . [x; 1] >= 0] (w . x + b); its optimum lower-bounds the ReLU program' } : {}),
-      patterns: job.patterns === 'all' ? 'all' : 'given' in job.patterns ? 'given' : job.patterns.sampled,
-      patternSeed: job.patterns === 'all' || 'given' in job.patterns ? null : job.patterns.seed,
+      gateStrategy: gates.strategy,
+      ...(gates.file !== undefined ? { gateFile: gates.file } : {}),
+      patterns: gates.patterns,
+      patternSeed: gates.seed,
+      ...(gates.budget !== undefined ? { patternBudget: gates.budget } : {}),
       localized: job.neighbourhoods !== null,
       sigma: job.noise && 'sigma' in job.noise ? job.noise.sigma : null,
       noiseSeed: job.noise?.seed ?? null,
