@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelNames, parseCompareConfig, type CompareConfig } from '../src/compare/config.js';
-import { runComparison, RESULTS_FORMAT, type CompareResults } from '../src/compare/run.js';
+import { configTarget, runComparison, RESULTS_FORMAT, type CompareResults } from '../src/compare/run.js';
+import { trainModel } from '../src/compare/models.js';
 import { writeReport } from '../src/compare/report.js';
 import { cli } from './helpers/run-cli.js';
 
@@ -63,6 +64,38 @@ describe('the config', () => {
       [{ ...tiny1d, noise: { kind: 'loud' } }, /field noise\.kind: must be one of single, vp/],
     ];
     for (const [config, msg] of cases) expect(() => parseCompareConfig(config), JSON.stringify(config).slice(0, 80)).toThrow(msg);
+  });
+});
+
+describe("the convex model's gates", () => {
+  const convex = (extra: object) => ({ ...tinyIsing, models: [{ kind: 'convex', beta: 0.05, radius: 1, graph: 'ring', patterns: 8, ...extra }] });
+  it('"gates" and "patternBudget" are accepted and rejected with clear messages', () => {
+    expect(parseCompareConfig(convex({ gates: 'data' })).models[0]).toMatchObject({ gates: 'data' });
+    expect(parseCompareConfig(convex({ gates: 'adaptive', patternBudget: 32 })).models[0]).toMatchObject({ gates: 'adaptive', patternBudget: 32 });
+    const cases: [unknown, RegExp][] = [
+      [convex({ gates: 'uniform' }), /field models\.0\.gates: must be one of gaussian, data, adaptive/],
+      [convex({ gates: 'adaptive', patternBudget: 0 }), /field models\.0\.patternBudget: must be an integer >= 1/],
+      [convex({ gates: 'adaptive', patternBudget: 2.5 }), /field models\.0\.patternBudget: must be an integer >= 1/],
+      [convex({ patternBudget: 32 }), /field models\.0\.patternBudget: the budget is the adaptive search's limit; it needs "gates": "adaptive" \(got no "gates"\)/],
+      [convex({ gates: 'data', patternBudget: 32 }), /it needs "gates": "adaptive" \(got "gates": "data"\)/],
+      [convex({ gates: 'adaptive', patternBudget: 4 }), /field models\.0\.patternBudget: 4 is below "patterns" \(8\)/],
+    ];
+    for (const [config, msg] of cases) expect(() => parseCompareConfig(config), JSON.stringify(config).slice(-80)).toThrow(msg);
+  });
+
+  it('are passed into the job: the model file records the strategy (and the adaptive budget, default 4 x patterns)', async () => {
+    const target = configTarget(parseCompareConfig(convex({})));
+    const X = target.sample(120, 1);
+    for (const [extra, training] of [
+      [{ gates: 'data' }, { gateStrategy: 'data', patterns: 8 }],
+      [{ gates: 'adaptive' }, { gateStrategy: 'adaptive', patterns: 8, patternBudget: 32 }],
+      [{}, { gateStrategy: 'gaussian', patterns: 8 }],
+    ] as const) {
+      const config = parseCompareConfig({ ...convex(extra), noise: { kind: 'single', sigma: 0.5 }, sampler: { kind: 'langevin', n: 10, steps: 10 } });
+      const r = await trainModel(config.models[0], { config, target, X, n: 120, seed: 1, signal: new AbortController().signal, tf: () => Promise.reject(new Error('no tfjs for convex')), interrupted: () => false, onProgress: () => {} });
+      expect((r.file as { training: object }).training).toMatchObject(training);
+      expect(r.record.maxRelativeGap!).toBeLessThan(1e-6);
+    }
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { GATE_STRATEGIES } from '../programs/gates.js';
 
 const positive = z.number().gt(0);
 const steps = z.int().min(1);
@@ -19,6 +20,9 @@ const budget = {
 const name = z.string().min(1).max(60).regex(/^[A-Za-z0-9_.+-]+$/, 'use letters, digits and _ . + - only').optional();
 const graph = z.enum(['ring', 'torus']);
 
+/** the convex model's gates drawn per coordinate program when "patterns" is not given */
+export const CONVEX_PATTERNS = 64;
+
 export const ModelSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('exact'), name }),
   z.strictObject({
@@ -28,6 +32,10 @@ export const ModelSchema = z.discriminatedUnion('kind', [
     /** d > 1: the coordinate programs' relaxation and activation patterns (default gated, 64 sampled) */
     relaxation: z.enum(['relu', 'gated']).optional(),
     patterns: z.int().min(1).optional(),
+    /** d > 1: where the gates of the patterns lie (default DEFAULT_GATE_STRATEGY of src/programs/coordinatewise-train.ts) */
+    gates: z.enum(GATE_STRATEGIES, { error: `must be one of ${GATE_STRATEGIES.join(', ')} (where the gates of the sampled patterns lie)` }).optional(),
+    /** d > 1, gates "adaptive": the patterns in all the search may reach (default 4 x patterns) */
+    patternBudget: z.int({ error: 'must be an integer >= 1 (the patterns in all the adaptive search may reach)' }).min(1, { error: 'must be an integer >= 1 (the patterns in all the adaptive search may reach)' }).optional(),
     /** d > 1: localized inputs, the graph neighbourhood of this radius (default: all inputs) */
     radius: z.int().min(0).optional(),
     graph: graph.optional(),
@@ -136,6 +144,11 @@ export function parseCompareConfig(json: unknown, source = 'config'): CompareCon
   c.models.forEach((m, i) => {
     if (!allowed.includes(m.kind)) bad(`field models.${i}.kind: "${m.kind}" is not trained with noise.kind "${c.noise.kind}"; with it use ${allowed.join(', ')}`);
     if ((m.kind === 'convex' || m.kind === 'sgd-two-layer') && (m.radius === undefined) !== (m.graph === undefined)) bad(`field models.${i}: localized inputs need both "radius" and "graph"`);
+    if (m.kind === 'convex' && m.patternBudget !== undefined) {
+      if (m.gates !== 'adaptive') bad(`field models.${i}.patternBudget: the budget is the adaptive search's limit; it needs "gates": "adaptive" (got ${m.gates === undefined ? 'no "gates"' : `"gates": "${m.gates}"`}): remove it or set "gates": "adaptive"`);
+      const P = m.patterns ?? CONVEX_PATTERNS;
+      if (m.patternBudget! < P) bad(`field models.${i}.patternBudget: ${m.patternBudget} is below "patterns" (${P}); the search starts from that many data gates, so the budget must be at least ${P}`);
+    }
   });
   modelNames(c.models);
   return c;

@@ -5,7 +5,8 @@
  */
 import { networkToFile } from '../io/model-file.js';
 import { trainUnivariate } from '../programs/train-univariate.js';
-import { trainCoordinatewise } from '../programs/coordinatewise-train.js';
+import { ADAPTIVE_BUDGET_FACTOR, DEFAULT_GATE_STRATEGY, trainCoordinatewise } from '../programs/coordinatewise-train.js';
+import type { GateStrategy } from '../programs/gates.js';
 import { graphAdjacency, neighbourhoods } from '../programs/neighbourhoods.js';
 import type { TfHandle } from '../baselines/tf-backend.js';
 import { sgdNoise, trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
@@ -19,7 +20,7 @@ import { SparseCodingReference, SparseCodingTarget } from '../targets/sparse-cod
 import type { Target } from '../targets/target.js';
 import type { TrainRun } from '../baselines/loop.js';
 import { InputError } from '../util/errors.js';
-import type { CompareConfig, ModelConfig } from './config.js';
+import { CONVEX_PATTERNS, type CompareConfig, type ModelConfig } from './config.js';
 
 /** What a trained model reports: one record per model and seed in results.json. */
 export interface TrainingRecord {
@@ -71,6 +72,16 @@ function hoods(m: { radius?: number; graph?: 'ring' | 'torus' }, d: number): num
   return neighbourhoods(graphAdjacency(m.graph, d), m.radius).map((h) => Array.from(h));
 }
 
+/**
+ * The convex model's gates with the defaults filled in: the strategy, and the adaptive budget. (Part of
+ * the cache key, so that a change of the default strategy retrains instead of reusing a stale model.)
+ */
+export function convexGates(m: { gates?: GateStrategy; patterns?: number; patternBudget?: number }): { gates: GateStrategy; patterns: number; patternBudget?: number } {
+  const gates = m.gates ?? DEFAULT_GATE_STRATEGY;
+  const patterns = m.patterns ?? CONVEX_PATTERNS;
+  return { gates, patterns, ...(gates === 'adaptive' ? { patternBudget: m.patternBudget ?? ADAPTIVE_BUDGET_FACTOR * patterns } : {}) };
+}
+
 /** The single-level job (SM, or DSM at sigma with noise from the seed) that convex and SGD share. */
 function singleJob(ctx: TrainContext, beta: number, nb: number[][] | null): SgdJob {
   const { config, X, n, seed, target } = ctx;
@@ -107,7 +118,9 @@ export async function trainModel(m: ModelConfig, ctx: TrainContext): Promise<Tra
         };
       }
       const nb = hoods(m, d);
-      const base = { X, n, d, beta: m.beta, relaxation: m.relaxation ?? 'gated', patterns: { sampled: m.patterns ?? 64, seed: seed + 5 }, neighbourhoods: nb, tol: m.tol ?? 1e-6 } as const;
+      const g = convexGates(m);
+      const patterns = { sampled: g.patterns, seed: seed + 5, gates: g.gates, ...(g.patternBudget !== undefined ? { budget: g.patternBudget } : {}) };
+      const base = { X, n, d, beta: m.beta, relaxation: m.relaxation ?? 'gated', patterns, neighbourhoods: nb, tol: m.tol ?? 1e-6 } as const;
       const job =
         config.noise.kind === 'single'
           ? { ...base, objective: (config.noise.sigma > 0 ? 'dsm' : 'sm') as 'dsm' | 'sm', noise: config.noise.sigma > 0 ? { sigma: config.noise.sigma, seed: seed + 17 } : undefined }

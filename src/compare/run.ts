@@ -23,7 +23,7 @@ import type { ScoreModel } from '../models/score-model.js';
 import { parseTargetSpec, resolveTarget } from '../targets/spec.js';
 import { exactScoreModel, type Target } from '../targets/target.js';
 import { modelNames, type CompareConfig, type ModelConfig } from './config.js';
-import { InterruptedStage, trainModel, type TrainingRecord } from './models.js';
+import { convexGates, InterruptedStage, trainModel, type TrainingRecord } from './models.js';
 import { useBackend, type TfHandle } from '../baselines/tf-backend.js';
 
 export const RESULTS_FORMAT = 'convex-score/compare@1';
@@ -186,7 +186,9 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
       for (let mi = 0; mi < config.models.length; mi++) {
         const m: ModelConfig = config.models[mi];
         const label = `${names[mi]} (seed ${seed})`;
-        const modelParts = { ...base, model: { ...m, name: undefined }, seed, workers: undefined };
+        // the convex model's gate strategy and budget with their defaults filled in: a changed default retrains
+        const gates = m.kind === 'convex' ? convexGates(m) : null;
+        const modelParts = { ...base, model: { ...m, name: undefined, ...(gates ? { gates: gates.gates, patternBudget: gates.patternBudget } : {}) }, seed, workers: undefined };
         const trained = await stage(`train ${label}`, 1, (update) =>
           cached(['train', modelParts], () => trainModel(m, { config, target, X, n: config.n, seed, signal, tf, interrupted, onProgress: (k, total) => update(total > 0 ? k / total : 1) })),
         );
