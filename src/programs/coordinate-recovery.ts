@@ -1,6 +1,7 @@
 /**
- * The network read off a coordinate program's solution (docs/math/multivariate.md, section 3), and its
- * regularized non-convex loss evaluated with its own units.
+ * The network read off a coordinate program's solution (docs/math/multivariate.md, section 3), its
+ * ReLU units' planes moved off the data points, and its regularized non-convex loss evaluated the
+ * standard way (the ReLU (h)_+ with derivative 1[h > 0]).
  */
 import type { ActivationPatterns } from './patterns.js';
 import type { CoordinateUnits } from './coordinatewise.js';
@@ -42,13 +43,61 @@ export function recoverUnits(z: Float64Array, pats: ActivationPatterns, p1: numb
 }
 
 /**
- * The regularized non-convex loss of ReLU units on the n augmented inputs, with the optimal output
+ * Moves each ReLU unit's plane off the data (docs/math/multivariate.md, section 3). A unit read off
+ * the group of pattern D_k satisfies (2 D_k - I) X~ v >= 0, with equality allowed: the optimum often
+ * puts data points exactly on the kink (or, to the solver's tolerance, just across it), where the
+ * standard ReLU (h)_+ with derivative 1[h > 0] and the pattern disagree. The pattern's gate g_k
+ * realizes D_k strictly (x~_s'g_k > 0 exactly where D_k is active, < 0 elsewhere), so v + eps g_k puts
+ * every point strictly on its pattern's side for every eps above max_s (m_s - sigma_s x~_s'v) / |x~_s'g_k|
+ * (sigma_s = sign(x~_s'g_k), m_s >= 0 the margin wanted). The smallest such eps is taken with the margin
+ * m_s = `margin` ||v|| ||x~_s|| (far above float64 rounding of x~_s'v, far below the loss's tolerance):
+ * on the data the unit is then alpha D_k X~ (v + eps g_k), its standard derivative is its pattern's,
+ * and its loss moves by O(eps) only (the caller re-evaluates it). Gated units are left alone (their
+ * gates decide, strictly). Returns the largest relative move eps ||g_k|| / ||v|| over the units.
+ */
+export function separateKinks(u: CoordinateUnits, Xt: Float64Array, n: number, p1: number, gates: Float64Array, margin = 1e-12): number {
+  if (u.gates || !u.pattern) return 0;
+  const p = p1 - 1;
+  const xn = new Float64Array(n);
+  for (let s = 0; s < n; s++) {
+    let a = 0;
+    for (let i = 0; i < p1; i++) a += Xt[s * p1 + i] ** 2;
+    xn[s] = Math.sqrt(a);
+  }
+  let worst = 0;
+  for (let j = 0; j < u.m; j++) {
+    const k = u.pattern[j];
+    let vn = u.b[j] ** 2;
+    for (let i = 0; i < p; i++) vn += u.W[j * p + i] ** 2;
+    vn = Math.sqrt(vn);
+    let gn = 0;
+    for (let i = 0; i < p1; i++) gn += gates[k * p1 + i] ** 2;
+    gn = Math.sqrt(gn);
+    let eps = 0;
+    for (let s = 0; s < n; s++) {
+      let h = u.b[j];
+      let a = gates[k * p1 + p];
+      for (let i = 0; i < p; i++) {
+        h += u.W[j * p + i] * Xt[s * p1 + i];
+        a += gates[k * p1 + i] * Xt[s * p1 + i];
+      }
+      if (a === 0) throw new Error(`separateKinks: gate ${k} passes through sample ${s}; a kept gate must realize its pattern strictly (this is a bug)`);
+      eps = Math.max(eps, (margin * vn * xn[s] - Math.sign(a) * h) / Math.abs(a));
+    }
+    if (eps === 0) continue;
+    for (let i = 0; i < p; i++) u.W[j * p + i] += eps * gates[k * p1 + i];
+    u.b[j] += eps * gates[k * p1 + p];
+    worst = Math.max(worst, (eps * gn) / vn);
+  }
+  return worst;
+}
+
+/**
+ * The regularized non-convex loss of the units on the n augmented inputs, with the optimal output
  * bias c (returned): SM (1/n) sum [f^2/2 + df/dx_self] or DSM (1/(2n)) sum (f - y)^2, plus
- * (beta/2) sum_j (||(w_j, b_j)||^2 + alpha_j^2). The SM derivative of a unit at a data point on its
- * kink (|w'x + b| within `tie.tol` of 0, relative to the unit's largest |w'x + b| on the data, or within
- * twice the unit's own violation of its pattern's cone, which the solver bounds by its tolerance) is
- * taken from the unit's activation pattern: the loss is defined up to such points, and this is the
- * convention under which the convex program and the network agree.
+ * (beta/2) sum_j (||(w_j, b_j)||^2 + alpha_j^2). ReLU units are evaluated the standard way,
+ * (h)_+ with derivative 1[h > 0] (PyTorch's convention at the kink); gated units are
+ * alpha 1[g'x~ >= 0] (w'x~ + b) with derivative alpha 1[g'x~ >= 0] w_self.
  */
 export function networkLoss(
   u: CoordinateUnits,
@@ -60,40 +109,24 @@ export function networkLoss(
   self: number,
   y: Float64Array | undefined,
   beta: number,
-  tie?: { masks: Uint8Array; K: number; tol: number },
 ): { value: number; c: number } {
   const F = new Float64Array(n);
   let deriv = 0;
-  const H = new Float64Array(n);
   for (let j = 0; j < u.m; j++) {
-    let hmax = 0;
     for (let s = 0; s < n; s++) {
       let h = u.b[j];
       for (let i = 0; i < p; i++) h += u.W[j * p + i] * Xt[s * p1 + i];
-      H[s] = h;
-      hmax = Math.max(hmax, Math.abs(h));
-    }
-    if (u.gates) {
-      // a gated unit: its gate decides, strictly (gates realize their patterns with no point on the plane)
-      for (let s = 0; s < n; s++) {
+      let on = h > 0;
+      if (u.gates) {
+        // a gated unit: its gate decides (gates realize their patterns with no point on the plane)
         let gh = 0;
         for (let i = 0; i < p1; i++) gh += u.gates[j * p1 + i] * Xt[s * p1 + i];
-        if (gh >= 0) {
-          F[s] += u.alpha[j] * H[s];
-          deriv += u.alpha[j] * u.W[j * p + self];
-        }
+        on = gh >= 0;
       }
-      continue;
-    }
-    const k = tie && u.pattern ? u.pattern[j] : -1;
-    // the band: rounding, or this unit's own violation of its pattern's cone (within the solver's tolerance)
-    let band = tie ? tie.tol * hmax : 0;
-    if (k >= 0) for (let s = 0; s < n; s++) band = Math.max(band, 2 * Math.max(0, tie!.masks[s * tie!.K + k] ? -H[s] : H[s]));
-    for (let s = 0; s < n; s++) {
-      const h = H[s];
-      if (h > 0) F[s] += u.alpha[j] * h;
-      const on = k >= 0 && Math.abs(h) <= band ? tie!.masks[s * tie!.K + k] === 1 : h > 0;
-      if (on) deriv += u.alpha[j] * u.W[j * p + self];
+      if (on) {
+        F[s] += u.alpha[j] * h;
+        deriv += u.alpha[j] * u.W[j * p + self];
+      }
     }
   }
   let reg = 0;
@@ -115,4 +148,3 @@ export function networkLoss(
   for (let s = 0; s < n; s++) sq += (F[s] + c - y![s]) ** 2;
   return { value: sq / (2 * n) + reg, c };
 }
-

@@ -21,7 +21,7 @@ import { augmentedInputs, allPatterns, patternsFromGates, sampledPatterns, type 
 import { gateVectors, type GateStrategy } from './gates.js';
 import { runCoordinateSolver } from './coordinate-solver.js';
 import { smUnboundedDirection, unboundedSolution } from './coordinate-unbounded.js';
-import { networkLoss, recoverUnits } from './coordinate-recovery.js';
+import { networkLoss, recoverUnits, separateKinks } from './coordinate-recovery.js';
 
 export { networkLoss } from './coordinate-recovery.js';
 export { polishOnWorkingSet, runCoordinateSolver, type SolverRun } from './coordinate-solver.js';
@@ -103,7 +103,7 @@ export interface CoordinateUnits {
   c: number;
   m: number;
   p: number;
-  /** the activation pattern each unit came from (for the derivative at data points on its kink) */
+  /** the activation pattern each unit came from (its gate moved a ReLU unit's plane off the data points) */
   pattern?: Int32Array;
   /** gated units: m x (p + 1) gate vectors (bias last); unit j is alpha_j 1[g_j'x~ >= 0] (w_j'x + b_j) */
   gates?: Float64Array;
@@ -117,7 +117,10 @@ export interface CoordinateSolution extends Certificate {
   units: CoordinateUnits;
   /** the convex program's objective at the solution (the gated or ReLU program) */
   convexObjective: number;
-  /** the recovered network's regularized non-convex loss, evaluated with its own activations (ReLU or gated) */
+  /**
+   * the written network's regularized non-convex loss: ReLU units the standard way, (h)_+ with derivative
+   * 1[h > 0] (their planes moved off the data first, coordinate-recovery.ts), gated units by their gates
+   */
   nonconvexObjective: number;
   /** whether the dual point behind the gap is exactly feasible (else the gap is as good as the KKT residual) */
   dualFeasible: boolean;
@@ -224,10 +227,13 @@ export function coordinateResult(
   if (r.diverged) {
     return unboundedSolution(base, st.B.cols, `the SM objective decreases without bound (it reached 1e6 times its first value, with the sign reversed): beta = ${beta} is below this data set's boundedness threshold for the ${relaxation} program; raise --beta${relaxation === 'gated' ? ' or use --relaxation relu (the gated relaxation is unbounded more often)' : ''}`, started);
   }
-  const K = pats.count;
   const units = recoverUnits(z, pats, p1, split);
+  // ReLU units: each plane moved off the data by its pattern's gate, so that the standard ReLU and
+  // its derivative 1[h > 0] agree with the pattern at every point (section 3 of the doc)
+  if (split) separateKinks(units, Xt, n, p1, pats.gates);
   const convexObjective = cert.primalObjective;
-  const loss = networkLoss(units, Xt, n, p1, inputs.length, objective, self, pr.y, beta, { masks: pats.masks, K, tol: 1e-9 });
+  // the written network's loss, the standard way ((h)_+, derivative 1[h > 0]), with its optimal c
+  const loss = networkLoss(units, Xt, n, p1, inputs.length, objective, self, pr.y, beta);
   units.c = loss.c;
   const certified = isCertified(cert, tol) && coneViolation <= tol;
   const status: SolveStatus = certified ? 'optimal' : stop === 'interrupted' ? 'interrupted' : stop === 'time_limit' ? 'time_limit' : 'max_iter';
