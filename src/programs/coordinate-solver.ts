@@ -12,6 +12,7 @@ import { MaskedFeatureOperator } from '../../solvers/masked-features.js';
 import { MaskedConeRows, projectCone, proxConeGroupL2, type ConeRows } from '../../solvers/cone-prox.js';
 import { groupCertificate, isCertified, type Certificate, type GroupProgram } from '../../solvers/certificates.js';
 import type { CoordinateProblem, CoordinateSetup } from './coordinatewise.js';
+import { RunOffWatch, type UnboundedVerdict } from './coordinate-unbounded.js';
 
 /** What a CPU solver run of a coordinate program leaves. */
 export interface SolverRun {
@@ -22,6 +23,8 @@ export interface SolverRun {
   stop: string;
   /** an SM program below its boundedness threshold ran off */
   diverged: boolean;
+  /** the verified direction it ran off along (coordinate-unbounded.ts), when one was found */
+  unbounded?: UnboundedVerdict;
   lipschitz: number;
 }
 
@@ -46,15 +49,18 @@ export function runCoordinateSolver(
   let first = NaN;
   // stop when certified, or when an SM program below its boundedness threshold runs off (its objective,
   // an attained value, falls below -1e6 times its first value)
-  const certifiedOrRunOff = (c: Certificate): boolean => {
+  const watch = new RunOffWatch(st);
+  let unbounded: UnboundedVerdict | undefined;
+  const certifiedOrRunOff = (c: Certificate, zz: Float64Array): boolean => {
     if (Number.isNaN(first)) first = Math.max(1, Math.abs(c.primalObjective));
-    if (c.primalObjective < -1e6 * first) diverged = true;
+    if (!isCertified(c, tol)) unbounded ??= watch.observe(zz) ?? undefined;
+    if (unbounded || c.primalObjective < -1e6 * first) diverged = true;
     return diverged || isCertified(c, tol);
   };
   const limits = { maxIter, timeLimit: o.timeLimit, interrupted: o.interrupted };
   if (!split) {
-    const res = fista({ B, b, q, prox: proxGroupL2(beta, p1) }, { ...limits, x0, L0: L, checkEvery: 25, check: (zz) => certifiedOrRunOff(groupCertificate(prog, zz)) });
-    return { z: res.x, cert: groupCertificate(prog, res.x), coneViolation: 0, iterations: res.iterations, stop: res.stop, diverged, lipschitz: res.lipschitz };
+    const res = fista({ B, b, q, prox: proxGroupL2(beta, p1) }, { ...limits, x0, L0: L, checkEvery: 25, check: (zz) => certifiedOrRunOff(groupCertificate(prog, zz), zz) });
+    return { z: res.x, cert: groupCertificate(prog, res.x), coneViolation: 0, iterations: res.iterations, stop: res.stop, diverged, unbounded, lipschitz: res.lipschitz };
   }
   if ((pr.reluSolver ?? 'prox') === 'prox') {
     // FISTA with the exact prox of the group norm plus the pattern cones (solvers/cone-prox.ts)
@@ -68,10 +74,10 @@ export function runCoordinateSolver(
         L0: L,
         checkEvery: 25,
         onLipschitz: (Lk) => (lastL = Lk),
-        check: (zz) => certifiedOrRunOff(reluCertificate(st, zz, lastL, rows)),
+        check: (zz) => certifiedOrRunOff(reluCertificate(st, zz, lastL, rows), zz),
       },
     );
-    return { z: res.x, cert: reluCertificate(st, res.x, res.lipschitz, rows), coneViolation: relativeConeViolation(B, res.x), iterations: res.iterations, stop: res.stop, diverged, lipschitz: res.lipschitz };
+    return { z: res.x, cert: reluCertificate(st, res.x, res.lipschitz, rows), coneViolation: relativeConeViolation(B, res.x), iterations: res.iterations, stop: res.stop, diverged, unbounded, lipschitz: res.lipschitz };
   }
   // the augmented Lagrangian method with FISTA inner solves (as scnn)
   const res = augmentedLagrangian(prog, B.cone(), {
@@ -82,9 +88,9 @@ export function runCoordinateSolver(
     timeLimit: o.timeLimit,
     interrupted: o.interrupted,
     innerTol: Math.min(1e-9, tol * 1e-3),
-    check: (zz, _mu, shift) => certifiedOrRunOff(groupCertificate(prog, zz, { coneShift: shift })) && (diverged || relativeConeViolation(B, zz) <= tol),
+    check: (zz, _mu, shift) => certifiedOrRunOff(groupCertificate(prog, zz, { coneShift: shift }), zz) && (diverged || relativeConeViolation(B, zz) <= tol),
   });
-  return { z: res.z, cert: groupCertificate(prog, res.z, { coneShift: res.coneShift }), coneViolation: relativeConeViolation(B, res.z), iterations: res.innerIterations, stop: res.stop, diverged, lipschitz: L };
+  return { z: res.z, cert: groupCertificate(prog, res.z, { coneShift: res.coneShift }), coneViolation: relativeConeViolation(B, res.z), iterations: res.innerIterations, stop: res.stop, diverged, unbounded, lipschitz: L };
 }
 
 /** The ReLU program's certificate at z: the cone multipliers from projecting z - grad / L onto each cone. */

@@ -20,7 +20,7 @@ import { InputError } from '../util/errors.js';
 import { augmentedInputs, allPatterns, patternsFromGates, sampledPatterns, type ActivationPatterns } from './patterns.js';
 import { gateVectors, type GateStrategy } from './gates.js';
 import { runCoordinateSolver } from './coordinate-solver.js';
-import { smUnboundedDirection, unboundedSolution } from './coordinate-unbounded.js';
+import { patternUnboundedness, recessionCheck, unboundedSolution, type UnboundedVerdict } from './coordinate-unbounded.js';
 import { networkLoss, recoverUnits, separateKinks } from './coordinate-recovery.js';
 
 export { networkLoss } from './coordinate-recovery.js';
@@ -137,6 +137,13 @@ export interface CoordinateSolution extends Certificate {
   /** a one-line reason when status is 'unbounded' */
   message?: string;
   /**
+   * status 'unbounded': a recession direction (in z's layout, sum_g ||d_g|| = 1): in the pattern cones
+   * (ReLU), B d = 0, and q'd + beta sum_g ||d_g|| < 0, verified in float64
+   */
+  unboundedDirection?: Float64Array;
+  /** status 'unbounded': -q'd / sum_g ||d_g|| of that direction, the beta it needs (a lower bound of the program's threshold) */
+  unboundedThreshold?: number;
+  /**
    * the adaptive gates' dual-guided search (patterns spec gates 'adaptive'): its rounds, the patterns it
    * added, and the largest violation max_g ||grad_g|| / beta its last round found (<= 1 + tol: none found)
    */
@@ -190,11 +197,14 @@ export function setupCoordinate(pr: CoordinateProblem, Xt: Float64Array, inputs:
   return { inputs, self, p1, Xt, pats, split, B, active, prog: { B, b, q, beta, groupSize: p1 }, tol: pr.tol ?? 1e-6, started };
 }
 
-/** SM programs with a pattern that leaves a direction the data cannot see are unbounded: the solution saying so, or null. */
+/**
+ * SM programs below their boundedness threshold: the exact single-pattern test, then (small n) the
+ * recession test (src/programs/coordinate-unbounded.ts); the solution saying `unbounded`, or null.
+ */
 export function unboundedCheck(pr: CoordinateProblem, st: CoordinateSetup): CoordinateSolution | null {
   if (pr.objective !== 'sm') return null;
-  const why = smUnboundedDirection(st.Xt, pr.n, st.p1, st.pats, st.active, st.self, pr.beta, st.split);
-  return why ? unboundedSolution(solutionBase(pr, st), st.B.cols, why, st.started) : null;
+  const why = patternUnboundedness(st.Xt, pr.n, st.p1, st.pats, st.active, st.self, pr.beta, st.split) ?? recessionCheck(st);
+  return why ? unboundedSolution(solutionBase(pr, st), st.B.cols, why.message, st.started, { direction: why.direction, threshold: why.threshold }) : null;
 }
 
 function solutionBase(pr: CoordinateProblem, st: CoordinateSetup): { coordinate: number; inputs: Int32Array; relaxation: Relaxation; patterns: number; gates: Float64Array; gateSource?: Int32Array } {
@@ -218,14 +228,18 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
 export function coordinateResult(
   pr: CoordinateProblem,
   st: CoordinateSetup,
-  r: { z: Float64Array; cert: Certificate & { dualFeasible: boolean }; coneViolation: number; iterations: number; stop: string; diverged: boolean },
+  r: { z: Float64Array; cert: Certificate & { dualFeasible: boolean }; coneViolation: number; iterations: number; stop: string; diverged: boolean; unbounded?: UnboundedVerdict },
 ): CoordinateSolution {
   const { beta, relaxation, n, objective } = pr;
   const { pats, p1, split, Xt, inputs, self, tol, started } = st;
   const base = solutionBase(pr, st);
   const { z, cert, coneViolation, iterations, stop } = r;
+  if (r.unbounded) {
+    const u = r.unbounded;
+    return unboundedSolution(base, st.B.cols, u.message, started, { iterations, direction: u.direction, threshold: u.threshold });
+  }
   if (r.diverged) {
-    return unboundedSolution(base, st.B.cols, `the SM objective decreases without bound (it reached 1e6 times its first value, with the sign reversed): beta = ${beta} is below this data set's boundedness threshold for the ${relaxation} program; raise --beta${relaxation === 'gated' ? ' or use --relaxation relu (the gated relaxation is unbounded more often)' : ''}`, started);
+    return unboundedSolution(base, st.B.cols, `the SM objective decreases without bound (it reached 1e6 times its first value, with the sign reversed): beta = ${beta} is below this data set's boundedness threshold for the ${relaxation} program; raise --beta${relaxation === 'gated' ? ' or use --relaxation relu (the gated relaxation is unbounded more often)' : ''}`, started, { iterations });
   }
   const units = recoverUnits(z, pats, p1, split);
   // ReLU units: each plane moved off the data by its pattern's gate, so that the standard ReLU and
