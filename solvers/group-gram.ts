@@ -17,6 +17,7 @@
  * The caller certifies the result on the full program; this module only reports the reduced KKT residual.
  */
 import { choleskyFactor, choleskySolveWith } from './cholesky.js';
+import { blockCoordinateDescent, blockLipschitz, groupSoftThreshold, type GroupBlocks } from './group-bcd.js';
 
 export interface GramGroupProblem {
   /** M x M, symmetric, row-major */
@@ -34,6 +35,8 @@ export interface GramGroupOptions {
   /** Date.now() deadline */
   deadline?: number;
   interrupted?: () => boolean;
+  /** Newton's method only on supports of at most this many entries (its Hessian must be nonsingular: fewer entries than data points) */
+  maxNewton?: number;
 }
 
 export interface GramGroupResult {
@@ -42,7 +45,8 @@ export interface GramGroupResult {
   newtonSteps: number;
   /** the reduced KKT residual (absolute) */
   kkt: number;
-  stop: 'converged' | 'max_iter' | 'time_limit' | 'interrupted';
+  /** diverged: the objective fell below -1e6 times its scale (an unbounded SM program) */
+  stop: 'converged' | 'max_iter' | 'time_limit' | 'interrupted' | 'diverged';
 }
 
 /** y = H x (only the columns where x is nonzero) */
@@ -130,77 +134,50 @@ export function solveGramGroupLasso(pr: GramGroupProblem, o: GramGroupOptions): 
   const M = c.length;
   const maxIter = o.maxIter ?? 200_000;
   const deadline = o.deadline ?? Infinity;
-  const L = gramLipschitz(H, M);
-  let z: Float64Array = o.x0 ? Float64Array.from(o.x0) : new Float64Array(M);
-  let zPrev: Float64Array = Float64Array.from(z);
-  const y = Float64Array.from(z);
-  const Hy = new Float64Array(M);
   const Hz = new Float64Array(M);
   const grad = new Float64Array(M);
-  const v = new Float64Array(M);
-  let t = 1;
-  let iterations = 0;
-  let newtonSteps = 0;
-  let lastSupport = '';
-  let stableChecks = 0;
-  let newtonFailedAt = '';
   const kktAt = (zz: Float64Array): number => {
     symv(H, M, zz, Hz);
     for (let i = 0; i < M; i++) grad[i] = Hz[i] - c[i];
     return gramKkt(zz, grad, beta, gs);
   };
+  let z: Float64Array = o.x0 ? Float64Array.from(o.x0) : new Float64Array(M);
+  let iterations = 0;
+  let newtonSteps = 0;
   let kkt = kktAt(z);
   if (kkt <= o.kktTol) return { z, iterations, newtonSteps, kkt, stop: 'converged' };
-  const checkEvery = 10;
+  const blocks = new GramBlocks(H, c, gs);
+  let lastSupport = '';
+  let newtonFailedAt = '';
+  let scaleF = NaN;
+  // block coordinate descent in chunks of passes; Newton's method once the support holds between chunks
   while (iterations < maxIter) {
-    iterations++;
-    symv(H, M, y, Hy);
-    const th = beta / L;
-    for (let g0 = 0; g0 < M; g0 += gs) {
-      let n2 = 0;
-      for (let i = g0; i < g0 + gs; i++) {
-        v[i] = y[i] - (Hy[i] - c[i]) / L;
-        n2 += v[i] * v[i];
-      }
-      const nrm = Math.sqrt(n2);
-      const f = nrm > th ? 1 - th / nrm : 0;
-      for (let i = g0; i < g0 + gs; i++) v[i] *= f;
-    }
-    // gradient-mapping restart, then the momentum step
-    let test = 0;
-    for (let i = 0; i < M; i++) test += (y[i] - v[i]) * (v[i] - z[i]);
-    const restarted = test > 0;
-    const tNew = restarted ? 1 : (1 + Math.sqrt(1 + 4 * t * t)) / 2;
-    const mom = restarted ? 0 : (t - 1) / tNew;
-    t = tNew;
-    zPrev = z;
-    z = Float64Array.from(v);
-    for (let i = 0; i < M; i++) y[i] = z[i] + mom * (z[i] - zPrev[i]);
-    if (iterations % checkEvery !== 0) continue;
+    const chunk = blockCoordinateDescent(blocks, beta, groupSoftThreshold, { x0: z, kktTol: o.kktTol, maxPasses: Math.min(25, maxIter - iterations), deadline, interrupted: o.interrupted });
+    // (at least one count per chunk, so that a chunk that finds nothing to do cannot loop forever)
+    iterations += Math.max(1, chunk.passes);
+    z = chunk.z;
     kkt = kktAt(z);
     if (kkt <= o.kktTol) return { z, iterations, newtonSteps, kkt, stop: 'converged' };
-    if (Date.now() > deadline) return { z, iterations, newtonSteps, kkt, stop: 'time_limit' };
-    if (o.interrupted?.()) return { z, iterations, newtonSteps, kkt, stop: 'interrupted' };
+    if (chunk.stop === 'time_limit' || chunk.stop === 'interrupted') return { z, iterations, newtonSteps, kkt, stop: chunk.stop };
+    // an objective falling without bound (SM below its boundedness threshold): stop, the caller decides
+    const f = objective(z, Hz, c, beta, gs);
+    if (Number.isNaN(scaleF)) scaleF = Math.max(1, Math.abs(f));
+    if (!(f > -1e6 * scaleF)) return { z, iterations, newtonSteps, kkt, stop: 'diverged' };
     const S = supportOf(z, gs);
     const key = S.join(',');
-    stableChecks = key === lastSupport ? stableChecks + 1 : 0;
-    lastSupport = key;
-    // Newton once the support has held for a few checks (and not again on a support where it failed)
-    if (stableChecks >= 2 && S.length > 0 && key !== newtonFailedAt) {
+    if (key === lastSupport && S.length > 0 && S.length * gs <= (o.maxNewton ?? 1500) && key !== newtonFailedAt) {
       const nt = newtonOnSupport(pr, z, S, o.kktTol, deadline);
       newtonSteps += nt.steps;
       if (nt.z) {
         const k2 = kktAt(nt.z);
-        if (k2 <= o.kktTol) return { z: nt.z, iterations, newtonSteps, kkt: k2, stop: 'converged' };
-        // a better point all the same: continue from it without momentum
         z = nt.z;
-        y.set(z);
-        t = 1;
+        kkt = k2;
+        if (k2 <= o.kktTol) return { z, iterations, newtonSteps, kkt, stop: 'converged' };
       }
       newtonFailedAt = key;
     }
+    lastSupport = key;
   }
-  kkt = kktAt(z);
   return { z, iterations, newtonSteps, kkt, stop: 'max_iter' };
 }
 
@@ -317,4 +294,53 @@ function scatter(x: Float64Array, idx: Int32Array, M: number): Float64Array {
   const z = new Float64Array(M);
   idx.forEach((i, a) => (z[i] = x[a]));
   return z;
+}
+
+/** The Gram form's state for block coordinate descent: H z, so that grad_g = (H z - c)_g. */
+export class GramBlocks implements GroupBlocks {
+  readonly groups: number;
+  private readonly M: number;
+  private readonly Hz: Float64Array;
+
+  constructor(
+    private readonly H: Float64Array,
+    private readonly c: Float64Array,
+    readonly groupSize: number,
+  ) {
+    this.M = c.length;
+    this.groups = this.M / groupSize;
+    this.Hz = new Float64Array(this.M);
+  }
+
+  lipschitz(g: number): number {
+    const { H, M, groupSize: gs } = this;
+    const A = new Float64Array(gs * gs);
+    for (let i = 0; i < gs; i++) for (let j = 0; j < gs; j++) A[i * gs + j] = H[(g * gs + i) * M + g * gs + j];
+    return blockLipschitz(A, gs);
+  }
+
+  gradient(g: number, out: Float64Array): void {
+    const o = g * this.groupSize;
+    for (let j = 0; j < this.groupSize; j++) out[j] = this.Hz[o + j] - this.c[o + j];
+  }
+
+  update(g: number, delta: Float64Array): void {
+    const { H, M, Hz, groupSize: gs } = this;
+    for (let j = 0; j < gs; j++) {
+      const d = delta[j];
+      if (d === 0) continue;
+      const row = (g * gs + j) * M;
+      for (let i = 0; i < M; i++) Hz[i] += H[row + i] * d;
+    }
+  }
+
+  reset(z: Float64Array): void {
+    symv(this.H, this.M, z, this.Hz);
+  }
+
+  value(z: Float64Array): number {
+    let f = 0;
+    for (let i = 0; i < this.M; i++) f += z[i] * (0.5 * this.Hz[i] - this.c[i]);
+    return f;
+  }
 }

@@ -8,6 +8,7 @@
  * One product costs O(n K p1). Groups are consecutive blocks of p1 entries.
  */
 import type { LinearOperator } from './operators.js';
+import { blockLipschitz, type GroupBlocks } from './group-bcd.js';
 
 export class MaskedFeatureOperator implements LinearOperator {
   readonly rows: number;
@@ -244,3 +245,122 @@ export class WorkingGram {
     this.H = H;
   }
 }
+
+/**
+ * A working set of groups of a MaskedFeatureOperator as blocks for coordinate descent on
+ * 1/2 ||B z - b||^2 + q'z (b centred): the state is the uncentred network output F = sum_g D_g X~ z_g
+ * (signed for u-groups) and its mean, so that a group's gradient and update touch only its own points:
+ *   grad_g = sign_g [ (1/n) (sum_{s in g} x~_s F_s - Fbar m_g) - (1/sqrt n) sum_{s in g} x~_s b_s ] + q_g,
+ * m_g = sum_{s in g} x~_s. z is the working set's vector (its groups in the order given).
+ */
+export class MaskedBlocks implements GroupBlocks {
+  readonly groups: number;
+  readonly groupSize: number;
+  private readonly points: Int32Array[];
+  private readonly sign: Float64Array;
+  private readonly m: Float64Array;
+  private readonly cb: Float64Array;
+  private readonly qW: Float64Array;
+  private readonly F: Float64Array;
+  private Fbar = 0;
+
+  constructor(
+    private readonly op: MaskedFeatureOperator,
+    /** group ids of the operator (u-groups of a split operator are K + k) */
+    readonly ids: number[],
+    private readonly b: Float64Array,
+    q: Float64Array,
+  ) {
+    const { Xt, n, p1, masks, K } = op;
+    this.groups = ids.length;
+    this.groupSize = p1;
+    this.sign = Float64Array.from(ids, (g) => (g < K ? 1 : -1));
+    const counts = new Int32Array(ids.length);
+    const kOf = Int32Array.from(ids, (g) => (g < K ? g : g - K));
+    for (let s = 0; s < n; s++) for (let a = 0; a < ids.length; a++) counts[a] += masks[s * K + kOf[a]];
+    this.points = Array.from(counts, (c) => new Int32Array(c));
+    const fill = new Int32Array(ids.length);
+    for (let s = 0; s < n; s++) for (let a = 0; a < ids.length; a++) if (masks[s * K + kOf[a]]) this.points[a][fill[a]++] = s;
+    this.m = new Float64Array(ids.length * p1);
+    this.cb = new Float64Array(ids.length * p1);
+    this.qW = new Float64Array(ids.length * p1);
+    const sq = 1 / Math.sqrt(n);
+    ids.forEach((g, a) => {
+      for (const s of this.points[a]) {
+        for (let j = 0; j < p1; j++) {
+          this.m[a * p1 + j] += Xt[s * p1 + j];
+          this.cb[a * p1 + j] += Xt[s * p1 + j] * b[s] * sq;
+        }
+      }
+      for (let j = 0; j < p1; j++) this.qW[a * p1 + j] = q[g * p1 + j];
+    });
+    this.F = new Float64Array(n);
+  }
+
+  lipschitz(a: number): number {
+    const { Xt, n, p1 } = this.op;
+    const A = new Float64Array(p1 * p1);
+    for (const s of this.points[a]) for (let i = 0; i < p1; i++) for (let j = 0; j < p1; j++) A[i * p1 + j] += (Xt[s * p1 + i] * Xt[s * p1 + j]) / n;
+    for (let i = 0; i < p1; i++) for (let j = 0; j < p1; j++) A[i * p1 + j] -= (this.m[a * p1 + i] * this.m[a * p1 + j]) / (n * n);
+    return blockLipschitz(A, p1);
+  }
+
+  gradient(a: number, out: Float64Array): void {
+    const { Xt, n, p1 } = this.op;
+    const F = this.F;
+    out.fill(0);
+    for (const s of this.points[a]) {
+      const f = F[s];
+      const o = s * p1;
+      for (let j = 0; j < p1; j++) out[j] += Xt[o + j] * f;
+    }
+    const sg = this.sign[a];
+    const o = a * p1;
+    for (let j = 0; j < p1; j++) out[j] = sg * ((out[j] - this.Fbar * this.m[o + j]) / n - this.cb[o + j]) + this.qW[o + j];
+  }
+
+  update(a: number, delta: Float64Array): void {
+    const { Xt, n, p1 } = this.op;
+    const sg = this.sign[a];
+    for (const s of this.points[a]) {
+      const o = s * p1;
+      let h = 0;
+      for (let j = 0; j < p1; j++) h += Xt[o + j] * delta[j];
+      this.F[s] += sg * h;
+    }
+    let md = 0;
+    for (let j = 0; j < p1; j++) md += this.m[a * p1 + j] * delta[j];
+    this.Fbar += (sg * md) / n;
+  }
+
+  reset(z: Float64Array): void {
+    const { Xt, n, p1 } = this.op;
+    this.F.fill(0);
+    let total = 0;
+    for (let a = 0; a < this.groups; a++) {
+      const sg = this.sign[a];
+      let any = false;
+      for (let j = 0; j < p1; j++) if (z[a * p1 + j] !== 0) any = true;
+      if (!any) continue;
+      for (const s of this.points[a]) {
+        const o = s * p1;
+        let h = 0;
+        for (let j = 0; j < p1; j++) h += Xt[o + j] * z[a * p1 + j];
+        this.F[s] += sg * h;
+      }
+    }
+    for (let s = 0; s < n; s++) total += this.F[s];
+    this.Fbar = total / n;
+  }
+
+  value(z: Float64Array): number {
+    const n = this.op.n;
+    const sq = 1 / Math.sqrt(n);
+    let f = 0;
+    for (let s = 0; s < n; s++) f += ((this.F[s] - this.Fbar) * sq - this.b[s]) ** 2;
+    f *= 0.5;
+    for (let i = 0; i < z.length; i++) f += this.qW[i] * z[i];
+    return f;
+  }
+}
+

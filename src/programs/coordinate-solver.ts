@@ -94,7 +94,7 @@ export function runCoordinateSolver(
 }
 
 /** The ReLU program's certificate at z: the cone multipliers from projecting z - grad / L onto each cone. */
-function reluCertificate(st: CoordinateSetup, z: Float64Array, L: number, rows?: ConeRows): ReturnType<typeof groupCertificate> {
+export function reluCertificate(st: CoordinateSetup, z: Float64Array, L: number, rows?: ConeRows): ReturnType<typeof groupCertificate> {
   const r = rows ?? new MaskedConeRows(st.Xt, st.B.n, st.p1, st.pats.masks, st.pats.count);
   return groupCertificate(st.prog, z, { coneShift: coneShiftAt(st.prog, r, st.B, z, L) });
 }
@@ -176,7 +176,7 @@ export function polishOnWorkingSet(
 }
 
 /** The program restricted to the patterns idx (ascending): their masks, gates, groups and linear terms. */
-function restrictSetup(pr: CoordinateProblem, st: CoordinateSetup, idx: number[]): CoordinateSetup {
+export function restrictSetup(pr: CoordinateProblem, st: CoordinateSetup, idx: number[]): CoordinateSetup {
   const { n } = pr;
   const { p1, pats, split, Xt } = st;
   const K = pats.count;
@@ -192,7 +192,7 @@ function restrictSetup(pr: CoordinateProblem, st: CoordinateSetup, idx: number[]
 }
 
 /** The groups of the patterns idx (ReLU: the v-groups, then the u-groups) */
-function gatherGroups(z: Float64Array, idx: number[], K: number, p1: number, split: boolean): Float64Array {
+export function gatherGroups(z: Float64Array, idx: number[], K: number, p1: number, split: boolean): Float64Array {
   const m = idx.length;
   const out = new Float64Array((split ? 2 : 1) * m * p1);
   idx.forEach((k, a) => {
@@ -203,7 +203,7 @@ function gatherGroups(z: Float64Array, idx: number[], K: number, p1: number, spl
 }
 
 /** The inverse of gatherGroups: the full vector, zero outside idx */
-function scatterGroups(zs: Float64Array, idx: number[], K: number, p1: number, split: boolean): Float64Array {
+export function scatterGroups(zs: Float64Array, idx: number[], K: number, p1: number, split: boolean): Float64Array {
   const m = idx.length;
   const out = new Float64Array((split ? 2 : 1) * K * p1);
   idx.forEach((k, a) => {
@@ -260,7 +260,7 @@ function coneShiftAt(prog: GroupProgram, rows: ConeRows, B: MaskedFeatureOperato
 }
 
 /** max over the cone rows of (-(C z)_s)_+, relative to max |C z| */
-function relativeConeViolation(B: MaskedFeatureOperator, z: Float64Array): number {
+export function relativeConeViolation(B: MaskedFeatureOperator, z: Float64Array): number {
   const C = B.cone();
   const cz = new Float64Array(C.rows);
   C.apply(z, cz);

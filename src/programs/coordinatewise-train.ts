@@ -14,7 +14,7 @@ import { forwardProcess } from '../diffusion/process.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { GATE_STRATEGIES, type GateStrategy } from './gates.js';
-import { patternStrategy, solveCoordinate, type CoordinateProblem, type CoordinateSolution, type PatternSpec, type Relaxation, type ReluSolver } from './coordinatewise.js';
+import { patternStrategy, solveCoordinate, type CoordinateMethod, type CoordinateProblem, type CoordinateSolution, type PatternSpec, type Relaxation, type ReluSolver } from './coordinatewise.js';
 import { gpuUnsupported, solveCoordinateGpu } from './coordinatewise-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
@@ -56,6 +56,8 @@ export interface CoordinatewiseJob {
   relaxation: Relaxation;
   /** the exact ReLU program's solver (default 'prox') */
   reluSolver?: ReluSolver;
+  /** working set (default) or the full program from the start */
+  method?: CoordinateMethod;
   /**
    * the patterns of every program: as CoordinateProblem's, except that given gates come one set per
    * coordinate (m_i x (p_i + 1) row-major, bias last; `file` names where they came from). A missing
@@ -266,6 +268,7 @@ function levelProblem(job: CoordinatewiseJob, i: number, level: { a: number; s: 
     beta: job.beta,
     relaxation: job.relaxation,
     reluSolver: job.reluSolver,
+    method: job.method,
     patterns: programSpec(job, i),
     tol: job.tol,
     maxIter: job.maxIter,
