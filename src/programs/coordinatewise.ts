@@ -20,11 +20,14 @@ import { InputError } from '../util/errors.js';
 import { augmentedInputs, allPatterns, patternsFromGates, sampledPatterns, type ActivationPatterns } from './patterns.js';
 import { gateVectors, type GateStrategy } from './gates.js';
 import { runCoordinateSolver } from './coordinate-solver.js';
+import { solveWorkingSet } from './working-set.js';
+import { columnGeneration } from './column-generation.js';
 import { patternUnboundedness, recessionCheck, unboundedSolution, type UnboundedVerdict } from './coordinate-unbounded.js';
 import { networkLoss, recoverUnits, separateKinks } from './coordinate-recovery.js';
 
 export { networkLoss } from './coordinate-recovery.js';
 export { polishOnWorkingSet, runCoordinateSolver, type SolverRun } from './coordinate-solver.js';
+import type { SolverRun } from './coordinate-solver.js';
 
 export type Relaxation = 'gated' | 'relu';
 export const RELAXATIONS: readonly Relaxation[] = ['relu', 'gated'];
@@ -57,7 +60,16 @@ export interface CoordinateProblem {
    * the pattern cones; 'al' the augmented Lagrangian method with FISTA inner solves (as scnn)
    */
   reluSolver?: ReluSolver;
+  /**
+   * 'working-set' (default): the program restricted to a growing working set of patterns
+   * (src/programs/working-set.ts); 'full': the solver on the full program from the start (the method
+   * before working sets, kept for cross-checks and benchmarks)
+   */
+  method?: CoordinateMethod;
 }
+
+export type CoordinateMethod = 'working-set' | 'full';
+export const COORDINATE_METHODS: readonly CoordinateMethod[] = ['working-set', 'full'];
 
 /**
  * Where the program's activation patterns come from:
@@ -221,7 +233,51 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
   const unbounded = unboundedCheck(pr, st);
   if (unbounded) return unbounded;
   const x0 = warmStart(pr.warm, pats, st.B.groups, pats.count, p1);
-  return coordinateResult(pr, st, runCoordinateSolver(pr, st, x0, { tol: st.tol, maxIter: pr.maxIter, timeLimit: pr.timeLimit, interrupted: pr.interrupted }));
+  const limits = { tol: st.tol, maxIter: pr.maxIter, timeLimit: pr.timeLimit, interrupted: pr.interrupted };
+  const solve = (s: CoordinateSetup, z0: Float64Array | undefined): SolverRun => {
+    const timeLimit = pr.timeLimit === undefined ? undefined : Math.max(0, pr.timeLimit - (performance.now() - started) / 1000);
+    const o = { ...limits, timeLimit };
+    // the augmented Lagrangian method (scnn's) is the cross-check of the full program: it runs on all of it
+    return (pr.method ?? 'working-set') === 'working-set' && pr.reluSolver !== 'al' ? solveWorkingSet(pr, s, z0, o) : runCoordinateSolver(pr, s, z0, o);
+  };
+  const spec = pr.patterns;
+  if (spec === 'all' || 'given' in spec || patternStrategy(spec) !== 'adaptive') return coordinateResult(pr, st, solve(st, x0));
+  // adaptive gates: column generation around the solver (src/programs/column-generation.ts)
+  const res = columnGeneration(st, x0, {
+    budget: spec.budget ?? 4 * spec.sampled,
+    tol: st.tol,
+    beta: pr.beta,
+    smSelf: pr.objective === 'sm' ? st.self : -1,
+    seed: spec.seed,
+    setup: (p) => setupCoordinate(pr, Xt, inputs, p, started),
+    stopped: () => pr.interrupted?.() === true || (pr.timeLimit !== undefined && (performance.now() - started) / 1000 > pr.timeLimit),
+    solve: (s, z0) => {
+      const run = solve(s, z0);
+      return { ...run, certified: !run.diverged && isCertified(run.cert, s.tol) && run.coneViolation <= s.tol, residual: residualOf(s, run.z), unitGates: unitGatesOf(s, run.z) };
+    },
+  });
+  return { ...coordinateResult(pr, res.setup, res.run), search: res.search };
+}
+
+/** B z - b: the program's (centred) residual at z */
+function residualOf(st: CoordinateSetup, z: Float64Array): Float64Array {
+  const r = new Float64Array(st.B.rows);
+  st.B.apply(z, r);
+  for (let i = 0; i < r.length; i++) r[i] -= st.prog.b[i];
+  return r;
+}
+
+/** the gates of the patterns whose groups are nonzero at z (the units' gates), count x p1 */
+function unitGatesOf(st: CoordinateSetup, z: Float64Array): Float64Array {
+  const { p1, pats } = st;
+  const K = pats.count;
+  const out: number[] = [];
+  for (let k = 0; k < K; k++) {
+    let nz = false;
+    for (let g = k; g < st.B.groups && !nz; g += K) for (let j = 0; j < p1; j++) if (z[g * p1 + j] !== 0) nz = true;
+    if (nz) for (let j = 0; j < p1; j++) out.push(pats.gates[k * p1 + j]);
+  }
+  return Float64Array.from(out);
 }
 
 /** The solution from a solver's point: status, units read off the groups, the network's own loss. */
