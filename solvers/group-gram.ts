@@ -216,20 +216,30 @@ function newtonOnSupport(pr: GramGroupProblem, z0: Float64Array, S: number[], kk
   const norms = new Float64Array(S.length);
   let steps = 0;
   let lambda = 0;
+  const history: number[] = [];
   for (; steps < 60; steps++) {
     if (Date.now() > deadline) break;
     let gmax = 0;
+    let nmax = 0;
     for (let a = 0; a < S.length; a++) {
       let n2 = 0;
       for (let j = 0; j < gs; j++) n2 += x[a * gs + j] ** 2;
       norms[a] = Math.sqrt(n2);
-      if (!(norms[a] > 0)) return { z: null, steps };
+      if (!(norms[a] > 0)) return { z: steps > 0 ? scatter(x, idx, M) : null, steps };
+      nmax = Math.max(nmax, norms[a]);
     }
     for (let i = 0; i < m; i++) {
       g[i] = Hx[i] - cs[i] + (beta * x[i]) / norms[Math.floor(i / gs)];
       gmax = Math.max(gmax, Math.abs(g[i]));
     }
     if (gmax <= 0.01 * kktTol) break;
+    // a group heading to zero (it belongs outside the support), or no quadratic convergence: the support
+    // is wrong, and the first-order phase must move it
+    let vanishing = false;
+    for (let a = 0; a < S.length; a++) if (norms[a] < 1e-7 * nmax) vanishing = true;
+    history.push(gmax);
+    const h = history.length;
+    if (vanishing || (h > 4 && !(history[h - 1] < 0.5 * history[h - 4]))) break;
     // Hessian: H_SS + beta (I - u u') / ||x_g|| per group
     A.set(Hs);
     for (let a = 0; a < S.length; a++) {

@@ -193,7 +193,8 @@ class LineSearch {
         order[m++] = s;
       }
     }
-    const idx = order.subarray(0, m).sort((x, y) => at[x] - at[y]);
+    const idx = order.subarray(0, m);
+    sortByKey(idx, at, 0, m - 1);
     let bestValue = norm(v);
     let bestT = m > 0 ? at[idx[0]] - Math.max(1, Math.abs(at[idx[0]])) : 0;
     for (let i = 0; i < m; ) {
@@ -284,4 +285,44 @@ export function columnGeneration<S extends { pats: ActivationPatterns; Xt: Float
     run = o.solve(st, z);
   }
   return { setup: st, run, search: { rounds, added, violation, budgetReached } };
+}
+
+/** Sorts idx[lo..hi] by key[idx] ascending (quicksort, median of three, insertion sort below 16). */
+function sortByKey(idx: Int32Array, key: Float64Array, lo: number, hi: number): void {
+  while (hi - lo > 16) {
+    const mid = (lo + hi) >>> 1;
+    // median of three into idx[hi]
+    if (key[idx[mid]] < key[idx[lo]]) swap(idx, mid, lo);
+    if (key[idx[hi]] < key[idx[lo]]) swap(idx, hi, lo);
+    if (key[idx[mid]] < key[idx[hi]]) swap(idx, mid, hi);
+    const pivot = key[idx[hi]];
+    let i = lo - 1;
+    for (let j = lo; j < hi; j++) if (key[idx[j]] < pivot) swap(idx, ++i, j);
+    swap(idx, i + 1, hi);
+    const p = i + 1;
+    // recurse into the smaller part, loop on the larger
+    if (p - lo < hi - p) {
+      sortByKey(idx, key, lo, p - 1);
+      lo = p + 1;
+    } else {
+      sortByKey(idx, key, p + 1, hi);
+      hi = p - 1;
+    }
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const v = idx[i];
+    const k = key[v];
+    let j = i - 1;
+    while (j >= lo && key[idx[j]] > k) {
+      idx[j + 1] = idx[j];
+      j--;
+    }
+    idx[j + 1] = v;
+  }
+}
+
+function swap(a: Int32Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
 }

@@ -88,7 +88,9 @@ export function solveWorkingSet(pr: CoordinateProblem, st: CoordinateSetup, z0: 
   size += addViolators(Math.max(8, size));
   const gram = !split ? new WorkingGram(B) : null;
   const maxGram = o.maxGram ?? 2500;
+  // inner solves as loose as the full program's KKT residual allows (as celer and blitz do), strict at the end
   let innerTol = 0.1 * tol;
+  let roundTol = Math.max(innerTol, 0.3 * cert.kktResidual);
   let first = NaN;
   let unbounded: UnboundedVerdict | undefined;
   let zPrev = z;
@@ -96,8 +98,8 @@ export function solveWorkingSet(pr: CoordinateProblem, st: CoordinateSetup, z0: 
   for (; rounds < 100; rounds++) {
     const idx: number[] = [];
     for (let k = 0; k < K; k++) if (inSet[k]) idx.push(k);
-    // the Gram form pays while the working set has fewer entries than half the points (else B_W is cheaper)
-    if (!split && idx.length * p1 <= Math.min(maxGram, B.n / 2)) {
+    // the Gram form pays while the working set has fewer entries than there are points (else B_W is cheaper)
+    if (!split && idx.length * p1 <= Math.min(maxGram, B.n)) {
       // gated, Gram form: H and c = B_W'b - q_W over the working set, in the order of gram.groups
       const known = new Set(gram!.groups);
       gram!.extend(idx.filter((k) => !known.has(k)));
@@ -111,7 +113,7 @@ export function solveWorkingSet(pr: CoordinateProblem, st: CoordinateSetup, z0: 
           x0[a * p1 + j] = z[g * p1 + j];
         }
       });
-      const res = solveGramGroupLasso({ H: gram!.H, c, beta: prog.beta, groupSize: p1 }, { x0, kktTol: innerTol * scale, maxIter: Math.max(1, maxIter - iterations), deadline, interrupted: o.interrupted, maxNewton: Math.min(1200, B.n / 2) });
+      const res = solveGramGroupLasso({ H: gram!.H, c, beta: prog.beta, groupSize: p1 }, { x0, kktTol: roundTol * scale, maxIter: Math.max(1, maxIter - iterations), deadline, interrupted: o.interrupted, maxNewton: Math.min(1500, 0.9 * B.n) });
       iterations += res.iterations + res.newtonSteps;
       stop = res.stop;
       if (res.stop === 'diverged') diverged = true;
@@ -123,7 +125,7 @@ export function solveWorkingSet(pr: CoordinateProblem, st: CoordinateSetup, z0: 
       const blocks = new MaskedBlocks(B, idx, prog.b, prog.q);
       const x0 = new Float64Array(idx.length * p1);
       idx.forEach((k, a) => x0.set(z.subarray(k * p1, (k + 1) * p1), a * p1));
-      const res = blockCoordinateDescent(blocks, prog.beta, groupSoftThreshold, { x0, kktTol: innerTol * scale, maxPasses: Math.max(1, maxIter - iterations), deadline, interrupted: o.interrupted });
+      const res = blockCoordinateDescent(blocks, prog.beta, groupSoftThreshold, { x0, kktTol: roundTol * scale, maxPasses: Math.max(1, maxIter - iterations), deadline, interrupted: o.interrupted });
       iterations += res.passes;
       stop = res.stop;
       z = new Float64Array(G * p1);
@@ -132,7 +134,7 @@ export function solveWorkingSet(pr: CoordinateProblem, st: CoordinateSetup, z0: 
       // ReLU: FISTA with the exact cone prox on the restricted operator (coordinate descent trades between
       // a pattern's v- and u-groups, which are perfectly anti-correlated, and measured 3-7x slower)
       const sub = restrictSetup(pr, st, idx);
-      const run = runCoordinateSolver(pr, sub, gatherGroups(z, idx, K, p1, split), { tol: innerTol, maxIter: Math.max(1, maxIter - iterations), timeLimit: left(), interrupted: o.interrupted });
+      const run = runCoordinateSolver(pr, sub, gatherGroups(z, idx, K, p1, split), { tol: roundTol, maxIter: Math.max(1, maxIter - iterations), timeLimit: left(), interrupted: o.interrupted });
       iterations += run.iterations;
       stop = run.stop;
       diverged = run.diverged;
@@ -153,10 +155,12 @@ export function solveWorkingSet(pr: CoordinateProblem, st: CoordinateSetup, z0: 
     stop = 'converged';
     const added = addViolators(size);
     size += added;
-    if (added === 0) {
+    if (added > 0) roundTol = Math.max(innerTol, 0.3 * cert.kktResidual);
+    else {
       // the working set is right but its solve stopped short of the full certificate: tighten it
-      if (innerTol < 1e-6 * tol) break;
-      innerTol *= 0.01;
+      if (roundTol <= 1e-6 * tol) break;
+      innerTol = Math.min(innerTol, 0.1 * cert.kktResidual, 0.01 * roundTol);
+      roundTol = innerTol;
     }
   }
   if (!done() && stop === 'converged') stop = iterations >= maxIter ? 'max_iter' : 'stalled';
