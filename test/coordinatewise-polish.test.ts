@@ -36,7 +36,7 @@ describe('patterns from precomputed words', () => {
 });
 
 describe('polishOnWorkingSet', () => {
-  const pr: CoordinateProblem = { X: Xn, n, d, coordinate: 0, inputs: [0, 1], objective: 'dsm', y, beta: 0.03, relaxation: 'gated', patterns: { sampled: 48, seed: 1 }, tol: 1e-8 };
+  const pr: CoordinateProblem = { X: Xn, n, d, coordinate: 0, inputs: [0, 1], objective: 'dsm', y, beta: 0.03, relaxation: 'gated', patterns: { sampled: 48, seed: 1, gates: 'gaussian' }, tol: 1e-8 };
   const ref = solveCoordinate(pr);
   const { inputs, Xt } = coordinateInputs(pr);
   const st = setupCoordinate(pr, Xt, inputs, sampledPatterns(Xt, n, 3, 48, 1));
@@ -69,7 +69,7 @@ describe('polishOnWorkingSet', () => {
   });
 
   it('the exact ReLU program from a start with cone violations and a partial support: certified, the same optimum, cones kept', () => {
-    const relu: CoordinateProblem = { ...pr, relaxation: 'relu', patterns: { sampled: 24, seed: 1 } };
+    const relu: CoordinateProblem = { ...pr, relaxation: 'relu', patterns: { sampled: 24, seed: 1, gates: 'gaussian' } };
     const refRelu = solveCoordinate(relu);
     expect(refRelu.status).toBe('optimal');
     const stRelu = setupCoordinate(relu, Xt, inputs, sampledPatterns(Xt, n, 3, 24, 1));

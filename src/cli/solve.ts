@@ -76,7 +76,7 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--patterns <P>', 'd > 1: sampled activation patterns per coordinate program (default 64)')
     .option('--all-patterns', 'd > 1: every activation pattern (tiny problems; the exact non-convex optimum)')
     .option('--pattern-seed <N>', 'd > 1: seed of the sampled gate vectors', '0')
-    .option('--gates <gaussian|data|adaptive|file>', `d > 1: where the --patterns gates lie (default ${DEFAULT_GATE_STRATEGY}): Gaussian, planes through the data, data plus the dual-guided search; or a gate file (.npy/.json: m x (p + 1), or d x m x (p + 1))`)
+    .option('--gates <gaussian|data|adaptive|file>', `d > 1: where the --patterns gates lie (default ${DEFAULT_GATE_STRATEGY}): Gaussian; the linear unit plus Gaussian planes of the standardized inputs; those plus the dual-guided search; or a gate file (.npy/.json: m x (p + 1), or d x m x (p + 1))`)
     .option('--pattern-budget <N>', `d > 1, --gates adaptive: the patterns in all the search may reach (default ${ADAPTIVE_BUDGET_FACTOR} x --patterns)`)
     .option('--relaxation <relu|gated>', 'd > 1: the exact ReLU program (augmented Lagrangian) or the gated relaxation (FISTA; a lower bound)')
     .option('--relu-solver <prox|al>', 'd > 1, relu: FISTA with the exact cone prox (default) or the augmented Lagrangian method')

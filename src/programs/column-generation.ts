@@ -255,7 +255,7 @@ export function columnGeneration<S extends { pats: ActivationPatterns; Xt: Float
   let added = 0;
   let violation = NaN;
   let budgetReached = false;
-  const perRound = o.perRound ?? Math.max(4, Math.ceil(first.pats.count / 4));
+  const perRound = o.perRound ?? Infinity;
   for (; rounds < (o.maxRounds ?? 50); rounds++) {
     if (!run.certified || o.stopped?.()) break;
     const { Xt, p1, pats } = st;

@@ -13,7 +13,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { forwardProcess } from '../diffusion/process.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { GATE_STRATEGIES, type GateStrategy } from './gates.js';
+import { DEFAULT_GATE_STRATEGY, GATE_STRATEGIES, type GateStrategy } from './gates.js';
 import { patternStrategy, solveCoordinate, type CoordinateMethod, type CoordinateProblem, type CoordinateSolution, type PatternSpec, type Relaxation, type ReluSolver } from './coordinatewise.js';
 import { gpuUnsupported, solveCoordinateGpu } from './coordinatewise-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
@@ -25,7 +25,7 @@ import type { SolveStatus } from '../../solvers/certificates.js';
  * model) does not say: the one default of both. 'gaussian' for now; it becomes whichever strategy the
  * benchmark of the gate strategies shows best.
  */
-export const DEFAULT_GATE_STRATEGY: GateStrategy = 'gaussian';
+export { DEFAULT_GATE_STRATEGY } from './gates.js';
 /** The adaptive search's default budget (patterns in all): this many times the gates drawn. */
 export const ADAPTIVE_BUDGET_FACTOR = 4;
 

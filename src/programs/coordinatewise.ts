@@ -18,7 +18,7 @@ import { MaskedFeatureOperator } from '../../solvers/masked-features.js';
 import { isCertified, type Certificate, type GroupProgram, type SolveStatus } from '../../solvers/certificates.js';
 import { InputError } from '../util/errors.js';
 import { augmentedInputs, allPatterns, patternsFromGates, sampledPatterns, type ActivationPatterns } from './patterns.js';
-import { gateVectors, type GateStrategy } from './gates.js';
+import { DEFAULT_GATE_STRATEGY, gateVectors, type GateStrategy } from './gates.js';
 import { runCoordinateSolver } from './coordinate-solver.js';
 import { solveWorkingSet } from './working-set.js';
 import { columnGeneration } from './column-generation.js';
@@ -83,7 +83,7 @@ export type PatternSpec = 'all' | { sampled: number; seed: number; gates?: GateS
 
 /** The strategy a pattern spec names ('all' and 'given' are their own). */
 export function patternStrategy(spec: PatternSpec): GateStrategy | 'all' | 'given' {
-  return spec === 'all' ? 'all' : 'given' in spec ? 'given' : (spec.gates ?? 'gaussian');
+  return spec === 'all' ? 'all' : 'given' in spec ? 'given' : (spec.gates ?? DEFAULT_GATE_STRATEGY);
 }
 
 /** The activation patterns of the program's spec on X~ (the adaptive search adds to these later). */
@@ -98,7 +98,7 @@ export function programPatterns(spec: PatternSpec, Xt: Float64Array, n: number, 
     }
     return patternsFromGates(Xt, n, p1, g, 0);
   }
-  const strategy = spec.gates ?? 'gaussian';
+  const strategy = spec.gates ?? DEFAULT_GATE_STRATEGY;
   if (strategy === 'gaussian') return sampledPatterns(Xt, n, p1, spec.sampled, spec.seed);
   if (!(Number.isInteger(spec.sampled) && spec.sampled >= 1)) throw new InputError(`--patterns must be an integer >= 1, got ${spec.sampled}`);
   return patternsFromGates(Xt, n, p1, gateVectors(strategy, Xt, n, p1, spec.sampled, spec.seed), spec.seed);

@@ -24,7 +24,7 @@ for (let s = 0; s < n; s++) {
 }
 const cases = [];
 for (const [objective, data, beta, relaxation] of [['dsm', Xn, 0.02, 'gated'], ['sm', X, 0.05, 'gated'], ['dsm', Xn, 0.02, 'relu'], ['sm', X, 0.05, 'relu']]) {
-  const pr = { X: data, n, d, coordinate: 0, inputs: [0, 1, 2], objective, y: objective === 'dsm' ? y : undefined, beta, relaxation, patterns: { sampled: relaxation === 'relu' ? P / 2 : P, seed: 4 }, tol: 1e-7 };
+  const pr = { X: data, n, d, coordinate: 0, inputs: [0, 1, 2], objective, y: objective === 'dsm' ? y : undefined, beta, relaxation, patterns: { sampled: relaxation === 'relu' ? P / 2 : P, seed: 4, gates: 'gaussian' }, tol: 1e-7 };
   // llvmpipe is slow: the ReLU cases' GPU phase is capped (the finish makes them exact either way)
   const gpu = await solveCoordinateGpu(pr, g.gpu, relaxation === 'relu' ? { maxGpuIterations: 3000 } : {});
   const cpu = solveCoordinate(pr);
