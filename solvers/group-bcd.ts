@@ -5,7 +5,10 @@
  * update costs what its own block costs, so one pass over the groups costs one product with the
  * operator, and passes converge far faster than proximal-gradient iterations on lasso-type problems
  * (the glmnet / celer / skglm observation). Each group takes a proximal step with its own block
- * Lipschitz constant L_g: z_g <- prox_{beta / L_g}(z_g - grad_g / L_g). Every `anderson` passes the
+ * Lipschitz constant L_g: z_g <- prox_{beta / L_g}(z_g - grad_g / L_g). (Exact minimisation over each
+ * group, in the eigenbasis of its H_gg, was tried and measured 1.5-4x slower on the bench's programs,
+ * with or without extrapolation: on strongly coupled groups the greedy exact steps overshoot.) Every
+ * `anderson` passes the
  * last iterates are extrapolated (Anderson acceleration, as in skglm: the affine combination of the
  * iterates whose differences are smallest) and the extrapolated point is kept when it lowers the
  * objective (never for constrained groups, whose extrapolation may leave the constraint set).
@@ -237,3 +240,4 @@ export function blockLipschitz(A: Float64Array, k: number): number {
   // below: a zero block (a group that cannot change f) still needs a finite step
   return Math.max(lambda * 1.001, diag, 1e-300);
 }
+

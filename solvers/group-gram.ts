@@ -322,11 +322,21 @@ export class GramBlocks implements GroupBlocks {
     this.Hz = new Float64Array(this.M);
   }
 
-  lipschitz(g: number): number {
+  private readonly blocks = new Map<number, Float64Array>();
+
+  /** the diagonal block H_gg, cached */
+  blockHessian(g: number): Float64Array {
+    const cached = this.blocks.get(g);
+    if (cached) return cached;
     const { H, M, groupSize: gs } = this;
     const A = new Float64Array(gs * gs);
     for (let i = 0; i < gs; i++) for (let j = 0; j < gs; j++) A[i * gs + j] = H[(g * gs + i) * M + g * gs + j];
-    return blockLipschitz(A, gs);
+    this.blocks.set(g, A);
+    return A;
+  }
+
+  lipschitz(g: number): number {
+    return blockLipschitz(this.blockHessian(g), this.groupSize);
   }
 
   gradient(g: number, out: Float64Array): void {

@@ -295,14 +295,37 @@ export class MaskedBlocks implements GroupBlocks {
       for (let j = 0; j < p1; j++) this.qW[a * p1 + j] = q[g * p1 + j];
     });
     this.F = new Float64Array(n);
+    this.hessians = new Array<Float64Array | null>(ids.length).fill(null);
+  }
+
+  private readonly hessians: (Float64Array | null)[];
+
+  /** the group's Hessian (1/n) [sum_{s in g} x~_s x~_s' - m_g m_g' / n] (the same for a u-group), cached */
+  blockHessian(a: number): Float64Array {
+    const cached = this.hessians[a];
+    if (cached) return cached;
+    const { Xt, n, p1 } = this.op;
+    const A = new Float64Array(p1 * p1);
+    for (const s of this.points[a]) {
+      const o = s * p1;
+      for (let i = 0; i < p1; i++) {
+        const xi = Xt[o + i] / n;
+        for (let j = 0; j <= i; j++) A[i * p1 + j] += xi * Xt[o + j];
+      }
+    }
+    for (let i = 0; i < p1; i++) {
+      for (let j = 0; j <= i; j++) {
+        const v = A[i * p1 + j] - (this.m[a * p1 + i] * this.m[a * p1 + j]) / (n * n);
+        A[i * p1 + j] = v;
+        A[j * p1 + i] = v;
+      }
+    }
+    this.hessians[a] = A;
+    return A;
   }
 
   lipschitz(a: number): number {
-    const { Xt, n, p1 } = this.op;
-    const A = new Float64Array(p1 * p1);
-    for (const s of this.points[a]) for (let i = 0; i < p1; i++) for (let j = 0; j < p1; j++) A[i * p1 + j] += (Xt[s * p1 + i] * Xt[s * p1 + j]) / n;
-    for (let i = 0; i < p1; i++) for (let j = 0; j < p1; j++) A[i * p1 + j] -= (this.m[a * p1 + i] * this.m[a * p1 + j]) / (n * n);
-    return blockLipschitz(A, p1);
+    return blockLipschitz(this.blockHessian(a), this.op.p1);
   }
 
   gradient(a: number, out: Float64Array): void {
