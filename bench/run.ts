@@ -3,8 +3,10 @@
  *   the univariate score programs; prints the tables and writes bench-results/univariate.json.
  * npm run bench -- sampler [--steps 50]
  *   sampler throughput with exact GMRF scores and a two-layer model (bench/sampler.ts).
- * npm run bench -- coordinatewise [--cases small|all] [--relu]
- *   coordinate-wise DSM programs on a GMRF ring: time per program, 1 vs 2 workers, gaps (bench/coordinatewise.ts).
+ * npm run bench -- coordinatewise [--cases small|all] [--rows 0,3] [--baseline-limit 300] [--digits-all]
+ *   coordinate-wise DSM programs: the working-set method against the full-program solver, same run (bench/coordinatewise.ts).
+ * npm run bench -- gates [--configs ising,gmrf] [--seeds 1,2,3]
+ *   gate strategies x patterns: the convex family's score error and training time (bench/gates.ts).
  * npm run bench -- gpu [--software]
  *   float32 A x + A'y bandwidth of the WGSL kernels (bench/gpu.ts; a GPU machine).
  * npm run bench -- gpu-coordinate [--software] [--sizes 10000x1024,100000x8192] [--cpu-limit 3600]
@@ -21,6 +23,7 @@ import { formatTable, machineLine, univariateBenchmark } from './univariate.js';
 import { runMarosMeszaros } from './maros-meszaros.js';
 import { runSamplerBenchmark } from './sampler.js';
 import { runCoordinatewiseBenchmark } from './coordinatewise.js';
+import { runGatesBenchmark } from './gates.js';
 import { runGpuBenchmark } from './gpu.js';
 import { runGpuCoordinateBenchmark } from './gpu-coordinate.js';
 import { runBaselinesBenchmark } from './baselines.js';
@@ -44,6 +47,10 @@ if (process.argv.includes('baselines')) {
 }
 if (process.argv.includes('gpu-coordinate')) {
   await runGpuCoordinateBenchmark();
+  process.exit(0);
+}
+if (process.argv.includes('gates')) {
+  await runGatesBenchmark();
   process.exit(0);
 }
 if (process.argv.includes('coordinatewise')) {

@@ -224,7 +224,8 @@ function norm(v: Float64Array): number {
 export interface AdaptiveResult<S, R> {
   setup: S;
   run: R;
-  search: { rounds: number; added: number; violation: number; budgetReached: boolean };
+  /** objectives: the certified objective after each solve (first: the starting gates) */
+  search: { rounds: number; added: number; violation: number; budgetReached: boolean; objectives: number[] };
 }
 
 /**
@@ -233,7 +234,7 @@ export interface AdaptiveResult<S, R> {
  * last search found no violation above beta (1 + tol), at the budget, when a solve is not certified, or
  * at `maxRounds`. The last search always ran on the final solution, so its violation is the one reported.
  */
-export function columnGeneration<S extends { pats: ActivationPatterns; Xt: Float64Array; p1: number; split: boolean; B: { n: number } }, R extends { z: Float64Array; certified: boolean; residual: Float64Array; unitGates: Float64Array }>(
+export function columnGeneration<S extends { pats: ActivationPatterns; Xt: Float64Array; p1: number; split: boolean; B: { n: number } }, R extends { z: Float64Array; certified: boolean; residual: Float64Array; unitGates: Float64Array; objective: number }>(
   first: S,
   x0: Float64Array | undefined,
   o: {
@@ -251,6 +252,7 @@ export function columnGeneration<S extends { pats: ActivationPatterns; Xt: Float
 ): AdaptiveResult<S, R> {
   let st = first;
   let run = o.solve(st, x0);
+  const objectives = [run.objective];
   let rounds = 0;
   let added = 0;
   let violation = NaN;
@@ -283,8 +285,9 @@ export function columnGeneration<S extends { pats: ActivationPatterns; Xt: Float
     if (st.split) z.set(run.z.subarray(K * p1, 2 * K * p1), K2 * p1);
     st = o.setup({ ...next, source: undefined });
     run = o.solve(st, z);
+    objectives.push(run.objective);
   }
-  return { setup: st, run, search: { rounds, added, violation, budgetReached } };
+  return { setup: st, run, search: { rounds, added, violation, budgetReached, objectives } };
 }
 
 /** Sorts idx[lo..hi] by key[idx] ascending (quicksort, median of three, insertion sort below 16). */

@@ -159,7 +159,7 @@ export interface CoordinateSolution extends Certificate {
    * the adaptive gates' dual-guided search (patterns spec gates 'adaptive'): its rounds, the patterns it
    * added, and the largest violation max_g ||grad_g|| / beta its last round found (<= 1 + tol: none found)
    */
-  search?: { rounds: number; added: number; violation: number; budgetReached: boolean };
+  search?: { rounds: number; added: number; violation: number; budgetReached: boolean; objectives: number[] };
 }
 
 /** What a coordinate program is made of before a solver runs (shared by the CPU and GPU paths). */
@@ -253,7 +253,7 @@ export function solveCoordinate(pr: CoordinateProblem): CoordinateSolution {
     stopped: () => pr.interrupted?.() === true || (pr.timeLimit !== undefined && (performance.now() - started) / 1000 > pr.timeLimit),
     solve: (s, z0) => {
       const run = solve(s, z0);
-      return { ...run, certified: !run.diverged && isCertified(run.cert, s.tol) && run.coneViolation <= s.tol, residual: residualOf(s, run.z), unitGates: unitGatesOf(s, run.z) };
+      return { ...run, certified: !run.diverged && isCertified(run.cert, s.tol) && run.coneViolation <= s.tol, residual: residualOf(s, run.z), unitGates: unitGatesOf(s, run.z), objective: run.cert.primalObjective };
     },
   });
   return { ...coordinateResult(pr, res.setup, res.run), search: res.search };
