@@ -14,7 +14,7 @@
  * beta (1 + tol) or the program holds `budget` patterns.
  *
  * The search (a heuristic: maximising over the 2^n patterns realisable by hyperplanes is hard):
- * starts from the current units' gates and from fresh data gates, and climbs by exact line searches:
+ * starts from the largest current units' gates (8) and from 8 fresh data gates, and climbs by exact line searches:
  * along a direction e, the pattern of g + t e changes only at the n breakpoints t_s = -x~_s'g / x~_s'e,
  * so sorting them and sweeping once gives the best t on the whole line (O(n log n + n p1)). Directions
  * cycle through the coordinate axes and seeded random ones. The largest violation found is reported;
@@ -62,11 +62,11 @@ export function searchGates(inp: GateSearchInput): FoundGate[] {
     if (smSelf >= 0) a[s * p1 + smSelf] += 1 / n;
   }
   const rng = new Rng(inp.seed);
-  const fresh = dataGateVectors(Xt, n, p1, (inp.starts ?? 12) + 1, inp.seed).subarray(p1); // the bias gate is no start
+  const fresh = dataGateVectors(Xt, n, p1, (inp.starts ?? 8) + 1, inp.seed).subarray(p1); // the bias gate is no start
   const starts: Float64Array[] = [];
   for (let k = 0; k + p1 <= inp.startGates.length; k += p1) starts.push(inp.startGates.slice(k, k + p1));
   for (let k = 0; k + p1 <= fresh.length; k += p1) starts.push(fresh.slice(k, k + p1));
-  const steps = inp.steps ?? 2 * p1 + 4;
+  const steps = inp.steps ?? 2 * p1 + 2;
   const ls = new LineSearch(Xt, n, p1, a);
   const found = new Map<string, FoundGate>();
   const e = new Float64Array(p1);

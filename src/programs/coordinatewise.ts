@@ -267,17 +267,20 @@ function residualOf(st: CoordinateSetup, z: Float64Array): Float64Array {
   return r;
 }
 
-/** the gates of the patterns whose groups are nonzero at z (the units' gates), count x p1 */
-function unitGatesOf(st: CoordinateSetup, z: Float64Array): Float64Array {
+/** the gates of the patterns whose groups are nonzero at z (the units' gates), largest groups first, at most `most` of them */
+function unitGatesOf(st: CoordinateSetup, z: Float64Array, most = 8): Float64Array {
   const { p1, pats } = st;
   const K = pats.count;
-  const out: number[] = [];
+  const units: { k: number; norm: number }[] = [];
   for (let k = 0; k < K; k++) {
-    let nz = false;
-    for (let g = k; g < st.B.groups && !nz; g += K) for (let j = 0; j < p1; j++) if (z[g * p1 + j] !== 0) nz = true;
-    if (nz) for (let j = 0; j < p1; j++) out.push(pats.gates[k * p1 + j]);
+    let n2 = 0;
+    for (let g = k; g < st.B.groups; g += K) for (let j = 0; j < p1; j++) n2 += z[g * p1 + j] ** 2;
+    if (n2 > 0) units.push({ k, norm: n2 });
   }
-  return Float64Array.from(out);
+  units.sort((a, b) => b.norm - a.norm);
+  const out = new Float64Array(Math.min(most, units.length) * p1);
+  units.slice(0, most).forEach((u, i) => out.set(pats.gates.subarray(u.k * p1, (u.k + 1) * p1), i * p1));
+  return out;
 }
 
 /** The solution from a solver's point: status, units read off the groups, the network's own loss. */
