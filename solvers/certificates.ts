@@ -158,26 +158,7 @@ export function groupCertificate(
   const theta = bestTheta ?? new Float64Array(B.rows);
   const gap = Math.max(0, primal - bestDual);
 
-  let viol = 0;
-  for (let g0 = 0; g0 < z.length; g0 += groupSize) {
-    let zn = 0;
-    let gn = 0;
-    for (let i = g0; i < g0 + groupSize; i++) {
-      zn += z[i] * z[i];
-      gn += gradient[i] * gradient[i];
-    }
-    zn = Math.sqrt(zn);
-    let v: number;
-    if (zn > 0) {
-      // gradient + beta z_g / ||z_g|| = 0 on the support
-      let r = 0;
-      for (let i = g0; i < g0 + groupSize; i++) r += (gradient[i] + (beta * z[i]) / zn) ** 2;
-      v = Math.sqrt(r);
-    } else {
-      v = Math.max(0, Math.sqrt(gn) - beta);
-    }
-    if (v > viol || v !== v) viol = v;
-  }
+  const viol = groupKktViolation(z, gradient, beta, groupSize);
   return {
     primalObjective: primal,
     dualObjective: bestDual,
@@ -246,4 +227,32 @@ function maxGroupExcess(e: Float64Array, beta: number, groupSize: number): numbe
 
 export function isCertified(c: Certificate, tol: number): boolean {
   return c.relativeGap <= tol && c.kktResidual <= tol;
+}
+
+/**
+ * The group lasso's optimality violation of one group: ||grad_g + beta z_g / ||z_g|| || on the support,
+ * (||grad_g|| - beta)_+ off it (z_g and grad_g: the group's entries from offset o, length gs).
+ */
+export function groupViolation(z: ArrayLike<number>, grad: ArrayLike<number>, beta: number, o: number, gs: number, go = o): number {
+  let zn = 0;
+  let gn = 0;
+  for (let i = 0; i < gs; i++) {
+    zn += z[o + i] * z[o + i];
+    gn += grad[go + i] * grad[go + i];
+  }
+  if (zn === 0) return Math.max(0, Math.sqrt(gn) - beta);
+  zn = Math.sqrt(zn);
+  let r = 0;
+  for (let i = 0; i < gs; i++) r += (grad[go + i] + (beta * z[o + i]) / zn) ** 2;
+  return Math.sqrt(r);
+}
+
+/** The largest groupViolation over consecutive groups of gs entries (NaN propagates). */
+export function groupKktViolation(z: Float64Array, grad: Float64Array, beta: number, gs: number): number {
+  let viol = 0;
+  for (let g0 = 0; g0 < z.length; g0 += gs) {
+    const v = groupViolation(z, grad, beta, g0, gs);
+    if (v > viol || v !== v) viol = v;
+  }
+  return viol;
 }

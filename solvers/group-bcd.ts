@@ -18,6 +18,7 @@
  * max_g L_g ||z_g - prox(z_g - grad_g / L_g)|| (zero exactly at a minimiser).
  */
 import { choleskyFactor, choleskySolveWith } from './cholesky.js';
+import { groupViolation } from './certificates.js';
 
 export interface GroupBlocks {
   readonly groups: number;
@@ -92,19 +93,7 @@ export function blockCoordinateDescent(blocks: GroupBlocks, beta: number, prox: 
     for (let g = 0; g < G; g++) {
       blocks.gradient(g, grad);
       if (!o.constrained) {
-        let zn = 0;
-        let gn = 0;
-        for (let j = 0; j < gs; j++) {
-          zn += z[g * gs + j] ** 2;
-          gn += grad[j] ** 2;
-        }
-        let r: number;
-        if (zn > 0) {
-          zn = Math.sqrt(zn);
-          let s2 = 0;
-          for (let j = 0; j < gs; j++) s2 += (grad[j] + (beta * z[g * gs + j]) / zn) ** 2;
-          r = Math.sqrt(s2);
-        } else r = Math.max(0, Math.sqrt(gn) - beta);
+        const r = groupViolation(z, grad, beta, g * gs, gs, 0);
         if (r > worst || r !== r) worst = r;
         continue;
       }

@@ -17,6 +17,7 @@
  * The caller certifies the result on the full program; this module only reports the reduced KKT residual.
  */
 import { choleskyFactor, choleskySolveWith } from './cholesky.js';
+import { groupKktViolation } from './certificates.js';
 import { blockCoordinateDescent, blockLipschitz, groupSoftThreshold, type GroupBlocks } from './group-bcd.js';
 
 export interface GramGroupProblem {
@@ -60,48 +61,9 @@ function symv(H: Float64Array, M: number, x: Float64Array, y: Float64Array): voi
   }
 }
 
-/** lambda_max(H) by power iteration (H is PSD) */
-export function gramLipschitz(H: Float64Array, M: number): number {
-  let v = new Float64Array(M).fill(1 / Math.sqrt(Math.max(1, M)));
-  const w = new Float64Array(M);
-  let lambda = 0;
-  for (let it = 0; it < 60; it++) {
-    symv(H, M, v, w);
-    let nw = 0;
-    for (let i = 0; i < M; i++) nw += w[i] * w[i];
-    nw = Math.sqrt(nw);
-    if (nw === 0) return 1e-300;
-    const prev = lambda;
-    lambda = nw;
-    v = w.map((x) => x / nw);
-    if (it > 5 && Math.abs(lambda - prev) <= 1e-6 * lambda) break;
-  }
-  // a power iteration approaches from below: a margin keeps 1/L a safe step
-  let diag = 0;
-  for (let i = 0; i < M; i++) diag = Math.max(diag, H[i * M + i]);
-  return Math.max(lambda * 1.02, diag);
-}
-
 /** The reduced KKT residual at z with gradient grad = Hz - c: the largest group violation. */
 export function gramKkt(z: Float64Array, grad: Float64Array, beta: number, gs: number): number {
-  let viol = 0;
-  for (let g0 = 0; g0 < z.length; g0 += gs) {
-    let zn = 0;
-    let gn = 0;
-    for (let i = g0; i < g0 + gs; i++) {
-      zn += z[i] * z[i];
-      gn += grad[i] * grad[i];
-    }
-    let v: number;
-    if (zn > 0) {
-      zn = Math.sqrt(zn);
-      let r = 0;
-      for (let i = g0; i < g0 + gs; i++) r += (grad[i] + (beta * z[i]) / zn) ** 2;
-      v = Math.sqrt(r);
-    } else v = Math.max(0, Math.sqrt(gn) - beta);
-    if (v > viol || v !== v) viol = v;
-  }
-  return viol;
+  return groupKktViolation(z, grad, beta, gs);
 }
 
 /** 1/2 z'Hz - c'z + beta sum ||z_g|| (Hz given) */
