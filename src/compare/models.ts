@@ -39,6 +39,18 @@ export interface TrainingRecord {
   curve: { seconds: number; value: number }[];
   stop?: string;
   note?: string;
+  /**
+   * the budget, side by side for every model (issue 17): trainable parameters; CPU seconds of training
+   * (all threads of this process, so worker threads count); the number of distinct (x, t, noise) triples
+   * the training saw (fixed draws: n x draws x levels; fresh draws: steps x batch)
+   */
+  parameters?: number;
+  cpuSeconds?: number;
+  triplesSeen?: number;
+  /** the convex family: per level and coordinate, the certified optimum of each program (for the like-for-like gaps) */
+  programOptima?: { level: number; coordinate: number; optimum: number }[];
+  /** the like-for-like SGD entry: per level and coordinate, its regularized objective on the same program's data */
+  programObjectives?: { level: number; coordinate: number; objective: number }[];
 }
 
 export interface TrainedModel {
