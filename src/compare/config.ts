@@ -39,6 +39,8 @@ export const ModelSchema = z.discriminatedUnion('kind', [
     /** d > 1: localized inputs, the graph neighbourhood of this radius (default: all inputs) */
     radius: z.int().min(0).optional(),
     graph: graph.optional(),
+    /** d > 1, with radius and graph: one network shared by every coordinate's window, one program per level (docs/math/shared.md) */
+    shared: z.boolean({ error: 'must be true or false (one network shared by every coordinate, or one per coordinate)' }).optional(),
     tol: positive.max(0.1).optional(),
   }),
   z.strictObject({
@@ -144,6 +146,9 @@ export function parseCompareConfig(json: unknown, source = 'config'): CompareCon
   c.models.forEach((m, i) => {
     if (!allowed.includes(m.kind)) bad(`field models.${i}.kind: "${m.kind}" is not trained with noise.kind "${c.noise.kind}"; with it use ${allowed.join(', ')}`);
     if ((m.kind === 'convex' || m.kind === 'sgd-two-layer') && (m.radius === undefined) !== (m.graph === undefined)) bad(`field models.${i}: localized inputs need both "radius" and "graph"`);
+    if (m.kind === 'convex' && m.shared === true && (m.radius === undefined || m.graph === undefined)) {
+      bad(`field models.${i}.shared: one network shared by every coordinate reads each coordinate's window of a translation-invariant graph; give "radius" and "graph" ("ring" or "torus"), or remove "shared"`);
+    }
     if (m.kind === 'convex' && m.patternBudget !== undefined) {
       if (m.gates !== 'adaptive') bad(`field models.${i}.patternBudget: the budget is the adaptive search's limit; it needs "gates": "adaptive" (got ${m.gates === undefined ? 'no "gates"' : `"gates": "${m.gates}"`}): remove it or set "gates": "adaptive"`);
       const P = m.patterns ?? CONVEX_PATTERNS;
