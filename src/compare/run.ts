@@ -25,6 +25,7 @@ import { exactScoreModel, type Target } from '../targets/target.js';
 import { modelNames, type CompareConfig, type ModelConfig } from './config.js';
 import { convexGates, InterruptedStage, trainModel, type TrainingRecord } from './models.js';
 import { useBackend, type TfHandle } from '../baselines/tf-backend.js';
+import { countEscapes, escapeBox, type Escapes } from './escapes.js';
 
 export const RESULTS_FORMAT = 'convex-score/compare@1';
 
@@ -42,8 +43,10 @@ export interface SampleStage {
   metrics: Record<string, number>;
   exactSampleFloor: Record<string, number>;
   note?: string;
-  /** the first coordinate of the samples (for the marginal figure) */
+  /** the finite values of the samples' first coordinate (for the marginal figure); sampler.n minus its length were not finite */
   firstCoordinate: number[];
+  /** samples outside the exact reference samples' box (src/compare/escapes.ts), over all coordinates, before any rounding */
+  escapes: Escapes;
 }
 
 export interface ModelRun {
@@ -58,9 +61,15 @@ export interface ModelRun {
   cached: { train: boolean; evaluate: boolean; sample: boolean };
 }
 
+/** A statistic over seeds: of the finite values only (count of them); quartiles by linear interpolation between order statistics. */
 export interface Stat {
   mean: number;
+  /** the sample standard deviation (n - 1); 0 for one value */
   sd: number;
+  median: number;
+  q1: number;
+  q3: number;
+  /** the finite values behind it (seeds, for a per-seed quantity) */
   count: number;
 }
 
@@ -71,6 +80,13 @@ export interface ModelSummary {
   /** per evaluation level: the weighted score MSE (the plain MSE at s = 0) */
   scoreError: Stat[];
   metrics: Record<string, Stat>;
+  /** the seeds run, and those whose samples gave metrics (a seed with non-finite samples has none) */
+  seeds: number;
+  metricsSeeds: number;
+  /** per seed, the escaping fraction; in all, the escaping and non-finite samples and the largest |coordinate| (null: a non-finite one) */
+  escapes: { fraction: Stat; count: number; nonFinite: number; maxAbs: number | null };
+  /** what the metrics' means leave out, e.g. "metrics over 2 of 3 seeds; seed 3: 12 non-finite samples" */
+  samplesNote?: string;
 }
 
 export interface CompareResults {
@@ -98,12 +114,21 @@ export interface CompareOptions {
   log?: (line: string) => void;
 }
 
-function stat(values: number[]): Stat {
-  const v = values.filter((x) => Number.isFinite(x));
-  if (v.length === 0) return { mean: NaN, sd: NaN, count: 0 };
+/**
+ * Mean, sd, median and quartiles of the finite values (count of them). The quantile q is
+ * v[h] interpolated linearly, h = (count - 1) q over the sorted values (R's type 7, numpy's default).
+ */
+export function stat(values: number[]): Stat {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return { mean: NaN, sd: NaN, median: NaN, q1: NaN, q3: NaN, count: 0 };
   const mean = v.reduce((a, x) => a + x, 0) / v.length;
   const sd = v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (v.length - 1)) : 0;
-  return { mean, sd, count: v.length };
+  const q = (p: number): number => {
+    const h = (v.length - 1) * p;
+    const k = Math.floor(h);
+    return k + 1 < v.length ? v[k] + (h - k) * (v[k + 1] - v[k]) : v[k];
+  };
+  return { mean, sd, median: q(0.5), q1: q(0.25), q3: q(0.75), count: v.length };
 }
 
 /** The target of a config (a built-in name or a spec object). */
@@ -204,7 +229,7 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
             return { rows, fn };
           }),
         );
-        const sampled = await stage(`sample ${label}`, config.sampler.steps, (update) => cached(['sample', modelParts, config.sampler], async () => drawSamples(config, target, model, seed, update, interrupted, referenceFor(seed))));
+        const sampled = await stage(`sample ${label}`, config.sampler.steps, (update) => cached(['sample', SAMPLE_STAGE_VERSION, modelParts, config.sampler], async () => drawSamples(config, target, model, seed, update, interrupted, referenceFor(seed))));
         if (Object.keys(sampled.value.exactSampleFloor).length > 0) seedFloors.set(seed, sampled.value.exactSampleFloor);
         runs[mi].push({
           seed,
@@ -251,11 +276,25 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
   return results;
 }
 
-function summarize(runs: ModelRun[], levels: NoiseLevel[]): ModelSummary {
+/** The summary over a model's seeds (each statistic of the finite values; a seed without metrics is named in samplesNote). */
+export function summarize(runs: ModelRun[], levels: NoiseLevel[]): ModelSummary {
   const keys = Object.keys(runs.find((r) => Object.keys(r.samples.metrics).length > 0)?.samples.metrics ?? {});
   const objectives = runs.map((r) => r.training.objective).filter((v): v is number => v !== null);
   const gaps = runs.map((r) => r.gapToConvex).filter((v): v is number => v !== undefined);
+  const withMetrics = runs.filter((r) => Object.keys(r.samples.metrics).length > 0);
+  const left = runs.filter((r) => Object.keys(r.samples.metrics).length === 0);
+  const why = (r: ModelRun): string => (r.samples.escapes?.nonFinite ? `${r.samples.escapes.nonFinite} non-finite samples` : (r.samples.note ?? 'no metrics'));
+  const esc = runs.map((r) => r.samples.escapes).filter((e): e is Escapes => e !== undefined);
   return {
+    seeds: runs.length,
+    metricsSeeds: withMetrics.length,
+    escapes: {
+      fraction: stat(esc.map((e) => e.fraction)),
+      count: esc.reduce((a, e) => a + e.count, 0),
+      nonFinite: esc.reduce((a, e) => a + e.nonFinite, 0),
+      maxAbs: esc.some((e) => e.maxAbs === null) ? null : Math.max(0, ...esc.map((e) => e.maxAbs as number)),
+    },
+    ...(left.length > 0 ? { samplesNote: `metrics over ${withMetrics.length} of ${runs.length} seeds; ${left.map((r) => `seed ${r.seed}: ${why(r)}`).join('; ')}` } : {}),
     trainingSeconds: stat(runs.map((r) => r.training.seconds)),
     objective: objectives.length ? stat(objectives) : null,
     gapToConvex: gaps.length ? stat(gaps) : null,
@@ -276,6 +315,9 @@ function scoreGrid(target: Target): Float64Array {
 function exactScoreAt(c: CompareConfig, target: Target, x: Float64Array, l: NoiseLevel): Float64Array {
   return c.noise.kind === 'single' ? target.scoreAt(x, x.length, 1, c.noise.sigma) : target.scoreAt(x, x.length, l.a, l.s);
 }
+
+/** the sample stage's format in its cache key: 2 added the escapes */
+const SAMPLE_STAGE_VERSION = 2;
 
 /** The sampler's seed for a run seed (and the seed of the metrics' exact reference draws). */
 function sampleSeedOf(seed: number): number {
@@ -305,12 +347,16 @@ async function drawSamples(c: CompareConfig, target: Target, model: ScoreModel, 
     state = gen.next();
   }
   let x = state.value.x;
-  if (x.some((v) => !Number.isFinite(v))) {
-    // a diverged sampler is a result, not a crash: no metrics, and the reason
-    return { seconds: (performance.now() - t0) / 1000, metrics: {}, exactSampleFloor: {}, note: 'the samples are not finite: the sampler diverged with this model (lower the step size, or train it longer)', firstCoordinate: [] };
+  const d = target.dim;
+  // the escapes over all coordinates, on the raw samples (before spins are rounded)
+  const ref = reference();
+  const escapes = countEscapes(x, s.n, d, escapeBox(ref.referenceSamples, ref.n, d));
+  if (escapes.nonFinite > 0) {
+    // a diverged sampler is a result, not a crash: no metrics, the reason, and how many samples diverged
+    const firstCoordinate = Array.from({ length: s.n }, (_, k) => x[k * d]).filter(Number.isFinite);
+    return { seconds: (performance.now() - t0) / 1000, metrics: {}, exactSampleFloor: {}, note: `${escapes.nonFinite} of ${s.n} samples are not finite: the sampler diverged with this model (lower the step size, or train it longer)`, firstCoordinate, escapes };
   }
   if (target.spins) x = x.map((v) => (v >= 0 ? 1 : -1));
-  const d = target.dim;
-  const r = reference().report(x);
-  return { seconds: (performance.now() - t0) / 1000, metrics: r.metrics, exactSampleFloor: r.exactSampleFloor, ...(r.note ? { note: r.note } : {}), firstCoordinate: Array.from({ length: s.n }, (_, k) => x[k * d]) };
+  const r = ref.report(x);
+  return { seconds: (performance.now() - t0) / 1000, metrics: r.metrics, exactSampleFloor: r.exactSampleFloor, ...(r.note ? { note: r.note } : {}), firstCoordinate: Array.from({ length: s.n }, (_, k) => x[k * d]), escapes };
 }

@@ -45,6 +45,11 @@ export class SampleReference {
     this.floor = this.metrics(target.sample(n, seed + 2));
   }
 
+  /** the exact reference draws the metrics compare against (n x d; not to be modified) */
+  get referenceSamples(): Float64Array {
+    return this.ref;
+  }
+
   /** the metrics of n samples x (n x d) */
   metrics(x: Float64Array): Record<string, number> {
     const { n, seed, ref, moments, spin } = this;
