@@ -83,13 +83,14 @@ describe("the convex model's gates", () => {
     for (const [config, msg] of cases) expect(() => parseCompareConfig(config), JSON.stringify(config).slice(-80)).toThrow(msg);
   });
 
-  it('are passed into the job: the model file records the strategy (and the adaptive budget, default 4 x patterns)', async () => {
+  it('are passed into the job: the model file records the strategy (default data; the adaptive budget, default 4 x patterns)', async () => {
     const target = configTarget(parseCompareConfig(convex({})));
     const X = target.sample(120, 1);
     for (const [extra, training] of [
       [{ gates: 'data' }, { gateStrategy: 'data', patterns: 8 }],
       [{ gates: 'adaptive' }, { gateStrategy: 'adaptive', patterns: 8, patternBudget: 32 }],
-      [{}, { gateStrategy: 'gaussian', patterns: 8 }],
+      [{}, { gateStrategy: 'data', patterns: 8 }],
+      [{ gates: 'gaussian' }, { gateStrategy: 'gaussian', patterns: 8 }],
     ] as const) {
       const config = parseCompareConfig({ ...convex(extra), noise: { kind: 'single', sigma: 0.5 }, sampler: { kind: 'langevin', n: 10, steps: 10 } });
       const r = await trainModel(config.models[0], { config, target, X, n: 120, seed: 1, signal: new AbortController().signal, tf: () => Promise.reject(new Error('no tfjs for convex')), interrupted: () => false, onProgress: () => {} });
