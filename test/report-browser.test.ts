@@ -3,7 +3,8 @@
  * figure kinds but the Ising one appear, and an Ising ring for the TV figure) rendered in headless
  * Chromium (Debian's chromium package, installed by .ci/run; playwright-core drives it). Every figure
  * must be an SVG of real size with marks in it, drawn onto a canvas with ink on it, and the page
- * screenshot must not be blank.
+ * screenshot must not be blank. Every model keeps one colour: its legend entries (a label is the model's
+ * name, or its name and a parenthesis) have the same colour in every figure, and two models never share one.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,7 +35,7 @@ const configs = {
     noise: { kind: 'vp', tMin: 0.05, tMax: 1, programs: 2, levels: [0.1, 0.5, 1] },
     evaluation: { points: 100 },
     sampler: { kind: 'sde', n: 300, steps: 30 },
-    models: [{ kind: 'exact' }, { kind: 'vi-unrolled', layers: 2, steps: 30 }],
+    models: [{ kind: 'exact' }, { kind: 'vi-unrolled', layers: 2, steps: 30 }, { kind: 'convex', beta: 0.05, radius: 1, graph: 'ring', patterns: 8 }],
   },
 };
 
@@ -73,6 +74,33 @@ describe('report.html in headless Chromium', () => {
           }
           return rows;
         });
+        // the legends as rendered: label -> the colour of its symbol
+        const legends = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('figure.figure')).map((fig) => ({
+            file: (fig as HTMLElement).dataset.file ?? '',
+            entries: Array.from(fig.querySelectorAll('.role-legend-entry .role-scope > g')).flatMap((g) => {
+              const label = g.querySelector('.role-legend-label text')?.textContent ?? '';
+              const sym = g.querySelector('.role-legend-symbol path');
+              const color = sym ? (sym.getAttribute('stroke') && sym.getAttribute('stroke') !== 'transparent' ? sym.getAttribute('stroke') : sym.getAttribute('fill')) : null;
+              return label && color ? [{ label, color: color.toLowerCase() }] : [];
+            }),
+          })),
+        );
+        const modelNames = results.models.map((m) => m.name);
+        const colourOf = new Map<string, { color: string; file: string }>();
+        for (const fig of legends) {
+          for (const e of fig.entries) {
+            const model = modelNames.find((m) => e.label === m || e.label.startsWith(`${m} (`));
+            if (!model) continue;
+            const seen = colourOf.get(model);
+            if (seen) expect(e.color, `${model}: ${seen.file} vs ${fig.file}`).toBe(seen.color);
+            else colourOf.set(model, { color: e.color, file: fig.file });
+          }
+        }
+        // every trained model appears in some legend, and the colours are distinct
+        for (const m of modelNames.filter((m) => m !== 'exact')) expect(colourOf.has(m), m).toBe(true);
+        expect(new Set([...colourOf.values()].map((c) => c.color)).size).toBe(colourOf.size);
+        expect(legends.filter((l) => l.entries.length > 0).length).toBeGreaterThanOrEqual(3);
         const expected = name === 'oneD' ? ['score-error.svg', 'training.svg', 'marginal.svg', 'score-functions.svg'] : ['score-error.svg', 'training.svg', 'marginal.svg', 'ising-tv.svg'];
         expect(figures.map((f) => f.file)).toEqual(expected);
         for (const f of figures) {

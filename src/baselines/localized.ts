@@ -261,7 +261,7 @@ export async function trainLocalized(h: TfHandle, X: Float64Array, n: number, d:
     const run = await trainingLoop(
       { steps: o.steps, timeLimit: o.timeLimit, evalEvery, interrupted: o.interrupted, onProgress: o.onProgress },
       () => {
-        const { x, t, e } = drawNoisyTriples(rng, X, n, d, o.batch, o.tMin, o.tMax);
+        const { x, t, e } = drawNoisyTriples(rng, X, n, d, o.batch, o.tMin, o.tMax, o.fixed);
         const { U, target } = batchTensors(x, t, e, o.batch);
         optimizer.minimize(() => tf.mean(tf.square(tf.sub(forward(U), target))) as TF.Scalar, false);
         U.dispose();

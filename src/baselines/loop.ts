@@ -5,6 +5,7 @@
  * cpu and wasm backends, so the loop lets the event loop run (a Ctrl-C handler, a progress bar) every
  * 50 ms.
  */
+import crypto from 'node:crypto';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 
@@ -66,12 +67,62 @@ export async function trainingLoop(o: LoopOptions, step: (k: number) => void, ev
   return { steps: k, stop, curve, seconds: elapsed() };
 }
 
-/** B draws of (x, t, eps): x a random sample (its row in `rows`), t log-uniform in [tMin, tMax], eps standard normal. */
-export function drawNoisyTriples(rng: Rng, X: Float64Array, n: number, d: number, B: number, tMin: number, tMax: number): { x: Float64Array; t: Float64Array; e: Float64Array; rows: Int32Array } {
+/**
+ * A fixed set of (x, t, eps) triples to draw batches from instead of fresh ones (compare's
+ * "fixedDraws": the triples the convex family's programs see). Row r of X (rows x d) carries the noise
+ * row r of eps at every level of `times`: rows x times.length triples. Row r is sample r % base of the
+ * data (X is the data repeated `draws` times). `seen` (rows x levels) marks the triples drawn so far.
+ */
+export interface FixedDraws {
+  X: Float64Array;
+  rows: number;
+  base: number;
+  eps: Float64Array;
+  times: number[];
+  seen: Uint8Array;
+}
+
+/**
+ * The sha256 (hex) of a fixed set of (x, t, eps) triples: the levels, then every row of X (rows x d)
+ * and its noise row, as float64 bytes. Two models whose hashes agree trained on the same triples.
+ */
+export function triplesHash(X: Float64Array, rows: number, d: number, times: readonly number[], eps: Float64Array): string {
+  const h = crypto.createHash('sha256');
+  h.update(new Uint8Array(Float64Array.from(times).buffer));
+  h.update(new Uint8Array(X.buffer, X.byteOffset, rows * d * 8));
+  h.update(new Uint8Array(eps.buffer, eps.byteOffset, rows * d * 8));
+  return h.digest('hex');
+}
+
+/** The number of distinct triples of a fixed set drawn so far. */
+export function triplesDrawn(f: FixedDraws): number {
+  let k = 0;
+  for (const v of f.seen) k += v;
+  return k;
+}
+
+/**
+ * B draws of (x, t, eps): x a random sample (its row in `rows`), t log-uniform in [tMin, tMax], eps
+ * standard normal; or, with `fixed`, B triples drawn uniformly from the fixed set (marked as seen).
+ */
+export function drawNoisyTriples(rng: Rng, X: Float64Array, n: number, d: number, B: number, tMin: number, tMax: number, fixed?: FixedDraws): { x: Float64Array; t: Float64Array; e: Float64Array; rows: Int32Array } {
   const x = new Float64Array(B * d);
   const t = new Float64Array(B);
   const e = new Float64Array(B * d);
   const rows = new Int32Array(B);
+  if (fixed) {
+    const K = fixed.times.length;
+    for (let r = 0; r < B; r++) {
+      const row = Math.floor(rng.uniform() * fixed.rows);
+      const k = Math.floor(rng.uniform() * K);
+      fixed.seen[row * K + k] = 1;
+      rows[r] = row % fixed.base;
+      x.set(fixed.X.subarray(row * d, (row + 1) * d), r * d);
+      t[r] = fixed.times[k];
+      e.set(fixed.eps.subarray(row * d, (row + 1) * d), r * d);
+    }
+    return { x, t, e, rows };
+  }
   for (let r = 0; r < B; r++) {
     const k = Math.floor(rng.uniform() * n);
     rows[r] = k;
@@ -92,6 +143,8 @@ export interface LevelTrainOptions {
   /** the noise levels: VP/OU times, log-uniform in [tMin, tMax] */
   tMin: number;
   tMax: number;
+  /** batches from these fixed triples instead of fresh draws (the held-out loss stays on fresh draws) */
+  fixed?: FixedDraws;
   evalEvery?: number;
   interrupted?: () => boolean;
   onProgress?: (step: number, loss: number) => void;

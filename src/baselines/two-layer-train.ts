@@ -11,6 +11,8 @@ import { networkToFile, type TwoLayerReluFile } from '../io/model-file.js';
 import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
 import { TwoLayerRelu } from '../models/two-layer-relu.js';
 import { trainTwoLayerSgd, type NetProblem, type SgdOptions, type SgdResult } from './two-layer-sgd.js';
+import type { CurvePoint } from './loop.js';
+import { jobLevels, noiseOf, programData, validateJob, type CoordinatewiseJob } from '../programs/coordinatewise-train.js';
 import type { TfHandle } from './tf-backend.js';
 
 export interface SgdJob {
@@ -124,4 +126,62 @@ export async function trainSgdJob(
     };
   }
   return { results, finalLoss, steps: results.reduce((a, r) => a + r.steps, 0), seconds, backend: h.backend, interrupted, file };
+}
+
+/**
+ * The like-for-like entry of a convex family (issue 17): for every level and coordinate of the convex
+ * job, the same two-layer ReLU network (the same inputs, the same weight decay beta on (w, b) and
+ * alpha, the free output bias), trained by Adam or SGD on exactly that program's data and noise draws
+ * (`programData`, the one place the convex programs' data are made). Returns a family model file like
+ * the convex one, and each program's exact (float64) objective, to be set against its certified optimum.
+ */
+export async function trainSgdFamily(
+  h: TfHandle,
+  job: CoordinatewiseJob,
+  o: Omit<SgdOptions, 'onProgress'> & { onProgress?: (done: number, total: number) => void },
+): Promise<{ file: CoordinatewiseFile; objectives: { level: number; coordinate: number; objective: number }[]; finalLoss: number; steps: number; seconds: number; backend: string; interrupted: boolean; curves: CurvePoint[][] }> {
+  validateJob(job);
+  if (job.objective !== 'dsm' || !job.noise || !('times' in job.noise)) throw new InputError('trainSgdFamily: the job must be a DSM family (noise.times)');
+  const started = performance.now();
+  const levels = jobLevels(job);
+  const eps = noiseOf(job);
+  const K = levels.length;
+  const total = K * job.d;
+  const coordinates: CoordinatewiseFile['coordinates'] = [];
+  const objectives: { level: number; coordinate: number; objective: number }[] = [];
+  const curves: CurvePoint[][] = [];
+  let steps = 0;
+  let interrupted = false;
+  for (let k = 0; k < K && !interrupted; k++) {
+    for (let i = 0; i < job.d; i++) {
+      if (o.interrupted?.()) {
+        interrupted = true;
+        break;
+      }
+      const { pts, y, inputs } = programData(job, i, levels[k], eps);
+      const p = inputs.length;
+      const U = new Float64Array(job.n * p);
+      for (let s = 0; s < job.n; s++) for (let a = 0; a < p; a++) U[s * p + a] = pts[s * job.d + inputs[a]];
+      const r = await trainTwoLayerSgd(h, { U, n: job.n, p, objective: 'dsm', self: inputs.indexOf(i), y, beta: job.beta, regularizeBias: true }, { ...o, seed: o.seed + 7919 * k + i, onProgress: undefined });
+      if (r.stop === 'interrupted') interrupted = true;
+      steps += r.steps;
+      curves.push(r.curve);
+      objectives.push({ level: k, coordinate: i, objective: r.finalLoss });
+      const net = r.net;
+      coordinates.push({ coordinate: i, level: k, inputs, W: Array.from({ length: net.m }, (_, j) => Array.from(net.W.subarray(j * net.p, (j + 1) * net.p))), b: Array.from(net.b), alpha: Array.from(net.alpha), c: net.c });
+      o.onProgress?.(objectives.length, total);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const finalLoss = objectives.reduce((a, q) => a + q.objective, 0);
+  const times = (job.noise as { times: number[] }).times;
+  const file: CoordinatewiseFile = {
+    format: COORDINATEWISE_FORMAT,
+    dim: job.d,
+    levels: times,
+    process: 'vp-ou',
+    coordinates,
+    training: { objective: 'dsm', beta: job.beta, n: job.n, noiseSeed: job.noise.seed, solver: `${o.optimizer} (tfjs ${h.backend}), lr ${o.lr}, ${o.units} units, seed ${o.seed}, per level and coordinate on the convex programs' data`, seconds, nonconvexObjective: finalLoss, localized: job.neighbourhoods !== null },
+  };
+  return { file, objectives, finalLoss, steps, seconds, backend: h.backend, interrupted, curves };
 }

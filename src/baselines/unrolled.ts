@@ -81,7 +81,7 @@ export async function trainUnrolled<P>(h: TfHandle, X: Float64Array, n: number, 
       { steps: o.steps, timeLimit: o.timeLimit, evalEvery, interrupted: o.interrupted, onProgress: o.onProgress },
       () => {
         const B = o.batch;
-        const { x, t, e, rows } = drawNoisyTriples(rng, X, n, d, B, o.tMin, o.tMax);
+        const { x, t, e, rows } = drawNoisyTriples(rng, X, n, d, B, o.tMin, o.tMax, o.fixed);
         const y = new Float32Array(B * d);
         const av = new Float32Array(B);
         const sv = new Float32Array(B);

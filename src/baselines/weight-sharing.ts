@@ -464,7 +464,7 @@ export async function trainWeightSharing(h: TfHandle, X: Float64Array, n: number
       { steps: o.steps, timeLimit: o.timeLimit, evalEvery, interrupted: o.interrupted, onProgress: o.onProgress },
       () => {
         const B = o.batch;
-        const { x, t, e } = drawNoisyTriples(rng, X, n, d, B, o.tMin, o.tMax);
+        const { x, t, e } = drawNoisyTriples(rng, X, n, d, B, o.tMin, o.tMax, o.fixed);
         const y = new Float32Array(B * d);
         for (let r = 0; r < B; r++) {
           const a = process.alpha(t[r]);

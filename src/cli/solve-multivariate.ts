@@ -12,7 +12,7 @@ import { acquireGpu, type GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { DEFAULT_GATE_STRATEGY, jobGpuUnsupported, trainCoordinatewise, validateJob, type CoordinatewiseJob, type CoordinatewiseSummary, type ProgramReport } from '../programs/coordinatewise-train.js';
 import { GATE_STRATEGIES, type GateStrategy } from '../programs/gates.js';
 import { gatesForCoordinates, isGateFileName, readGateFile } from '../io/gate-file.js';
-import { GRAPH_NAMES, graphAdjacency, neighbourhoods, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
+import { GRAPH_NAMES, graphAdjacency, neighbourhoods, offsetWindows, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
 import { InputError } from '../util/errors.js';
 import { onInterrupt } from './interrupt.js';
 import { parseChoice, parseInteger, parsePositive, parseTolerance } from './parse.js';
@@ -35,6 +35,7 @@ export interface MultivariateFlags {
   reluSolver?: string;
   radius?: string;
   graph?: string;
+  shared?: boolean;
   noiseLevels?: string;
   tMin?: string;
   tMax?: string;
@@ -54,7 +55,7 @@ export interface MultivariateFlags {
 
 /** Whether `solve` takes the multivariate path: a multivariate flag, or a data file with d > 1 columns. */
 export function isMultivariate(flags: MultivariateFlags): boolean {
-  if (flags.patterns !== undefined || flags.allPatterns || flags.gates !== undefined || flags.patternBudget !== undefined || flags.relaxation !== undefined || flags.reluSolver !== undefined || flags.radius !== undefined || flags.graph !== undefined || flags.noiseLevels !== undefined || flags.workers !== undefined) {
+  if (flags.patterns !== undefined || flags.allPatterns || flags.gates !== undefined || flags.patternBudget !== undefined || flags.relaxation !== undefined || flags.reluSolver !== undefined || flags.radius !== undefined || flags.graph !== undefined || flags.shared || flags.noiseLevels !== undefined || flags.workers !== undefined) {
     return true;
   }
   if (flags.column !== undefined) return false;
@@ -120,13 +121,19 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
     }
   }
   if ((flags.radius === undefined) !== (flags.graph === undefined)) throw new InputError('localized programs need both --radius r and --graph ring|torus|<adjacency.json>');
+  if (flags.shared && flags.radius === undefined) throw new InputError("--shared trains one network on every coordinate's window of a translation-invariant graph: give --radius r and --graph ring|torus");
   const m = readMatrix(flags.data);
   let hoods: number[][] | null = null;
   let r = 0;
   if (flags.radius !== undefined) {
     r = parseInteger('--radius', flags.radius, 0);
-    const adj = (GRAPH_NAMES as readonly string[]).includes(flags.graph!) ? graphAdjacency(flags.graph as GraphName, m.cols) : readAdjacencyFile(flags.graph!, m.cols);
-    hoods = neighbourhoods(adj, r).map((h) => Array.from(h));
+    if (flags.shared) {
+      // the windows in offset order (one network reads them all the same way); adjacency files are refused
+      hoods = offsetWindows(flags.graph!, m.cols, r).windows;
+    } else {
+      const adj = (GRAPH_NAMES as readonly string[]).includes(flags.graph!) ? graphAdjacency(flags.graph as GraphName, m.cols) : readAdjacencyFile(flags.graph!, m.cols);
+      hoods = neighbourhoods(adj, r).map((h) => Array.from(h));
+    }
   }
   if (gates.kind === 'file' && patterns !== 'all' && 'given' in patterns) {
     // the gate file is checked against the coordinates before any program runs
@@ -141,7 +148,7 @@ export function planMultivariate(flags: MultivariateFlags): { job: Coordinatewis
     };
     patterns.given = gatesForCoordinates(readGateFile(gates.file), inputs, `gate file "${gates.file}"`, why);
   }
-  const job: CoordinatewiseJob = { X: m.data, n: m.rows, d: m.cols, objective, beta, relaxation, reluSolver, patterns, neighbourhoods: hoods, noise, tol, maxIter, timeLimit };
+  const job: CoordinatewiseJob = { X: m.data, n: m.rows, d: m.cols, objective, beta, relaxation, reluSolver, patterns, neighbourhoods: hoods, noise, tol, maxIter, timeLimit, ...(flags.shared ? { shared: true } : {}) };
   validateJob(job);
   return { job, workers, device };
 }
@@ -218,7 +225,8 @@ export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Pr
   const gpu = await resolveDevice(device, job, io);
   const controller = new AbortController();
   const off = onInterrupt(io.stderr, 'finishing the coordinates in progress; the finished ones are kept', () => controller.abort(), io.signal);
-  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: 'coordinates |{bar}| {value}/{total} | last gap {gap}', total: job.d, payload: { gap: '-' } });
+  const levels = job.noise && 'times' in job.noise ? job.noise.times.length : 1;
+  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: `${job.shared ? 'levels' : 'coordinates'} |{bar}| {value}/{total} | last gap {gap}`, total: job.shared ? levels : job.d, payload: { gap: '-' } });
   const unbounded: ProgramReport[] = [];
   let result;
   try {
@@ -236,7 +244,7 @@ export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Pr
     bar.stop();
     off();
   }
-  if (unbounded.length > 0) throw new InputError(`coordinate ${unbounded[0].coordinate}: ${unbounded[0].message ?? 'the program is unbounded'}`);
+  if (unbounded.length > 0) throw new InputError(`${unbounded[0].shared ? `level ${unbounded[0].level}` : `coordinate ${unbounded[0].coordinate}`}: ${unbounded[0].message ?? 'the program is unbounded'}`);
   const { summary, reports, interrupted } = result;
   let written: string | null = null;
   if (flags.out !== undefined) {
@@ -263,9 +271,10 @@ export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Pr
       }),
     );
   } else {
-    println(io.stdout, `${status}: ${summary.programs} coordinate program(s) (d = ${job.d}${job.noise && 'times' in job.noise ? `, ${job.noise.times.length} levels` : ''}), ${job.relaxation}${job.relaxation === 'gated' ? ' relaxation (a lower bound of the ReLU program)' : ''}, ${gpu ? `GPU phases on ${gpu.description}, float64 finish on the CPU` : `${summary.workers} worker(s)`}`);
+    const what = job.shared ? `shared program(s), one network for every coordinate's window, one program per level (d = ${job.d}` : `coordinate program(s) (d = ${job.d}`;
+    println(io.stdout, `${status}: ${summary.programs} ${what}${job.noise && 'times' in job.noise ? `, ${job.noise.times.length} levels` : ''}), ${job.relaxation}${job.relaxation === 'gated' ? ' relaxation (a lower bound of the ReLU program)' : ''}, ${gpu ? `GPU phases on ${gpu.description}, float64 finish on the CPU` : `${summary.workers} worker(s)`}`);
     println(io.stdout, `  max relative gap ${sci(summary.maxRelativeGap)}, max KKT residual ${sci(summary.maxKktResidual)}${summary.rigorousGaps ? '' : ' (some dual points feasible to the KKT residual only)'}`);
-    println(io.stdout, `  slowest program: coordinate ${summary.slowest.coordinate}, level ${summary.slowest.level}, ${summary.slowest.seconds.toFixed(2)} s; total ${summary.totalSeconds.toFixed(2)} s`);
+    println(io.stdout, `  slowest program: ${job.shared ? 'shared' : `coordinate ${summary.slowest.coordinate}`}, level ${summary.slowest.level}, ${summary.slowest.seconds.toFixed(2)} s; total ${summary.totalSeconds.toFixed(2)} s`);
     println(io.stdout, gatesLine(summary));
     if (written) println(io.stdout, `  ${interrupted ? 'the finished programs (not a model)' : 'model'} -> ${written}`);
   }

@@ -82,6 +82,7 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--relu-solver <prox|al>', 'd > 1, relu: FISTA with the exact cone prox (default) or the augmented Lagrangian method')
     .option('--radius <r>', 'd > 1: localized inputs, the graph neighbourhood of radius r of each coordinate')
     .option('--graph <ring|torus|file.json>', 'd > 1: the graph of --radius (a file holds an adjacency)')
+    .option('--shared', "d > 1, with --radius and --graph ring|torus: one network shared by every coordinate's window, one convex program per level (docs/math/shared.md)")
     .option('--noise-levels <K>', 'd > 1, dsm: a family of K VP/OU times, log-spaced in [--t-min, --t-max]')
     .option('--t-min <a>', 'd > 1, dsm: the smallest time of the family (default 0.01)')
     .option('--t-max <b>', 'd > 1, dsm: the largest time of the family (default 1)')

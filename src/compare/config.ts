@@ -17,6 +17,16 @@ const budget = {
   lr: positive.optional(),
   batch: z.int().min(1).optional(),
 };
+/**
+ * noise draws per sample (and level) for the models trained on a fixed set of draws: the convex
+ * programs get n x draws rows, the like-for-like SGD entry the same rows, and the networks with
+ * "fixedDraws": true sample their batches from the same (x, t, eps) triples
+ */
+const draws = z.int({ error: 'must be an integer >= 1 (noise draws per sample)' }).min(1, { error: 'must be an integer >= 1 (noise draws per sample)' }).max(256).default(1);
+/** the gradient-trained networks over the VP/OU levels: batches from the convex family's fixed triples instead of fresh draws */
+const fixedDraws = z.boolean({ error: 'must be true or false (train on the fixed draws the convex programs see, or on fresh ones)' }).optional();
+/** accept how the model extrapolates outside the time range it was trained on (see the README: sampler range) */
+const extrapolate = z.boolean({ error: 'must be true or false (accept how the model extrapolates outside its trained time range)' }).optional();
 const name = z.string().min(1).max(60).regex(/^[A-Za-z0-9_.+-]+$/, 'use letters, digits and _ . + - only').optional();
 const graph = z.enum(['ring', 'torus']);
 
@@ -42,6 +52,9 @@ export const ModelSchema = z.discriminatedUnion('kind', [
     /** d > 1, with radius and graph: one network shared by every coordinate's window, one program per level (docs/math/shared.md) */
     shared: z.boolean({ error: 'must be true or false (one network shared by every coordinate, or one per coordinate)' }).optional(),
     tol: positive.max(0.1).optional(),
+    /** d > 1: every pattern of the arrangement instead of sampled gates (tiny programs: the certified optimum is then a lower bound of any ReLU network's objective) */
+    allPatterns: z.boolean().optional(),
+    extrapolate,
   }),
   z.strictObject({
     kind: z.literal('sgd-two-layer'),
@@ -51,11 +64,12 @@ export const ModelSchema = z.discriminatedUnion('kind', [
     units: z.int().min(1).max(4096).optional(),
     radius: z.int().min(0).optional(),
     graph: graph.optional(),
+    extrapolate,
     ...budget,
   }),
-  z.strictObject({ kind: z.literal('vi-unrolled'), name, layers: z.int().min(1).max(200).optional(), untied: z.boolean().optional(), hidden: z.int().min(1).optional(), ...budget }),
-  z.strictObject({ kind: z.literal('localized-nn'), name, radius: z.int().min(0), graph, hidden: z.int().min(1).max(1024).optional(), perCoordinate: z.boolean().optional(), ...budget }),
-  z.strictObject({ kind: z.literal('unrolled-ista'), name, codes: z.int().min(1).optional(), layers: z.int().min(1).max(200).optional(), untied: z.boolean().optional(), ...budget }),
+  z.strictObject({ kind: z.literal('vi-unrolled'), name, layers: z.int().min(1).max(200).optional(), untied: z.boolean().optional(), hidden: z.int().min(1).optional(), fixedDraws, extrapolate, ...budget }),
+  z.strictObject({ kind: z.literal('localized-nn'), name, radius: z.int().min(0), graph, hidden: z.int().min(1).max(1024).optional(), perCoordinate: z.boolean().optional(), fixedDraws, extrapolate, ...budget }),
+  z.strictObject({ kind: z.literal('unrolled-ista'), name, codes: z.int().min(1).optional(), layers: z.int().min(1).max(200).optional(), untied: z.boolean().optional(), fixedDraws, extrapolate, ...budget }),
   z.strictObject({
     kind: z.literal('weight-sharing'),
     name,
@@ -65,6 +79,8 @@ export const ModelSchema = z.discriminatedUnion('kind', [
     ring: z.boolean().optional(),
     /** the MLP with the window network's parameter count */
     mlp: z.boolean().optional(),
+    fixedDraws,
+    extrapolate,
     ...budget,
   }),
 ]);
@@ -72,7 +88,7 @@ export type ModelConfig = z.infer<typeof ModelSchema>;
 export const MODEL_KINDS = ['exact', 'convex', 'sgd-two-layer', 'vi-unrolled', 'localized-nn', 'unrolled-ista', 'weight-sharing'] as const;
 /** the models trained at one noise level (a score of p_sigma), and those trained over the VP/OU family */
 export const SINGLE_LEVEL_KINDS: readonly string[] = ['exact', 'convex', 'sgd-two-layer'];
-export const FAMILY_KINDS: readonly string[] = ['exact', 'convex', 'vi-unrolled', 'localized-nn', 'unrolled-ista', 'weight-sharing'];
+export const FAMILY_KINDS: readonly string[] = ['exact', 'convex', 'sgd-two-layer', 'vi-unrolled', 'localized-nn', 'unrolled-ista', 'weight-sharing'];
 
 export const CompareConfigSchema = z.strictObject({
   name: z.string().min(1).optional(),
@@ -84,15 +100,20 @@ export const CompareConfigSchema = z.strictObject({
   seeds: z.array(z.int().min(0)).min(1).max(20).default([1]),
   noise: z.discriminatedUnion('kind', [
     /** one level: x + sigma eps (sigma 0: score matching on the data itself) */
-    z.strictObject({ kind: z.literal('single'), sigma: z.number().min(0) }),
+    z.strictObject({ kind: z.literal('single'), sigma: z.number().min(0), draws }),
     /** the VP/OU family: the models learn the score at every t in [tMin, tMax]; convex solves `programs` levels */
-    z.strictObject({ kind: z.literal('vp'), tMin: positive, tMax: positive, programs: z.int().min(1).max(50).default(5), levels: z.array(positive).min(1).max(20) }),
+    z.strictObject({ kind: z.literal('vp'), tMin: positive, tMax: positive, programs: z.int().min(1).max(50).default(5), levels: z.array(positive).min(1).max(20), draws }),
   ]),
   /** held-out points per noise level for the score error */
   evaluation: z.strictObject({ points: z.int().min(10).max(100_000).default(1000) }).default({ points: 1000 }),
   sampler: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('langevin'), n: z.int().min(2), steps, stepSize: positive.default(0.005), initStd: positive.default(2) }),
-    z.strictObject({ kind: z.enum(['sde', 'ode', 'pc']), n: z.int().min(2), steps, delta: positive.default(1e-3) }),
+    /**
+     * the reverse-time samplers run from tStart down to delta (defaults: the config's noise.tMax and
+     * noise.tMin, the range the models were trained on), then take one Tweedie step to t = 0 with the
+     * model's own score (denoise, default true)
+     */
+    z.strictObject({ kind: z.enum(['sde', 'ode', 'pc']), n: z.int().min(2), steps, tStart: positive.max(10).optional(), delta: positive.optional(), denoise: z.boolean().default(true) }),
   ]),
   models: z.array(ModelSchema).min(1).max(20),
   /** the tfjs backend of the gradient-trained models (default wasm: the same numbers on every machine) */
@@ -128,6 +149,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `field ${where}: ${msg}`;
 }
 
+/** The reverse-time sampler's time range: tStart (default noise.tMax) down to tEnd (sampler.delta, default noise.tMin). */
+export function samplerRange(c: CompareConfig): { tStart: number; tEnd: number } {
+  if (c.noise.kind !== 'vp' || c.sampler.kind === 'langevin') throw new Error('samplerRange: a VP config with a reverse-time sampler');
+  return { tStart: c.sampler.tStart ?? c.noise.tMax, tEnd: c.sampler.delta ?? c.noise.tMin };
+}
+
 /** Validates a parsed config; InputError naming the field, the allowed values and the fix. */
 export function parseCompareConfig(json: unknown, source = 'config'): CompareConfig {
   const r = CompareConfigSchema.safeParse(json);
@@ -141,6 +168,21 @@ export function parseCompareConfig(json: unknown, source = 'config'): CompareCon
     if (c.sampler.kind === 'langevin') bad('field sampler.kind: the VP/OU family is sampled by the reverse-time samplers (sde, ode, pc); langevin is for noise.kind "single"');
   } else if (c.sampler.kind !== 'langevin') {
     bad(`field sampler.kind: models trained at one noise level are a score at one level, so they are sampled by langevin (got ${c.sampler.kind}); use noise.kind "vp" for the reverse-time samplers`);
+  }
+  if (c.noise.kind === 'vp' && c.sampler.kind !== 'langevin') {
+    const { tStart, tEnd } = samplerRange(c);
+    if (!(tEnd < tStart)) bad(`field sampler: delta (${tEnd}) must be below tStart (${tStart})`);
+    const names = modelNames(c.models);
+    // above the top level the convex family extrapolates to the data's Gaussian limit (documented); every other departure must be accepted
+    const above = tStart > c.noise.tMax * (1 + 1e-12);
+    const below = tEnd < c.noise.tMin * (1 - 1e-12);
+    const leaving = c.models.map((m, i) => ({ m, name: names[i] })).filter(({ m }) => m.kind !== 'exact' && !('extrapolate' in m && m.extrapolate === true) && (below || (above && m.kind !== 'convex')));
+    if (leaving.length > 0) {
+      bad(
+        `field sampler: the sampler runs over t in [${tEnd}, ${tStart}] but the models were trained on [${c.noise.tMin}, ${c.noise.tMax}], and ${leaving.map((l) => l.name).join(', ')} would be used outside that range; ` +
+          `remove sampler.tStart and sampler.delta (the defaults are the trained range, with a final denoising step), or set "extrapolate": true on those models to accept how each extrapolates (README: the sampler's range)`,
+      );
+    }
   }
   const allowed = c.noise.kind === 'single' ? SINGLE_LEVEL_KINDS : FAMILY_KINDS;
   c.models.forEach((m, i) => {

@@ -13,7 +13,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { forwardProcess, timeGrid } from '../diffusion/process.js';
+import { forwardProcess } from '../diffusion/process.js';
+import { reverseSamplerSetup, tweedieDenoise } from './sampler-range.js';
 import { langevinSteps, sampleSteps } from '../diffusion/samplers.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadScoreModel } from '../io/coordinatewise-file.js';
@@ -54,11 +55,35 @@ export interface ModelRun {
   training: TrainingRecord;
   /** convex vs the same network trained by gradient steps: (objective - certified optimum) / |optimum| */
   gapToConvex?: number;
+  /** the like-for-like entry of a VP family: per level and coordinate, (objective - certified optimum) / |optimum| */
+  programGaps?: ProgramGaps;
   scoreError: ScoreErrorPoint[];
   /** d = 1: the learned score on a grid at the first evaluation level */
   scoreFunction?: { x: number[]; score: number[] };
   samples: SampleStage;
   cached: { train: boolean; evaluate: boolean; sample: boolean };
+}
+
+/** The per-program gaps of the like-for-like SGD entry to the convex programs' certified optima. */
+export interface ProgramGaps {
+  /** per level and coordinate: (objective - optimum) / |optimum| */
+  gaps: { level: number; coordinate: number; gap: number }[];
+  min: number;
+  max: number;
+  median: number;
+  /** programs whose objective is below the certified optimum (by more than 1e-9 relative): possible only with sampled patterns, whose optimum bounds the network's from above */
+  below: number;
+}
+
+/** Pairs each program's SGD objective with the convex optimum of the same level and coordinate. */
+export function programGaps(objectives: { level: number; coordinate: number; objective: number }[], optima: { level: number; coordinate: number; optimum: number }[]): ProgramGaps {
+  const byKey = new Map(optima.map((o) => [`${o.level}:${o.coordinate}`, o.optimum]));
+  const gaps = objectives.flatMap((o) => {
+    const opt = byKey.get(`${o.level}:${o.coordinate}`);
+    return opt === undefined ? [] : [{ level: o.level, coordinate: o.coordinate, gap: (o.objective - opt) / Math.abs(opt) }];
+  });
+  const v = gaps.map((g) => g.gap).sort((a, b) => a - b);
+  return { gaps, min: v[0] ?? NaN, max: v[v.length - 1] ?? NaN, median: v.length ? stat(v).median : NaN, below: v.filter((x) => x < -1e-9).length };
 }
 
 /** A statistic over seeds: of the finite values only (count of them); quartiles by linear interpolation between order statistics. */
@@ -246,14 +271,17 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
     if (err instanceof InterruptedStage) return null;
     throw err;
   }
-  // convex vs the same network trained by gradient steps: the gap of the SGD/Adam objective to the certified optimum
+  // convex vs the same network trained by gradient steps: the gap of the SGD/Adam objective to the certified optimum,
+  // in all and (VP families) program by program, against the convex entry of the same beta and inputs (not shared)
   config.models.forEach((m, mi) => {
     if (m.kind !== 'sgd-two-layer') return;
-    const ci = config.models.findIndex((c) => c.kind === 'convex' && c.beta === m.beta && (c.radius ?? null) === (m.radius ?? null));
+    const ci = config.models.findIndex((c) => c.kind === 'convex' && c.shared !== true && c.beta === m.beta && (c.radius ?? null) === (m.radius ?? null) && (c.graph ?? null) === (m.graph ?? null));
     if (ci < 0) return;
     runs[mi].forEach((r, k) => {
-      const opt = runs[ci][k].training.certifiedOptimum;
+      const convex = runs[ci][k].training;
+      const opt = convex.certifiedOptimum;
       if (opt !== undefined && r.training.objective !== null) r.gapToConvex = (r.training.objective - opt) / Math.abs(opt);
+      if (convex.programOptima && r.training.programObjectives) r.programGaps = programGaps(r.training.programObjectives, convex.programOptima);
     });
   });
   const exactN = config.sampler.n;
@@ -331,10 +359,12 @@ async function drawSamples(c: CompareConfig, target: Target, model: ScoreModel, 
   const sampleSeed = sampleSeedOf(seed);
   let lastYield = performance.now();
   const p = forwardProcess({ kind: 'vp-ou' });
+  // the reverse-time samplers stay in the models' trained time range (src/compare/sampler-range.ts)
+  const reverse = s.kind === 'langevin' ? null : reverseSamplerSetup(c, target.sample(c.n, seed), c.n, target.dim, sampleSeed);
   const gen: Generator<{ steps: number; x: Float64Array }, { steps: number; x: Float64Array }> =
     s.kind === 'langevin'
       ? langevinSteps(model, { n: s.n, steps: s.steps, stepSize: s.stepSize, seed: sampleSeed, initStd: s.initStd })
-      : sampleSteps(model, p, { sampler: s.kind, grid: timeGrid('log', s.steps, p.tMax, s.delta), n: s.n, seed: sampleSeed });
+      : sampleSteps(model, p, { sampler: s.kind, grid: reverse!.grid, n: s.n, seed: sampleSeed, x: reverse!.start });
   // step by step: the progress bar, Ctrl-C, and the event loop every 50 ms
   let state = gen.next();
   while (!state.done) {
@@ -347,6 +377,7 @@ async function drawSamples(c: CompareConfig, target: Target, model: ScoreModel, 
     state = gen.next();
   }
   let x = state.value.x;
+  if (reverse?.denoise) x = tweedieDenoise(model, x, s.n, reverse.tEnd);
   const d = target.dim;
   // the escapes over all coordinates, on the raw samples (before spins are rounded)
   const ref = reference();

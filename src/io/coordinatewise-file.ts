@@ -13,6 +13,7 @@ import { InputError } from './errors.js';
 import { ensureParentDir, writeFileAtomic } from './atomic.js';
 import { describeIssues, networkFromFile, parseModelFile, prettyJson, readModelText, MODEL_FORMAT } from './model-file.js';
 import { CoordinatewiseRelu, type CoordinateNetwork } from '../models/coordinatewise-relu.js';
+import { symmetricEigen } from '../../solvers/eigen.js';
 import { forwardProcess } from '../diffusion/process.js';
 import type { ScoreModel } from '../models/score-model.js';
 import { VI_FORMAT, ViUnrolledModel, viFromFile } from '../baselines/vi-unrolled.js';
@@ -44,6 +45,8 @@ const FileSchema = z.strictObject({
   process: z.literal('vp-ou').optional(),
   coordinates: z.array(CoordinateSchema),
   training: z.looseObject({}).optional(),
+  /** a family's training data moments (mean, covariance): above its top level it moves to their Gaussian limit */
+  limit: z.strictObject({ mean: z.array(num), cov: z.array(z.array(num)) }).optional(),
 });
 
 export type CoordinatewiseFile = z.infer<typeof FileSchema>;
@@ -115,7 +118,14 @@ export function modelFromCoordinatewiseFile(f: CoordinatewiseFile): Coordinatewi
       gates: c.gates ? Float64Array.from(c.gates.flat()) : undefined,
     };
   }
-  return new CoordinatewiseRelu(f.dim, nets, f.levels ?? null, f.levels ? forwardProcess({ kind: 'vp-ou' }) : null);
+  const model = new CoordinatewiseRelu(f.dim, nets, f.levels ?? null, f.levels ? forwardProcess({ kind: 'vp-ou' }) : null);
+  if (f.limit && f.levels) {
+    const d = f.dim;
+    if (f.limit.mean.length !== d || f.limit.cov.length !== d || f.limit.cov.some((r) => r.length !== d)) throw new InputError(`model file: field limit must hold a mean of ${d} numbers and a ${d} x ${d} covariance`);
+    const { Q, lambda } = symmetricEigen(Float64Array.from(f.limit.cov.flat()), d);
+    model.limit = { mean: Float64Array.from(f.limit.mean), Q, lambda };
+  }
+  return model;
 }
 
 /** A model trained over the VP/OU noise levels: a time-conditioned score for the reverse-time samplers. */

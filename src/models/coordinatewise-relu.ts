@@ -4,8 +4,11 @@
  * (or a gated ReLU network, sum_j alpha_ij 1[g_ij'[x_{N_i}; 1] >= 0] (w_ij'x_{N_i} + b_ij) + c_i),
  * at one noise level (SM, or DSM at one sigma: `levels` null, the time is ignored), or a family of
  * DSM levels t_1 < ... < t_K of a VP process. Between levels the model interpolates the noise
- * prediction eps_hat = -s_t score linearly in log t and returns -eps_hat / s_t; outside [t_1, t_K]
- * it uses the nearest level's noise prediction (docs/math/multivariate.md).
+ * prediction eps_hat = -s_t score linearly in log t and returns -eps_hat / s_t; below t_1 it uses
+ * the first level's noise prediction. Above t_K, when the model carries its training data's moments
+ * (mu, Sigma), it moves to the data's Gaussian limit, the score of N(a_t mu, a_t^2 Sigma + s_t^2 I)
+ * (exact for Gaussian data, and the law every x_t approaches as t grows), blending linearly in log t
+ * over [t_K, 4 t_K]; without them it keeps the top level's noise prediction (docs/math/multivariate.md).
  */
 import type { ScoreModel } from './score-model.js';
 import type { ForwardProcess } from '../diffusion/process.js';
@@ -22,7 +25,18 @@ export interface CoordinateNetwork {
   gates?: Float64Array;
 }
 
+/** The training data's moments, for the Gaussian limit above the top level: mu (d) and Sigma's eigenpairs. */
+export interface GaussianLimit {
+  mean: Float64Array;
+  /** d x d row-major, columns the eigenvectors of Sigma */
+  Q: Float64Array;
+  lambda: Float64Array;
+}
+
 export class CoordinatewiseRelu implements ScoreModel {
+  /** set to extrapolate above the top level to the data's Gaussian limit */
+  limit: GaussianLimit | null = null;
+
   constructor(
     readonly dim: number,
     /** networks[level][coordinate] (one level when `levels` is null) */
@@ -73,10 +87,17 @@ export class CoordinatewiseRelu implements ScoreModel {
     const K = L.length;
     if (K === 1 || t <= L[0] || t >= L[K - 1]) {
       const k = K === 1 || t <= L[0] ? 0 : K - 1;
-      this.evaluate(x, n, k, o);
-      // the nearest level's noise prediction -s_k f_k, returned as a score at t
-      const r = proc.sigma(L[k]) / proc.sigma(t);
-      for (let i = 0; i < o.length; i++) o[i] *= r;
+      const w = this.limit && t > L[K - 1] ? Math.min(1, Math.log(t / L[K - 1]) / Math.log(4)) : 0;
+      if (w < 1) {
+        this.evaluate(x, n, k, o);
+        // the nearest level's noise prediction -s_k f_k, returned as a score at t
+        const r = proc.sigma(L[k]) / proc.sigma(t);
+        for (let i = 0; i < o.length; i++) o[i] *= r;
+      }
+      if (w > 0) {
+        const g = gaussianScore(this.limit!, x, n, proc.alpha(t), proc.sigma(t));
+        for (let i = 0; i < o.length; i++) o[i] = (1 - w) * (w < 1 ? o[i] : 0) + w * g[i];
+      }
       return o;
     }
     let k = 0;
@@ -90,4 +111,26 @@ export class CoordinatewiseRelu implements ScoreModel {
     for (let i = 0; i < o.length; i++) o[i] = a * lo[i] + b * o[i];
     return o;
   }
+}
+
+/** The score of N(a mu, a^2 Sigma + s^2 I) at n points: -Q diag(1 / (a^2 lambda + s^2)) Q'(x - a mu). */
+export function gaussianScore(g: GaussianLimit, x: Float64Array, n: number, a: number, s: number): Float64Array {
+  const d = g.mean.length;
+  const out = new Float64Array(n * d);
+  const v = new Float64Array(d);
+  const w = new Float64Array(d);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < d; j++) v[j] = x[r * d + j] - a * g.mean[j];
+    for (let k = 0; k < d; k++) {
+      let c = 0;
+      for (let j = 0; j < d; j++) c += g.Q[j * d + k] * v[j];
+      w[k] = c / (a * a * g.lambda[k] + s * s);
+    }
+    for (let j = 0; j < d; j++) {
+      let c = 0;
+      for (let k = 0; k < d; k++) c += g.Q[j * d + k] * w[k];
+      out[r * d + j] = -c;
+    }
+  }
+  return out;
 }

@@ -72,10 +72,19 @@ export interface CoordinatewiseJob {
   maxIter?: number;
   /** seconds per program */
   timeLimit?: number;
+  /**
+   * one network shared by every coordinate (docs/math/shared.md): one program per level, whose rows are
+   * every sample's window at every coordinate (n d rows), the loss summed over the coordinates. The
+   * neighbourhoods are then the windows in a translation-invariant order (offsetWindows of
+   * src/programs/neighbourhoods.ts): all of one length, without repeats, each coordinate at the same
+   * position of its window; given gates are one set (in window order) for every coordinate.
+   */
+  shared?: boolean;
 }
 
 /** What one program reports (and what a worker posts back). */
 export interface ProgramReport {
+  /** the coordinate, or -1 for the shared program of all coordinates (job.shared) */
   coordinate: number;
   level: number;
   status: SolveStatus;
@@ -105,6 +114,7 @@ export interface ProgramReport {
   patternGates: number[][];
   iterations: number;
   seconds: number;
+  /** the inputs in W's column order (shared: the window positions 0..p-1; coordinate i reads job.neighbourhoods[i]) */
   inputs: number[];
   W: number[][];
   b: number[];
@@ -112,6 +122,8 @@ export interface ProgramReport {
   c: number;
   /** gated units: their gate vectors (inputs, then the bias) */
   gates?: number[][];
+  /** the shared program of all coordinates (job.shared): its objectives are the shared objective, d times the stacked program's */
+  shared?: true;
   /** the GPU phase (float32) when the program ran on the GPU; the rest of the report is the float64 finish's */
   gpu?: { iterations: number; seconds: number; relativeGap: number; stop: string; finishIterations: number; finishSeconds: number };
 }
@@ -190,6 +202,7 @@ export function validateJob(job: CoordinatewiseJob): void {
   }
   if (!(job.beta > 0 && Number.isFinite(job.beta))) throw new InputError(`--beta must be a finite number > 0, got ${job.beta}`);
   if (job.neighbourhoods && job.neighbourhoods.length !== d) throw new InputError(`the graph has ${job.neighbourhoods.length} nodes but the data has ${d} coordinates`);
+  if (job.shared === true) sharedWindowCenter(job);
   if (job.patterns !== 'all' && 'given' in job.patterns) validateGiven(job, job.patterns.given);
   else if (job.patterns !== 'all') {
     const { sampled, gates, budget } = job.patterns;
@@ -214,6 +227,9 @@ export function validateJob(job: CoordinatewiseJob): void {
 function validateGiven(job: CoordinatewiseJob, given: Float64Array[]): void {
   const { d } = job;
   if (given.length !== d) throw new InputError(`the gates come in ${given.length} set(s) but the data has d = ${d} coordinates; give one set for every coordinate (d x m x (p + 1)), or one m x (p + 1) set for all`);
+  if (job.shared === true && given.some((g) => g.length !== given[0].length || g.some((v, k) => v !== given[0][k]))) {
+    throw new InputError('a shared network has one program per level, so it takes one set of gates (in window order) for every coordinate; give one m x (p + 1) gate set, not one per coordinate');
+  }
   for (let i = 0; i < d; i++) {
     const g = given[i];
     const p1 = inputCount(job, i) + 1;
@@ -234,7 +250,7 @@ export function jobLevels(job: CoordinatewiseJob): { a: number; s: number; t: nu
 }
 
 /** The shared standard-normal noise of the DSM levels (n x d), from the job's seed. */
-function noiseOf(job: CoordinatewiseJob): Float64Array | null {
+export function noiseOf(job: CoordinatewiseJob): Float64Array | null {
   if (job.objective !== 'dsm' || !job.noise) return null;
   const rng = new Rng(job.noise.seed);
   return Float64Array.from({ length: job.n * job.d }, () => rng.normal());
@@ -242,11 +258,17 @@ function noiseOf(job: CoordinatewiseJob): Float64Array | null {
 
 /** Why the job's programs cannot run on the GPU, or null when they can. */
 export function jobGpuUnsupported(job: CoordinatewiseJob): string | null {
+  if (job.shared === true) return 'the shared program (--shared) runs on the CPU only for now';
   return gpuUnsupported(job.relaxation, job.neighbourhoods ? Math.max(...job.neighbourhoods.map((h) => h.length)) : job.d);
 }
 
-/** The program of coordinate i at one level (DSM: the noisy points and targets of that level). */
-function levelProblem(job: CoordinatewiseJob, i: number, level: { a: number; s: number }, noise: Float64Array | null, warm: CoordinateSolution | undefined, interrupted?: () => boolean): CoordinateProblem {
+/**
+ * The data of coordinate i's program at one level: the points the network is evaluated at (the data
+ * for SM; a x + s eps for DSM, n x d), the DSM targets y_s = -eps_si / s, and the coordinate's inputs.
+ * The one place these are made: the convex programs and the like-for-like gradient-trained networks
+ * (src/baselines/two-layer-train.ts, trainSgdFamily) both read them from here.
+ */
+export function programData(job: CoordinatewiseJob, i: number, level: { a: number; s: number }, noise: Float64Array | null): { pts: Float64Array; y: Float64Array | undefined; inputs: number[] } {
   const { X, n, d } = job;
   const { a, s } = level;
   let pts = X;
@@ -257,12 +279,19 @@ function levelProblem(job: CoordinatewiseJob, i: number, level: { a: number; s: 
     y = new Float64Array(n);
     for (let r = 0; r < n; r++) y[r] = -noise[r * d + i] / s;
   }
+  return { pts, y, inputs: job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: d }, (_, j) => j) };
+}
+
+/** The program of coordinate i at one level (DSM: the noisy points and targets of that level). */
+function levelProblem(job: CoordinatewiseJob, i: number, level: { a: number; s: number }, noise: Float64Array | null, warm: CoordinateSolution | undefined, interrupted?: () => boolean): CoordinateProblem {
+  const { n, d } = job;
+  const { pts, y, inputs } = programData(job, i, level, noise);
   return {
     X: pts,
     n,
     d,
     coordinate: i,
-    inputs: job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: d }, (_, j) => j),
+    inputs,
     objective: job.objective,
     y,
     beta: job.beta,
@@ -343,6 +372,151 @@ function reportOf(sol: CoordinateSolution, level: number, spec: PatternSpec): Pr
   };
 }
 
+/**
+ * The position of the coordinate in the windows of a shared job, after checking them: one length, no
+ * input twice, coordinate i at the same position of window i (what offsetWindows gives). InputError
+ * naming the fix.
+ */
+export function sharedWindowCenter(job: Pick<CoordinatewiseJob, 'd' | 'neighbourhoods'>): number {
+  const w = job.neighbourhoods;
+  if (!w || w.length === 0) throw new InputError("a shared network (--shared) reads every coordinate's window of a translation-invariant graph: give --radius r and --graph ring|torus");
+  const p = w[0].length;
+  const center = w[0].indexOf(0);
+  for (let i = 0; i < w.length; i++) {
+    const h = w[i];
+    if (h.length !== p) throw new InputError(`a shared network needs windows of one size, but coordinate ${i}'s has ${h.length} inputs and coordinate 0's ${p}; use a translation-invariant graph (--graph ring or torus)`);
+    if (new Set(h).size !== p) throw new InputError(`coordinate ${i}'s window lists an input twice (it overlaps itself); use a smaller radius`);
+    if (center < 0 || h[center] !== i) {
+      throw new InputError(`a shared network needs every coordinate at the same position of its window, but coordinate ${i} is not at position ${center} of its own; order the windows by offset (offsetWindows of src/programs/neighbourhoods.ts)`);
+    }
+  }
+  return center;
+}
+
+/** Every coordinate's window of every sample, stacked: the (n d) x p matrix whose row s d + i is pts_s[windows[i]]. */
+export function stackWindows(pts: Float64Array, n: number, d: number, windows: ArrayLike<number>[]): Float64Array {
+  const p = windows[0].length;
+  const out = new Float64Array(n * d * p);
+  for (let s = 0; s < n; s++) {
+    for (let i = 0; i < d; i++) {
+      const w = windows[i];
+      const o = (s * d + i) * p;
+      for (let k = 0; k < p; k++) out[o + k] = pts[s * d + w[k]];
+    }
+  }
+  return out;
+}
+
+/**
+ * The shared program of one level as a coordinate program (docs/math/shared.md): X = the stacked windows
+ * (n d rows, row s d + i the window of coordinate i in sample s), the coordinate = the windows' center,
+ * the inputs = every window position, y = the n x d targets read row by row (row s d + i: y_si), and
+ * beta / d. The shared objective (the loss summed over the coordinates, one weight decay beta) is d times
+ * this program's objective; the minimizers are the same.
+ */
+export function sharedProblem(
+  pts: Float64Array,
+  n: number,
+  d: number,
+  windows: ArrayLike<number>[],
+  center: number,
+  y: Float64Array | undefined,
+  rest: Omit<CoordinateProblem, 'X' | 'n' | 'd' | 'coordinate' | 'inputs' | 'y'>,
+): CoordinateProblem {
+  const p = windows[0].length;
+  if (y && y.length !== n * d) throw new InputError(`the shared DSM program needs n x d = ${n * d} targets, got ${y.length}`);
+  return { ...rest, X: stackWindows(pts, n, d, windows), n: n * d, d: p, coordinate: center, inputs: Array.from({ length: p }, (_, k) => k), y, beta: rest.beta / d };
+}
+
+/** The relative gap of the shared objective (d times the stacked program's): d gap / max(1, |d primal|). */
+export function sharedRelativeGap(sol: CoordinateSolution, d: number): number {
+  return (d * sol.dualityGap) / Math.max(1, Math.abs(d * sol.primalObjective));
+}
+
+/**
+ * Solves a shared program (from sharedProblem) so that the shared objective is certified at the tolerance:
+ * the stacked program's relative gap gap / max(1, |P|) is the shared one's when |P| >= 1 and up to d times
+ * smaller below (the floor of 1), so a stacked solution certified at tol whose shared relative gap exceeds
+ * tol is solved again from itself at tol / d (then the shared relative gap is at most tol).
+ */
+export function solveShared(pr: CoordinateProblem, d: number): CoordinateSolution {
+  const tol = pr.tol ?? 1e-6;
+  const sol = solveCoordinate(pr);
+  if (sol.status !== 'optimal' || sharedRelativeGap(sol, d) <= tol) return sol;
+  return solveCoordinate({ ...pr, tol: tol / d, warm: sol });
+}
+
+/** The report of a shared program: the objectives of the shared network (d times the stacked program's), coordinate -1. */
+function sharedReport(sol: CoordinateSolution, level: number, spec: PatternSpec, d: number, beta: number, tol: number): ProgramReport {
+  const r = reportOf(sol, level, spec);
+  const relativeGap = sharedRelativeGap(sol, d);
+  const certified = sol.status === 'optimal' && relativeGap <= tol;
+  return {
+    ...r,
+    coordinate: -1,
+    shared: true,
+    status: sol.status === 'optimal' && !certified ? 'max_iter' : sol.status,
+    ...(sol.message !== undefined
+      ? { message: `the shared program (every coordinate's window stacked, at beta / d = ${beta / d}): ${sol.message} (its betas are the stacked program's: the shared --beta is d = ${d} times them)` }
+      : {}),
+    convexObjective: d * sol.convexObjective,
+    nonconvexObjective: d * sol.nonconvexObjective,
+    dualObjective: d * sol.dualObjective,
+    relativeGap,
+  };
+}
+
+/** The shared program of one level (DSM: that level's noisy points and targets, every coordinate's). */
+function sharedLevelProblem(job: CoordinatewiseJob, center: number, level: { a: number; s: number }, noise: Float64Array | null, warm: CoordinateSolution | undefined, interrupted?: () => boolean): CoordinateProblem {
+  const { X, n, d } = job;
+  const { a, s } = level;
+  let pts = X;
+  let y: Float64Array | undefined;
+  if (noise) {
+    pts = new Float64Array(n * d);
+    y = new Float64Array(n * d);
+    for (let k = 0; k < pts.length; k++) {
+      pts[k] = a * X[k] + s * noise[k];
+      y[k] = -noise[k] / s;
+    }
+  }
+  return sharedProblem(pts, n, d, job.neighbourhoods!, center, y, {
+    objective: job.objective,
+    beta: job.beta,
+    relaxation: job.relaxation,
+    reluSolver: job.reluSolver,
+    method: job.method,
+    patterns: programSpec(job, 0),
+    tol: job.tol,
+    maxIter: job.maxIter,
+    timeLimit: job.timeLimit,
+    interrupted,
+    warm,
+  });
+}
+
+/** Solves the shared program of every level (increasing noise, each warm-started from the last): one report per level. */
+export async function solveSharedLevels(job: CoordinatewiseJob, interrupted?: () => boolean, onLevel?: (report: ProgramReport, done: number, total: number) => void): Promise<ProgramReport[]> {
+  const center = sharedWindowCenter(job);
+  const noise = noiseOf(job);
+  const levels = jobLevels(job);
+  const reports: ProgramReport[] = [];
+  let warm: CoordinateSolution | undefined;
+  for (const [level, ls] of levels.entries()) {
+    if (interrupted?.()) break;
+    const pr = sharedLevelProblem(job, center, ls, noise, warm, interrupted);
+    const sol = solveShared(pr, job.d);
+    warm = sol;
+    const report = sharedReport(sol, level, pr.patterns, job.d, job.beta, job.tol ?? 1e-6);
+    reports.push(report);
+    onLevel?.(report, level + 1, levels.length);
+    if (sol.status === 'interrupted' || sol.status === 'unbounded') break;
+    // let a Ctrl-C handler run between levels
+    await nextTurn();
+  }
+  return reports;
+}
+
 export interface TrainOptions {
   /** worker threads (default: 1 = this thread) */
   workers?: number;
@@ -367,6 +541,13 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
     done++;
     o.onCoordinate?.(reports, done, job.d);
   };
+  if (job.shared === true) {
+    if (o.gpu) throw new InputError(`--device gpu: ${jobGpuUnsupported(job)}; use --device cpu`);
+    const reports = await solveSharedLevels(job, () => o.signal?.aborted ?? false, (r, k, total) => o.onCoordinate?.([r], k, total));
+    const interrupted = reports.length < jobLevels(job).length || reports.some((r) => r.status === 'interrupted');
+    const summary = summarize(reports, (performance.now() - started) / 1000, 1, 'cpu', gateRecord(job));
+    return { reports, summary, interrupted, file: modelFile(job, reports) };
+  }
   if (o.gpu) {
     const why = jobGpuUnsupported(job);
     if (why) throw new InputError(`--device gpu: ${why}; or use --device cpu`);
@@ -453,6 +634,24 @@ export function summarize(reports: ProgramReport[], totalSeconds: number, worker
   return { programs: reports.length, statuses, maxRelativeGap: maxGap, maxKktResidual: maxKkt, slowest, totalSeconds, programSeconds, workers, device, rigorousGaps: rigorous, gates, patternsKept, units, maxViolation };
 }
 
+/** the largest dimension whose family files carry the data's moments (d^2 numbers) */
+export const GAUSSIAN_LIMIT_MAX_DIM = 1024;
+
+/** The rows' mean and (n - 1)-normalised covariance, as the model file's `limit`. */
+export function dataMoments(X: Float64Array, n: number, d: number): { mean: number[]; cov: number[][] } {
+  const mean = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += X[r * d + j] / n;
+  const C = new Float64Array(d * d);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < d; i++) {
+      const di = X[r * d + i] - mean[i];
+      for (let j = 0; j <= i; j++) C[i * d + j] += (di * (X[r * d + j] - mean[j])) / Math.max(1, n - 1);
+    }
+  }
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) C[j * d + i] = C[i * d + j];
+  return { mean: Array.from(mean), cov: Array.from({ length: d }, (_, i) => Array.from(C.subarray(i * d, (i + 1) * d))) };
+}
+
 function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): CoordinatewiseFile {
   const gates = gateRecord(job);
   const family = job.noise && 'times' in job.noise ? job.noise.times : undefined;
@@ -460,17 +659,22 @@ function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): Coordinate
     format: COORDINATEWISE_FORMAT,
     dim: job.d,
     ...(family ? { levels: family, process: 'vp-ou' as const } : {}),
-    coordinates: reports.map((r) => ({
-      coordinate: r.coordinate,
-      inputs: r.inputs,
-      W: r.W,
-      b: r.b,
-      alpha: r.alpha,
-      c: r.c,
-      ...(family ? { level: r.level } : {}),
-      ...(r.gates ? { gates: r.gates } : {}),
-      patternGates: r.patternGates,
-    })),
+    // the training data's moments: above its top level the family moves to their Gaussian limit (d <= 1024)
+    ...(family && job.d <= GAUSSIAN_LIMIT_MAX_DIM ? { limit: dataMoments(job.X, job.n, job.d) } : {}),
+    // shared: the one network of each level, written for every coordinate with its window as the inputs
+    coordinates: reports.flatMap((r) =>
+      (r.shared ? job.neighbourhoods!.map((w, i) => ({ coordinate: i, inputs: Array.from(w) })) : [{ coordinate: r.coordinate, inputs: r.inputs }]).map(({ coordinate, inputs }) => ({
+        coordinate,
+        inputs,
+        W: r.W,
+        b: r.b,
+        alpha: r.alpha,
+        c: r.c,
+        ...(family ? { level: r.level } : {}),
+        ...(r.gates ? { gates: r.gates } : {}),
+        patternGates: r.patternGates,
+      })),
+    ),
     training: {
       objective: job.objective,
       beta: job.beta,
@@ -483,6 +687,7 @@ function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): Coordinate
       patternSeed: gates.seed,
       ...(gates.budget !== undefined ? { patternBudget: gates.budget } : {}),
       localized: job.neighbourhoods !== null,
+      ...(job.shared === true ? { shared: true, sharedNote: "one network for every coordinate (docs/math/shared.md), written once per coordinate with that coordinate's window as its inputs" } : {}),
       sigma: job.noise && 'sigma' in job.noise ? job.noise.sigma : null,
       noiseSeed: job.noise?.seed ?? null,
       n: job.n,

@@ -215,3 +215,39 @@ export function graphDiameter(adj: Int32Array[]): number {
   }
   return diameter;
 }
+
+/**
+ * The windows of a shared (weight-tied) coordinate network (docs/math/shared.md): for every coordinate
+ * i, its inputs in a canonical translation-invariant order, by offset from i, so that one network reads
+ * every coordinate's window the same way. Ring: offsets -r..r (i in the middle, position r). Torus
+ * (d = side^2, node row * side + col): the offsets (dy, dx) with |dy| + |dx| <= r, dy then dx ascending
+ * (the graph ball of radius r; i at the position of (0, 0)). The set of each window is neighbourhoods()'
+ * ball; only the order differs (neighbourhoods() sorts by index, which wraps differently at the ends).
+ * Refused with an InputError naming the fix: graphs that are not translation invariant (anything but
+ * ring and torus, e.g. an adjacency file) and radii whose windows would overlap themselves
+ * (2r + 1 > d on a ring, 2r + 1 > side on a torus).
+ */
+export function offsetWindows(graph: string, d: number, r: number): { windows: number[][]; center: number } {
+  if (!(GRAPH_NAMES as readonly string[]).includes(graph)) {
+    throw new InputError(
+      `a shared network needs a translation-invariant graph (ring or torus), where every coordinate's window has the same shape; "${graph}" is not one: use --graph ring or torus, or leave out --shared (one network per coordinate)`,
+    );
+  }
+  if (!(Number.isInteger(r) && r >= 0)) throw new InputError(`radius r = ${r}; it must be an integer >= 0 (0: each coordinate sees only itself, 1: its neighbours too, ...)`);
+  graphAdjacency(graph as GraphName, d); // checks d for the graph
+  if (graph === 'ring') {
+    if (2 * r + 1 > d) throw new InputError(`a shared window of radius ${r} on a ring of d = ${d} overlaps itself (2r + 1 = ${2 * r + 1} > d); use a radius <= ${Math.floor((d - 1) / 2)}`);
+    return { windows: Array.from({ length: d }, (_, i) => Array.from({ length: 2 * r + 1 }, (_, k) => (i + k - r + d) % d)), center: r };
+  }
+  const side = Math.round(Math.sqrt(d));
+  if (2 * r + 1 > side) throw new InputError(`a shared window of radius ${r} on a ${side} x ${side} torus overlaps itself (2r + 1 = ${2 * r + 1} > ${side}); use a radius <= ${Math.floor((side - 1) / 2)}`);
+  const offsets: [number, number][] = [];
+  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) if (Math.abs(dy) + Math.abs(dx) <= r) offsets.push([dy, dx]);
+  const center = offsets.findIndex(([dy, dx]) => dy === 0 && dx === 0);
+  const windows = Array.from({ length: d }, (_, i) => {
+    const row = Math.floor(i / side);
+    const col = i % side;
+    return offsets.map(([dy, dx]) => ((row + dy + side) % side) * side + ((col + dx + side) % side));
+  });
+  return { windows, center };
+}
