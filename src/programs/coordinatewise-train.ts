@@ -269,17 +269,22 @@ export function jobGpuUnsupported(job: CoordinatewiseJob): string | null {
  * (src/baselines/two-layer-train.ts, trainSgdFamily) both read them from here.
  */
 export function programData(job: CoordinatewiseJob, i: number, level: { a: number; s: number }, noise: Float64Array | null): { pts: Float64Array; y: Float64Array | undefined; inputs: number[] } {
-  const { X, n, d } = job;
+  const { pts, Y } = levelPoints(job, level, noise);
+  const y = Y ? Float64Array.from({ length: job.n }, (_, r) => Y[r * job.d + i]) : undefined;
+  return { pts, y, inputs: job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: job.d }, (_, j) => j) };
+}
+
+/** One level's points (the data for SM; a x + s eps for DSM, n x d) and every coordinate's DSM target -eps / s (n x d). */
+function levelPoints(job: CoordinatewiseJob, level: { a: number; s: number }, noise: Float64Array | null): { pts: Float64Array; Y: Float64Array | undefined } {
+  if (!noise) return { pts: job.X, Y: undefined };
   const { a, s } = level;
-  let pts = X;
-  let y: Float64Array | undefined;
-  if (noise) {
-    pts = new Float64Array(n * d);
-    for (let k = 0; k < pts.length; k++) pts[k] = a * X[k] + s * noise[k];
-    y = new Float64Array(n);
-    for (let r = 0; r < n; r++) y[r] = -noise[r * d + i] / s;
+  const pts = new Float64Array(job.n * job.d);
+  const Y = new Float64Array(job.n * job.d);
+  for (let k = 0; k < pts.length; k++) {
+    pts[k] = a * job.X[k] + s * noise[k];
+    Y[k] = -noise[k] / s;
   }
-  return { pts, y, inputs: job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: d }, (_, j) => j) };
+  return { pts, Y };
 }
 
 /** The program of coordinate i at one level (DSM: the noisy points and targets of that level). */
@@ -468,18 +473,8 @@ function sharedReport(sol: CoordinateSolution, level: number, spec: PatternSpec,
 
 /** The shared program of one level (DSM: that level's noisy points and targets, every coordinate's). */
 function sharedLevelProblem(job: CoordinatewiseJob, center: number, level: { a: number; s: number }, noise: Float64Array | null, warm: CoordinateSolution | undefined, interrupted?: () => boolean): CoordinateProblem {
-  const { X, n, d } = job;
-  const { a, s } = level;
-  let pts = X;
-  let y: Float64Array | undefined;
-  if (noise) {
-    pts = new Float64Array(n * d);
-    y = new Float64Array(n * d);
-    for (let k = 0; k < pts.length; k++) {
-      pts[k] = a * X[k] + s * noise[k];
-      y[k] = -noise[k] / s;
-    }
-  }
+  const { n, d } = job;
+  const { pts, Y: y } = levelPoints(job, level, noise);
   return sharedProblem(pts, n, d, job.neighbourhoods!, center, y, {
     objective: job.objective,
     beta: job.beta,

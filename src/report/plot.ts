@@ -48,16 +48,23 @@ interface Row {
 const DEFAULT_WIDTH = 480;
 const DEFAULT_HEIGHT = 300;
 
-/** Render the series as one line plot and return the SVG document as a string. */
-export async function renderLinePlotSvg(series: LineSeries[], opts: LinePlotOptions = {}): Promise<string> {
-  validateInput(series, opts);
-  const { data, layer } = layerSpec(toRows(series, opts), opts, colorScale(series, opts.colors));
-  return toSvg({
+/** The top of a single-view spec: the schema, the title, the size and a white background. */
+function frame(opts: { title?: string; width?: number; height?: number }): Record<string, unknown> {
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(opts.title !== undefined ? { title: opts.title } : {}),
     width: opts.width ?? DEFAULT_WIDTH,
     height: opts.height ?? DEFAULT_HEIGHT,
     background: 'white',
+  };
+}
+
+/** Render the series as one line plot and return the SVG document as a string. */
+export async function renderLinePlotSvg(series: LineSeries[], opts: LinePlotOptions = {}): Promise<string> {
+  validateInput(series, opts);
+  const { data, layer } = layerSpec(toRows(series, opts), opts, colorScale(series, opts.colors));
+  return toSvg({
+    ...frame(opts),
     data,
     layer,
   } as TopLevelSpec);
@@ -236,11 +243,7 @@ export async function renderBarChartSvg(bars: Bar[], opts: { title?: string; yLa
     layers.push({ data: { values: [{ y: opts.rule.value, label: opts.rule.label }] }, mark: { type: 'text', align: 'left', dx: 4, dy: -6, x: 0 }, encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } } });
   }
   const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    ...(opts.title !== undefined ? { title: opts.title } : {}),
-    width: opts.width ?? DEFAULT_WIDTH,
-    height: opts.height ?? DEFAULT_HEIGHT,
-    background: 'white',
+    ...frame(opts),
     layer: layers,
   } as unknown as TopLevelSpec;
   return toSvg(spec);
@@ -268,11 +271,7 @@ export async function renderGroupedBarChartSvg(
     if (!opts.names.includes(b.name)) throw new Error(`renderGroupedBarChartSvg: bar name "${b.name}" is not one of opts.names (${opts.names.join(', ')})`);
   }
   const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    ...(opts.title !== undefined ? { title: opts.title } : {}),
-    width: opts.width ?? DEFAULT_WIDTH,
-    height: opts.height ?? DEFAULT_HEIGHT,
-    background: 'white',
+    ...frame(opts),
     data: { values: bars.filter((b) => Number.isFinite(b.value)).map((b) => ({ group: b.group, name: b.name, value: b.value })) },
     mark: { type: 'bar' },
     encoding: {
