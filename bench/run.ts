@@ -15,6 +15,8 @@
  *   the gradient-trained baselines: tfjs steps per second, and Adam's time to the certified optimum (bench/baselines.ts).
  * npm run bench -- graphical-models [--backends wasm,cpu]
  *   the graphical-model targets' exact-score cost per sample, and the new networks' training throughput (bench/graphical-models.ts).
+ * npm run bench -- startup [--reps 5]
+ *   CLI start-up CPU seconds, commands loaded on demand against the eager path (bench/startup.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
@@ -28,9 +30,14 @@ import { runGpuBenchmark } from './gpu.js';
 import { runGpuCoordinateBenchmark } from './gpu-coordinate.js';
 import { runBaselinesBenchmark } from './baselines.js';
 import { runGraphicalModelsBenchmark } from './graphical-models.js';
+import { runStartupBenchmark } from './startup.js';
 
 if (process.argv.includes('sampler')) {
   runSamplerBenchmark();
+  process.exit(0);
+}
+if (process.argv.includes('startup')) {
+  runStartupBenchmark();
   process.exit(0);
 }
 if (process.argv.includes('gpu')) {

@@ -12,14 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../util/errors.js';
-import { demoCommand } from './demo.js';
-import { compareCommand } from './compare.js';
 import { printError, println, type CliIO } from './output.js';
-import { scoreCommand } from './score.js';
-import { solveCommand } from './solve.js';
-import { qpCommand } from './qp.js';
-import { trainCommand } from './train.js';
-import { metricsCommand, sampleCommand, targetsCommand } from './sample.js';
 
 export type { CliIO } from './output.js';
 
@@ -29,7 +22,7 @@ export async function run(argv: string[], io: CliIO = { stdout: process.stdout, 
     exitCode = code;
   };
   try {
-    await buildProgram(setExit, io).parseAsync(argv, { from: 'user' });
+    await (await buildProgram(setExit, io, argv)).parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
     const code = reportError(err, io);
@@ -42,8 +35,42 @@ export async function run(argv: string[], io: CliIO = { stdout: process.stdout, 
   }
 }
 
-/** A fresh program per run: commander keeps parsed state on the Command objects. */
-export function buildProgram(setExit: (code: number) => void, io: CliIO): Command {
+type CommandFactory = (setExit: (code: number) => void, io: CliIO) => Command;
+
+/**
+ * The commands, each loaded only when it runs: a command's module brings its heavy dependencies
+ * (zod schemas, vega, the models), so `--version`, `--help` and each command load only what they need.
+ * The descriptions here are the ones `--help` lists; each module gives its command the same one.
+ */
+const COMMANDS: { name: string; description: string; load: () => Promise<CommandFactory> }[] = [
+  { name: 'solve', description: 'train a two-layer ReLU score network exactly (as a convex program) and certify the optimum', load: async () => (await import('./solve.js')).solveCommand },
+  { name: 'qp', description: 'solve a convex quadratic program (JSON / JSON.gz, the Maros-Meszaros format) with the OSQP algorithm', load: async () => (await import('./qp.js')).qpCommand },
+  { name: 'train', description: 'train a gradient-based baseline (Adam / SGD in tfjs) on the data the convex programs see', load: async () => (await import('./train.js')).trainCommand },
+  { name: 'score', description: "evaluate a model's score at points", load: async () => (await import('./score.js')).scoreCommand },
+  { name: 'sample', description: "draw samples with a target's exact score or a model's (--model): the reverse-time sampler, or Langevin for one-level models", load: async () => (await import('./sample.js')).sampleCommand },
+  { name: 'targets', description: 'list the built-in targets and the target spec format', load: async () => (await import('./sample.js')).targetsCommand },
+  {
+    name: 'metrics',
+    description:
+      'how far samples are from a target (mean/cov errors, MMD^2, sliced W2, energy distance, marginal W2; Ising TV/KL, magnetization and correlation errors) beside the floor of exact samples of the same size; and with --model, the score error per noise level',
+    load: async () => (await import('./sample.js')).metricsCommand },
+  {
+    name: 'compare',
+    description: 'train every model of a config on the same data, sample each with the same sampler, and report how they compare with each other and with the exact score',
+    load: async () => (await import('./compare.js')).compareCommand,
+  },
+  { name: 'demo', description: 'train on samples of a two-mode Gaussian mixture and plot the learned score against the exact one', load: async () => (await import('./demo.js')).demoCommand },
+];
+
+/** The command names, for tests that check every command. */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.name);
+
+/**
+ * A fresh program per run (commander keeps parsed state on the Command objects). The command named by
+ * the first argument is loaded in full; the others are listed by name and description only, which is
+ * all that `--help` and `--version` need. `all: true` loads every command (tests).
+ */
+export async function buildProgram(setExit: (code: number) => void, io: CliIO, argv: string[] = [], all = false): Promise<Command> {
   const program = new Command('convex-score')
     .description('exact (convex) training of two-layer ReLU score networks, with optimality certificates')
     .version(packageVersion())
@@ -55,18 +82,11 @@ export function buildProgram(setExit: (code: number) => void, io: CliIO): Comman
       outputError: (s, write) => write(`convex-score: ${s}`),
     })
     .showHelpAfterError('(add --help for the options)');
-  for (const command of [
-    solveCommand(setExit, io),
-    qpCommand(setExit, io),
-    trainCommand(setExit, io),
-    scoreCommand(setExit, io),
-    sampleCommand(setExit, io),
-    targetsCommand(setExit, io),
-    metricsCommand(setExit, io),
-    compareCommand(setExit, io),
-    demoCommand(setExit, io),
-  ]) {
-    program.addCommand(command);
+  // `help solve` is `solve --help`
+  const named = argv[0] === 'help' ? argv[1] : argv[0];
+  for (const c of COMMANDS) {
+    if (all || c.name === named) program.addCommand((await c.load())(setExit, io));
+    else program.addCommand(new Command(c.name).description(c.description));
   }
   // addCommand does not copy the settings above (only .command() does)
   for (const command of program.commands) command.copyInheritedSettings(program);

@@ -41,7 +41,7 @@ interface SampleFlags {
 
 export function sampleCommand(setExit: (code: number) => void, io: CliIO): Command {
   return new Command('sample')
-    .description("draw samples with the reverse-time sampler and a target's exact score")
+    .description("draw samples with a target's exact score or a model's (--model): the reverse-time sampler, or Langevin for one-level models")
     .option('--target <spec>', `a built-in target (${Object.keys(BUILTIN_TARGETS).join(', ')}), a spec file, or inline JSON`)
     .option('--model <file>', 'a model file (convex-score solve): sampled by Langevin at its noise level (--sampler langevin)')
     .option('--step-size <eps>', 'with --model: the Langevin step size', '0.001')

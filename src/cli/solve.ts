@@ -31,8 +31,8 @@ import {
 } from './output.js';
 import { startProgress, type Progress } from './progress.js';
 import { runTraining } from './runner.js';
-import { isMultivariate, solveMultivariate, type MultivariateFlags } from './solve-multivariate.js';
-import { ADAPTIVE_BUDGET_FACTOR, DEFAULT_GATE_STRATEGY } from '../programs/coordinatewise-train.js';
+import { isMultivariate, type MultivariateFlags } from './solve-route.js';
+import { ADAPTIVE_BUDGET_FACTOR, DEFAULT_GATE_STRATEGY } from '../programs/gates.js';
 import { trainingRecord, type TrainJob, type TrainedStep } from './train-job.js';
 
 /** The options as commander hands them over: strings, validated in planSolve. */
@@ -90,7 +90,7 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--device <auto|cpu|gpu>', 'd > 1, gated: run the solver on the GPU (float32, then a float64 finish on the CPU); auto: the GPU when Dawn finds one (default cpu)')
     .option('--json', 'print one JSON object on stdout instead of the summary')
     .option('--quiet', 'no progress bar')
-    .action(async (flags: SolveFlags & MultivariateFlags) => setExit(isMultivariate(flags) ? await solveMultivariate(flags, io) : await solve(flags, io)));
+    .action(async (flags: SolveFlags & MultivariateFlags) => setExit(isMultivariate(flags) ? await (await import('./solve-multivariate.js')).solveMultivariate(flags, io) : await solve(flags, io)));
 }
 
 // --- validation --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { forwardProcess } from '../diffusion/process.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { DEFAULT_GATE_STRATEGY, GATE_STRATEGIES, type GateStrategy } from './gates.js';
+import { ADAPTIVE_BUDGET_FACTOR, DEFAULT_GATE_STRATEGY, GATE_STRATEGIES, type GateStrategy } from './gates.js';
 import { patternStrategy, solveCoordinate, type CoordinateMethod, type CoordinateProblem, type CoordinateSolution, type PatternSpec, type Relaxation, type ReluSolver } from './coordinatewise.js';
 import { gpuUnsupported, solveCoordinateGpu } from './coordinatewise-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
@@ -26,8 +26,7 @@ import type { SolveStatus } from '../../solvers/certificates.js';
  * benchmark of the gate strategies shows best.
  */
 export { DEFAULT_GATE_STRATEGY } from './gates.js';
-/** The adaptive search's default budget (patterns in all): this many times the gates drawn. */
-export const ADAPTIVE_BUDGET_FACTOR = 4;
+export { ADAPTIVE_BUDGET_FACTOR } from './gates.js';
 
 /** The patterns of a job: as PatternSpec's, except that given gates come one set per coordinate (and may name their file). */
 export type JobPatterns = 'all' | { sampled: number; seed: number; gates?: GateStrategy; budget?: number } | { given: Float64Array[]; file?: string };

@@ -22,6 +22,10 @@ import { choleskyFactor } from '../../solvers/cholesky.js';
 import { Rng } from '../util/random.js';
 import { sampledGateVectors } from './patterns.js';
 
+/** The adaptive search's default budget (patterns in all): this many times the gates drawn. */
+export const ADAPTIVE_BUDGET_FACTOR = 4;
+
+
 export type GateStrategy = 'gaussian' | 'data' | 'adaptive';
 export const GATE_STRATEGIES: readonly GateStrategy[] = ['gaussian', 'data', 'adaptive'];
 /**

@@ -11,10 +11,17 @@
  * (the test checks 1e-5 against a Gaussian energy, where the answer is in closed form).
  * Samples: inverse CDF on the global grid (linear interpolation).
  */
-import { compile, type EvalFunction } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { EvalFunction } from 'mathjs';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { Target } from './target.js';
+
+/** mathjs, loaded on first use: it costs about 1.4 s of CPU to load, and only energy targets need it. */
+let mathjsModule: typeof import('mathjs') | null = null;
+function mathjs(): typeof import('mathjs') {
+  return (mathjsModule ??= createRequire(import.meta.url)('mathjs') as typeof import('mathjs'));
+}
 
 const GLOBAL_POINTS = 4097;
 const LOCAL_POINTS = 801;
@@ -41,7 +48,7 @@ export class EnergyTarget implements Target {
     if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) throw new InputError(`energy target: "domain" must be [lo, hi] with finite lo < hi, got ${JSON.stringify(domain)}`);
     let code: EvalFunction;
     try {
-      code = compile(expr);
+      code = mathjs().compile(expr);
     } catch (err) {
       throw new InputError(`energy target: "expr" does not parse (${(err as Error).message}); write it in x, e.g. "x^4/4 - x^2"`);
     }

@@ -1,0 +1,53 @@
+/**
+ * Which path `solve` takes, and the flags of the multivariate one: kept apart from the multivariate
+ * solver itself, so that a 1-D `solve` does not load it (start-up, issue 18).
+ */
+import { readMatrix } from '../io/data.js';
+
+export interface MultivariateFlags {
+  data: string;
+  objective: string;
+  beta?: string;
+  sigma?: string;
+  noiseSeed?: string;
+  noisy?: string;
+  patterns?: string;
+  allPatterns?: boolean;
+  patternSeed?: string;
+  gates?: string;
+  patternBudget?: string;
+  relaxation?: string;
+  reluSolver?: string;
+  radius?: string;
+  graph?: string;
+  shared?: boolean;
+  noiseLevels?: string;
+  tMin?: string;
+  tMax?: string;
+  workers?: string;
+  device?: string;
+  tol: string;
+  maxIter?: string;
+  timeLimit?: string;
+  out?: string;
+  outDir?: string;
+  betaPath?: string;
+  column?: string;
+  solver?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Whether `solve` takes the multivariate path: a multivariate flag, or a data file with d > 1 columns. */
+export function isMultivariate(flags: MultivariateFlags): boolean {
+  if (flags.patterns !== undefined || flags.allPatterns || flags.gates !== undefined || flags.patternBudget !== undefined || flags.relaxation !== undefined || flags.reluSolver !== undefined || flags.radius !== undefined || flags.graph !== undefined || flags.shared || flags.noiseLevels !== undefined || flags.workers !== undefined) {
+    return true;
+  }
+  if (flags.column !== undefined) return false;
+  try {
+    return readMatrix(flags.data).cols > 1;
+  } catch {
+    // the univariate path reports the problem with the file
+    return false;
+  }
+}
