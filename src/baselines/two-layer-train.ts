@@ -7,7 +7,7 @@
  */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { networkToFile, type TwoLayerReluFile } from '../io/model-file.js';
+import { dataRange, networkToFile, type TwoLayerReluFile } from '../io/model-file.js';
 import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
 import { TwoLayerRelu } from '../models/two-layer-relu.js';
 import { trainTwoLayerSgd, type NetProblem, type SgdOptions, type SgdResult } from './two-layer-sgd.js';
@@ -99,7 +99,7 @@ export async function trainSgdJob(
   const seconds = (performance.now() - started) / 1000;
   const finalLoss = results.reduce((a, r) => a + r.finalLoss, 0);
   const solver = `${o.optimizer} (tfjs ${h.backend}), lr ${o.lr}, ${o.units} units, seed ${o.seed}`;
-  const training = { objective: job.objective, beta: job.beta, sigma: job.noise?.sigma ?? null, n: job.n, solver, seconds, nonconvexObjective: finalLoss, steps: results.map((r) => r.steps), noiseSeed: job.noise?.seed ?? null };
+  const training = { objective: job.objective, beta: job.beta, sigma: job.noise?.sigma ?? null, n: job.n, solver, seconds, nonconvexObjective: finalLoss, steps: results.map((r) => r.steps), noiseSeed: job.noise?.seed ?? null, dataRange: dataRange(job.X, job.n, job.d) };
   let file: TwoLayerReluFile | CoordinatewiseFile;
   if (job.d === 1) {
     const net = results[0]?.net;
@@ -181,7 +181,7 @@ export async function trainSgdFamily(
     levels: times,
     process: 'vp-ou',
     coordinates,
-    training: { objective: 'dsm', beta: job.beta, n: job.n, noiseSeed: job.noise.seed, solver: `${o.optimizer} (tfjs ${h.backend}), lr ${o.lr}, ${o.units} units, seed ${o.seed}, per level and coordinate on the convex programs' data`, seconds, nonconvexObjective: finalLoss, localized: job.neighbourhoods !== null },
+    training: { objective: 'dsm', beta: job.beta, n: job.n, dataRange: dataRange(job.X, job.n, job.d), noiseSeed: job.noise.seed, solver: `${o.optimizer} (tfjs ${h.backend}), lr ${o.lr}, ${o.units} units, seed ${o.seed}, per level and coordinate on the convex programs' data`, seconds, nonconvexObjective: finalLoss, localized: job.neighbourhoods !== null },
   };
   return { file, objectives, finalLoss, steps, seconds, backend: h.backend, interrupted, curves };
 }

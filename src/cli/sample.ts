@@ -13,13 +13,13 @@ import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget } from '../targets/sp
 import { exactScoreModel } from '../targets/target.js';
 import { writeNpy } from '../io/npy.js';
 import { readMatrix } from '../io/data.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ensureParentDir, writeFileAtomic } from '../io/atomic.js';
 import { scoreErrorAt } from '../metrics/sample-metrics.js';
 import { sampleReport } from '../metrics/sample-report.js';
 import type { Target } from '../targets/target.js';
 import { InputError } from '../util/errors.js';
 import { parseChoice, parseInteger, parseList, parseNumber, parsePositive } from './parse.js';
-import { println, sci, type CliIO } from './output.js';
+import { checkOutputFile, println, sci, type CliIO } from './output.js';
 import { startProgress } from './progress.js';
 
 interface SampleFlags {
@@ -70,7 +70,7 @@ async function runSample(flags: SampleFlags, io: CliIO): Promise<number> {
 }
 
 /** The reverse-time samplers with a score model (a target's exact score, or a family model), to --out. */
-async function reverseSample(flags: SampleFlags, io: CliIO, model: ScoreModel, process: ForwardProcess, what: { name: string; spins: boolean }): Promise<number> {
+async function reverseSample(flags: SampleFlags, io: CliIO, model: ScoreModel, process: ForwardProcess, what: { name: string; spins: boolean; range?: [number, number][] | null }): Promise<number> {
   const n = parseInteger('--n', flags.n, 1);
   const sampler: SamplerKind = parseChoice('--sampler', flags.sampler, SAMPLER_KINDS);
   const steps = parseInteger('--steps', flags.steps, 1);
@@ -78,6 +78,7 @@ async function reverseSample(flags: SampleFlags, io: CliIO, model: ScoreModel, p
   const gridKind: GridKind = parseChoice('--grid', flags.grid, GRID_KINDS);
   const seed = parseInteger('--seed', flags.seed, 0);
   if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
+  if (flags.out) checkOutputFile('--out', flags.out);
   const grid = timeGrid(gridKind, steps, process.tMax, delta);
   const started = performance.now();
   const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'sampling | {bar} | step {value}/{total} | t {t}', total: steps, payload: { t: grid[0] } });
@@ -92,12 +93,67 @@ async function reverseSample(flags: SampleFlags, io: CliIO, model: ScoreModel, p
   // Ising targets live on {-1, +1}^d: the samples at delta are rounded to the nearest state (sign)
   // (not when interrupted: those samples belong to a time t > delta)
   const rounded = what.spins && !interrupted;
+  // checked before the rounding, which would hide both
+  const health = sampleHealth(r.x, n, model.dim, what.range ?? null);
+  if (health.nonFinite > 0) return diverged(flags, io, health, n, `the reverse-time ${sampler} sampler with ${steps} steps: more steps (--steps) make each step smaller`);
   if (rounded) for (let i = 0; i < r.x.length; i++) r.x[i] = r.x[i] >= 0 ? 1 : -1;
-  if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
-  const summary = { target: what.name, dim: model.dim, n, sampler, steps: r.steps, t: r.t, delta, seed, seconds, rounding: rounded ? 'sign' : 'none', interrupted, out: flags.out ?? null };
+  if (flags.out) {
+    ensureParentDir(flags.out);
+    writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
+  }
+  warnEscapes(io, health, n);
+  const summary = { target: what.name, dim: model.dim, n, sampler, steps: r.steps, t: r.t, delta, seed, seconds, rounding: rounded ? 'sign' : 'none', interrupted, nonFinite: 0, escapes: health.escapes, out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${n} samples of ${what.name} (d = ${model.dim}), ${sampler}, ${r.steps} steps to t = ${sci(r.t)}${interrupted ? ' (interrupted)' : ''}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return interrupted ? 1 : 0;
+}
+
+interface SampleHealth {
+  /** samples (rows) with a NaN or infinite coordinate */
+  nonFinite: number;
+  /** samples with a coordinate outside the training data's range widened by its width on each side; null when the model file records no range */
+  escapes: number | null;
+  box: [number, number][] | null;
+}
+
+/** The training data's range from a model file's training record (`dataRange`), when it has one of the model's dimension. */
+function trainingRange(training: Record<string, unknown> | undefined, d: number): [number, number][] | null {
+  const r = training?.dataRange;
+  if (!Array.isArray(r) || r.length !== d) return null;
+  return r.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v))) ? (r as [number, number][]) : null;
+}
+
+/** Counts the non-finite samples, and those that left the training data's range widened by its width. */
+export function sampleHealth(x: Float64Array, n: number, d: number, range: [number, number][] | null): SampleHealth {
+  const box = range ? range.map(([lo, hi]): [number, number] => [lo - Math.max(hi - lo, 1e-12), hi + Math.max(hi - lo, 1e-12)]) : null;
+  let nonFinite = 0;
+  let escapes = 0;
+  for (let r = 0; r < n; r++) {
+    let bad = false;
+    let out = false;
+    for (let j = 0; j < d; j++) {
+      const v = x[r * d + j];
+      if (!Number.isFinite(v)) bad = true;
+      else if (box && (v < box[j][0] || v > box[j][1])) out = true;
+    }
+    if (bad) nonFinite++;
+    else if (out) escapes++;
+  }
+  return { nonFinite, escapes: box ? escapes : null, box };
+}
+
+/** Non-finite samples: nothing is written, the message names the likely cause and the fix; exit 1. */
+function diverged(flags: SampleFlags, io: CliIO, h: SampleHealth, n: number, hint: string): number {
+  const message = `${h.nonFinite} of ${n} samples are not finite (NaN or infinite): the chains diverged, so nothing was written${flags.out ? ` to ${flags.out}` : ''}. The likely cause is ${hint}.`;
+  if (flags.json) println(io.stdout, JSON.stringify({ status: 'diverged', message, n, nonFinite: h.nonFinite, escapes: h.escapes }));
+  println(io.stderr, `convex-score: ${message}`);
+  return 1;
+}
+
+function warnEscapes(io: CliIO, h: SampleHealth, n: number): void {
+  if (!h.escapes || !h.box) return;
+  const box = h.box.length === 1 ? `[${sci(h.box[0][0])}, ${sci(h.box[0][1])}]` : 'the box of the training data per coordinate';
+  println(io.stderr, `warning: ${h.escapes} of ${n} samples (${((100 * h.escapes) / n).toPrecision(2)}%) left the training data's range widened by its width (${box}): the score may point outward beyond the data (a ReLU network is linear there); a smaller step, more steps or a larger beta keep them in`);
 }
 
 /** --condition: a JSON array of finite numbers. */
@@ -119,7 +175,7 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const loaded = loadScoreModel(flags.model!, { condition: flags.condition === undefined ? undefined : parseCondition(flags.condition) });
   if (loaded.levels) {
     // a time-conditioned score of the VP/OU process: the reverse-time samplers (spins rounded by sign)
-    return reverseSample(flags, io, loaded.model, loaded.levels.process, { name: flags.model!, spins: loaded.levels.spins });
+    return reverseSample(flags, io, loaded.model, loaded.levels.process, { name: flags.model!, spins: loaded.levels.spins, range: trainingRange(loaded.training, loaded.model.dim) });
   }
   if (sampler !== 'langevin') {
     throw new InputError(`a model file holds a score at one noise level, so --model samples with --sampler langevin (got ${sampler}); the time-dependent samplers need --target or a model trained on a family of levels (--noise-levels)`);
@@ -129,6 +185,7 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const initStd = parsePositive('--init-std', flags.initStd ?? '2');
   const seed = parseInteger('--seed', flags.seed, 0);
   if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
+  if (flags.out) checkOutputFile('--out', flags.out);
   const model = loaded.model;
   const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'Langevin | {bar} | step {value}/{total}', total: steps, payload: {} });
   const started = performance.now();
@@ -139,8 +196,16 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   );
   bar.stop();
   const seconds = (performance.now() - started) / 1000;
-  if (flags.out) writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
-  const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, stepSize, seed, seconds, interrupted, out: flags.out ?? null };
+  const health = sampleHealth(r.x, n, model.dim, trainingRange(loaded.training, model.dim));
+  if (health.nonFinite > 0) {
+    return diverged(flags, io, health, n, `Langevin with --step-size ${stepSize}: try a smaller step (${stepSize / 10}); or the score points outward beyond the training data (a ReLU network is linear there): start nearer the data (--init-std, now ${initStd}) or train with a larger beta`);
+  }
+  if (flags.out) {
+    ensureParentDir(flags.out);
+    writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
+  }
+  warnEscapes(io, health, n);
+  const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, stepSize, seed, seconds, interrupted, nonFinite: 0, escapes: health.escapes, out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
   else println(io.stdout, `${n} samples from ${flags.model} (d = ${model.dim}), Langevin, ${r.steps} steps of ${stepSize}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return interrupted ? 1 : 0;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { readSamples } from '../io/data.js';
-import { networkToFile, writeModelFile, type TrainingInfo } from '../io/model-file.js';
+import { networkToFile, writeModelFile, type TrainingInfo, dataRange } from '../io/model-file.js';
 import { TwoLayerRelu } from '../models/two-layer-relu.js';
 import { SOLVER_NAMES, type SolverName } from '../programs/solve.js';
 import { logSpacedBetas } from '../programs/train-univariate.js';
@@ -272,7 +272,7 @@ function saveStep(step: TrainedStep, plan: SolvePlan): SavedStep {
 
 function trainingInfo(step: TrainedStep, plan: SolvePlan): TrainingInfo {
   const { input } = plan.job;
-  return trainingRecord(step, { objective: input.objective, sigma: input.sigma ?? null, n: input.x.length, tol: plan.tol }, plan.noise);
+  return trainingRecord(step, { objective: input.objective, sigma: input.sigma ?? null, n: input.x.length, tol: plan.tol }, { ...plan.noise, dataRange: dataRange(input.x, input.x.length, 1) });
 }
 
 // --- reporting -----------------------------------------------------------------------------------

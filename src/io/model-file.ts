@@ -12,6 +12,22 @@ import { TwoLayerRelu } from '../models/two-layer-relu.js';
 export const MODEL_FORMAT = 'convex-score/two-layer-relu@1';
 
 /** How the model was trained; extra keys (solver statistics etc.) are kept as they are. */
+/**
+ * The training data's range per coordinate, [min, max] (the model file's `training.dataRange`):
+ * `sample` counts the samples that leave it (widened by its width on each side) as escapes.
+ */
+export function dataRange(X: ArrayLike<number>, n: number, d: number): [number, number][] {
+  const out: [number, number][] = Array.from({ length: d }, () => [Infinity, -Infinity]);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < d; j++) {
+      const v = X[r * d + j];
+      if (v < out[j][0]) out[j][0] = v;
+      if (v > out[j][1]) out[j][1] = v;
+    }
+  }
+  return out;
+}
+
 export interface TrainingInfo {
   objective: 'sm' | 'dsm';
   beta: number;

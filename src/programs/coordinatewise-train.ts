@@ -18,6 +18,7 @@ import { patternStrategy, solveCoordinate, type CoordinateMethod, type Coordinat
 import { gpuUnsupported, solveCoordinateGpu } from './coordinatewise-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
+import { dataRange } from '../io/model-file.js';
 import type { SolveStatus } from '../../solvers/certificates.js';
 
 /**
@@ -672,6 +673,7 @@ function modelFile(job: CoordinatewiseJob, reports: ProgramReport[]): Coordinate
     training: {
       objective: job.objective,
       beta: job.beta,
+      dataRange: dataRange(job.X, job.n, job.d),
       relaxation: job.relaxation,
       ...(job.relaxation === 'relu' ? { reluSolver: job.reluSolver ?? 'prox' } : {}),
       ...(job.relaxation === 'gated' ? { note: 'gated ReLU network (the gated relaxation): each unit is alpha 1[gate . [x; 1] >= 0] (w . x + b); its optimum lower-bounds the ReLU program' } : {}),
