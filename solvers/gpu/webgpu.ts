@@ -7,6 +7,8 @@
  * adapter, `acquireGpu({ software: true })` for the OpenGL ES one. It never throws: it says why there is
  * no device. Set EGL_PLATFORM=surfaceless before the process starts for llvmpipe.
  */
+import fs from 'node:fs';
+
 export interface GpuHandle {
   device: GPUDevice;
   /** 'gpu' for a hardware adapter, 'software' for llvmpipe and the like */
@@ -25,9 +27,35 @@ export function dawnInstance(): { gpu: GPU; software: boolean } | null {
   return instance && cached ? { gpu: instance as GPU, software: cached.software } : null;
 }
 
-/** The process-wide WebGPU device (acquired once; the first call decides hardware or software). */
-export function acquireGpu(options: { software?: boolean } = {}): Promise<GpuAcquisition> {
+/**
+ * Where a Vulkan loader finds its drivers (ICD manifests): Dawn reaches a hardware GPU on Linux only
+ * through one. With none, loading Dawn can only fail, and it prints "Couldn't load Vulkan" warnings on
+ * the way; an automatic probe (`probe: true`) then stops here, quietly.
+ */
+export function vulkanDriverPresent(env: NodeJS.ProcessEnv = process.env, dirs: readonly string[] = VULKAN_ICD_DIRS): boolean {
+  if (process.platform !== 'linux') return true;
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES) return true;
+  return dirs.some((d) => {
+    try {
+      return fs.readdirSync(d).some((f) => f.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+const VULKAN_ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d'];
+
+/**
+ * The process-wide WebGPU device (acquired once; the first call decides hardware or software).
+ * `probe`: an automatic choice (--device auto, --backend auto) that the user did not ask for: without
+ * a Vulkan driver it answers "no GPU" without loading Dawn, so nothing is printed.
+ */
+export function acquireGpu(options: { software?: boolean; probe?: boolean } = {}): Promise<GpuAcquisition> {
   const software = options.software === true;
+  if (!cached && options.probe === true && !software && !vulkanDriverPresent()) {
+    return Promise.resolve({ ok: false, reason: 'no Vulkan driver is installed (no ICD manifest in /usr/share/vulkan/icd.d or /etc/vulkan/icd.d), so there is no GPU adapter for Dawn' });
+  }
   if (cached && cached.software !== software) {
     return Promise.resolve({ ok: false, reason: `this process already asked Dawn for a ${cached.software ? 'software' : 'hardware'} adapter; one Dawn instance per process` });
   }

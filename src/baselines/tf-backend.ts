@@ -54,7 +54,7 @@ export async function useBackend(choice: BackendChoice): Promise<TfHandle> {
   let note: string | undefined;
   let name: string = choice;
   if (choice === 'auto') {
-    const g = await acquireGpu({ software: process.env.CONVEX_SCORE_GPU === 'software' });
+    const g = await acquireGpu({ software: process.env.CONVEX_SCORE_GPU === 'software', probe: true });
     if (g.ok && (g.gpu.kind === 'gpu' || process.env.CONVEX_SCORE_GPU === 'software')) {
       name = 'webgpu';
       note = `a GPU adapter (${g.gpu.description})`;

@@ -164,7 +164,7 @@ export async function resolveDevice(device: DeviceChoice, job: CoordinatewiseJob
     return undefined;
   }
   const software = process.env.CONVEX_SCORE_GPU === 'software';
-  const got = await acquireGpu({ software });
+  const got = await acquireGpu({ software, probe: device === 'auto' });
   if (!got.ok) {
     if (device === 'gpu') throw new InputError(`--device gpu: ${got.reason}; use --device cpu (or auto, which falls back to the CPU)`);
     println(io.stderr, `device auto: solving on the CPU, because ${got.reason}`);
