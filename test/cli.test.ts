@@ -311,7 +311,7 @@ describe('score', () => {
     ['both --x and --data', () => ['score', '--model', model, '--x', '1', '--data', dataCsv], /exactly one of --x/],
     ['neither --x nor --data', () => ['score', '--model', model], /exactly one of --x/],
     ['a model file that is not JSON', () => ['score', '--model', file('bad-model.json', '{ nope'), '--x', '1'], /is not valid JSON/],
-    ['a model file with a wrong field', () => ['score', '--model', file('wrong-model.json', '{"format": "x"}'), '--x', '1'], /field format/],
+    ['a model file of an unknown format', () => ['score', '--model', file('wrong-model.json', '{"format": "x"}'), '--x', '1'], /format "x" is not one this version reads; the model formats are convex-score\/two-layer-relu@1, convex-score\/coordinatewise-relu@1/],
     ['a missing model file', () => ['score', '--model', path.join(dir, 'missing.json'), '--x', '1'], /not found/],
   ];
 

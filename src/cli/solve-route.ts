@@ -2,7 +2,8 @@
  * Which path `solve` takes, and the flags of the multivariate one: kept apart from the multivariate
  * solver itself, so that a 1-D `solve` does not load it (start-up, issue 18).
  */
-import { readMatrix } from '../io/data.js';
+import { dataColumns, readMatrix } from '../io/data.js';
+import { InputError } from '../util/errors.js';
 
 export interface MultivariateFlags {
   data: string;
@@ -46,8 +47,9 @@ export function isMultivariate(flags: MultivariateFlags): boolean {
   if (flags.column !== undefined) return false;
   try {
     return readMatrix(flags.data).cols > 1;
-  } catch {
-    // the univariate path reports the problem with the file
+  } catch (err) {
+    // a multi-column file whose values are bad: that is the problem to report (not "pass --column"); anything else the univariate path reports
+    if (err instanceof InputError && (dataColumns(flags.data) ?? 1) > 1) throw err;
     return false;
   }
 }

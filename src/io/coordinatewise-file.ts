@@ -138,6 +138,12 @@ export interface LevelModel {
 /** Any model format as a ScoreModel, by its "format" field; `levels` for the time-conditioned ones. */
 export function loadScoreModel(filePath: string, opts: { condition?: Float64Array } = {}): { model: ScoreModel; training: Record<string, unknown> | undefined; format: string; levels?: LevelModel } {
   const text = readModelText(filePath);
+  if (text.startsWith('\u0093NUMPY') || text.startsWith('\ufffdNUMPY')) {
+    throw new InputError(`model file "${filePath}" is an NPY array (data or samples), not a model file; --model takes the JSON model file that convex-score solve or train writes (--out)`);
+  }
+  if (/[\u0000-\u0008\u000e-\u001f]/.test(text.slice(0, 512))) {
+    throw new InputError(`model file "${filePath}" is a binary file, not a model file; --model takes the JSON model file that convex-score solve or train writes (--out)`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -175,6 +181,12 @@ export function loadScoreModel(filePath: string, opts: { condition?: Float64Arra
   if (format === WEIGHT_SHARING_FORMAT) {
     const r = weightSharingFromFile(json, source);
     return level(r, new WeightSharingModel(r.params), false);
+  }
+  if (format !== MODEL_FORMAT) {
+    const known = [MODEL_FORMAT, COORDINATEWISE_FORMAT, LOCALIZED_FORMAT, VI_FORMAT, RBM_UNROLLED_FORMAT, UNROLLED_ISTA_FORMAT, WEIGHT_SHARING_FORMAT];
+    throw new InputError(
+      `${source}: ${typeof format === 'string' ? `format "${format}" is not one this version reads` : 'it has no "format" field, so it is not a convex-score model file'}; the model formats are ${known.join(', ')} (written by convex-score solve, train and compare)`,
+    );
   }
   const f = parseModelFile(text, filePath);
   return { model: networkFromFile(f), training: f.training, format: MODEL_FORMAT };

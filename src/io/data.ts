@@ -53,6 +53,26 @@ export function readMatrix(filePath: string): DataMatrix {
   return parseMatrix(readText(filePath), format, { source: filePath });
 }
 
+/**
+ * The number of columns of a data file, read without checking its values (null when the file cannot
+ * be read as a table): how `solve` tells a multivariate file whose values are bad from a 1-D one.
+ */
+export function dataColumns(filePath: string): number | null {
+  try {
+    const format = formatOf(filePath);
+    if (format === 'npy') {
+      const shape = readNpy(readBytes(filePath), filePath).shape;
+      return shape.length === 2 ? shape[1] : shape.length === 1 ? 1 : null;
+    }
+    const text = readText(filePath);
+    if (format === 'csv') return splitCsv(text).rows[0]?.fields.length ?? null;
+    const json: unknown = JSON.parse(text);
+    return Array.isArray(json) ? (Array.isArray(json[0]) ? json[0].length : 1) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Parses a 1-D data set from CSV or JSON text (readSamples without the file). */
 export function parseSamples(text: string, format: TextFormat, opts: SampleOptions = {}): Float64Array {
   const label = labelOf(opts.source);
@@ -147,7 +167,7 @@ function nonFiniteError(label: string, where: string, shown: string): InputError
 
 /** Resolves a column given as an integer (or integer string) without a header to look names up in. */
 function columnIndex(column: ColumnSpec, label: string, names: string): number {
-  const index = typeof column === 'number' ? column : /^\d+$/.test(column) ? Number(column) : NaN;
+  const index = typeof column === 'number' ? column : /^-?\d+$/.test(column) ? Number(column) : NaN;
   if (Number.isNaN(index) && typeof column === 'string') {
     throw new InputError(`${label}: column "${column}" is given by name, but ${names}; pass a 0-based column index instead`);
   }
