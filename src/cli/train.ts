@@ -25,6 +25,7 @@ import { InputError } from '../util/errors.js';
 import { BACKENDS, useBackend, type BackendChoice, type TfHandle } from '../baselines/tf-backend.js';
 import { OPTIMIZERS, type OptimizerName } from '../baselines/two-layer-sgd.js';
 import { trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
+import { smBetaThreshold } from '../programs/univariate.js';
 import { isingCouplings, oracleParams, trainViUnrolled, viToFile } from '../baselines/vi-unrolled.js';
 import { OracleLocalizedScore, localizedNeighbourhoods, localizedToFile, trainLocalized } from '../baselines/localized.js';
 import { scoreErrorAt } from '../metrics/sample-metrics.js';
@@ -163,6 +164,22 @@ function planJob(flags: TrainFlags): SgdJob {
   return { X, n, d, objective, beta, noise, neighbourhoods: hoods };
 }
 
+/** The final objective is more than ten times farther above zero than the start, and above it: the run blew up. */
+export function blewUp(start: number, end: number): boolean {
+  return end > start && end - start > 9 * Math.max(Math.abs(start), 1e-12);
+}
+
+/** The 1-D SM boundedness threshold of data x (docs/math/univariate.md, section 4): from the multiplicities of the distinct values. */
+function smThresholdOf(x: Float64Array): number {
+  const s = Float64Array.from(x).sort();
+  const counts: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (i > 0 && s[i] === s[i - 1]) counts[counts.length - 1]++;
+    else counts.push(1);
+  }
+  return smBetaThreshold(Float64Array.from(counts), s.length);
+}
+
 async function train(flags: TrainFlags, io: CliIO): Promise<number> {
   parseChoice('--model', flags.model, BASELINE_MODELS);
   if (flags.model === 'vi-unrolled') return trainVi(flags, io);
@@ -186,6 +203,13 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
     seed: parseInteger('--seed', flags.seed ?? '0', 0),
   };
   if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+  // 1-D SM below its boundedness threshold: the program solve refuses; gradient steps can run off
+  if (job.objective === 'sm' && job.d === 1) {
+    const threshold = smThresholdOf(job.X);
+    if (job.beta < threshold) {
+      println(io.stderr, `warning: --beta ${job.beta} is below the SM boundedness threshold ${Number(threshold.toPrecision(6))} of these data (the regularized SM objective is unbounded below there, and solve refuses it): the objective Adam/SGD reach means little and can run off to -infinity; use --beta >= ${Number(threshold.toPrecision(6))}`);
+    }
+  }
   const runs = flags.seeds === undefined ? 1 : parseInteger('--seeds', flags.seeds, 1);
   const perSeed: { seed: number; finalLoss: number; steps: number; seconds: number }[] = [];
   const result = await withTraining(flags, io, runs * job.d * steps, async (h, interrupted, progress) => {
@@ -232,7 +256,13 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
   }
   const diverged = result.results.filter((r) => r.stop === 'diverged').length;
   if (diverged > 0) println(io.stderr, `warning: ${diverged} network(s) diverged (the objective became infinite or NaN); their last finite weights are kept: lower --lr`);
-  return interrupted || diverged > 0 ? 1 : 0;
+  // a run that ends far above where it started did not train: the step size is too large
+  const blown = result.results.filter((r) => r.stop !== 'diverged' && r.curve.length > 1 && blewUp(r.curve[0].loss, r.finalLoss));
+  if (blown.length > 0) {
+    const r = blown[0];
+    println(io.stderr, `convex-score: training failed: ${job.d === 1 ? 'the objective' : `${blown.length} coordinate network(s)' objectives (e.g. coordinate ${r.coordinate})`} went from ${r.curve[0].loss.toPrecision(4)} at the start to ${r.finalLoss.toPrecision(4)}; the step size is too large: lower --lr (now ${options.lr})`);
+  }
+  return interrupted || diverged > 0 || blown.length > 0 ? 1 : 0;
 }
 
 /** The flags each level-trained model uses, besides the data, the schedule and the output. */
