@@ -105,7 +105,8 @@ export { solveCoordinate, networkLoss, polishOnWorkingSet, RELAXATIONS, type Rel
 // the GPU path (WebGPU through Dawn; float32 kernels, float64 certificates on the CPU)
 export { solveCoordinateGpu, gpuUnsupported, GPU_MAX_INPUTS, type GpuCoordinateSolution, type GpuPhaseReport } from './programs/coordinatewise-gpu.js';
 export { acquireGpu, type GpuHandle, type GpuAcquisition } from '../solvers/gpu/webgpu.js';
-export { GpuMaskedProgram, gpuSampledPatterns } from '../solvers/gpu/masked-gpu.js';
+export { GpuMaskedProgram, gpuGateSigns } from '../solvers/gpu/masked-gpu.js';
+export { gpuSampledPatterns } from './programs/patterns-gpu.js';
 export { GpuDenseMatrix } from '../solvers/gpu/dense-matvec.js';
 export { solveLassoGpu, lassoWorkingSet } from '../solvers/gpu/lasso-gpu.js';
 export {
@@ -133,9 +134,9 @@ export {
   writeCoordinatewiseFile,
   serializeCoordinatewiseFile,
   modelFromCoordinatewiseFile,
-  loadScoreModel,
   type CoordinatewiseFile,
 } from './io/coordinatewise-file.js';
+export { loadScoreModel, type LevelModel } from './baselines/model-files.js';
 export { groupCertificate, groupPrimal, groupNormSum, type GroupProgram } from '../solvers/certificates.js';
 export { proxGroupL2 } from '../solvers/prox.js';
 export { augmentedLagrangian, type AlOptions, type AlResult } from '../solvers/al.js';

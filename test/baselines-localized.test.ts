@@ -12,7 +12,7 @@ import { LocalizedModel, OracleLocalizedScore, localizedFromFile, localizedToFil
 import { resolveTarget } from '../src/targets/spec.js';
 import { scoreErrorAt } from '../src/metrics/sample-metrics.js';
 import { forwardProcess } from '../src/diffusion/process.js';
-import { loadScoreModel } from '../src/io/coordinatewise-file.js';
+import { loadScoreModel } from '../src/baselines/model-files.js';
 import { cli } from './helpers/run-cli.js';
 
 const RING = '{"kind":"gmrf","graph":"ring","d":16,"diag":1.9,"offdiag":-0.45}';

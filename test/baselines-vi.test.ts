@@ -13,7 +13,7 @@ import { isingCouplings, oracleParams, trainViUnrolled, viDenoise, viFromFile, v
 import { resolveTarget } from '../src/targets/spec.js';
 import { scoreErrorAt } from '../src/metrics/sample-metrics.js';
 import { forwardProcess } from '../src/diffusion/process.js';
-import { loadScoreModel } from '../src/io/coordinatewise-file.js';
+import { loadScoreModel } from '../src/baselines/model-files.js';
 import { Rng } from '../src/util/random.js';
 import { cli } from './helpers/run-cli.js';
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadScoreModel } from '../src/io/coordinatewise-file.js';
+import { loadScoreModel } from '../src/baselines/model-files.js';
 import { cli } from './helpers/run-cli.js';
 
 const RBM = '{"kind":"rbm","d":6,"hidden":4,"seed":2,"scale":0.5}';

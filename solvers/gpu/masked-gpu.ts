@@ -24,7 +24,13 @@
  * residual scaled into dual feasibility along the segment from the base point 0, as groupCertificate
  * does) and the KKT residual.
  */
-import { sampledGateVectors, sampledPatterns, type ActivationPatterns } from '../../src/programs/patterns.js';
+
+/** What the GPU program needs of a program's activation patterns: their number and their bits packed by pattern. */
+export interface PackedPatterns {
+  count: number;
+  /** pattern k's masks in words k ceil(n/32) .. (k+1) ceil(n/32), bit s % 32 of word s >> 5 */
+  bits?: Uint32Array;
+}
 import { readBack } from './webgpu.js';
 import { reduceWgsl, twoFloatWgsl } from './wgsl.js';
 
@@ -55,21 +61,18 @@ function paddedRows(Xt: Float64Array, n: number, p1: number, P4: number): Float3
 }
 
 /**
- * sampledPatterns(Xt, n, p1, P, seed) with the signs X~ g_k computed on the GPU. Returns the same
- * patterns, gates and order as the CPU function: a float32 sign is used only where
- * |x~'g| > (4 p1 + 16) 2^-24 sum_j |x~_j g_j| (a bound on the float32 rounding error); a gate with any
- * sample inside that band is decided in float64 on the CPU, nudges included.
+ * The signs of X~ g_k for P gates (P x p1 row-major) on the GPU, packed by gate: words k NW .. (k+1) NW,
+ * bit s % 32 of word s >> 5 set where x~_s'g_k > 0. A float32 sign is trusted only where
+ * |x~'g| > (4 p1 + 16) 2^-24 sum_j |x~_j g_j| (a bound on the float32 rounding error); `unsure[k]` is 1
+ * when some sample of gate k falls inside that band (the caller decides that gate in float64). Null
+ * when P gates do not fit one dispatch row or one buffer (the caller uses the CPU).
  */
-export async function gpuSampledPatterns(device: GPUDevice, Xt: Float64Array, n: number, p1: number, P: number, seed: number): Promise<ActivationPatterns & { cpuGates: number }> {
+export async function gpuGateSigns(device: GPUDevice, Xt: Float64Array, n: number, p1: number, gates: Float64Array, P: number): Promise<{ words: Uint32Array; unsure: Uint32Array; NW: number } | null> {
   const P4 = Math.ceil(p1 / 4);
   const NW = Math.ceil(n / 32);
-  // bad P is reported by sampledPatterns; more gates than one dispatch row or one buffer holds: the CPU
   const lim = device.limits;
-  if (!Number.isInteger(P) || P < 1 || P > lim.maxComputeWorkgroupsPerDimension || P * NW * U32 > lim.maxStorageBufferBindingSize) {
-    return { ...sampledPatterns(Xt, n, p1, P, seed), cpuGates: Number.isInteger(P) && P > 0 ? P : 0 };
-  }
+  if (!Number.isInteger(P) || P < 1 || P > lim.maxComputeWorkgroupsPerDimension || P * NW * U32 > lim.maxStorageBufferBindingSize) return null;
   const wg = workgroupSize(device);
-  const gates = sampledGateVectors(P, p1, seed);
   const g32 = new Float32Array(P * P4 * 4);
   for (let k = 0; k < P; k++) for (let j = 0; j < p1; j++) g32[k * P4 * 4 + j] = gates[k * p1 + j];
   const buf = (bytes: number): GPUBuffer => device.createBuffer({ size: Math.max(16, bytes), usage: STORAGE() });
@@ -124,15 +127,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   const w = new Uint32Array(await readBack(device, words, P * NW * U32));
   const unsure = new Uint32Array(await readBack(device, amb, P * U32));
   [Xb, Gb, words, amb, dims].forEach((b) => b.destroy());
-  let cpuGates = 0;
-  const pats = sampledPatterns(Xt, n, p1, P, seed, (k) => {
-    if (unsure[k]) {
-      cpuGates++;
-      return null;
-    }
-    return w.subarray(k * NW, (k + 1) * NW);
-  });
-  return { ...pats, cpuGates };
+  return { words: w, unsure, NW };
 }
 
 /** the float32 GPU phase of a gated program */
@@ -217,7 +212,7 @@ export class GpuMaskedProgram {
     readonly Xt: Float64Array,
     readonly n: number,
     readonly p1: number,
-    readonly patterns: ActivationPatterns,
+    readonly patterns: PackedPatterns,
     /** centred targets (length n; zeros for SM) */
     readonly b: Float64Array,
     /** linear term, G x p1 */
@@ -234,7 +229,7 @@ export class GpuMaskedProgram {
     const wg = workgroupSize(device);
     this.wg = wg;
     const bits = patterns.bits;
-    if (!bits || bits.length !== K * this.NW) throw new Error('GpuMaskedProgram: the patterns carry no packed bits (make them with sampledPatterns, allPatterns or gpuSampledPatterns)');
+    if (!bits || bits.length !== K * this.NW) throw new Error('GpuMaskedProgram: the patterns carry no packed bits (make them with sampledPatterns, allPatterns or gpuSampledPatterns of src/programs)');
     if (b.length !== n) throw new Error(`GpuMaskedProgram: b has ${b.length} entries, expected ${n}`);
     if (q.length !== this.G * p1) throw new Error(`GpuMaskedProgram: q has ${q.length} entries, expected ${this.G * p1}`);
     // workgroup tiles within 16 KiB (the default limit): patterns of kernel 1, samples of kernel 2

@@ -2,6 +2,9 @@
  * Where the CLI writes and how it formats numbers, certificates and tables. Commands write
  * through a CliIO rather than process.stdout so that tests can run them in-process.
  */
+import { sci } from '../util/format.js';
+
+export { sci };
 import fs from 'node:fs';
 import path from 'node:path';
 import type { UnivariateSolution } from '../programs/solve.js';
@@ -33,12 +36,6 @@ export function printError(io: CliIO, message: string): void {
   println(io.stderr, `convex-score: error: ${message}`);
 }
 
-/** Short scientific notation without trailing zeros: 3.1e-12, 1e-8; Infinity and NaN as words. */
-export function sci(v: number): string {
-  if (!Number.isFinite(v) || v === 0) return String(v);
-  const [mantissa, exponent] = v.toExponential(2).split('e');
-  return `${mantissa.replace(/\.?0+$/, '')}e${exponent.replace('+', '')}`;
-}
 
 /** Enough digits to compare objective values by eye. */
 export function num(v: number, digits = 12): string {

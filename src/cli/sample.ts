@@ -8,7 +8,7 @@ import { forwardProcess, timeGrid, GRID_KINDS, type ForwardProcess, type GridKin
 import type { ScoreModel } from '../models/score-model.js';
 import { langevinSteps, sampleSteps, SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { driveInterruptible } from './interrupt.js';
-import { loadScoreModel } from '../io/coordinatewise-file.js';
+import { loadScoreModel } from '../baselines/model-files.js';
 import { BUILTIN_TARGETS, IMPLEMENTED_KINDS, resolveTarget } from '../targets/spec.js';
 import { exactScoreModel } from '../targets/target.js';
 import { writeNpy } from '../io/npy.js';

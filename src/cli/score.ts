@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { readMatrix, readSamples } from '../io/data.js';
-import { loadScoreModel } from '../io/coordinatewise-file.js';
+import { loadScoreModel } from '../baselines/model-files.js';
 import { InputError } from '../util/errors.js';
 import { parseList, parseNumber } from './parse.js';
 import { println, type CliIO } from './output.js';

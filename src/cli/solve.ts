@@ -78,7 +78,7 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--pattern-seed <N>', 'd > 1: seed of the sampled gate vectors', '0')
     .option('--gates <gaussian|data|adaptive|file>', `d > 1: where the --patterns gates lie (default ${DEFAULT_GATE_STRATEGY}): Gaussian; the linear unit plus Gaussian planes of the standardized inputs; those plus the dual-guided search; or a gate file (.npy/.json: m x (p + 1), or d x m x (p + 1))`)
     .option('--pattern-budget <N>', `d > 1, --gates adaptive: the patterns in all the search may reach (default ${ADAPTIVE_BUDGET_FACTOR} x --patterns)`)
-    .option('--relaxation <relu|gated>', 'd > 1: the exact ReLU program (augmented Lagrangian) or the gated relaxation (FISTA; a lower bound)')
+    .option('--relaxation <relu|gated>', 'd > 1: the exact ReLU program (default; solved by --relu-solver) or the gated relaxation (a lower bound of it)')
     .option('--relu-solver <prox|al>', 'd > 1, relu: FISTA with the exact cone prox (default) or the augmented Lagrangian method')
     .option('--radius <r>', 'd > 1: localized inputs, the graph neighbourhood of radius r of each coordinate')
     .option('--graph <ring|torus|file.json>', 'd > 1: the graph of --radius (a file holds an adjacency)')

@@ -17,7 +17,7 @@ import { forwardProcess } from '../diffusion/process.js';
 import { reverseSamplerSetup, tweedieDenoise } from './sampler-range.js';
 import { langevinSteps, sampleSteps } from '../diffusion/samplers.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadScoreModel } from '../io/coordinatewise-file.js';
+import { loadScoreModel } from '../baselines/model-files.js';
 import { scoreErrorAt, type NoiseLevel } from '../metrics/sample-metrics.js';
 import { SampleReference } from '../metrics/sample-report.js';
 import type { ScoreModel } from '../models/score-model.js';

@@ -11,7 +11,7 @@ import { IsingMcmcTarget } from '../targets/ising-mcmc.js';
 import type { Target } from '../targets/target.js';
 import { InputError } from '../util/errors.js';
 import { covError, energyDistance, isingMetrics, marginalW2, meanError, mmd2, slicedW2, spinAverages } from './sample-metrics.js';
-import { sci } from '../cli/output.js';
+import { sci } from '../util/format.js';
 
 export interface SampleReport {
   n: number;

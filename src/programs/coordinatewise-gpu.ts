@@ -10,7 +10,8 @@
  * constraints as a quadratic penalty (continued over three stages); the finish (polishOnWorkingSet,
  * exact cone projections) makes it exact.
  */
-import { GpuMaskedProgram, gpuSampledPatterns, type MaskedGpuResult } from '../../solvers/gpu/masked-gpu.js';
+import { GpuMaskedProgram, type MaskedGpuResult } from '../../solvers/gpu/masked-gpu.js';
+import { gpuSampledPatterns } from './patterns-gpu.js';
 import type { GpuHandle } from '../../solvers/gpu/webgpu.js';
 import { InputError } from '../util/errors.js';
 import type { Relaxation } from './coordinatewise.js';

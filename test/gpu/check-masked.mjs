@@ -1,7 +1,8 @@
 // Run by test/gpu-masked.test.ts in a child process: the GPU activation patterns and the masked feature
 // products against the CPU (src/programs/patterns.ts, solvers/masked-features.ts). Prints one JSON line.
 import { acquireGpu } from '../../dist/solvers/gpu/webgpu.js';
-import { gpuSampledPatterns, GpuMaskedProgram } from '../../dist/solvers/gpu/masked-gpu.js';
+import { GpuMaskedProgram } from '../../dist/solvers/gpu/masked-gpu.js';
+import { gpuSampledPatterns } from '../../dist/src/programs/patterns-gpu.js';
 import { sampledPatterns, sampledGateVectors, augmentedInputs } from '../../dist/src/programs/patterns.js';
 import { MaskedFeatureOperator } from '../../dist/solvers/masked-features.js';
 import { Rng } from '../../dist/src/util/random.js';
