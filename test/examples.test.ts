@@ -21,3 +21,14 @@ test('examples/weight-sharing-vs-mlp: two networks of the same size, the window 
   expect(rows[1].parameters).toBeGreaterThan(0.95 * rows[0].parameters);
   for (let k = 0; k < 3; k++) expect(rows[0].errors[k].weightedScoreMse).toBeLessThan(rows[1].errors[k].weightedScoreMse);
 }, 120_000);
+
+test('examples/quick-library (the README\'s library example): certified, the network attains the optimum', async () => {
+  const { quickLibrary } = await import('../examples/quick-library.js');
+  const r = quickLibrary();
+  expect(r.status).toBe('optimal');
+  expect(Math.abs(r.network - r.convex)).toBeLessThanOrEqual(1e-8 * Math.max(1, Math.abs(r.convex)));
+  expect(r.gap).toBeLessThanOrEqual(1e-8);
+  expect(r.kkt).toBeLessThanOrEqual(1e-8);
+  expect(r.score).toHaveLength(3);
+  expect(r.neurons).toBeGreaterThan(0);
+});
