@@ -24,6 +24,7 @@
  * compacted ("garbage collected") when the free space at its end runs out.
  */
 import type { Csc } from './csc.js';
+import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export interface AmdOptions {
   /**
@@ -31,6 +32,8 @@ export interface AmdOptions {
    * ordered last. Default 10; a negative value turns dense-row removal off.
    */
   dense?: number;
+  /** called now and then (about every 0.2 ms); returning true throws SolveStopped (see ./stop.ts) */
+  stop?: StopTest;
 }
 
 /** Encodes a node index as a negative number (and back): x -> -x - 2, so -1 stays free as "none". */
@@ -59,7 +62,7 @@ export function amdOrder(upper: Csc, options: AmdOptions = {}): Int32Array {
   const g = buildGraph(upper);
   const qg = new QuotientGraph(n, g.iw, g.pe, g.len, g.used);
   qg.initialize(denseLimit);
-  qg.run();
+  qg.run(options.stop);
   return postorder(n, qg.pe, qg.nv, qg.isDense, qg.next);
 }
 
@@ -221,11 +224,18 @@ class QuotientGraph {
     this.nel = nel;
   }
 
-  run(): void {
+  run(stop?: StopTest): void {
     const n = this.n;
+    let work = 0;
     while (this.nel < n) {
       const k = this.selectPivot();
       this.buildElement(k);
+      // a pivot costs about a microsecond plus a few nanoseconds per variable of its element
+      work += 1000 + 8 * this.dk;
+      if (work >= STOP_CHECK_WORK) {
+        work = 0;
+        throwIfStopped(stop);
+      }
       if (this.mark + this.lemax >= MARK_LIMIT) this.mark = resetMarks(this.w, n);
       this.setDifferences();
       this.updateDegrees(k);

@@ -6,9 +6,13 @@
  * Direct: a sparse LDL' of the quasi-definite matrix, analysed once; a rho update refactors
  * numerically only. Indirect: preconditioned conjugate gradients on the reduced (positive definite)
  * system  (P + sigma I + A' diag(rho) A) xt = sigma x - q + A'(rho z - y),  zt = A xt.
+ * Both take an optional StopTest (./stop.ts): the ordering and every factorization (direct) or the
+ * conjugate-gradient steps (indirect) test it about every 0.2 ms of work and throw SolveStopped when it
+ * returns true.
  */
 import { cscMul, cscMulT, cscSymUpperMul, cscTranspose, type Csc } from './csc.js';
 import { SparseLdl, type LdlInertia } from './ldl.js';
+import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export class NonConvexError extends Error {
   constructor(message: string) {
@@ -108,13 +112,14 @@ export class DirectKkt implements KktSolver {
     private readonly A: Csc,
     private readonly sigma: number,
     rho: Float64Array,
+    private readonly stop?: StopTest,
   ) {
     const n = P.n;
     const m = A.m;
     const built = buildKktUpper(P, A, new Float64Array(n).fill(sigma), Float64Array.from(rho, (r) => 1 / r));
     this.K = built.K;
     this.dDiag = built.dDiag;
-    this.ldl = SparseLdl.analyze(this.K, { ordering: 'amd' });
+    this.ldl = SparseLdl.analyze(this.K, { ordering: 'amd', stop });
     this.factorNnz = this.ldl.nnzL;
     this.rho = Float64Array.from(rho);
     this.rhs = new Float64Array(n + m);
@@ -123,7 +128,7 @@ export class DirectKkt implements KktSolver {
   }
 
   private refactor(): void {
-    const inertia: LdlInertia = this.ldl.factor(this.K.values);
+    const inertia: LdlInertia = this.ldl.factor(this.K.values, this.stop);
     const n = this.P.n;
     if (inertia.zero > 0 || inertia.positive !== n) {
       throw new NonConvexError(
@@ -168,6 +173,8 @@ export class IndirectKkt implements KktSolver {
   private readonly tn: Float64Array;
   private readonly prev: Float64Array;
   private tol = 1e-5;
+  /** work since the last stop test */
+  private work = 0;
   /** cap on CG steps per solve */
   maxInner = 500;
 
@@ -176,6 +183,7 @@ export class IndirectKkt implements KktSolver {
     private readonly A: Csc,
     private readonly sigma: number,
     rho: Float64Array,
+    private readonly stop?: StopTest,
   ) {
     const n = P.n;
     const m = A.m;
@@ -242,7 +250,13 @@ export class IndirectKkt implements KktSolver {
       rn = Math.max(rn, Math.abs(r[j]));
     }
     const target = this.tol * Math.max(bn, 1e-300);
+    const stepWork = this.P.colptr[n] + 2 * this.A.colptr[n] + this.A.m + 8 * n;
     for (let it = 0; it < this.maxInner && rn > target; it++) {
+      this.work += stepWork;
+      if (this.work >= STOP_CHECK_WORK) {
+        this.work = 0;
+        throwIfStopped(this.stop);
+      }
       this.applyK(p, Kp);
       let pKp = 0;
       for (let j = 0; j < n; j++) pKp += p[j] * Kp[j];

@@ -14,9 +14,12 @@
  * from K's entries to it, the elimination tree, the column counts of L, and all work arrays.
  * factor(): scatters the values and factors numerically in O(flops); it never throws on a zero
  * pivot but reports it in the inertia. solve(): permuted forward / diagonal / backward solves.
+ * Both analyze() and factor() take an optional StopTest (./stop.ts), checked about every 0.2 ms of
+ * work, so that a time limit holds even when one factorization takes longer than the limit.
  */
 import type { Csc } from './csc.js';
 import { amdOrder } from './amd.js';
+import { SolveStopped, STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export type Ordering = 'amd' | 'natural' | Int32Array;
 
@@ -34,6 +37,8 @@ export interface LdlAnalyzeOptions {
   ordering?: Ordering;
   /** AMD dense-row parameter (see amdOrder) */
   dense?: number;
+  /** called now and then (about every 0.2 ms of work); returning true throws SolveStopped (see ./stop.ts) */
+  stop?: StopTest;
 }
 
 export class SparseLdl {
@@ -123,9 +128,10 @@ export class SparseLdl {
 
     // ---- ordering ----
     const ordering = options.ordering ?? 'amd';
+    const stop = options.stop;
     let perm: Int32Array;
     if (ordering === 'amd') {
-      perm = amdOrder(upperK, options.dense === undefined ? {} : { dense: options.dense });
+      perm = amdOrder(upperK, { ...(options.dense === undefined ? {} : { dense: options.dense }), stop });
     } else if (ordering === 'natural') {
       perm = new Int32Array(n);
       for (let k = 0; k < n; k++) perm[k] = k;
@@ -179,9 +185,15 @@ export class SparseLdl {
     // ---- elimination tree (with path compression through `ancestor`) ----
     const parent = new Int32Array(n);
     const ancestor = new Int32Array(n);
+    let work = 0;
     for (let k = 0; k < n; k++) {
       parent[k] = -1;
       ancestor[k] = -1;
+      work += 16 + 4 * (Cp[k + 1] - Cp[k]);
+      if (work >= STOP_CHECK_WORK) {
+        work = 0;
+        throwIfStopped(stop);
+      }
       for (let p = Cp[k]; p < Cp[k + 1]; p++) {
         let i = Ci[p];
         while (i !== -1 && i < k) {
@@ -198,10 +210,16 @@ export class SparseLdl {
     const flag = ancestor; // reuse
     for (let k = 0; k < n; k++) {
       flag[k] = k;
+      if (work >= STOP_CHECK_WORK) {
+        work = 0;
+        throwIfStopped(stop);
+      }
+      work += 16;
       for (let p = Cp[k]; p < Cp[k + 1]; p++) {
         let i = Ci[p];
         if (i >= k) continue;
         while (flag[i] !== k) {
+          work += 2;
           counts[i]++;
           flag[i] = k;
           i = parent[i];
@@ -234,18 +252,33 @@ export class SparseLdl {
    * upperK.values at analyze time. Returns the inertia from the signs of D. A zero pivot
    * (|d| < 1e-300 or not finite) is counted in `zero`; the factorization then continues with the
    * pivot's column of L set to zero, and solve() refuses to run until a successful refactor.
+   * With `stop`, the test is called about every 0.2 ms of work (between columns); when it returns true
+   * the factorization is abandoned (solve() refuses to run until a complete refactor) and SolveStopped
+   * is thrown.
    */
-  factor(values: Float64Array): LdlInertia {
+  factor(values: Float64Array, stop?: StopTest): LdlInertia {
     const { n, Cp, Ci, Cx, map, parent, Lp, Li, Lx, D, Dinv, y, pattern, flag, colEnd } = this;
     if (values.length !== map.length) {
       throw new Error(`SparseLdl.factor: expected ${map.length} values, got ${values.length}`);
     }
+    this.usable = false;
     for (let p = 0; p < values.length; p++) Cx[map[p]] = values[p];
 
     let positive = 0;
     let negative = 0;
     let zero = 0;
+    // work since the last stop test: about one unit per multiply-add, plus a few per column and row
+    let work = 0;
     for (let k = 0; k < n; k++) {
+      if (stop !== undefined && work >= STOP_CHECK_WORK) {
+        work = 0;
+        if (stop()) {
+          // leave the work arrays clean for the next factorization: y is zero outside row k's scatter,
+          // which has not started, and flag only ever compares with the current k
+          throw new SolveStopped();
+        }
+      }
+      work += 8;
       // scatter column k of C into y and find the pattern of row k of L
       let top = n;
       flag[k] = k;
@@ -270,6 +303,7 @@ export class SparseLdl {
         y[i] = 0;
         const p2 = colEnd[i]; // column i of L holds rows < k so far
         let p = Lp[i];
+        work += p2 - p + 4;
         // unrolled by 4 (the rows within a column are distinct); about 1.5x faster under V8
         for (; p + 3 < p2; p += 4) {
           const r0 = Li[p];

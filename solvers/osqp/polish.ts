@@ -10,6 +10,7 @@ import { cscMul, cscMulT, cscSymUpperMul, type Csc } from './csc.js';
 import { SparseLdl } from './ldl.js';
 import { buildKktUpper } from './kkt.js';
 import type { ScaledData } from './scaling.js';
+import type { StopTest } from './stop.js';
 
 export interface PolishGuess {
   /** per row: -1 lower bound active, +1 upper active, 0 inactive (equality rows count as lower) */
@@ -65,6 +66,8 @@ export function polishScaled(
   guess: PolishGuess,
   delta: number,
   refineIterations: number,
+  /** tested during the ordering and the factorizations; SolveStopped is thrown when it returns true */
+  stop?: StopTest,
 ): PolishResult {
   const { P, A, q } = data;
   const n = P.n;
@@ -93,7 +96,7 @@ export function polishScaled(
   }
   const Ared: Csc = { m: k, n, colptr, rowind, values };
   const { K, pDiag, dDiag } = buildKktUpper(P, Ared, new Float64Array(n).fill(delta), new Float64Array(k).fill(delta));
-  const ldl = SparseLdl.analyze(K, { ordering: 'amd' });
+  const ldl = SparseLdl.analyze(K, { ordering: 'amd', stop });
   const fail = (reason: string): PolishResult => ({ ok: false, x: new Float64Array(n), y: new Float64Array(m), reason });
   const rhs = new Float64Array(n + k);
   for (let j = 0; j < n; j++) rhs[j] = -q[j];
@@ -137,7 +140,7 @@ export function polishScaled(
   for (let attempt = 0, d = delta; attempt < 3; attempt++, d /= 1e3) {
     for (let j = 0; j < n; j++) K.values[pDiag[j]] += attempt === 0 ? 0 : d - d * 1e3;
     for (let r = 0; r < k; r++) K.values[dDiag[r]] = -d;
-    const inertia = ldl.factor(K.values);
+    const inertia = ldl.factor(K.values, stop);
     if (inertia.zero > 0 || inertia.positive !== n || inertia.negative !== k) {
       lastReason = `reduced KKT matrix has inertia (+${inertia.positive}, -${inertia.negative}, 0:${inertia.zero})`;
       break;

@@ -5,6 +5,7 @@
  * and a scaled solution maps back as x = D xbar, z = E^-1 zbar, y = E ybar / c.
  */
 import type { Csc, QpProblem } from './csc.js';
+import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 const MIN_SCALING = 1e-4;
 const MAX_SCALING = 1e4;
@@ -48,8 +49,10 @@ function symColumnNorms(P: Csc, out: Float64Array): void {
   }
 }
 
-/** Computes the scaling (`iterations` Ruiz passes, then the cost scaling) and the scaled data. */
-export function computeScaling(prob: QpProblem, iterations: number): { scaling: Scaling; data: ScaledData } {
+/** Computes the scaling (`iterations` Ruiz passes, then the cost scaling) and the scaled data.
+ *  `stop` is tested between passes once they have done enough work to be worth it (it throws
+ *  SolveStopped, see ./stop.ts). */
+export function computeScaling(prob: QpProblem, iterations: number, stop?: StopTest): { scaling: Scaling; data: ScaledData } {
   const { n, m } = prob;
   const P = copyCsc(prob.P);
   const A = copyCsc(prob.A);
@@ -61,7 +64,14 @@ export function computeScaling(prob: QpProblem, iterations: number): { scaling: 
     const dCol = new Float64Array(n);
     const dRow = new Float64Array(m);
     const tmp = new Float64Array(n);
+    const passWork = 4 * (P.values.length + A.values.length) + n + m;
+    let work = 0;
     for (let it = 0; it < iterations; it++) {
+      if (work >= STOP_CHECK_WORK) {
+        work = 0;
+        throwIfStopped(stop);
+      }
+      work += passWork;
       symColumnNorms(P, dCol);
       dRow.fill(0);
       for (let j = 0; j < n; j++) {
