@@ -6,6 +6,8 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/main.js';
 import { cli } from './helpers/run-cli.js';
+import { liswetLike } from './helpers/structured-qps.js';
+import { writeQpProblem } from '../src/io/qp-problem.js';
 
 let dir: string;
 beforeAll(() => {
@@ -143,4 +145,38 @@ describe('convex-score qp', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).objective).toBeCloseTo(-0.75, 8);
   });
+});
+
+describe('convex-score qp --gap-tolerance and gapMet (issue 21)', () => {
+  it('--json carries gapMet; --method osqp ignores the gap unless --gap-tolerance is given', async () => {
+    const f = path.join(dir, 'liswet-like.json');
+    writeQpProblem(f, liswetLike(200, 2));
+    const base = ['qp', f, '--json', '--method', 'osqp', '--eps-abs', '1e-6', '--eps-rel', '0', '--max-iter', '100000'];
+    const loose = JSON.parse((await cli(base)).out);
+    // OSQP's own test: the residuals; gapMet reports the gap against eps_abs (eps_rel is 0)
+    expect(typeof loose.gapMet).toBe('boolean');
+    expect(loose.gapMet).toBe(loose.dualityGap <= 1e-6);
+    expect(loose.status).toBe('solved');
+    const r = await cli([...base, '--gap-tolerance', '1e-6']);
+    expect(r.code).toBe(0);
+    const strict = JSON.parse(r.out);
+    expect(strict.status).toBe('solved');
+    expect(strict.gapMet).toBe(true);
+    expect(strict.dualityGap).toBeLessThanOrEqual(1e-6);
+    expect(Math.max(strict.primalResidual, strict.dualResidual)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('the text output says whether the gap is within its tolerance', async () => {
+    const r = await cli(['qp', write('tiny-gap.json', problem()), '--eps-abs', '1e-8', '--eps-rel', '0', '--polish']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/duality gap \S+ \(within its tolerance\)/);
+  });
+
+  for (const bad of ['-1e-6', '0', 'abc']) {
+    it(`--gap-tolerance ${bad}: exit 2 with a message naming the flag and what it must be`, async () => {
+      const r = await cli(['qp', write('tiny-bad-gap.json', problem()), '--gap-tolerance', bad]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--gap-tolerance must be a number > 0 \(the largest accepted duality gap, e\.g\. 1e-6\)/);
+    });
+  }
 });

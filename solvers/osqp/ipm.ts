@@ -70,7 +70,9 @@
  *
  * Termination: 'solved' when all three measures on the original data are within eps_abs + eps_rel * scale.
  * Otherwise the best iterate seen (smallest worst ratio measure / tolerance) is returned, with 'max_iter_reached',
- * 'time_limit_reached' (an iteration is not started when the previous one's duration would overrun the limit),
+ * 'time_limit_reached' (an iteration is not started when the previous one's duration would overrun the limit, and
+ * the scaling, the ordering and every factorization test the clock as they go and are abandoned at the limit,
+ * see ./stop.ts; the point before the first iteration is x = 0, y = 0),
  * 'interrupted', or 'numerical_error' (factorization impossible, step lengths below 1e-8, or no progress: double
  * precision has run out; the message says which).
  */
@@ -81,6 +83,8 @@ import { buildKktUpper } from './kkt.js';
 import { SparseLdl } from './ldl.js';
 import { validateQpProblem } from './validate.js';
 import { checkDualCertificate, checkPrimalCertificate } from './infeasibility.js';
+import { qpResiduals } from './residuals.js';
+import { deadlineStop, SolveStopped } from './stop.js';
 
 export { checkDualCertificate, checkPrimalCertificate };
 import { InputError } from '../errors.js';
@@ -112,7 +116,9 @@ export interface IpmOptions {
   eps_rel?: number;
   /** default 200 */
   max_iter?: number;
-  /** seconds, 0 = none */
+  /** absolute tolerance of the duality gap; 0 or absent: eps_abs + eps_rel * its scale (above) */
+  gap_tolerance?: number;
+  /** seconds, 0 = none; covers the setup (scaling, ordering, factorizations) too */
   time_limit?: number;
   interrupted?: () => boolean;
   onProgress?: (info: IpmProgress) => void;
@@ -236,14 +242,45 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   const epsRel = options.eps_rel ?? 0;
   const maxIter = options.max_iter ?? 200;
   const timeLimit = options.time_limit ?? 0;
+  const gapTolerance = options.gap_tolerance ?? 0;
   validateQpProblem(prob); // InputError naming the defect
   const { n, m } = prob;
   if (!(epsAbs >= 0) || !(epsRel >= 0) || !(epsAbs + epsRel > 0)) {
     throw new InputError(`solveQpIpm: eps_abs = ${epsAbs} and eps_rel = ${epsRel} must be >= 0, not both 0`);
   }
+  if (!(gapTolerance >= 0) || gapTolerance === Infinity) {
+    throw new InputError(`solveQpIpm: gap_tolerance = ${gapTolerance} must be a finite number >= 0 (0: judge the gap by eps_abs and eps_rel)`);
+  }
+  const stop = deadlineStop(t0, timeLimit, options.interrupted);
+  const stoppedStatus = (): IpmStatus => (options.interrupted?.() ? 'interrupted' : 'time_limit_reached');
+  /** the result when the limit or an interruption comes before the first iterate: x = 0, y = 0 */
+  const stoppedBeforeStart = (): IpmResult => {
+    const x0 = new Float64Array(n);
+    const y0 = new Float64Array(m);
+    const r0 = qpResiduals(prob, x0, y0);
+    return {
+      status: stoppedStatus(),
+      x: x0,
+      y: y0,
+      objective: r0.objective,
+      iterations: 0,
+      seconds: elapsed(),
+      primalResidual: r0.primalResidual,
+      dualResidual: r0.dualResidual,
+      dualityGap: r0.dualityGap,
+      message: 'stopped during the setup (scaling, ordering, factorization); x = 0, y = 0 returned',
+    };
+  };
 
   // ---------------------------------------------------------------- scaling and row classification
-  const { scaling, data } = computeScaling(prob, options.scaling ?? 10);
+  let scaled: ReturnType<typeof computeScaling>;
+  try {
+    scaled = computeScaling(prob, options.scaling ?? 10, stop);
+  } catch (err) {
+    if (err instanceof SolveStopped) return stoppedBeforeStart();
+    throw err;
+  }
+  const { scaling, data } = scaled;
   const { D, E, c } = scaling;
   const { P, q, A, l, u } = data;
 
@@ -305,7 +342,13 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   const { pDiag, dDiag } = built;
   const Pdiag0 = new Float64Array(n);
   for (let j = 0; j < n; j++) Pdiag0[j] = kv[pDiag[j]];
-  const ldl = SparseLdl.analyze(K, { ordering: 'amd' });
+  let ldl: SparseLdl;
+  try {
+    ldl = SparseLdl.analyze(K, { ordering: 'amd', stop });
+  } catch (err) {
+    if (err instanceof SolveStopped) return stoppedBeforeStart();
+    throw err;
+  }
   const correctorLimit = correctorBudget(ldl);
 
   // ---------------------------------------------------------------- work space (no allocation in the loop)
@@ -394,7 +437,7 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
         const i = kRow[k];
         kv[dDiag[k]] = rowType[i] === ROW_EQ ? -regD : -(1 / Sigma[i] + regD);
       }
-      const inertia = ldl.factor(kv);
+      const inertia = ldl.factor(kv, stop);
       if (inertia.zero === 0 && inertia.positive === n && inertia.negative === mk) return true;
       if (regP >= REG_MAX && regD >= REG_MAX) return false;
       regP = Math.min(REG_MAX, regP * 100);
@@ -557,7 +600,7 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   let oGap = Infinity;
   let tolP = epsAbs;
   let tolD = epsAbs;
-  let tolG = epsAbs;
+  let tolG = gapTolerance > 0 ? gapTolerance : epsAbs;
   const evaluateOriginal = (): void => {
     for (let j = 0; j < n; j++) xo[j] = D[j] * x[j];
     for (let i = 0; i < m; i++) yo[i] = (E[i] * y[i]) / c;
@@ -598,7 +641,7 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
     oGap = Math.abs(xPx + qx + support);
     tolP = epsAbs + epsRel * axn;
     tolD = epsAbs + epsRel * Math.max(pxn, atyn, qn);
-    tolG = epsAbs + epsRel * Math.max(Math.abs(xPx), Math.abs(qx), Math.abs(support));
+    tolG = gapTolerance > 0 ? gapTolerance : epsAbs + epsRel * Math.max(Math.abs(xPx), Math.abs(qx), Math.abs(support));
   };
 
   // ---------------------------------------------------------------- result
@@ -668,7 +711,17 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   }
 
   // ---------------------------------------------------------------- starting point
-  if (!factorize(true)) {
+  let startFactored: boolean;
+  try {
+    startFactored = factorize(true);
+  } catch (err) {
+    if (!(err instanceof SolveStopped)) throw err;
+    status = stoppedStatus();
+    message = 'stopped during the first factorization; x = 0, y = 0 returned';
+    evaluateOriginal();
+    return finish();
+  }
+  if (!startFactored) {
     status = 'numerical_error';
     message = 'the starting-point system could not be factorized';
     evaluateOriginal();
@@ -881,7 +934,17 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
     }
 
     const iterStart = performance.now();
-    if (!factorize(false)) {
+    let factored: boolean;
+    try {
+      factored = factorize(false);
+    } catch (err) {
+      // the limit came during the factorization: the best point so far is returned
+      if (!(err instanceof SolveStopped)) throw err;
+      status = stoppedStatus();
+      message = 'stopped during a factorization (best point returned)';
+      break;
+    }
+    if (!factored) {
       status = 'numerical_error';
       message = `the KKT matrix could not be factorized even with regularization ${REG_MAX} (best point returned)`;
       break;

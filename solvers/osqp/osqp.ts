@@ -14,7 +14,11 @@
  *    settled (setting polish_early_checks), and a polished point that meets the termination
  *    criteria ends the solve;
  *  - the solver state (iterates, rho, scaling) is returned and can be resumed; a solved problem
- *    resumed stops at the first termination check, before any iteration.
+ *    resumed stops at the first termination check, before any iteration;
+ *  - the time limit covers the setup too: scaling, ordering and every factorization (the first, rho
+ *    updates, polishing) test the clock as they go (./stop.ts) and are abandoned when time is up;
+ *    the result is then the last iterate (the starting point when the setup did not finish);
+ *  - with gap_tolerance > 0, 'solved' also needs qpbenchmark's duality gap within it.
  */
 import { cscMul, cscMulT, cscSymUpperMul, type QpProblem } from './csc.js';
 import { normInf } from '../vector.js';
@@ -24,6 +28,8 @@ import { DirectKkt, IndirectKkt, NonConvexError, type KktSolver } from './kkt.js
 import { activeSetKey, guessActiveSet, polishScaled } from './polish.js';
 import { validateQpProblem } from './validate.js';
 import { strictDualCertificate, strictPrimalCertificate } from './infeasibility.js';
+import { checkTolerances } from './residuals.js';
+import { deadlineStop, SolveStopped } from './stop.js';
 import { InputError } from '../errors.js';
 
 export type OsqpStatus =
@@ -89,9 +95,13 @@ export interface OsqpResult {
   /** OSQP's residuals on the original data: ||A x - z||_inf and ||P x + q + A'y||_inf */
   primalResidual: number;
   dualResidual: number;
-  /** qpbenchmark's duality gap on the original data, and whether it is within eps_abs + eps_rel x its scale
-   *  (OSQP's termination does not test the gap; method 'auto' does) */
+  /** qpbenchmark's duality gap on the original data */
   dualityGap: number;
+  /** whether the gap is within its tolerance: gap_tolerance when that setting is > 0, else
+   *  eps_abs + eps_rel x max(|x'Px|, |q'x|, |support(y)|). OSQP's termination tests the gap only when
+   *  gap_tolerance > 0; method 'auto' always does (see ./auto.ts). */
+  gapMet: boolean;
+  /** the same as gapMet (its earlier name) */
   gapWithinTolerance: boolean;
   rho: number;
   rhoUpdates: number;
@@ -145,13 +155,29 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       `the resume state is for a problem with n = ${resume.n}, m = ${resume.m}, but this one has n = ${n}, m = ${m}; resume only the problem the state came from`,
     );
   }
+  const ws = s.warm_starting && !resume ? options.warmStart : undefined;
+  if (ws?.x && ws.x.length !== n) {
+    throw new InputError(`the warm start x has ${ws.x.length} entries but the problem has n = ${n} variables; give one value per variable`);
+  }
+  if (ws?.y && ws.y.length !== m) {
+    throw new InputError(`the warm start y has ${ws.y.length} entries but the problem has m = ${m} constraint rows; give one multiplier per row`);
+  }
+  // the time limit and the caller's interruption, tested inside the setup's long steps too
+  const stop = deadlineStop(started, s.time_limit, options.interrupted);
+  const stoppedStatus = (): OsqpStatus => (options.interrupted?.() ? 'interrupted' : 'time_limit_reached');
   let scaling: Scaling;
   let data: ScaledData;
   if (resume) {
     scaling = resume.scaling;
     data = applyScaling(prob, scaling);
   } else {
-    ({ scaling, data } = computeScaling(prob, s.scaling));
+    try {
+      ({ scaling, data } = computeScaling(prob, s.scaling, stop));
+    } catch (err) {
+      if (!(err instanceof SolveStopped)) throw err;
+      const one = (k: number): Float64Array => new Float64Array(k).fill(1);
+      return startingPointResult(prob, s, { D: one(n), E: one(m), c: 1 }, ws, resume, stoppedStatus(), started);
+    }
   }
   const { D, E, c } = scaling;
 
@@ -178,17 +204,14 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     z.set(resume.z);
     y.set(resume.y);
     warm = true;
-  } else if (s.warm_starting && options.warmStart) {
-    const ws = options.warmStart;
+  } else if (ws) {
     if (ws.x) {
-      if (ws.x.length !== n) throw new InputError(`the warm start x has ${ws.x.length} entries but the problem has n = ${n} variables; give one value per variable`);
       for (let j = 0; j < n; j++) x[j] = ws.x[j] / D[j];
       cscMul(data.A, x, z);
       for (let i = 0; i < m; i++) z[i] = Math.min(Math.max(z[i], data.l[i]), data.u[i]);
       warm = true;
     }
     if (ws.y) {
-      if (ws.y.length !== m) throw new InputError(`the warm start y has ${ws.y.length} entries but the problem has m = ${m} constraint rows; give one multiplier per row`);
       for (let i = 0; i < m; i++) y[i] = (c * ws.y[i]) / E[i];
       warm = true;
     }
@@ -211,6 +234,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       primalResidual: NaN,
       dualResidual: NaN,
       dualityGap: NaN,
+      gapMet: false,
       gapWithinTolerance: false,
       rho,
       rhoUpdates: 0,
@@ -224,9 +248,13 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
 
   let kkt: KktSolver;
   try {
-    kkt = s.linsys_solver === 'direct' ? new DirectKkt(data.P, data.A, s.sigma, rhoVec) : new IndirectKkt(data.P, data.A, s.sigma, rhoVec);
+    kkt =
+      s.linsys_solver === 'direct'
+        ? new DirectKkt(data.P, data.A, s.sigma, rhoVec, stop)
+        : new IndirectKkt(data.P, data.A, s.sigma, rhoVec, stop);
   } catch (err) {
     if (err instanceof NonConvexError) return emptyResult('non_convex', err.message);
+    if (err instanceof SolveStopped) return startingPointResult(prob, s, scaling, ws, resume, stoppedStatus(), started);
     throw err;
   }
   const setupSeconds = (performance.now() - started) / 1000;
@@ -313,6 +341,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
   };
 
   let lastGap = NaN;
+  const gapTested = s.gap_tolerance > 0;
   /** qpbenchmark's duality gap over its tolerance, at the point the last evaluate() unscaled (xo, yo, Px) */
   const gapRatioAtLastEvaluation = (): number => {
     let xPx = 0;
@@ -329,9 +358,14 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     }
     const gap = Math.abs(xPx + qx + sup);
     lastGap = gap;
-    const ratio = gap / (s.eps_abs + s.eps_rel * Math.max(Math.abs(xPx), Math.abs(qx), Math.abs(sup)));
+    const tolerance = gapTested ? s.gap_tolerance : s.eps_abs + s.eps_rel * Math.max(Math.abs(xPx), Math.abs(qx), Math.abs(sup));
+    const ratio = gap <= tolerance ? (tolerance > 0 ? gap / tolerance : 0) : gap / tolerance;
     return Number.isNaN(ratio) ? Infinity : ratio;
   };
+  /** OSQP's termination criteria on the last evaluation, plus the gap when gap_tolerance > 0; `factor`
+   *  widens every tolerance (10 for solved_inaccurate) */
+  const criteriaMet = (ev: Evaluation, factor = 1): boolean =>
+    ev.prim <= factor * ev.epsPrim && ev.dual <= factor * ev.epsDual && (!gapTested || gapRatioAtLastEvaluation() <= factor);
 
   // Candidate certificates from the ADMM differences, judged on the original data by the strict tests
   // of infeasibility.ts (OSQP's tests plus scale-aware ones).
@@ -375,7 +409,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       // sign: drop the row; an inactive row violated: add it) and polish again, a few rounds at most.
       // Every round's point is judged on the original data; the best one is returned.
       for (let round = 0; round <= POLISH_CORRECTIONS; round++) {
-        const pr = polishScaled(data, guess, s.delta, s.polish_refine_iter);
+        const pr = polishScaled(data, guess, s.delta, s.polish_refine_iter, stop);
         if (!pr.ok) break;
         const zp = new Float64Array(m);
         cscMul(data.A, pr.x, zp);
@@ -440,7 +474,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
 
   if (warm) {
     lastEval = evaluate(x, z, y);
-    if (lastEval.prim <= lastEval.epsPrim && lastEval.dual <= lastEval.epsDual) status = 'solved';
+    if (criteriaMet(lastEval)) status = 'solved';
   }
 
   const alpha = s.alpha;
@@ -451,7 +485,14 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     }
     xPrev.set(x);
     yPrev.set(y);
-    kkt.solve(x, z, y, data.q, xt, zt);
+    try {
+      kkt.solve(x, z, y, data.q, xt, zt);
+    } catch (err) {
+      // conjugate gradients stopped by the limit: x, z, y are still the last iterate
+      if (!(err instanceof SolveStopped)) throw err;
+      status = stoppedStatus();
+      break;
+    }
     for (let j = 0; j < n; j++) x[j] = alpha * xt[j] + (1 - alpha) * x[j];
     for (let i = 0; i < m; i++) {
       const zr = alpha * zt[i] + (1 - alpha) * z[i];
@@ -491,7 +532,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     lastEval = ev;
     if (doCheck) {
       options.onProgress?.({ iteration: iter, primalResidual: ev.prim, dualResidual: ev.dual, rho, seconds: elapsed });
-      if (ev.prim <= ev.epsPrim && ev.dual <= ev.epsDual) {
+      if (criteriaMet(ev)) {
         status = 'solved';
         break;
       }
@@ -521,7 +562,14 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
         lastKey = key;
         const budget = 0.3 * (performance.now() - solveStart) / 1000 + setupSeconds + 0.01;
         if (stable >= s.polish_early_checks && !triedKeys.has(key) && polishSeconds <= budget) {
-          const pol = tryPolish();
+          let pol: ReturnType<typeof tryPolish>;
+          try {
+            pol = tryPolish();
+          } catch (err) {
+            if (!(err instanceof SolveStopped)) throw err;
+            status = stoppedStatus();
+            break;
+          }
           if (pol?.ok) {
             polishedPoint = pol.point;
             polishOutcome = 'succeeded';
@@ -536,7 +584,14 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       if (Number.isFinite(rhoNew) && (rhoNew > rho * s.adaptive_rho_tolerance || rhoNew < rho / s.adaptive_rho_tolerance)) {
         rho = rhoNew;
         fillRho();
-        kkt.updateRho(rhoVec);
+        try {
+          kkt.updateRho(rhoVec);
+        } catch (err) {
+          // the refactorization was abandoned at the limit; the iterate is untouched
+          if (!(err instanceof SolveStopped)) throw err;
+          status = stoppedStatus();
+          break;
+        }
         rhoUpdates++;
       }
     }
@@ -548,7 +603,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
   if (status === 'max_iter_reached' || status === 'time_limit_reached' || status === 'interrupted') {
     const ev = evaluate(x, z, y);
     lastEval = ev;
-    if (status !== 'interrupted' && ev.prim <= 10 * ev.epsPrim && ev.dual <= 10 * ev.epsDual) status = 'solved_inaccurate';
+    if (status !== 'interrupted' && criteriaMet(ev, 10)) status = 'solved_inaccurate';
   }
 
   // final polish (OSQP polishes solved problems only)
@@ -556,8 +611,17 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     // the ADMM point's merit, judged like the polished one's: residuals and duality gap
     const ev0 = evaluate(x, z, y);
     const before = Math.max(ev0.prim / ev0.epsPrim, ev0.dual / ev0.epsDual, gapRatioAtLastEvaluation());
-    const pol = tryPolish();
-    if (!pol) polishOutcome = 'failed';
+    let pol: ReturnType<typeof tryPolish> | 'stopped';
+    try {
+      pol = tryPolish();
+    } catch (err) {
+      if (!(err instanceof SolveStopped)) throw err;
+      pol = 'stopped';
+    }
+    if (pol === 'stopped') {
+      // out of time: the ADMM point, which met the criteria, stands
+      message = 'polishing was stopped by the time limit';
+    } else if (!pol) polishOutcome = 'failed';
     else if (pol.ok && pol.merit <= Math.max(before, 1e-300)) {
       polishedPoint = pol.point;
       polishOutcome = 'succeeded';
@@ -573,8 +637,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
   const ev = evaluate(fx, fz, fy);
   const gapRatio = gapRatioAtLastEvaluation();
   // the status re-checked on the original data
-  if (status === 'solved' && !(ev.prim <= ev.epsPrim && ev.dual <= ev.epsDual)) {
-    status = ev.prim <= 10 * ev.epsPrim && ev.dual <= 10 * ev.epsDual ? 'solved_inaccurate' : 'max_iter_reached';
+  if (status === 'solved' && !criteriaMet(ev)) {
+    status = criteriaMet(ev, 10) ? 'solved_inaccurate' : 'max_iter_reached';
     message = 'the solved point failed the re-check on the original data';
   }
   const xOut = Float64Array.from(xo);
@@ -604,6 +668,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     primalResidual: ev.prim,
     dualResidual: ev.dual,
     dualityGap: lastGap,
+    gapMet: gapRatio <= 1,
     gapWithinTolerance: gapRatio <= 1,
     rho,
     rhoUpdates,
@@ -621,5 +686,70 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       y: Float64Array.from(fy),
     },
     message,
+  };
+}
+
+/**
+ * The result of a solve stopped (time limit or interruption) before its setup finished: the starting
+ * point (the resumed state, the warm start, or zero), with its residuals on the original data.
+ */
+function startingPointResult(
+  prob: QpProblem,
+  s: OsqpSettings,
+  scaling: Scaling,
+  ws: OsqpOptions['warmStart'],
+  resume: OsqpState | undefined,
+  status: OsqpStatus,
+  started: number,
+): OsqpResult {
+  const { n, m } = prob;
+  const { D, E, c } = scaling;
+  const x = new Float64Array(n);
+  const y = new Float64Array(m);
+  if (resume) {
+    for (let j = 0; j < n; j++) x[j] = D[j] * resume.x[j];
+    for (let i = 0; i < m; i++) y[i] = (E[i] * resume.y[i]) / c;
+  } else {
+    if (ws?.x) x.set(ws.x);
+    if (ws?.y) y.set(ws.y);
+  }
+  const z = cscMul(prob.A, x, new Float64Array(m));
+  for (let i = 0; i < m; i++) z[i] = Math.min(Math.max(z[i], prob.l[i]), prob.u[i]);
+  // the residuals and the gap's tolerance by the rule of solveQp (gap_tolerance, or eps_abs + eps_rel x scale)
+  const res = checkTolerances(prob, x, y, s);
+  const gapMet = res.gapMet;
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    status,
+    x,
+    y,
+    z,
+    objective: res.objective,
+    iterations: 0,
+    seconds,
+    setupSeconds: seconds,
+    polishSeconds: 0,
+    polish: s.polish ? 'not_attempted' : 'not_requested',
+    polished: false,
+    primalResidual: res.primalResidual,
+    dualResidual: res.dualResidual,
+    dualityGap: res.dualityGap,
+    gapMet,
+    gapWithinTolerance: gapMet,
+    rho: resume?.rho ?? s.rho,
+    rhoUpdates: 0,
+    linsys: s.linsys_solver,
+    factorNnz: 0,
+    innerIterations: 0,
+    state: {
+      n,
+      m,
+      scaling,
+      rho: resume?.rho ?? s.rho,
+      x: Float64Array.from(x, (v, j) => v / D[j]),
+      z: Float64Array.from(z, (v, i) => v * E[i]),
+      y: Float64Array.from(y, (v, i) => (c * v) / E[i]),
+    },
+    message: `the ${status === 'interrupted' ? 'interruption' : 'time limit'} came during the setup (scaling, ordering, factorization); the starting point is returned`,
   };
 }

@@ -47,6 +47,15 @@ export interface OsqpSettings {
    * termination criteria (0: polish only at the end, as OSQP does)
    */
   polish_early_checks: number;
+  /**
+   * ours: the largest accepted duality gap |x'Px + q'x + u'max(y,0) + l'min(y,0)| on the original data
+   * (qpbenchmark's gap, ./residuals.ts), in absolute terms. 0 (default): OSQP's termination ignores the
+   * gap, as OSQP's does, and the gap counts as met (result.gapMet) when it is at most
+   * eps_abs + eps_rel * max(|x'Px|, |q'x|, |u'max(y,0) + l'min(y,0)|). Above 0: 'solved' also needs
+   * gap <= gap_tolerance, and the iterations go on until it holds (qpbenchmark's rule at eps is
+   * eps_abs = gap_tolerance = eps, eps_rel = 0).
+   */
+  gap_tolerance: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<OsqpSettings> = Object.freeze({
@@ -72,6 +81,7 @@ export const DEFAULT_SETTINGS: Readonly<OsqpSettings> = Object.freeze({
   scaled_termination: false,
   linsys_solver: 'direct',
   polish_early_checks: 3,
+  gap_tolerance: 0,
 });
 
 type NumericKey = { [K in keyof OsqpSettings]: OsqpSettings[K] extends number ? K : never }[keyof OsqpSettings];
@@ -94,6 +104,7 @@ const RANGES: Record<NumericKey, { min: number; max: number; minOpen?: boolean; 
   check_termination: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   time_limit: { min: 0, max: Infinity, maxOpen: true },
   polish_early_checks: { min: 0, max: 1e6, integer: true },
+  gap_tolerance: { min: 0, max: Infinity, maxOpen: true },
 };
 
 /** Defaults overridden by `given`; every value is checked, with a message naming the setting and its range. */

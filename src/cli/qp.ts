@@ -26,6 +26,7 @@ export interface QpFlags {
   json?: boolean;
   quiet?: boolean;
   method?: string;
+  gapTolerance?: string;
 }
 
 export function qpCommand(setExit: (code: number) => void, io: CliIO): Command {
@@ -41,7 +42,11 @@ export function qpCommand(setExit: (code: number) => void, io: CliIO): Command {
     .option('--scaling <n>', 'Ruiz equilibration iterations (default 10, 0: none)')
     .option('--linsys <kind>', 'direct (sparse LDL\') or indirect (conjugate gradients)')
     .option('--method <m>', 'auto (OSQP, then the interior-point fallback if OSQP does not solve it; default), osqp (OSQP alone) or ipm', 'auto')
-    .option('--json', 'print one JSON object {status, objective, iterations, seconds, polished, primalResidual, dualResidual, dualityGap, x, y}')
+    .option(
+      '--gap-tolerance <g>',
+      'largest accepted duality gap, absolute (> 0): "solved" then also needs gap <= g, with --method osqp too (default: osqp ignores the gap as OSQP does; auto and ipm judge it by eps_abs + eps_rel x its scale)',
+    )
+    .option('--json', 'print one JSON object {status, objective, iterations, seconds, polished, primalResidual, dualResidual, dualityGap, gapMet, x, y}')
     .option('--quiet', 'no progress line')
     .action((file: string, flags: QpFlags) => setExit(qp(file, flags, io)));
 }
@@ -61,6 +66,15 @@ export function qpSettingsFromFlags(flags: QpFlags): Partial<OsqpSettings> {
   if (flags.linsys !== undefined) s.linsys_solver = parseChoice('--linsys', flags.linsys, ['direct', 'indirect'] as const);
   if (flags.polish) s.polish = true;
   if (flags.adaptiveRho === false) s.adaptive_rho = false;
+  if (flags.gapTolerance !== undefined) {
+    const g = parseNumber('--gap-tolerance', flags.gapTolerance, 'a number > 0 (the largest accepted duality gap, e.g. 1e-6)');
+    if (!(g > 0)) {
+      throw new InputError(
+        `--gap-tolerance must be a number > 0 (the largest accepted duality gap, e.g. 1e-6), got "${flags.gapTolerance}"; leave it out to judge the gap by --eps-abs and --eps-rel`,
+      );
+    }
+    s.gap_tolerance = g;
+  }
   return s;
 }
 
@@ -94,6 +108,7 @@ function qp(file: string, flags: QpFlags, io: CliIO): number {
         primalResidual: finite(res.primalResidual),
         dualResidual: finite(res.dualResidual),
         dualityGap: finite(res.dualityGap),
+        gapMet: result.gapMet,
         x: Array.from(result.x, finite),
         y: Array.from(result.y, finite),
         ...(result.certificate?.primalInfeasibility ? { primalInfeasibilityCertificate: Array.from(result.certificate.primalInfeasibility) } : {}),
@@ -113,7 +128,7 @@ function qp(file: string, flags: QpFlags, io: CliIO): number {
     println(io.stdout, `polish: ${result.polish}`);
     println(
       io.stdout,
-      `on the original data: primal residual ${sci(res.primalResidual)}, dual residual ${sci(res.dualResidual)}, duality gap ${sci(res.dualityGap)}`,
+      `on the original data: primal residual ${sci(res.primalResidual)}, dual residual ${sci(res.dualResidual)}, duality gap ${sci(res.dualityGap)} (${result.gapMet ? 'within' : 'above'} its tolerance)`,
     );
   }
   return result.status === 'solved' ? 0 : 1;
