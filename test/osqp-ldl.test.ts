@@ -294,6 +294,23 @@ describe('SparseLdl on random quasi-definite KKT matrices', () => {
     expect(relErr(inPlace, expected)).toBe(0);
   });
 
+  it('solvePermuted works in pivot order: the same solution as solve, with the dense reference', () => {
+    const rng = new Rng(43);
+    const kkt = randomKkt(rng, 40, 35);
+    const ldl = SparseLdl.analyze(kkt.K);
+    expect(() => ldl.solvePermuted(new Float64Array(kkt.N))).toThrow(/no factorization yet/);
+    ldl.factor(kkt.K.values);
+    const b = randomVector(rng, kkt.N);
+    const w = new Float64Array(kkt.N);
+    for (let i = 0; i < kkt.N; i++) w[ldl.pinv[i]] = b[i];
+    ldl.solvePermuted(w);
+    const x = new Float64Array(kkt.N);
+    for (let i = 0; i < kkt.N; i++) x[i] = w[ldl.pinv[i]];
+    expect(relErr(x, ldl.solve(b))).toBe(0);
+    expect(relErr(x, denseSolve(kkt.dense, kkt.N, b))).toBeLessThan(1e-10);
+    expect(() => ldl.solvePermuted(new Float64Array(kkt.N + 1))).toThrow(/length/);
+  });
+
   it('handles a larger sparse KKT matrix (residual check)', () => {
     const rng = new Rng(53);
     // n = 1500, m = 2000, A with 4 nonzeros per row, P diagonal plus a few couplings

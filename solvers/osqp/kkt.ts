@@ -102,9 +102,10 @@ export class DirectKkt implements KktSolver {
   private readonly ldl: SparseLdl;
   private readonly K: Csc;
   private readonly dDiag: Int32Array;
+  /** right-hand side and solution, in the factor's pivot order */
   private readonly rhs: Float64Array;
-  private readonly sol: Float64Array;
-  private rho: Float64Array;
+  /** 1 / rho per row */
+  private readonly rhoInv: Float64Array;
   readonly factorNnz: number;
 
   constructor(
@@ -121,9 +122,8 @@ export class DirectKkt implements KktSolver {
     this.dDiag = built.dDiag;
     this.ldl = SparseLdl.analyze(this.K, { ordering: 'amd', stop });
     this.factorNnz = this.ldl.nnzL;
-    this.rho = Float64Array.from(rho);
+    this.rhoInv = Float64Array.from(rho, (r) => 1 / r);
     this.rhs = new Float64Array(n + m);
-    this.sol = new Float64Array(n + m);
     this.refactor();
   }
 
@@ -138,20 +138,24 @@ export class DirectKkt implements KktSolver {
   }
 
   updateRho(rho: Float64Array): void {
-    this.rho = Float64Array.from(rho);
-    for (let i = 0; i < rho.length; i++) this.K.values[this.dDiag[i]] = -1 / rho[i];
+    for (let i = 0; i < rho.length; i++) {
+      this.rhoInv[i] = 1 / rho[i];
+      this.K.values[this.dDiag[i]] = -this.rhoInv[i];
+    }
     this.refactor();
   }
 
   solve(x: Float64Array, z: Float64Array, y: Float64Array, q: Float64Array, xt: Float64Array, zt: Float64Array): void {
     const n = this.P.n;
     const m = this.A.m;
-    const { rhs, sol, rho, sigma } = this;
-    for (let j = 0; j < n; j++) rhs[j] = sigma * x[j] - q[j];
-    for (let i = 0; i < m; i++) rhs[n + i] = z[i] - y[i] / rho[i];
-    this.ldl.solve(rhs, sol);
-    for (let j = 0; j < n; j++) xt[j] = sol[j];
-    for (let i = 0; i < m; i++) zt[i] = z[i] + (sol[n + i] - y[i]) / rho[i];
+    const { rhs, rhoInv, sigma } = this;
+    const pinv = this.ldl.pinv;
+    // the right-hand side is written, and the solution read, in the factor's pivot order
+    for (let j = 0; j < n; j++) rhs[pinv[j]] = sigma * x[j] - q[j];
+    for (let i = 0; i < m; i++) rhs[pinv[n + i]] = z[i] - y[i] * rhoInv[i];
+    this.ldl.solvePermuted(rhs);
+    for (let j = 0; j < n; j++) xt[j] = rhs[pinv[j]];
+    for (let i = 0; i < m; i++) zt[i] = z[i] + (rhs[pinv[n + i]] - y[i]) * rhoInv[i];
   }
 }
 

@@ -352,11 +352,31 @@ export class SparseLdl {
           : `SparseLdl.solve: the last factorization had ${this.lastInertia.zero} zero pivot(s); the matrix is singular`,
       );
     }
-    const { n, perm, Lp, Li, Lx, Dinv, work } = this;
+    const { n, perm, work } = this;
     if (b.length !== n) throw new Error(`SparseLdl.solve: b has length ${b.length}, expected ${n}`);
     const out = x ?? new Float64Array(n);
     if (out.length !== n) throw new Error(`SparseLdl.solve: x has length ${out.length}, expected ${n}`);
     for (let k = 0; k < n; k++) work[k] = b[perm[k]];
+    this.solvePermuted(work);
+    for (let k = 0; k < n; k++) out[perm[k]] = work[k];
+    return out;
+  }
+
+  /**
+   * Solves P K P' v = w in place, w given and v returned in pivot order (w[k] belongs to the original
+   * index perm[k]): solve() without its two permutation passes, for callers that keep their vectors in
+   * pivot order (the ADMM iteration writes its right-hand side through pinv).
+   */
+  solvePermuted(work: Float64Array): void {
+    if (!this.usable) {
+      throw new Error(
+        this.lastInertia === null
+          ? 'SparseLdl.solvePermuted: no factorization yet'
+          : `SparseLdl.solvePermuted: the last factorization had ${this.lastInertia.zero} zero pivot(s); the matrix is singular`,
+      );
+    }
+    const { n, Lp, Li, Lx, Dinv } = this;
+    if (work.length !== n) throw new Error(`SparseLdl.solvePermuted: w has length ${work.length}, expected ${n}`);
     // L z = P b (column oriented; loops unrolled by 4 like the factorization's)
     for (let j = 0; j < n; j++) {
       const wj = work[j];
@@ -390,7 +410,5 @@ export class SparseLdl {
       for (; p < p2; p++) s0 -= Lx[p] * work[Li[p]];
       work[j] = s0 + s1;
     }
-    for (let k = 0; k < n; k++) out[perm[k]] = work[k];
-    return out;
   }
 }

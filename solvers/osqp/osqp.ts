@@ -189,8 +189,12 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
   }
   let rho = Math.min(RHO_MAX, Math.max(RHO_MIN, resume?.rho ?? s.rho));
   const rhoVec = new Float64Array(m);
+  const rhoInv = new Float64Array(m);
   const fillRho = (): void => {
-    for (let i = 0; i < m; i++) rhoVec[i] = rowType[i] === -1 ? RHO_MIN : rowType[i] === 1 ? RHO_EQ_FACTOR * rho : rho;
+    for (let i = 0; i < m; i++) {
+      rhoVec[i] = rowType[i] === -1 ? RHO_MIN : rowType[i] === 1 ? RHO_EQ_FACTOR * rho : rho;
+      rhoInv[i] = 1 / rhoVec[i];
+    }
   };
   fillRho();
 
@@ -483,8 +487,11 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       status = 'max_iter_reached';
       break;
     }
-    xPrev.set(x);
-    yPrev.set(y);
+    // the previous iterate is needed only by the infeasibility tests of a termination check
+    if (checkEvery > 0 && (iter + 1) % checkEvery === 0) {
+      xPrev.set(x);
+      yPrev.set(y);
+    }
     try {
       kkt.solve(x, z, y, data.q, xt, zt);
     } catch (err) {
@@ -493,22 +500,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       status = stoppedStatus();
       break;
     }
-    for (let j = 0; j < n; j++) x[j] = alpha * xt[j] + (1 - alpha) * x[j];
-    for (let i = 0; i < m; i++) {
-      const zr = alpha * zt[i] + (1 - alpha) * z[i];
-      const zn = zr + y[i] / rhoVec[i];
-      // y + rho (zr - proj(zn)): exactly 0 where the projection is inactive
-      if (zn < data.l[i]) {
-        y[i] += rhoVec[i] * (zr - data.l[i]);
-        z[i] = data.l[i];
-      } else if (zn > data.u[i]) {
-        y[i] += rhoVec[i] * (zr - data.u[i]);
-        z[i] = data.u[i];
-      } else {
-        y[i] = 0;
-        z[i] = zn;
-      }
-    }
+    updateX(alpha, xt, x);
+    updateZY(alpha, zt, z, y, rhoVec, rhoInv, data.l, data.u);
     iter++;
 
     const elapsed = (performance.now() - started) / 1000;
@@ -687,6 +680,45 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     },
     message,
   };
+}
+
+/** x = alpha xt + (1 - alpha) x: the relaxed x-update (OSQP paper, Algorithm 1, step 4). */
+function updateX(alpha: number, xt: Float64Array, x: Float64Array): void {
+  const beta = 1 - alpha;
+  for (let j = 0; j < x.length; j++) x[j] = alpha * xt[j] + beta * x[j];
+}
+
+/**
+ * The z- and y-updates (Algorithm 1, steps 5 and 6): z = proj(zr + y / rho) with zr the relaxed zt, and
+ * y = y + rho (zr - z), which is exactly 0 where the projection is inactive.
+ */
+function updateZY(
+  alpha: number,
+  zt: Float64Array,
+  z: Float64Array,
+  y: Float64Array,
+  rho: Float64Array,
+  rhoInv: Float64Array,
+  l: Float64Array,
+  u: Float64Array,
+): void {
+  const beta = 1 - alpha;
+  for (let i = 0; i < z.length; i++) {
+    const zr = alpha * zt[i] + beta * z[i];
+    const zn = zr + y[i] * rhoInv[i];
+    const li = l[i];
+    const ui = u[i];
+    if (zn < li) {
+      y[i] += rho[i] * (zr - li);
+      z[i] = li;
+    } else if (zn > ui) {
+      y[i] += rho[i] * (zr - ui);
+      z[i] = ui;
+    } else {
+      y[i] = 0;
+      z[i] = zn;
+    }
+  }
 }
 
 /**
