@@ -6,7 +6,11 @@
 import type { LinearOperator } from './operators.js';
 import { dot, norm2sq, normInf } from './vector.js';
 
-export type SolveStatus = 'optimal' | 'max_iter' | 'time_limit' | 'unbounded' | 'invalid_input' | 'interrupted';
+/**
+ * 'numerical': the solver stopped at the limit of float64 (its steps or its certificate could not
+ * improve further) without certifying; the best point found is reported with its certificate.
+ */
+export type SolveStatus = 'optimal' | 'max_iter' | 'time_limit' | 'unbounded' | 'invalid_input' | 'interrupted' | 'numerical';
 
 export interface Certificate {
   primalObjective: number;

@@ -1,0 +1,240 @@
+import { describe, expect, test } from 'vitest';
+import { buildUnivariateProgram, type UnivariateInput } from '../src/programs/univariate.js';
+import { solveUnivariate } from '../src/programs/solve.js';
+import { solveUnivariateIpm, dualBoxRows } from '../src/programs/univariate-ipm.js';
+import { trainUnivariate } from '../src/programs/train-univariate.js';
+import { l1Certificate, isCertified } from '../solvers/certificates.js';
+import { Rng } from '../src/util/random.js';
+import { InputError } from '../src/util/errors.js';
+import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
+import { highsLasso } from './helpers/highs-lasso.js';
+
+const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
+
+/** Values on a grid (many ties) plus an explicit duplicate. */
+function tiedData(n: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const x = Float64Array.from({ length: n }, () => Math.round(rng.normal() * 6) / 4);
+  if (n >= 4) x[n - 1] = x[0];
+  return x;
+}
+
+function dsmInput(x: Float64Array, seed: number, sigma: number, beta: number): UnivariateInput {
+  const rng = new Rng(seed + 1000);
+  return { objective: 'dsm', x, xt: x.map((v) => v + sigma * rng.normal()), sigma, beta };
+}
+
+/** the bench's DSM weight: 4 sd(y) / n with y = -(xt - x) / sigma^2 */
+function benchDsm(n: number, seed: number): UnivariateInput {
+  const sigma = 0.1;
+  const x = sampleMixture1D(DEMO_MIXTURE, n, seed);
+  const rng = new Rng(seed + 7);
+  const xt = x.map((v) => v + sigma * rng.normal());
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const y = -(xt[i] - x[i]) / (sigma * sigma);
+    s1 += y;
+    s2 += y * y;
+  }
+  return { objective: 'dsm', x, xt, sigma, beta: (4 * Math.sqrt(s2 / n - (s1 / n) ** 2)) / n };
+}
+
+describe('the interior-point method reaches the optimum of the existing solvers', () => {
+  for (const n of [2, 3, 5, 12, 40, 120]) {
+    for (const ties of [false, true]) {
+      for (const objective of ['sm', 'dsm'] as const) {
+        test(`${objective} n=${n}${ties ? ' with ties' : ''}: ipm, banded and dense FISTA agree to 1e-9`, () => {
+          const x = ties ? tiedData(n, n) : sampleMixture1D(DEMO_MIXTURE, n, n);
+          let input: UnivariateInput;
+          if (objective === 'sm') {
+            // strictly above the boundedness threshold (at it the dual has no interior; tested below)
+            const threshold = buildUnivariateProgram({ objective, x, beta: 1 }).betaThreshold;
+            input = { objective, x, beta: Math.min(0.9, Math.max(4 / n, 1.5 * threshold)) };
+          } else input = dsmInput(x, n, 0.3, 0.05);
+          const prog = buildUnivariateProgram(input);
+          const ipm = solveUnivariate(prog, { solver: 'ipm' });
+          expect(ipm.status).toBe('optimal');
+          expect(ipm.solver).toBe('ipm');
+          expect(isCertified(ipm.certificate, 1e-8)).toBe(true);
+          for (const solver of ['banded', 'dense'] as const) {
+            const ref = solveUnivariate(prog, { solver, maxIter: 200_000 });
+            expect(ref.status).toBe('optimal');
+            expect(rel(ipm.convexObjective, ref.convexObjective)).toBeLessThanOrEqual(1e-9);
+          }
+        });
+      }
+    }
+  }
+});
+
+describe('independent check with HiGHS', () => {
+  for (const n of [3, 6, 15]) {
+    for (const objective of ['sm', 'dsm'] as const) {
+      test(`${objective} n=${n}`, async () => {
+        const x = sampleMixture1D(DEMO_MIXTURE, n, 30 + n);
+        const input = objective === 'sm' ? { objective, x, beta: 3 / n } : dsmInput(x, n, 0.3, 0.03);
+        const prog = buildUnivariateProgram(input);
+        const dense = prog.A.toDense();
+        const ref = await highsLasso({ A: dense.data, p: dense.rows, K: dense.cols, w: prog.weights, y: prog.target, q: prog.l1.q, beta: prog.beta });
+        expect(ref.status).toMatch(/optimal/i);
+        const ours = solveUnivariate(prog, { solver: 'ipm' });
+        expect(ours.status).toBe('optimal');
+        expect(rel(ours.convexObjective, ref.objective + prog.targetConstant)).toBeLessThanOrEqual(1e-7);
+      });
+    }
+  }
+});
+
+describe('the recovered network attains the certified objective', () => {
+  for (const objective of ['sm', 'dsm'] as const) {
+    for (const seed of [1, 2]) {
+      test(`${objective} n=300 seed=${seed}`, () => {
+        const x = sampleMixture1D(DEMO_MIXTURE, 300, seed);
+        const input = objective === 'sm' ? { objective, x, beta: 4 / 300 } : dsmInput(x, seed, 0.1, 0.01);
+        const r = trainUnivariate(input, { solver: 'ipm' });
+        expect(r.solution.status).toBe('optimal');
+        expect(rel(r.nonconvexObjective, r.solution.convexObjective)).toBeLessThanOrEqual(1e-7);
+      });
+    }
+  }
+});
+
+describe('boundedness edge of SM', () => {
+  test('below the threshold: the existing unbounded verdict, with the threshold in the message', () => {
+    const x = sampleMixture1D(DEMO_MIXTURE, 50, 4);
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 0.99 / 50 });
+    const sol = solveUnivariate(prog, { solver: 'ipm' });
+    expect(sol.status).toBe('unbounded');
+    expect(sol.message).toMatch(/needs beta >= 0\.02/);
+  });
+
+  test('exactly at the threshold the dual has no interior: the method says so and ipm hands over to the earlier chain', () => {
+    const x = tiedData(40, 5);
+    const probe = buildUnivariateProgram({ objective: 'sm', x, beta: 1 });
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: probe.betaThreshold });
+    const raw = solveUnivariateIpm(prog, { tol: 1e-8 });
+    expect(raw.stop).toBe('no_interior');
+    expect(raw.message).toMatch(/no strictly feasible point/);
+    const sol = solveUnivariate(prog, { solver: 'ipm' });
+    expect(sol.status).toBe('optimal');
+    expect(sol.solver).toMatch(/^ipm\+banded/);
+  });
+
+  test('beta >= 1: z = 0 is certified at once and the network has no units', () => {
+    const x = sampleMixture1D(DEMO_MIXTURE, 60, 6);
+    const r = trainUnivariate({ objective: 'sm', x, beta: 1.5 }, { solver: 'ipm' });
+    expect(r.solution.status).toBe('optimal');
+    expect(r.solution.iterations).toBe(0);
+    expect(r.network.units).toBe(0);
+  });
+});
+
+describe('hard data', () => {
+  test('clusters 1e-9 apart, an offset of 1e8, scales 1e-6 and 1e6 (DSM): certified, equal to the banded path', () => {
+    const rng = new Rng(12);
+    const sets: [string, Float64Array][] = [
+      ['clusters', Float64Array.from({ length: 60 }, (_, i) => Math.floor(i / 3) * 0.05 + (i % 3) * 1e-9)],
+      ['offset', Float64Array.from({ length: 200 }, () => 1e8 + rng.normal())],
+      ['small', Float64Array.from({ length: 200 }, () => 1e-6 * rng.normal())],
+      ['large', Float64Array.from({ length: 200 }, () => 1e6 * rng.normal())],
+    ];
+    for (const [name, x] of sets) {
+      let sd = 0;
+      const mean = x.reduce((a, v) => a + v, 0) / x.length;
+      for (const v of x) sd += (v - mean) ** 2;
+      sd = Math.sqrt(sd / x.length);
+      const sigma = 0.1 * sd;
+      const prog = buildUnivariateProgram(dsmInput(x, 3, sigma, 4 / (sigma * x.length)));
+      const ipm = solveUnivariate(prog, { solver: 'ipm' });
+      expect(ipm.status, name).toBe('optimal');
+      const ref = solveUnivariate(prog, { solver: 'banded' });
+      expect(ref.status, name).toBe('optimal');
+      expect(rel(ipm.convexObjective, ref.convexObjective), name).toBeLessThanOrEqual(1e-9);
+    }
+  });
+
+  test('SM with clusters 1e-9 apart: certified and equal to the banded path', () => {
+    const x = Float64Array.from({ length: 60 }, (_, i) => Math.floor(i / 3) * 0.01 + (i % 3) * 1e-9);
+    const threshold = buildUnivariateProgram({ objective: 'sm', x, beta: 1 }).betaThreshold;
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 4 * threshold });
+    const ipm = solveUnivariate(prog, { solver: 'ipm' });
+    expect(ipm.status).toBe('optimal');
+    const ref = solveUnivariate(prog, { solver: 'banded' });
+    expect(ref.status).toBe('optimal');
+    expect(rel(ipm.convexObjective, ref.convexObjective)).toBeLessThanOrEqual(1e-9);
+  });
+});
+
+describe('the dual rows', () => {
+  test('the bounds of section 4: SM rows shifted by the derivative counts, DSM rows +-n beta', () => {
+    const x = Float64Array.of(0, 1, 1, 2, 5);
+    const sm = buildUnivariateProgram({ objective: 'sm', x, beta: 0.5 });
+    const r = dualBoxRows(sm);
+    // point u = 1 (index 1): multiplicity 2, one point below, two above; n beta = 2.5
+    expect(r.loA[1]).toBe(-2.5 - 2);
+    expect(r.hiA[1]).toBe(2.5 - 2 - 2);
+    expect(r.loB[1]).toBe(-2.5 + 1 + 2);
+    expect(r.hiB[1]).toBe(2.5 + 1);
+    const dsm = buildUnivariateProgram({ objective: 'dsm', x, xt: x.map((v) => v + 0.1), sigma: 0.1, beta: 0.5 });
+    const d = dualBoxRows(dsm);
+    expect([d.loA[2], d.hiA[2], d.loB[2], d.hiB[2]]).toEqual([-2.5, 2.5, -2.5, 2.5]);
+  });
+});
+
+describe('stops and bad input', () => {
+  test('an interrupt stops at the first check with the best point so far', () => {
+    const prog = buildUnivariateProgram(benchDsm(5000, 3));
+    const sol = solveUnivariate(prog, { solver: 'ipm', interrupted: () => true });
+    expect(sol.status).toBe('interrupted');
+    expect(sol.iterations).toBe(0);
+  });
+
+  test('a time limit is a limit for the whole solve', () => {
+    const prog = buildUnivariateProgram(benchDsm(200_000, 4));
+    const t0 = performance.now();
+    const sol = solveUnivariate(prog, { solver: 'ipm', timeLimit: 0.5 });
+    const seconds = (performance.now() - t0) / 1000;
+    expect(sol.status).toBe('time_limit');
+    // one iteration (and its certificate checks) may overrun the limit, not more
+    expect(seconds).toBeLessThan(3);
+  });
+
+  test('max-iter: the best point so far, reported as max_iter, and its certificate is honest', () => {
+    const prog = buildUnivariateProgram(benchDsm(2000, 5));
+    const sol = solveUnivariate(prog, { solver: 'ipm', maxIter: 2 });
+    expect(sol.status).toBe('max_iter');
+    const cert = l1Certificate(prog.l1, sol.z);
+    expect(cert.primalObjective).toBeCloseTo(sol.certificate.primalObjective, 10);
+    expect(isCertified(sol.certificate, 1e-8)).toBe(false);
+  });
+
+  test('bad options name the fix', () => {
+    const prog = buildUnivariateProgram(benchDsm(100, 6));
+    expect(() => solveUnivariate(prog, { solver: 'ipm', tol: 0 })).toThrow(InputError);
+    expect(() => solveUnivariate(prog, { solver: 'ipm', tol: 2 })).toThrow(/tol must be in \(0, 1\)/);
+    expect(() => solveUnivariate(prog, { solver: 'ipm', maxIter: 0 })).toThrow(/max-iter must be a positive integer/);
+    expect(() => solveUnivariate(prog, { solver: 'ipm', timeLimit: -1 })).toThrow(/time-limit must be > 0/);
+    expect(() => solveUnivariate(prog, { solver: 'ipms' as 'ipm' })).toThrow(/unknown solver "ipms": use one of auto, ipm, /);
+  });
+});
+
+describe('at scale', () => {
+  test('DSM and SM (beta 0.1) at 2e4 points certify at 1e-8 in well under a few seconds', () => {
+    for (const input of [benchDsm(20_000, 0), { objective: 'sm' as const, x: sampleMixture1D(DEMO_MIXTURE, 20_000, 0), beta: 0.1 }]) {
+      const prog = buildUnivariateProgram(input);
+      const sol = solveUnivariate(prog, { solver: 'ipm' });
+      expect(sol.status).toBe('optimal');
+      expect(sol.certificate.relativeGap).toBeLessThanOrEqual(1e-8);
+      expect(sol.certificate.kktResidual).toBeLessThanOrEqual(1e-8);
+      expect(sol.seconds).toBeLessThan(10);
+    }
+  });
+
+  test('auto takes the interior-point method', () => {
+    const prog = buildUnivariateProgram(benchDsm(3000, 1));
+    const sol = solveUnivariate(prog);
+    expect(sol.status).toBe('optimal');
+    expect(sol.solver).toBe('ipm');
+  });
+});
