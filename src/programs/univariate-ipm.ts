@@ -21,7 +21,7 @@
  * (rows at their lower bound, at their upper bound, free) exactly, in the same banded form; the
  * answer is judged by the certificate of solvers/certificates.ts on the original program.
  */
-import { BandMatrix, BandedLU } from '../../solvers/banded-lu.js';
+import { BandedLU } from '../../solvers/banded-lu.js';
 import { l1Certificate, isCertified, type Certificate } from '../../solvers/certificates.js';
 import { smCentralF, type UnivariateProgram } from './univariate.js';
 
@@ -227,10 +227,8 @@ class KktSystem {
     this.assemble(null, null, pinA, pinB);
   }
 
-  /** LU with partial pivoting of the (row-equilibrated) matrix, in place. */
-  copy: Float64Array | null = null;
+  /** Column equilibration, then LU with partial pivoting of the (row-equilibrated) matrix, in place. */
   factor(): boolean {
-    if (process.env.CHECK) this.copy = this.lu.data.slice();
     this.lu.equilibrateColumns(this.colScale);
     return this.lu.factor();
   }
@@ -243,18 +241,7 @@ class KktSystem {
   solve(rhs: Float64Array): boolean {
     const { rowScale } = this;
     for (let i = 0; i < rhs.length; i++) rhs[i] *= rowScale[i];
-    const b0 = this.copy ? rhs.slice() : null;
     this.lu.solve(rhs);
-    if (b0 && this.copy) {
-      const M = new BandMatrix(rhs.length, 3, 3);
-      M.data.set(this.copy);
-      const xx = Float64Array.from(rhs, (v, i) => v * this.colScale[i]);
-      const Mx = new Float64Array(rhs.length);
-      M.multiply(xx, Mx);
-      let e = 0, bx = 0, ie = 0;
-      for (let i = 0; i < rhs.length; i++) { const d = Math.abs(Mx[i] - b0[i]); if (d > e) { e = d; ie = i; } bx = Math.max(bx, Math.abs(b0[i])); }
-      console.error('   solve residual', e.toExponential(1), 'at row', ie % 6, 'max|b|', bx.toExponential(1));
-    }
     const { colScale } = this;
     let finite = 0;
     for (let i = 0; i < rhs.length; i++) {
