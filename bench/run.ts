@@ -17,6 +17,8 @@
  *   the graphical-model targets' exact-score cost per sample, and the new networks' training throughput (bench/graphical-models.ts).
  * npm run bench -- startup [--reps 5]
  *   CLI start-up CPU seconds, commands loaded on demand against the eager path (bench/startup.ts).
+ * npm run bench -- univariate-ipm [--sizes 10000,100000,1000000] [--baseline-max 100000] [--time-limit 120]
+ *   issue 20: the 1-D programs by the banded-LU interior-point method against the earlier auto path, same run (bench/univariate-ipm.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
@@ -30,8 +32,13 @@ import { runGpuBenchmark } from './gpu.js';
 import { runGpuCoordinateBenchmark } from './gpu-coordinate.js';
 import { runBaselinesBenchmark } from './baselines.js';
 import { runGraphicalModelsBenchmark } from './graphical-models.js';
+import { runUnivariateIpmBenchmark } from './univariate-ipm.js';
 import { runStartupBenchmark } from './startup.js';
 
+if (process.argv.includes('univariate-ipm')) {
+  await runUnivariateIpmBenchmark();
+  process.exit(0);
+}
 if (process.argv.includes('sampler')) {
   runSamplerBenchmark();
   process.exit(0);

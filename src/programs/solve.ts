@@ -17,8 +17,13 @@ import { InputError } from '../util/errors.js';
 import { solveQp } from '../../solvers/osqp/osqp.js';
 import { buildUnivariateQp } from './univariate-qp.js';
 
-export type SolverName = 'auto' | 'ipm' | 'fista' | 'banded' | 'dense' | 'osqp';
-export const SOLVER_NAMES: readonly SolverName[] = ['auto', 'ipm', 'fista', 'banded', 'dense', 'osqp'];
+/**
+ * auto: the interior-point method (ipm), with the earlier chain as fallback on small programs;
+ * chain: the earlier auto (the banded interior-point method of banded-ipm.ts, then FISTA, then
+ * OSQP, in the time left), kept for comparison.
+ */
+export type SolverName = 'auto' | 'ipm' | 'fista' | 'banded' | 'dense' | 'osqp' | 'chain';
+export const SOLVER_NAMES: readonly SolverName[] = ['auto', 'ipm', 'fista', 'banded', 'dense', 'osqp', 'chain'];
 
 /**
  * Up to this many distinct points, `auto` falls back to the earlier chain (banded, FISTA, OSQP)
@@ -119,8 +124,8 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
         result = { ...legacy, solver: `ipm+${legacy.solver}`, iterations: result.iterations + legacy.iterations };
       }
     }
-  } else if (solver === 'banded') {
-    result = runLegacyChain(prog, tol, options, started, false);
+  } else if (solver === 'banded' || solver === 'chain') {
+    result = runLegacyChain(prog, tol, options, started, solver === 'chain');
   } else if (solver === 'osqp') {
     result = runOsqp(prog, tol, options, 'osqp');
   } else if (solver === 'dense') {

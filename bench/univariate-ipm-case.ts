@@ -1,0 +1,62 @@
+/**
+ * One case of bench/univariate-ipm.ts in its own process (its peak memory is its own).
+ * argv: objective n beta-spec solver timeLimit seed ; prints one JSON line. beta-spec: a number,
+ * "k/n", or "ksd/n" (k sd(y) / n with y = -(xt - x) / sigma^2, the DSM scale).
+ */
+import { buildUnivariateProgram } from '../src/programs/univariate.js';
+import { solveUnivariate, type SolverName } from '../src/programs/solve.js';
+import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
+import { Rng } from '../src/util/random.js';
+
+const [objective, nArg, betaSpec, solver, timeLimitArg, seedArg] = process.argv.slice(2);
+const n = Number(nArg);
+const seed = Number(seedArg);
+const timeLimit = Number(timeLimitArg);
+const sigma = 0.1;
+const x = sampleMixture1D(DEMO_MIXTURE, n, seed);
+let xt: Float64Array | undefined;
+if (objective === 'dsm') {
+  const rng = new Rng(seed + 7);
+  xt = x.map((v) => v + sigma * rng.normal());
+}
+let beta: number;
+if (betaSpec.endsWith('sd/n')) {
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const y = -(xt![i] - x[i]) / (sigma * sigma);
+    s1 += y;
+    s2 += y * y;
+  }
+  beta = (Number(betaSpec.slice(0, -4)) * Math.sqrt(s2 / n - (s1 / n) ** 2)) / n;
+} else if (betaSpec.endsWith('/n')) beta = Number(betaSpec.slice(0, -2)) / n;
+else beta = Number(betaSpec);
+
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const prog = buildUnivariateProgram({ objective: objective as 'sm' | 'dsm', x, xt, sigma, beta });
+const buildCpu = process.cpuUsage(cpu0);
+const sol = solveUnivariate(prog, { solver: solver as SolverName, tol: 1e-8, timeLimit });
+const cpu = process.cpuUsage(cpu0);
+let neurons = 0;
+for (const v of sol.z) if (v !== 0) neurons++;
+process.stdout.write(
+  JSON.stringify({
+    objective,
+    n,
+    betaSpec,
+    beta,
+    solver,
+    usedSolver: sol.solver,
+    status: sol.status,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    buildCpuSeconds: (buildCpu.user + buildCpu.system) / 1e6,
+    wallSeconds: (performance.now() - t0) / 1000,
+    iterations: sol.iterations,
+    relativeGap: sol.certificate.relativeGap,
+    kktResidual: sol.certificate.kktResidual,
+    objectiveValue: sol.convexObjective,
+    neurons,
+    peakMB: process.resourceUsage().maxRSS / 1024,
+  }) + '\n',
+);
