@@ -202,11 +202,30 @@ export class BandedLU {
       if (km > 0) {
         const inv = 1 / ab[cj];
         for (let i = 1; i <= km; i++) ab[cj + i] *= inv;
-        // rank-one update of rows j+1..j+km, columns j+1..ju
-        for (let c = j + 1, o = cj + step; c <= ju; c++, o += step) {
-          const t = ab[o];
-          if (t === 0) continue;
-          for (let i = 1; i <= km; i++) ab[o + i] -= ab[cj + i] * t;
+        // rank-one update of rows j+1..j+km, columns j+1..ju (unrolled for the common short columns)
+        if (km === 3) {
+          const l1 = ab[cj + 1], l2 = ab[cj + 2], l3 = ab[cj + 3];
+          for (let c = j + 1, o = cj + step; c <= ju; c++, o += step) {
+            const t = ab[o];
+            if (t === 0) continue;
+            ab[o + 1] -= l1 * t;
+            ab[o + 2] -= l2 * t;
+            ab[o + 3] -= l3 * t;
+          }
+        } else if (km === 2) {
+          const l1 = ab[cj + 1], l2 = ab[cj + 2];
+          for (let c = j + 1, o = cj + step; c <= ju; c++, o += step) {
+            const t = ab[o];
+            if (t === 0) continue;
+            ab[o + 1] -= l1 * t;
+            ab[o + 2] -= l2 * t;
+          }
+        } else {
+          for (let c = j + 1, o = cj + step; c <= ju; c++, o += step) {
+            const t = ab[o];
+            if (t === 0) continue;
+            for (let i = 1; i <= km; i++) ab[o + i] -= ab[cj + i] * t;
+          }
         }
       }
     }

@@ -108,7 +108,7 @@ export function dualBoxRows(prog: UnivariateProgram): DualBoxRows {
  */
 class KktSystem {
   private readonly lu: BandedLU;
-  private readonly rowScale: Float64Array;
+  readonly rowScale: Float64Array;
   private readonly colScale: Float64Array;
   private readonly SA: Float64Array;
   private readonly SB: Float64Array;
@@ -217,8 +217,9 @@ class KktSystem {
   /** The Newton matrix at the iterate: barrier weights l/s + nu/t per row. */
   assembleNewton(x: Iterate): void {
     const { SA, SB } = this;
-    for (let k = 0; k <= this.p - 2; k++) SA[k] = x.lA[k] / x.sA[k] + x.nA[k] / x.tA[k];
-    for (let k = 1; k <= this.p - 1; k++) SB[k] = x.lB[k] / x.sB[k] + x.nB[k] / x.tB[k];
+    x.invertSlacks();
+    for (let k = 0; k <= this.p - 2; k++) SA[k] = x.lA[k] * x.isA[k] + x.nA[k] * x.itA[k];
+    for (let k = 1; k <= this.p - 1; k++) SB[k] = x.lB[k] * x.isB[k] + x.nB[k] * x.itB[k];
     this.assemble(SA, SB, null, null);
   }
 
@@ -237,10 +238,13 @@ class KktSystem {
     return this.lu.singularAt;
   }
 
-  /** Solve in place: rhs (by rows) becomes the step (by unknowns); false if not finite. */
-  solve(rhs: Float64Array): boolean {
+  /**
+   * Solve in place: rhs (by rows) becomes the step (by unknowns); false if not finite. With
+   * `scaled` the caller has already multiplied the rows by rowScale.
+   */
+  solve(rhs: Float64Array, scaled = false): boolean {
     const { rowScale } = this;
-    for (let i = 0; i < rhs.length; i++) rhs[i] *= rowScale[i];
+    if (!scaled) for (let i = 0; i < rhs.length; i++) rhs[i] *= rowScale[i];
     this.lu.solve(rhs);
     const { colScale } = this;
     let finite = 0;
@@ -267,6 +271,8 @@ class Iterate {
    * that way, not recomputed, which would cancel)
    */
   readonly rhoA: Float64Array; readonly rhoB: Float64Array;
+  /** 1/s and 1/t of each row, refreshed once per iteration (the solves and steps reuse them) */
+  readonly isA: Float64Array; readonly itA: Float64Array; readonly isB: Float64Array; readonly itB: Float64Array;
   readonly w: Float64Array;
   readonly Pa: Float64Array;
   readonly Pb: Float64Array;
@@ -278,7 +284,18 @@ class Iterate {
     this.sA = v(); this.tA = v(); this.sB = v(); this.tB = v();
     this.lA = v(); this.nA = v(); this.lB = v(); this.nB = v();
     this.rhoA = v(); this.rhoB = v();
+    this.isA = v(); this.itA = v(); this.isB = v(); this.itB = v();
     this.w = v(); this.Pa = v(); this.Pb = v(); this.r = v();
+  }
+
+  invertSlacks(): void {
+    const p = this.p;
+    for (let k = 0; k < p; k++) {
+      this.isA[k] = 1 / this.sA[k];
+      this.itA[k] = 1 / this.tA[k];
+      this.isB[k] = 1 / this.sB[k];
+      this.itB[k] = 1 / this.tB[k];
+    }
   }
 }
 
@@ -713,28 +730,33 @@ class Direction {
 function solveDirection(kkt: KktSystem, x: Iterate, tau: Targets, d: Direction): boolean {
   const p = x.p;
   const rhs = d.band;
+  const rs = kkt.rowScale;
+  const { isA, itA, isB, itB } = x;
   rhs.fill(0);
+  // written already row-scaled (the only nonzero rows: (Pa), (Pb), (Q))
   for (let k = 0; k <= p - 2; k++) {
-    const s = x.sA[k], t = x.tA[k], l = x.lA[k], nu = x.nA[k];
-    rhs[BLOCK * k + ROW_PA] = tau.loA[k] / s - tau.hiA[k] / t - l + nu - (l / s + nu / t) * x.rhoA[k];
-    rhs[BLOCK * k + ROW_Q] = -x.r[k];
+    const is = isA[k], it = itA[k], l = x.lA[k], nu = x.nA[k];
+    const row = BLOCK * k;
+    rhs[row + ROW_PA] = rs[row + ROW_PA] * (tau.loA[k] * is - tau.hiA[k] * it - l + nu - (l * is + nu * it) * x.rhoA[k]);
+    rhs[row + ROW_Q] = -rs[row + ROW_Q] * x.r[k];
   }
   for (let k = 1; k <= p - 1; k++) {
-    const s = x.sB[k], t = x.tB[k], l = x.lB[k], nu = x.nB[k];
-    rhs[BLOCK * k + ROW_PB] = tau.loB[k] / s - tau.hiB[k] / t - l + nu - (l / s + nu / t) * x.rhoB[k];
+    const is = isB[k], it = itB[k], l = x.lB[k], nu = x.nB[k];
+    const row = BLOCK * k + ROW_PB;
+    rhs[row] = rs[row] * (tau.loB[k] * is - tau.hiB[k] * it - l + nu - (l * is + nu * it) * x.rhoB[k]);
   }
-  if (!kkt.solve(rhs)) return false;
+  if (!kkt.solve(rhs, true)) return false;
   for (let k = 0; k <= p - 2; k++) {
     const ds = rhs[BLOCK * k + F] + x.rhoA[k];
     d.sA[k] = ds;
-    d.lA[k] = (tau.loA[k] - x.lA[k] * ds) / x.sA[k] - x.lA[k];
-    d.nA[k] = (tau.hiA[k] + x.nA[k] * ds) / x.tA[k] - x.nA[k];
+    d.lA[k] = (tau.loA[k] - x.lA[k] * ds) * isA[k] - x.lA[k];
+    d.nA[k] = (tau.hiA[k] + x.nA[k] * ds) * itA[k] - x.nA[k];
   }
   for (let k = 1; k <= p - 1; k++) {
     const ds = rhs[BLOCK * k + G] + x.rhoB[k];
     d.sB[k] = ds;
-    d.lB[k] = (tau.loB[k] - x.lB[k] * ds) / x.sB[k] - x.lB[k];
-    d.nB[k] = (tau.hiB[k] + x.nB[k] * ds) / x.tB[k] - x.nB[k];
+    d.lB[k] = (tau.loB[k] - x.lB[k] * ds) * isB[k] - x.lB[k];
+    d.nB[k] = (tau.hiB[k] + x.nB[k] * ds) * itB[k] - x.nB[k];
   }
   return true;
 }
