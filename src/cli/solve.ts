@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { readSamples } from '../io/data.js';
 import { networkToFile, writeModelFile, type TrainingInfo, dataRange } from '../io/model-file.js';
-import { TwoLayerRelu } from '../models/two-layer-relu.js';
+import { TwoLayerRelu, type TwoLayerReluWeights } from '../models/two-layer-relu.js';
 import { SOLVER_NAMES, type SolverName } from '../programs/solve.js';
 import { logSpacedBetas } from '../programs/train-univariate.js';
 import { validateInput, type ScoreObjective } from '../programs/univariate.js';
@@ -37,6 +37,7 @@ import { trainingRecord, type TrainJob, type TrainedStep } from './train-job.js'
 
 /** The options as commander hands them over: strings, validated in planSolve. */
 export interface SolveFlags {
+  standardize?: boolean;
   data: string;
   device?: string;
   column?: string;
@@ -65,6 +66,7 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--beta <B>', 'weight decay > 0; a comma list such as 0.5,0.2,0.1 solves a beta path')
     .option('--beta-path <max:min:count>', 'a beta path of count log-spaced values from max down to min')
     .option('--sigma <S>', 'dsm: the noise level')
+    .option('--standardize', 'd = 1: solve on (x - mean) / sd (sigma in those units too) and write the network in the data units; the certificate is of the standardized program')
     .option('--noisy <file>', 'dsm: the noisy points, row-aligned with --data')
     .option('--noise-seed <N>', 'dsm: draw the noisy points as x + sigma * N(0, 1) with this seed')
     .option('--solver <name>', `one of ${SOLVER_NAMES.join(', ')}`)
@@ -104,6 +106,27 @@ interface SolvePlan {
   noise: Record<string, string | number>;
   json: boolean;
   quiet: boolean;
+  /** --standardize: the data's mean and standard deviation; the program is solved on (x - mean) / sd */
+  standardize?: { mean: number; sd: number };
+}
+
+/** The mean and the (n - 1) standard deviation of x. */
+function moments(x: Float64Array): { mean: number; sd: number } {
+  const n = x.length;
+  const mean = x.reduce((a, v) => a + v, 0) / n;
+  const sd = Math.sqrt(x.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, n - 1));
+  return { mean, sd };
+}
+
+/**
+ * The network of the standardized program, u = (x - mean) / sd, written in the data's units: the score
+ * of x is s_x(x) = f((x - mean) / sd) / sd, again a two-layer ReLU network, exactly:
+ * w' = w / sd, b' = b - w mean / sd, alpha' = alpha / sd, c' = c / sd.
+ */
+export function unstandardize(w: TwoLayerReluWeights, mean: number, sd: number): TwoLayerReluWeights {
+  const W = w.W.map((v) => v / sd);
+  const b = w.b.map((v, j) => v - (w.W[j] * mean) / sd);
+  return { ...w, W, b, alpha: w.alpha.map((v) => v / sd), c: w.c.map((v) => v / sd) };
 }
 
 /** Every flag is checked before the data is read, and the data before anything is solved. */
@@ -121,12 +144,19 @@ export function planSolve(flags: SolveFlags): SolvePlan {
     timeLimit: flags.timeLimit === undefined ? undefined : parsePositive('--time-limit', flags.timeLimit),
   };
   const { sigma, seed } = parseNoise(flags, objective);
-  const x = readSamples(flags.data, { column: flags.column });
-  const { xt, noise } = noisyPoints(flags, x, sigma, seed);
+  const raw = readSamples(flags.data, { column: flags.column });
+  const { xt: rawXt, noise } = noisyPoints(flags, raw, sigma, seed);
+  // --standardize: the program on (x - mean) / sd, the noise level in those units too
+  const st = flags.standardize === true ? moments(raw) : undefined;
+  if (st && !(st.sd > 0)) throw new InputError(`--standardize: the data have standard deviation 0 (every value is ${st.mean}); a score needs data that vary`);
+  const x = st ? raw.map((v) => (v - st.mean) / st.sd) : raw;
+  const xt = st && rawXt ? rawXt.map((v) => (v - st.mean) / st.sd) : rawXt;
+  const sig = st && sigma !== undefined ? sigma / st.sd : sigma;
   // the data problems (NaN, a single point, misaligned noisy points) surface before any solving
-  validateInput({ objective, x, xt, sigma, beta: betas[0] });
+  validateInput({ objective, x, xt, sigma: sig, beta: betas[0] });
   return {
-    job: { input: { objective, x, xt, sigma }, betas, path: isPath, options },
+    ...(st ? { standardize: st } : {}),
+    job: { input: { objective, x, xt, sigma: sig }, betas, path: isPath, options },
     tol: options.tol,
     out: flags.out,
     outDir: flags.outDir,
@@ -234,6 +264,12 @@ const SAVED_STATUSES: readonly SolveStatus[] = ['optimal', 'max_iter', 'time_lim
 
 async function solve(flags: SolveFlags, io: CliIO): Promise<number> {
   const plan = planSolve(flags);
+  if (!plan.standardize) {
+    const { mean, sd } = moments(plan.job.input.x);
+    if (Math.abs(mean) > 3 * sd || sd > 10 || sd < 0.1) {
+      println(io.stderr, `warning: the data look unscaled (mean ${mean.toPrecision(4)}, sd ${sd.toPrecision(4)}): beta, the noise level and the tolerance act in the data's units, and the solvers need more iterations; --standardize solves on (x - mean) / sd and writes the network in the data's units`);
+    }
+  }
   const saved: SavedStep[] = [];
   const progress = solveProgress(io, plan);
   let interrupted: boolean;
@@ -263,7 +299,7 @@ function solveProgress(io: CliIO, plan: SolvePlan): Progress {
 }
 
 function saveStep(step: TrainedStep, plan: SolvePlan): SavedStep {
-  const network = new TwoLayerRelu(step.weights);
+  const network = new TwoLayerRelu(plan.standardize ? unstandardize(step.weights, plan.standardize.mean, plan.standardize.sd) : step.weights);
   const target = plan.job.path ? plan.outDir && path.join(plan.outDir, modelFileName(step.beta)) : plan.out;
   const model = target && SAVED_STATUSES.includes(step.solution.status) ? target : null;
   if (model !== null) asUserPathError(model, () => writeModelFile(model, networkToFile(network, trainingInfo(step, plan))));
@@ -272,7 +308,19 @@ function saveStep(step: TrainedStep, plan: SolvePlan): SavedStep {
 
 function trainingInfo(step: TrainedStep, plan: SolvePlan): TrainingInfo {
   const { input } = plan.job;
-  return trainingRecord(step, { objective: input.objective, sigma: input.sigma ?? null, n: input.x.length, tol: plan.tol }, { ...plan.noise, dataRange: dataRange(input.x, input.x.length, 1) });
+  const st = plan.standardize;
+  const x = st ? input.x.map((v) => st.mean + st.sd * v) : input.x;
+  return trainingRecord(
+    step,
+    { objective: input.objective, sigma: st && input.sigma !== undefined ? input.sigma * st.sd : (input.sigma ?? null), n: input.x.length, tol: plan.tol },
+    {
+      ...plan.noise,
+      dataRange: dataRange(x, x.length, 1),
+      ...(st
+        ? { standardized: { mean: st.mean, sd: st.sd, note: 'solved on u = (x - mean) / sd (sigma / sd, beta as given): the objectives and the certificate are of that program; the network is written in the data units (score(x) = f(u) / sd)' } }
+        : {}),
+    },
+  );
 }
 
 // --- reporting -----------------------------------------------------------------------------------
