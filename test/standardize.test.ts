@@ -45,6 +45,61 @@ function smObjective(W: number[], b: number[], alpha: number[], c: number, u: nu
   return loss / u.length + (beta / 2) * reg;
 }
 
+/** A double as an exact integer multiple of 2^-1074. */
+function exact(v: number): bigint {
+  if (!Number.isFinite(v)) throw new Error(`not finite: ${v}`);
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setFloat64(0, v);
+  const hi = dv.getUint32(0);
+  const lo = dv.getUint32(4);
+  const expBits = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (expBits !== 0) mant |= 1n << 52n;
+  const shift = BigInt(Math.max(expBits, 1) - 1); // value = mant * 2^(e - 1075) = mant * 2^shift * 2^-1074
+  const m = mant << shift;
+  return hi >>> 31 ? -m : m;
+}
+
+/** big / 2^bits as the nearest-ish double (relative error ~1e-16). */
+function toDouble(big: bigint, bits: number): number {
+  const neg = big < 0n;
+  let a = neg ? -big : big;
+  let e = -bits;
+  const len = a.toString(2).length;
+  if (len > 60) {
+    a >>= BigInt(len - 60);
+    e += len - 60;
+  }
+  const v = Number(a) * 2 ** e;
+  return neg ? -v : v;
+}
+
+/** The SM objective of smObjective in exact rational arithmetic (every input is a double, so dyadic). */
+function exactSmObjective(W: number[], b: number[], alpha: number[], c: number, u: number[], beta: number): number {
+  const S = 1074n;
+  const Wx = W.map(exact);
+  const bx = b.map((v) => exact(v) << S); // scale 2^-2148
+  const ax = alpha.map(exact);
+  const cx = exact(c) << (2n * S); // scale 2^-3222
+  let loss = 0n; // scale 2^-6444
+  for (const v of u) {
+    const xv = exact(v);
+    let f = cx;
+    let df = 0n; // scale 2^-2148
+    for (let j = 0; j < W.length; j++) {
+      const h = Wx[j] * xv + bx[j];
+      if (h > 0n) {
+        f += ax[j] * h;
+        df += ax[j] * Wx[j];
+      }
+    }
+    loss += (f * f) / 2n + (df << (6444n - 2148n));
+  }
+  let reg = 0n; // scale 2^-2148
+  for (let j = 0; j < W.length; j++) reg += Wx[j] * Wx[j] + ax[j] * ax[j];
+  return toDouble(loss, 6444) / u.length + (beta / 2) * toDouble(reg, 2148);
+}
+
 describe('--standardize', () => {
   it('the written network, taken back to standardized units, attains the certified optimum; the same optimum as solving standardized data', async () => {
     const out = path.join(dir, 'm.json');
@@ -79,6 +134,40 @@ describe('--standardize', () => {
     expect(r.code, r.err).toBe(0);
     const f = JSON.parse(fs.readFileSync(out, 'utf8')) as File1d & { training: { sigma: number } };
     expect(f.training.sigma).toBe(5);
+  });
+
+  it('data offset by 1e8: the written network is checked against the certificate, and a difference above --tol is reported', async () => {
+    // offset data: the written network in the data's units cannot be evaluated more precisely than
+    // about 1e-8 |w| per unit in float64; the CLI must say so instead of letting the certificate
+    // stand for the file. Unit data: the file attains the certificate to ~1e-13. The file's network
+    // is evaluated here in exact rational arithmetic, so no rounding of this test's own enters.
+    const base = Array.from({ length: 300 }, (_, k) => (k % 3 ? -1 : 1.5) + 0.4 * Math.sin(2.1 * k + 0.37 * k * k));
+    for (const [offset, expectWarning] of [
+      [1e8, true],
+      [0, false],
+    ] as const) {
+      const data = base.map((v) => v + offset);
+      const file = path.join(dir, `off-${offset}.json`);
+      const out = path.join(dir, `off-${offset}-m.json`);
+      fs.writeFileSync(file, JSON.stringify(data));
+      const r = await cli(['solve', '--data', file, '--objective', 'sm', '--beta', '0.05', '--out', out, '--json']);
+      expect(r.code, r.err).toBe(0);
+      const rep = JSON.parse(r.out.trim()) as { convexObjective: number; nonconvexObjective: number };
+      const f = JSON.parse(fs.readFileSync(out, 'utf8')) as File1d;
+      const exact = exactSmObjective(f.W.map((w) => w[0]), f.b, f.alpha.map((a) => a[0]), f.c[0], data, 0.05);
+      // the float64 evaluation agrees with the exact one as far as float64 can at this offset
+      expect(Math.abs(exact - smObjective(f.W.map((w) => w[0]), f.b, f.alpha.map((a) => a[0]), f.c[0], data, 0.05))).toBeLessThanOrEqual(offset ? 1e-5 : 1e-13);
+      const rel = Math.abs(exact - rep.convexObjective) / Math.max(1, Math.abs(rep.convexObjective));
+      if (expectWarning) {
+        expect(rel).toBeGreaterThan(1e-8);
+        // what the CLI reports as the network's objective is true of the file, to float64's reach here
+        expect(Math.abs(rep.nonconvexObjective - exact) / Math.abs(exact)).toBeLessThan(1e-7);
+        expect(r.err).toMatch(/warning: at beta 0\.05 the written network's own objective .* relative \(above --tol 1e-8\).*--standardize/);
+      } else {
+        expect(rel).toBeLessThanOrEqual(1e-12);
+        expect(r.err).not.toMatch(/written network's own objective/);
+      }
+    }
   });
 
   it('unscaled data without the flag: a warning naming --standardize; none for unit-scale data', async () => {

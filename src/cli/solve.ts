@@ -287,7 +287,30 @@ async function solve(flags: SolveFlags, io: CliIO): Promise<number> {
   } finally {
     progress.stop();
   }
+  warnWrittenNetwork(io, plan, saved);
   return plan.job.path ? reportPath(io, plan, saved, interrupted) : reportSingle(io, plan, saved[0]);
+}
+
+/**
+ * The certificate is of the convex program; the file holds a float64 network evaluated with the
+ * standard ReLU. Where the two differ by more than the tolerance (data far from 0 relative to
+ * their spread: each unit's w x + b then cancels large numbers), say so with the numbers, so that
+ * no one reads the certificate as true of the written network where it is not.
+ */
+function warnWrittenNetwork(io: CliIO, plan: SolvePlan, saved: SavedStep[]): void {
+  if (plan.standardize) return;
+  for (const { step } of saved) {
+    const s = step.solution;
+    if (s.status !== 'optimal') continue;
+    const rel = Math.abs(step.nonconvexObjective - s.convexObjective) / Math.max(1, Math.abs(s.convexObjective));
+    if (!(rel <= plan.tol)) {
+      const { mean, sd } = moments(plan.job.input.x);
+      println(
+        io.stderr,
+        `warning: at beta ${num(step.beta, 4)} the written network's own objective ${num(step.nonconvexObjective, 10)} differs from the certified optimum ${num(s.convexObjective, 10)} by ${sci(rel)} relative (above --tol ${sci(plan.tol)}): float64 cannot evaluate a network on data this far from 0 (mean ${mean.toPrecision(4)}, sd ${sd.toPrecision(4)}) more precisely; subtract the offset from the data or use --standardize, whose certificate is of the standardized program`,
+      );
+    }
+  }
 }
 
 function solveProgress(io: CliIO, plan: SolvePlan): Progress {

@@ -2,15 +2,20 @@
  * From a convex solution back to network weights (docs/math/univariate.md, section 3): one ReLU
  * unit per nonzero atom, z (s (x - t))_+ = alpha (w x + b)_+ with w = s sqrt|z|,
  * alpha = sign(z) sqrt|z|, b = -w t, so that (beta/2)(w^2 + alpha^2) = beta |z|.
- * One-sided SM atoms put their breakpoint at u_k +- epsilon; epsilon is far below the data's
- * resolution, so the network's loss differs from the convex optimum by O(epsilon).
+ * One-sided SM atoms put their breakpoint at u_k +- epsilon; epsilon is a few ulps of the data's
+ * magnitude, so the network's loss differs from the convex optimum by O(epsilon).
  */
 import { TwoLayerRelu } from '../models/two-layer-relu.js';
 import type { UnivariateProgram } from './univariate.js';
 
 /**
- * The breakpoint offset of one-sided atoms: 1e-13 of the data magnitude (a few hundred ulps, so
- * u +- epsilon stays distinct from u), and below a quarter of the smallest gap between points.
+ * The breakpoint offset of one-sided atoms: 16 ulps of the data magnitude, and below a quarter of
+ * the smallest gap between points. At x = u_k the pre-activation w x + b = w (u_k - t) is then
+ * 16 eps |w| magnitude away from 0, while its float64 evaluation (two products and a sum) errs by
+ * at most about eps |w| magnitude: the point is on the intended side of the kink under the
+ * standard ReLU (ReLU'(0) = 0), and the network moves by no more than this rounding requires
+ * (1e-13 of the magnitude before: with data offset by 1e8 the written network's loss differed
+ * from the optimum by 2e-6 relative, now by the float64 evaluation error of f alone).
  */
 export function breakpointOffset(points: Float64Array): number {
   const p = points.length;
@@ -18,7 +23,7 @@ export function breakpointOffset(points: Float64Array): number {
   let minGap = Infinity;
   for (let j = 1; j < p; j++) minGap = Math.min(minGap, points[j] - points[j - 1]);
   const magnitude = Math.max(range, Math.abs(points[0]), Math.abs(points[p - 1]));
-  return Math.min(1e-13 * magnitude, 0.25 * minGap);
+  return Math.min(16 * Number.EPSILON * magnitude, 0.25 * minGap);
 }
 
 export function recoverNetwork(prog: UnivariateProgram, z: Float64Array, c: number): TwoLayerRelu {
