@@ -73,7 +73,7 @@ async function demo(flags: DemoFlags, io: CliIO): Promise<number> {
   return 0;
 }
 
-/** The built-in comparisons `demo --compare` runs: the 1-D mixture, and the Ising ring reduced to about a minute. */
+/** The built-in comparisons `demo --compare` runs: the 1-D mixture, and the Ising ring reduced to 1000 points and 5 levels (4-7 minutes on 2 cores). */
 const DEMO_COMPARISONS: [string, string][] = [
   ['compare-mixture-1d.json', 'compare-mixture-1d'],
   ['compare-ising-ring-16-quick.json', 'compare-ising-ring-16'],

@@ -438,10 +438,12 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
     if (relGapEstimate < 1e-15 || belowTol > STALL_ITERATIONS || shortSteps >= 3) {
       stop = 'numerical';
       const b = bestSoFar();
-      message =
-        'the interior point reached its rounding floor without a certificate' +
-        (b ? ` (best: relative gap ${b.cert.relativeGap.toExponential(1)}, KKT ${b.cert.kktResidual.toExponential(1)})` : '') +
-        ': in float64 the atom weights cannot carry the fit more accurately (a larger tol, or a larger beta, certifies)';
+      const best = b ? ` (best: relative gap ${b.cert.relativeGap.toExponential(1)}, KKT ${b.cert.kktResidual.toExponential(1)})` : '';
+      // a stall far from the optimum is not a rounding floor: say which it was
+      const near = b !== null && b.cert.relativeGap <= Math.sqrt(tol) && b.cert.kktResidual <= Math.sqrt(tol);
+      message = near
+        ? `the interior point reached its rounding floor without a certificate${best}: in float64 the atom weights cannot carry the fit more accurately (a larger tol, or a larger beta, certifies)`
+        : `the interior point stalled far from the optimum${best}${shortSteps >= 3 ? ': three steps in a row shorter than 1e-3' : ''}; this program is beyond the method at this size (a larger beta, or fewer points, certifies)`;
       break;
     }
     if (performance.now() > deadline) {
