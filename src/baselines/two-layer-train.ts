@@ -10,6 +10,7 @@ import { Rng } from '../util/random.js';
 import { dataRange, networkToFile, type TwoLayerReluFile } from '../io/model-file.js';
 import { COORDINATEWISE_FORMAT, type CoordinatewiseFile } from '../io/coordinatewise-file.js';
 import { TwoLayerRelu } from '../models/two-layer-relu.js';
+import { unstandardize, unstandardizeCoordinate, type ColumnMoments } from '../models/standardize.js';
 import { trainTwoLayerSgd, type NetProblem, type SgdOptions, type SgdResult } from './two-layer-sgd.js';
 import type { CurvePoint } from './loop.js';
 import { jobLevels, noiseOf, programData, validateJob, type CoordinatewiseJob } from '../programs/coordinatewise-train.js';
@@ -26,6 +27,12 @@ export interface SgdJob {
   noise?: { sigma: number; seed: number };
   /** N_i per coordinate (d > 1); null: all inputs */
   neighbourhoods: number[][] | null;
+  /**
+   * Train on u = (x - mean) / sd per coordinate (X, the noise level and the noisy points stay in the
+   * data's units: the noisy points are the same, standardized with the data); the networks are written
+   * in the data's units, exactly (src/models/standardize.ts). The objectives are the standardized ones.
+   */
+  standardize?: ColumnMoments;
 }
 
 export interface SgdJobResult {
@@ -54,18 +61,23 @@ export function sgdNoise(job: SgdJob): { eps: Float64Array; pts: Float64Array } 
 /** The training problem of coordinate i (d = 1: the univariate one); `noise` from sgdNoise (drawn when not given). */
 export function sgdProblem(job: SgdJob, i: number, noise: ReturnType<typeof sgdNoise> = sgdNoise(job)): NetProblem {
   const { X, n, d, objective, beta } = job;
+  const st = job.standardize;
+  // the standardized coordinate k of a value v (v itself without --standardize)
+  const u = (v: number, k: number): number => (st ? (v - st.mean[k]) / st.sd[k] : v);
   let pts = X;
   let y: Float64Array | undefined;
   if (noise && job.noise) {
     const { eps } = noise;
     const sigma = job.noise.sigma;
     pts = noise.pts;
-    y = Float64Array.from({ length: n }, (_, s) => -eps[s * d + i] / sigma);
+    // in u the noise of coordinate i is (sigma / sd_i) eps_i: the target -eps_i / (sigma / sd_i)
+    const scale = st ? st.sd[i] : 1;
+    y = Float64Array.from({ length: n }, (_, s) => (-eps[s * d + i] / sigma) * scale);
   }
   const inputs = d === 1 ? [0] : job.neighbourhoods ? job.neighbourhoods[i] : Array.from({ length: d }, (_, j) => j);
   const p = inputs.length;
   const U = new Float64Array(n * p);
-  for (let s = 0; s < n; s++) for (let a = 0; a < p; a++) U[s * p + a] = pts[s * d + inputs[a]];
+  for (let s = 0; s < n; s++) for (let a = 0; a < p; a++) U[s * p + a] = u(pts[s * d + inputs[a]], inputs[a]);
   return {
     U,
     n,
@@ -75,7 +87,7 @@ export function sgdProblem(job: SgdJob, i: number, noise: ReturnType<typeof sgdN
     y,
     beta,
     regularizeBias: d > 1,
-    clean: d === 1 && job.noise ? { x: X, sigma: job.noise.sigma } : undefined,
+    clean: d === 1 && job.noise ? (st ? { x: X.map((v) => u(v, 0)), sigma: job.noise.sigma / st.sd[0] } : { x: X, sigma: job.noise.sigma }) : undefined,
   };
 }
 
@@ -99,12 +111,33 @@ export async function trainSgdJob(
   const seconds = (performance.now() - started) / 1000;
   const finalLoss = results.reduce((a, r) => a + r.finalLoss, 0);
   const solver = `${o.optimizer} (tfjs ${h.backend}), lr ${o.lr}, ${o.units} units, seed ${o.seed}`;
-  const training = { objective: job.objective, beta: job.beta, sigma: job.noise?.sigma ?? null, n: job.n, solver, seconds, nonconvexObjective: finalLoss, steps: results.map((r) => r.steps), noiseSeed: job.noise?.seed ?? null, dataRange: dataRange(job.X, job.n, job.d) };
+  const st = job.standardize;
+  const training = {
+    objective: job.objective,
+    beta: job.beta,
+    sigma: job.noise?.sigma ?? null,
+    n: job.n,
+    solver,
+    seconds,
+    nonconvexObjective: finalLoss,
+    steps: results.map((r) => r.steps),
+    noiseSeed: job.noise?.seed ?? null,
+    dataRange: dataRange(job.X, job.n, job.d),
+    ...(st
+      ? {
+          standardized: {
+            ...(job.d === 1 ? { mean: st.mean[0], sd: st.sd[0] } : { mean: st.mean, sd: st.sd }),
+            note: 'trained on u = (x - mean) / sd per coordinate (sigma and the noisy points in the data units, beta as given): the objectives are of that program; the networks are written in the data units (score_i(x) = f_i(u) / sd_i)',
+          },
+        }
+      : {}),
+  };
   let file: TwoLayerReluFile | CoordinatewiseFile;
   if (job.d === 1) {
     const net = results[0]?.net;
     if (!net) throw new InputError('training was interrupted before the network had any steps; nothing to save');
-    const two = new TwoLayerRelu({ inputDim: 1, outputDim: 1, W: net.W, b: net.b, alpha: net.alpha, c: Float64Array.of(net.c) });
+    const weights = { inputDim: 1, outputDim: 1, W: net.W, b: net.b, alpha: net.alpha, c: Float64Array.of(net.c) };
+    const two = new TwoLayerRelu(st ? unstandardize(weights, st.mean, st.sd) : weights);
     file = networkToFile(two, { ...training, convexObjective: null, dualityGap: null });
   } else {
     file = {
@@ -113,14 +146,8 @@ export async function trainSgdJob(
       coordinates: results.map((r) => {
         const inputs = job.neighbourhoods ? job.neighbourhoods[r.coordinate] : Array.from({ length: job.d }, (_, j) => j);
         const { net } = r;
-        return {
-          coordinate: r.coordinate,
-          inputs,
-          W: Array.from({ length: net.m }, (_, j) => Array.from(net.W.subarray(j * net.p, (j + 1) * net.p))),
-          b: Array.from(net.b),
-          alpha: Array.from(net.alpha),
-          c: net.c,
-        };
+        const weights = { W: Array.from({ length: net.m }, (_, j) => Array.from(net.W.subarray(j * net.p, (j + 1) * net.p))), b: Array.from(net.b), alpha: Array.from(net.alpha), c: net.c };
+        return { coordinate: r.coordinate, inputs, ...(st ? unstandardizeCoordinate(weights, r.coordinate, inputs, st) : weights) };
       }),
       training: { ...training, localized: job.neighbourhoods !== null },
     };

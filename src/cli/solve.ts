@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { readSamples } from '../io/data.js';
 import { networkToFile, writeModelFile, type TrainingInfo, dataRange } from '../io/model-file.js';
-import { TwoLayerRelu, type TwoLayerReluWeights } from '../models/two-layer-relu.js';
+import { TwoLayerRelu } from '../models/two-layer-relu.js';
+import { columnMoments, moments, unscaledWarning, unstandardize } from '../models/standardize.js';
 import { SOLVER_NAMES, type SolverName } from '../programs/solve.js';
 import { logSpacedBetas } from '../programs/train-univariate.js';
 import { validateInput, type ScoreObjective } from '../programs/univariate.js';
@@ -34,6 +35,9 @@ import { runTraining } from './runner.js';
 import { isMultivariate, type MultivariateFlags } from './solve-route.js';
 import { ADAPTIVE_BUDGET_FACTOR, DEFAULT_GATE_STRATEGY } from '../programs/gates.js';
 import { trainingRecord, type TrainJob, type TrainedStep } from './train-job.js';
+
+/** The network of the standardized program written in the data's units (src/models/standardize.ts). */
+export { unstandardize };
 
 /** The options as commander hands them over: strings, validated in planSolve. */
 export interface SolveFlags {
@@ -90,10 +94,20 @@ export function solveCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--t-max <b>', 'd > 1, dsm: the largest time of the family (default 1)')
     .option('--workers <w>', 'd > 1: worker threads for the coordinate programs (default: the cores)')
     .option('--device <auto|cpu|gpu>', 'd > 1, gated: run the solver on the GPU (float32, then a float64 finish on the CPU); auto: the GPU when Dawn finds one (default cpu)')
+    .option('--redis <url>', 'd > 1: solve the coordinate programs on `convex-score worker` processes through this Redis (redis://[:password@]host[:port], rediss:// for TLS; docs/distributed.md)')
+    .option('--queue <name>', 'd > 1, --redis: the queue the workers take jobs from (default programs)')
     .option('--json', 'print one JSON object on stdout instead of the summary')
     .option('--quiet', 'no progress bar')
-    .action(async (flags: SolveFlags & MultivariateFlags) => setExit(isMultivariate(flags) ? await (await import('./solve-multivariate.js')).solveMultivariate(flags, io) : await solve(flags, io)));
+    .action(async (flags: SolveFlags & MultivariateFlags) => {
+      if (!isMultivariate(flags) && (flags.redis ?? flags.queue) !== undefined) throw new InputError('--redis and --queue distribute the coordinate programs of d > 1 data; a 1-D solve is one program: remove them');
+      if (!isMultivariate(flags)) return setExit(await solve(flags, io));
+      if (flags.standardize) throw new InputError(STANDARDIZE_D1);
+      setExit(await (await import('./solve-multivariate.js')).solveMultivariate(flags, io));
+    });
 }
+
+const STANDARDIZE_D1 =
+  "--standardize is for univariate data in solve (one column, or --column k); the coordinate-wise programs (d > 1) do not take it: train --model sgd-two-layer --standardize standardizes d > 1 data per coordinate, or standardize the columns yourself before solve (the network and the certificate are then in those units)";
 
 // --- validation --------------------------------------------------------------------------------
 
@@ -108,25 +122,6 @@ interface SolvePlan {
   quiet: boolean;
   /** --standardize: the data's mean and standard deviation; the program is solved on (x - mean) / sd */
   standardize?: { mean: number; sd: number };
-}
-
-/** The mean and the (n - 1) standard deviation of x. */
-function moments(x: Float64Array): { mean: number; sd: number } {
-  const n = x.length;
-  const mean = x.reduce((a, v) => a + v, 0) / n;
-  const sd = Math.sqrt(x.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, n - 1));
-  return { mean, sd };
-}
-
-/**
- * The network of the standardized program, u = (x - mean) / sd, written in the data's units: the score
- * of x is s_x(x) = f((x - mean) / sd) / sd, again a two-layer ReLU network, exactly:
- * w' = w / sd, b' = b - w mean / sd, alpha' = alpha / sd, c' = c / sd.
- */
-export function unstandardize(w: TwoLayerReluWeights, mean: number, sd: number): TwoLayerReluWeights {
-  const W = w.W.map((v) => v / sd);
-  const b = w.b.map((v, j) => v - (w.W[j] * mean) / sd);
-  return { ...w, W, b, alpha: w.alpha.map((v) => v / sd), c: w.c.map((v) => v / sd) };
 }
 
 /** Every flag is checked before the data is read, and the data before anything is solved. */
@@ -265,10 +260,8 @@ const SAVED_STATUSES: readonly SolveStatus[] = ['optimal', 'max_iter', 'time_lim
 async function solve(flags: SolveFlags, io: CliIO): Promise<number> {
   const plan = planSolve(flags);
   if (!plan.standardize) {
-    const { mean, sd } = moments(plan.job.input.x);
-    if (Math.abs(mean) > 3 * sd || sd > 10 || sd < 0.1) {
-      println(io.stderr, `warning: the data look unscaled (mean ${mean.toPrecision(4)}, sd ${sd.toPrecision(4)}): beta, the noise level and the tolerance act in the data's units, and the solvers need more iterations; --standardize solves on (x - mean) / sd and writes the network in the data's units`);
-    }
+    const warning = unscaledWarning(columnMoments(plan.job.input.x, plan.job.input.x.length, 1), "beta, the noise level and the tolerance act in the data's units, and the solvers need more iterations", "--standardize solves on (x - mean) / sd and writes the network in the data's units");
+    if (warning) println(io.stderr, warning);
   }
   const saved: SavedStep[] = [];
   const progress = solveProgress(io, plan);

@@ -26,6 +26,7 @@ import { BACKENDS, useBackend, type BackendChoice, type TfHandle } from '../base
 import { OPTIMIZERS, type OptimizerName } from '../baselines/two-layer-sgd.js';
 import { trainSgdJob, type SgdJob } from '../baselines/two-layer-train.js';
 import { smBetaThreshold } from '../programs/univariate.js';
+import { columnMoments, constantColumns, unscaledWarning } from '../models/standardize.js';
 import { isingCouplings, oracleParams, trainViUnrolled, viToFile } from '../baselines/vi-unrolled.js';
 import { OracleLocalizedScore, localizedNeighbourhoods, localizedToFile, trainLocalized } from '../baselines/localized.js';
 import { scoreErrorAt } from '../metrics/sample-metrics.js';
@@ -78,6 +79,7 @@ interface TrainFlags {
   halo?: string;
   ring?: boolean;
   mlp?: boolean;
+  standardize?: boolean;
   out?: string;
   json?: boolean;
   quiet?: boolean;
@@ -95,6 +97,7 @@ export function trainCommand(setExit: (code: number) => void, io: CliIO): Comman
     .option('--sigma <S>', 'dsm: the noise level')
     .option('--noise-seed <N>', 'dsm: the noisy points are x + sigma N(0, I) from this seed (as in solve)')
     .option('--beta <B>', 'weight decay > 0 (as in solve)')
+    .option('--standardize', "sgd-two-layer: train on (x - mean) / sd per coordinate (sigma and the noisy points stay in the data's units, beta as given) and write the networks in the data's units, exactly; the objectives reported are of the standardized program")
     .option('--units <m>', 'hidden units per network', '64')
     .option('--optimizer <adam|sgd>', 'Adam (constant rate) or SGD (rate lr / sqrt(1 + step/100))', 'adam')
     .option('--steps <S>', 'optimizer steps per network', '2000')
@@ -161,8 +164,17 @@ function planJob(flags: TrainFlags): SgdJob {
     const adj = (GRAPH_NAMES as readonly string[]).includes(flags.graph!) ? graphAdjacency(flags.graph as GraphName, d) : readAdjacencyFile(flags.graph!, d);
     hoods = neighbourhoods(adj, r).map((h) => Array.from(h));
   }
-  return { X, n, d, objective, beta, noise, neighbourhoods: hoods };
+  let standardize: SgdJob['standardize'];
+  if (flags.standardize === true) {
+    standardize = columnMoments(X, n, d);
+    const constant = constantColumns(standardize);
+    if (constant) throw new InputError(constant);
+  }
+  return { X, n, d, objective, beta, noise, neighbourhoods: hoods, ...(standardize ? { standardize } : {}) };
 }
+
+const STANDARDIZE_MODELS =
+  "--standardize is for --model sgd-two-layer, whose two-layer ReLU networks take the affine map exactly; the networks trained over the VP/OU noise levels assume the process's unit scale (the noise of the top level is N(0, I)): standardize the data before training them";
 
 /** The final objective is more than ten times farther above zero than the start, and above it: the run blew up. */
 export function blewUp(start: number, end: number): boolean {
@@ -182,6 +194,7 @@ function smThresholdOf(x: Float64Array): number {
 
 async function train(flags: TrainFlags, io: CliIO): Promise<number> {
   parseChoice('--model', flags.model, BASELINE_MODELS);
+  if (flags.standardize && flags.model !== 'sgd-two-layer') throw new InputError(STANDARDIZE_MODELS);
   if (flags.model === 'vi-unrolled') return trainVi(flags, io);
   if (flags.model === 'localized-nn') return trainLocalizedCli(flags, io);
   if (flags.model === 'unrolled-ista') return trainIstaCli(flags, io);
@@ -203,6 +216,10 @@ async function train(flags: TrainFlags, io: CliIO): Promise<number> {
     seed: parseInteger('--seed', flags.seed ?? '0', 0),
   };
   if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+  if (!job.standardize) {
+    const warning = unscaledWarning(columnMoments(job.X, job.n, job.d), "beta, the noise level and the learning rate act in the data's units, and Adam/SGD from the default initialisation train slowly or not at all", "--standardize trains on (x - mean) / sd per coordinate and writes the network in the data's units");
+    if (warning) println(io.stderr, warning);
+  }
   // 1-D SM below its boundedness threshold: the program solve refuses; gradient steps can run off
   if (job.objective === 'sm' && job.d === 1) {
     const threshold = smThresholdOf(job.X);
