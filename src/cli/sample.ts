@@ -44,8 +44,8 @@ export function sampleCommand(setExit: (code: number) => void, io: CliIO): Comma
     .description("draw samples with a target's exact score or a model's (--model): the reverse-time sampler, or Langevin for one-level models")
     .option('--target <spec>', `a built-in target (${Object.keys(BUILTIN_TARGETS).join(', ')}), a spec file, or inline JSON`)
     .option('--model <file>', 'a model file (convex-score solve): sampled by Langevin at its noise level (--sampler langevin)')
-    .option('--step-size <eps>', 'with --model: the Langevin step size', '0.001')
-    .option('--init-std <sd>', 'with --model: the standard deviation of the N(0, sd^2) starting points', '2')
+    .option('--step-size <eps>', "with --model: the Langevin step size (default 0.001 s^2, s the training data's scale in the model file: its sd with --standardize, else a quarter of its range, the smallest over the coordinates; 0.001 for a file without a range)")
+    .option('--init-std <sd>', "with --model: the standard deviation of the N(center, sd^2) starting points, center the training data's mean (--standardize) or the midpoint of its range, else 0 (default s per coordinate; 2 for a file without a range)")
     .option('--condition <c>', 'with a conditional model (vi-unrolled on a conditional-ising family): the condition c, a JSON array such as "[0.5, -1]"')
     .requiredOption('--n <N>', 'number of samples')
     .option('--sampler <kind>', `${SAMPLER_KINDS.join(' | ')}`, 'sde')
@@ -123,6 +123,39 @@ function trainingRange(training: Record<string, unknown> | undefined, d: number)
   return r.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v))) ? (r as [number, number][]) : null;
 }
 
+/**
+ * The training data's center and scale per coordinate, from a model file's training record: the mean
+ * and sd of `training.standardized` (solve/train --standardize), else the midpoint and a quarter of the
+ * width of `training.dataRange` (a constant coordinate: scale 1); null when the file records neither.
+ */
+export function trainingScale(training: Record<string, unknown> | undefined, d: number): { center: number[]; scale: number[]; from: 'standardized' | 'dataRange' } | null {
+  const st = training?.standardized as { mean?: unknown; sd?: unknown } | undefined;
+  const perCoordinate = (v: unknown): number[] | null => {
+    const a = typeof v === 'number' ? [v] : v;
+    return Array.isArray(a) && a.length === d && a.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (a as number[]) : null;
+  };
+  const mean = perCoordinate(st?.mean);
+  const sd = perCoordinate(st?.sd);
+  if (mean && sd && sd.every((v) => v > 0)) return { center: mean, scale: sd, from: 'standardized' };
+  const range = trainingRange(training, d);
+  if (!range) return null;
+  return { center: range.map(([lo, hi]) => (lo + hi) / 2), scale: range.map(([lo, hi]) => (hi > lo ? (hi - lo) / 4 : 1)), from: 'dataRange' };
+}
+
+/** The unit-scale Langevin defaults, kept for model files without the training data's range. */
+const UNIT_STEP = 0.001;
+const UNIT_INIT_STD = 2;
+
+/**
+ * The Langevin step size and starting distribution N(center, std^2) per coordinate: explicit flags win;
+ * otherwise scaled to the training data (trainingScale): step 0.001 s_min^2, std s, center the data's.
+ */
+export function langevinSettings(flags: { stepSize?: string; initStd?: string }, scale: ReturnType<typeof trainingScale>, d: number): { stepSize: number; initStd: number[]; initMean: number[]; scaled: boolean } {
+  const stepSize = flags.stepSize !== undefined ? parsePositive('--step-size', flags.stepSize) : scale ? UNIT_STEP * Math.min(...scale.scale) ** 2 : UNIT_STEP;
+  const initStd = flags.initStd !== undefined ? new Array<number>(d).fill(parsePositive('--init-std', flags.initStd)) : scale ? scale.scale : new Array<number>(d).fill(UNIT_INIT_STD);
+  return { stepSize, initStd, initMean: scale ? scale.center : new Array<number>(d).fill(0), scaled: scale !== null && (flags.stepSize === undefined || flags.initStd === undefined) };
+}
+
 /** Counts the non-finite samples, and those that left the training data's range widened by its width. */
 export function sampleHealth(x: Float64Array, n: number, d: number, range: [number, number][] | null): SampleHealth {
   const box = range ? range.map(([lo, hi]): [number, number] => [lo - Math.max(hi - lo, 1e-12), hi + Math.max(hi - lo, 1e-12)]) : null;
@@ -181,16 +214,16 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
     throw new InputError(`a model file holds a score at one noise level, so --model samples with --sampler langevin (got ${sampler}); the time-dependent samplers need --target or a model trained on a family of levels (--noise-levels)`);
   }
   const steps = parseInteger('--steps', flags.steps, 1);
-  const stepSize = parsePositive('--step-size', flags.stepSize ?? '0.001');
-  const initStd = parsePositive('--init-std', flags.initStd ?? '2');
+  const model = loaded.model;
+  const scale = trainingScale(loaded.training, model.dim);
+  const { stepSize, initStd, initMean, scaled } = langevinSettings(flags, scale, model.dim);
   const seed = parseInteger('--seed', flags.seed, 0);
   if (!flags.out && !flags.json) throw new InputError('give --out samples.npy (or --json to print a summary only)');
   if (flags.out) checkOutputFile('--out', flags.out);
-  const model = loaded.model;
   const bar = startProgress(io.stderr, { quiet: !!flags.quiet || !!flags.json, format: 'Langevin | {bar} | step {value}/{total}', total: steps, payload: {} });
   const started = performance.now();
   const { state: r, interrupted } = await driveInterruptible(
-    langevinSteps(model, { n, steps, stepSize, seed, initStd }),
+    langevinSteps(model, { n, steps, stepSize, seed, initStd, initMean }),
     (st) => bar.update(st.steps, {}),
     { stderr: io.stderr, what: 'writing the samples reached so far', signal: io.signal },
   );
@@ -198,17 +231,25 @@ async function runModelSample(flags: SampleFlags, io: CliIO): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   const health = sampleHealth(r.x, n, model.dim, trainingRange(loaded.training, model.dim));
   if (health.nonFinite > 0) {
-    return diverged(flags, io, health, n, `Langevin with --step-size ${stepSize}: try a smaller step (${stepSize / 10}); or the score points outward beyond the training data (a ReLU network is linear there): start nearer the data (--init-std, now ${initStd}) or train with a larger beta`);
+    return diverged(flags, io, health, n, `Langevin with --step-size ${stepSize}: try a smaller step (${stepSize / 10}); or the score points outward beyond the training data (a ReLU network is linear there): start nearer the data (--init-std, now ${fmtList(initStd)}) or train with a larger beta`);
   }
   if (flags.out) {
     ensureParentDir(flags.out);
     writeFileAtomic(flags.out, writeNpy(r.x, [n, model.dim]));
   }
   warnEscapes(io, health, n);
-  const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, stepSize, seed, seconds, interrupted, nonFinite: 0, escapes: health.escapes, out: flags.out ?? null };
+  // the settings used, and where the defaults came from (the training data's scale, or the unit-scale ones)
+  const defaults = scaled ? `scaled to the training data (${scale!.from})` : flags.stepSize !== undefined && flags.initStd !== undefined ? 'none' : 'unit scale';
+  const summary = { model: flags.model, dim: model.dim, n, sampler, steps: r.steps, stepSize, initMean, initStd, defaults, seed, seconds, interrupted, nonFinite: 0, escapes: health.escapes, out: flags.out ?? null };
   if (flags.json) println(io.stdout, JSON.stringify(summary));
-  else println(io.stdout, `${n} samples from ${flags.model} (d = ${model.dim}), Langevin, ${r.steps} steps of ${stepSize}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
+  else println(io.stdout, `${n} samples from ${flags.model} (d = ${model.dim}), Langevin, ${r.steps} steps of ${Number(stepSize.toPrecision(4))} from N(${fmtList(initMean)}, (${fmtList(initStd)})^2)${scaled ? ', defaults scaled to the training data' : ''}, ${seconds.toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ''}`);
   return interrupted ? 1 : 0;
+}
+
+/** One number, or a short list of them. */
+function fmtList(v: number[]): string {
+  const parts = v.slice(0, 4).map((x) => String(Number(x.toPrecision(4))));
+  return v.length === 1 ? parts[0] : `[${parts.join(', ')}${v.length > 4 ? ', ...' : ''}]`;
 }
 
 export function targetsCommand(setExit: (code: number) => void, io: CliIO): Command {

@@ -83,12 +83,14 @@ export function correctorStepSize(model: ScoreModel, process: ForwardProcess, x:
 }
 
 /** the given starting points (checked, copied), or n x d draws of N(0, sd^2) */
-function startingPoints(given: Float64Array | undefined, n: number, d: number, sd: number, rng: Rng): Float64Array {
+function startingPoints(given: Float64Array | undefined, n: number, d: number, sd: number, rng: Rng, sds?: ArrayLike<number>, mean?: ArrayLike<number>): Float64Array {
   if (given) {
     if (given.length !== n * d) throw new InputError(`the starting points hold ${given.length} values, expected n x dim = ${n * d}`);
     return Float64Array.from(given);
   }
-  return Float64Array.from({ length: n * d }, () => sd * rng.normal());
+  if (!sds && !mean) return Float64Array.from({ length: n * d }, () => sd * rng.normal());
+  // per coordinate: mean_j + sd_j z, drawn in the same (row-major) order
+  return Float64Array.from({ length: n * d }, (_, k) => (mean ? mean[k % d] : 0) + (sds ? sds[k % d] : sd) * rng.normal());
 }
 
 export interface SampleOptions {
@@ -184,9 +186,12 @@ export interface LangevinChainOptions {
   /** the Langevin step size */
   stepSize: number;
   seed: number;
-  /** starting points (default N(0, initStd^2)) */
+  /** starting points (default N(initMean, initStd^2) per coordinate) */
   x?: Float64Array;
-  initStd?: number;
+  /** one standard deviation, or one per coordinate (default 1) */
+  initStd?: number | ArrayLike<number>;
+  /** the center of the starting points, one per coordinate (default 0) */
+  initMean?: ArrayLike<number>;
   /** the time passed to the model's score (models trained at one noise level ignore it) */
   t?: number;
   onStep?: (step: number, x: Float64Array) => boolean | void;
@@ -208,7 +213,10 @@ export function* langevinSteps(model: ScoreModel, o: Omit<LangevinChainOptions, 
   if (!(stepSize > 0 && Number.isFinite(stepSize))) throw new InputError(`the Langevin step size must be a finite number > 0, got ${stepSize}`);
   const d = model.dim;
   const rng = new Rng(seed);
-  let x = startingPoints(o.x, n, d, o.initStd ?? 1, rng);
+  const { initStd = 1, initMean } = o;
+  if (typeof initStd !== 'number' && initStd.length !== d) throw new InputError(`initStd has ${initStd.length} entries, expected one per coordinate (${d})`);
+  if (initMean && initMean.length !== d) throw new InputError(`initMean has ${initMean.length} entries, expected one per coordinate (${d})`);
+  let x = startingPoints(o.x, n, d, typeof initStd === 'number' ? initStd : 1, rng, typeof initStd === 'number' ? undefined : initStd, initMean);
   const noise = new Float64Array(n * d);
   for (let k = 1; k <= steps; k++) {
     for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
