@@ -2,7 +2,7 @@
  * Issue 18, item 14: every layer imports only from the layers below it (shared/ARCHITECTURE.md). The
  * order, bottom to top, as the code has it: solvers know nothing of the rest; src/util; the forward
  * processes and the models; the file formats (io); targets; programs; metrics; the gradient-trained
- * networks (baselines, which also load every model format); report; compare (the harness); cli; index.
+ * networks (baselines, which also load every model format); report; compare (the harness); distributed (the programs as queue jobs, issue 19); cli; index.
  * The one exemption is the ScoreModel interface (src/models/score-model.ts), the core interface every
  * layer speaks, which the samplers import as a type.
  */
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const ORDER = ['solvers', 'util', 'diffusion', 'models', 'io', 'targets', 'programs', 'metrics', 'baselines', 'report', 'compare', 'cli', 'index'];
+const ORDER = ['solvers', 'util', 'diffusion', 'models', 'io', 'targets', 'programs', 'metrics', 'baselines', 'report', 'compare', 'distributed', 'cli', 'index'];
 const CORE_INTERFACE = path.join('src', 'models', 'score-model.ts');
 
 function layerOf(file: string): string | null {

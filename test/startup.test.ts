@@ -45,6 +45,9 @@ describe('start-up', () => {
     expect(packages(['--version'])).toEqual(['commander']);
     expect(packages(['--help'])).toEqual(['commander']);
     const solve = packages(['solve', '--help']);
-    for (const heavy of ['mathjs', 'vega', 'vega-lite', '@tensorflow/tfjs', 'webgpu']) expect(solve, heavy).not.toContain(heavy);
+    for (const heavy of ['mathjs', 'vega', 'vega-lite', '@tensorflow/tfjs', 'webgpu', 'bullmq', 'ioredis']) expect(solve, heavy).not.toContain(heavy);
+    // the queue (issue 19) is loaded only by --redis and the worker command
+    const worker = packages(['worker', '--help']);
+    for (const heavy of ['bullmq', 'ioredis', 'zod']) expect(worker, heavy).not.toContain(heavy);
   });
 });

@@ -9,7 +9,7 @@ import { writeCoordinatewiseFile } from '../io/coordinatewise-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { RELAXATIONS, RELU_SOLVERS, type Relaxation, type ReluSolver } from '../programs/coordinatewise.js';
 import { acquireGpu, type GpuHandle } from '../../solvers/gpu/webgpu.js';
-import { DEFAULT_GATE_STRATEGY, jobGpuUnsupported, trainCoordinatewise, validateJob, type CoordinatewiseJob, type CoordinatewiseSummary, type ProgramReport } from '../programs/coordinatewise-train.js';
+import { DEFAULT_GATE_STRATEGY, jobGpuUnsupported, trainCoordinatewise, validateJob, type CoordinatewiseJob, type CoordinatewiseSummary, type ProgramReport, type TrainOptions } from '../programs/coordinatewise-train.js';
 import { GATE_STRATEGIES, type GateStrategy } from '../programs/gates.js';
 import { gatesForCoordinates, isGateFileName, readGateFile } from '../io/gate-file.js';
 import { GRAPH_NAMES, graphAdjacency, neighbourhoods, offsetWindows, readAdjacencyFile, type GraphName } from '../programs/neighbourhoods.js';
@@ -177,30 +177,70 @@ export async function resolveDevice(device: DeviceChoice, job: CoordinatewiseJob
   return got.gpu;
 }
 
+/** --redis: the queue settings, checked before any work (the connection is checked when the run starts). */
+async function planRemote(flags: MultivariateFlags, job: CoordinatewiseJob, device: DeviceChoice) {
+  if (flags.redis === undefined) {
+    if (flags.queue !== undefined) throw new InputError('--queue names the Redis queue of --redis; give --redis URL too, or remove --queue');
+    return null;
+  }
+  if (flags.workers !== undefined) throw new InputError('--workers sets the threads of this machine; with --redis the programs are solved by `convex-score worker` processes (their --concurrency): remove --workers');
+  if (device !== 'cpu') throw new InputError('--redis: the workers solve on their CPUs; remove --device, or run without --redis to use this machine\'s GPU');
+  if (job.shared) throw new InputError('--redis distributes the coordinate programs of a run; a --shared network is one chain of programs (one per level): run it without --redis');
+  const { parseRedisUrl } = await import('../distributed/connection.js');
+  const { parseQueueName } = await import('../distributed/queue.js');
+  return { target: parseRedisUrl(flags.redis), queue: parseQueueName(flags.queue) };
+}
+
 export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Promise<number> {
   const { job, workers, device } = planMultivariate(flags);
+  const remote = await planRemote(flags, job, device);
   const gpu = await resolveDevice(device, job, io);
   const controller = new AbortController();
-  const off = onInterrupt(io.stderr, 'finishing the coordinates in progress; the finished ones are kept', () => controller.abort(), io.signal);
+  const off = onInterrupt(io.stderr, remote ? 'no longer waiting; the queued programs go on, and a rerun of this command picks up the finished ones' : 'finishing the coordinates in progress; the finished ones are kept', () => controller.abort(), io.signal);
   const levels = job.noise && 'times' in job.noise ? job.noise.times.length : 1;
-  const bar = startProgress(io.stderr, { quiet: flags.quiet === true || flags.json === true, format: `${job.shared ? 'levels' : 'coordinates'} |{bar}| {value}/{total} | last gap {gap}`, total: job.shared ? levels : job.d, payload: { gap: '-' } });
+  const quiet = flags.quiet === true || flags.json === true;
+  const format = `${job.shared ? 'levels' : 'coordinates'} |{bar}| {value}/{total} | last gap {gap}${remote ? ' | running {running} | workers {workers}' : ''}`;
+  const payload: Record<string, string | number> = { gap: '-', running: 0, workers: '-' };
+  const bar = startProgress(io.stderr, { quiet, format, total: job.shared ? levels : job.d, payload });
   const unbounded: ProgramReport[] = [];
   let result;
+  let distributed: import('../distributed/submit.js').RemoteSummary | null = null;
+  let done = 0;
   try {
+    let executor: TrainOptions['executor'];
+    if (remote) {
+      const { solveCoordinatesRemote } = await import('../distributed/submit.js');
+      executor = async (j, collect, signal) => {
+        distributed = await solveCoordinatesRemote(j, collect, {
+          ...remote,
+          log: quiet ? undefined : (line) => println(io.stderr, line),
+          onProgress: (p) => {
+            payload.running = p.running;
+            payload.workers = Object.entries(p.workers).map(([w, c]) => `${w} ${c.done}${c.running ? `+${c.running}` : ''}`).join(', ') || '-';
+            bar.update(done, payload);
+          },
+        }, signal);
+        return Object.keys(distributed.workers).length;
+      };
+    }
     result = await trainCoordinatewise(job, {
       workers,
       gpu,
+      executor,
       signal: controller.signal,
-      onCoordinate: (reports, done) => {
+      onCoordinate: (reports, k) => {
+        done = k;
         for (const r of reports) if (r.status === 'unbounded') unbounded.push(r);
         if (unbounded.length > 0) controller.abort();
-        bar.update(done, { gap: sci(Math.max(...reports.map((r) => r.relativeGap))) });
+        payload.gap = sci(Math.max(...reports.map((r) => r.relativeGap)));
+        bar.update(done, payload);
       },
     });
   } finally {
     bar.stop();
     off();
   }
+  const remoteSummary = distributed as import('../distributed/submit.js').RemoteSummary | null;
   if (unbounded.length > 0) throw new InputError(`${unbounded[0].shared ? `level ${unbounded[0].level}` : `coordinate ${unbounded[0].coordinate}`}: ${unbounded[0].message ?? 'the program is unbounded'}`);
   const { summary, reports, interrupted } = result;
   let written: string | null = null;
@@ -223,13 +263,14 @@ export async function solveMultivariate(flags: MultivariateFlags, io: CliIO): Pr
       JSON.stringify({
         status,
         summary,
+        ...(remoteSummary ? { distributed: remoteSummary } : {}),
         model: written,
         programs: reports.map(({ W: _W, b: _b, alpha: _a, gates: _g, patternGates: _pg, ...rest }) => rest),
       }),
     );
   } else {
     const what = job.shared ? `shared program(s), one network for every coordinate's window, one program per level (d = ${job.d}` : `coordinate program(s) (d = ${job.d}`;
-    println(io.stdout, `${status}: ${summary.programs} ${what}${job.noise && 'times' in job.noise ? `, ${job.noise.times.length} levels` : ''}), ${job.relaxation}${job.relaxation === 'gated' ? ' relaxation (a lower bound of the ReLU program)' : ''}, ${gpu ? `GPU phases on ${gpu.description}, float64 finish on the CPU` : `${summary.workers} worker(s)`}`);
+    println(io.stdout, `${status}: ${summary.programs} ${what}${job.noise && 'times' in job.noise ? `, ${job.noise.times.length} levels` : ''}), ${job.relaxation}${job.relaxation === 'gated' ? ' relaxation (a lower bound of the ReLU program)' : ''}, ${gpu ? `GPU phases on ${gpu.description}, float64 finish on the CPU` : remoteSummary ? `${summary.workers} worker process(es) through Redis (queue "${remoteSummary.queue}"${remoteSummary.reused > 0 ? `; ${remoteSummary.reused} finished job(s) reused` : ''})` : `${summary.workers} worker(s)`}`);
     println(io.stdout, `  max relative gap ${sci(summary.maxRelativeGap)}, max KKT residual ${sci(summary.maxKktResidual)}${summary.rigorousGaps ? '' : ' (some dual points feasible to the KKT residual only)'}`);
     println(io.stdout, `  slowest program: ${job.shared ? 'shared' : `coordinate ${summary.slowest.coordinate}`}, level ${summary.slowest.level}, ${summary.slowest.seconds.toFixed(2)} s; total ${summary.totalSeconds.toFixed(2)} s`);
     println(io.stdout, gatesLine(summary));

@@ -37,6 +37,9 @@ export interface MultivariateFlags {
   solver?: string;
   json?: boolean;
   quiet?: boolean;
+  /** solve the coordinate programs through this Redis queue (docs/distributed.md) */
+  redis?: string;
+  queue?: string;
 }
 
 /** Whether `solve` takes the multivariate path: a multivariate flag, or a data file with d > 1 columns. */

@@ -520,6 +520,12 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** solve on this GPU (gated programs; in this thread, one coordinate at a time) */
   gpu?: GpuHandle;
+  /**
+   * solve the coordinates elsewhere (solve --redis: worker processes through a queue) instead of here:
+   * called with the job and the function that takes each coordinate's reports (as solveCoordinateLevels
+   * returns them); resolves to the number of workers that solved them, when all are in or the signal stops it
+   */
+  executor?: (job: CoordinatewiseJob, collect: (reports: ProgramReport[]) => void, signal?: AbortSignal) => Promise<number>;
 }
 
 /** Trains every coordinate; resolves when all are done or the signal stops the work. */
@@ -536,6 +542,8 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
     done++;
     o.onCoordinate?.(reports, done, job.d);
   };
+  if (o.executor && (job.shared === true || o.gpu)) throw new InputError(`the coordinate programs of a run can be solved elsewhere, but not ${job.shared === true ? 'a shared network (one chain of programs over the levels)' : 'on a GPU'}; run it on this machine`);
+  let executorWorkers = 0;
   if (job.shared === true) {
     if (o.gpu) throw new InputError(`--device gpu: ${jobGpuUnsupported(job)}; use --device cpu`);
     const reports = await solveSharedLevels(job, () => o.signal?.aborted ?? false, (r, k, total) => o.onCoordinate?.([r], k, total));
@@ -543,7 +551,9 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
     const summary = summarize(reports, (performance.now() - started) / 1000, 1, 'cpu', gateRecord(job));
     return { reports, summary, interrupted, file: modelFile(job, reports) };
   }
-  if (o.gpu) {
+  if (o.executor) {
+    executorWorkers = await o.executor(job, collect, o.signal);
+  } else if (o.gpu) {
     const why = jobGpuUnsupported(job);
     if (why) throw new InputError(`--device gpu: ${why}; or use --device cpu`);
     const eps = noiseOf(job);
@@ -565,7 +575,7 @@ export async function trainCoordinatewise(job: CoordinatewiseJob, o: TrainOption
   const reports = byCoordinate.flat().sort((x, y) => x.level - y.level || x.coordinate - y.coordinate);
   const K = jobLevels(job).length;
   const interrupted = reports.length < job.d * K || reports.some((r) => r.status === 'interrupted');
-  const summary = summarize(reports, (performance.now() - started) / 1000, useWorkers ? workers : 1, o.gpu ? o.gpu.description : 'cpu', gateRecord(job));
+  const summary = summarize(reports, (performance.now() - started) / 1000, o.executor ? executorWorkers : useWorkers ? workers : 1, o.gpu ? o.gpu.description : 'cpu', gateRecord(job));
   return { reports, summary, interrupted, file: modelFile(job, reports) };
 }
 
