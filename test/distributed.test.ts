@@ -215,6 +215,31 @@ describe('solve --redis', () => {
   });
 });
 
+describe('Redis restarting', () => {
+  it('with appendonly yes, finished results survive a restart between jobs: the next run reuses them all', async () => {
+    const persistent = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    let again: RedisServer | null = null;
+    try {
+      const data = writeData(path.join(dir, 'aof.csv'), 200, 13);
+      const expected = await local(data, path.join(dir, 'aof-local.json'), 8);
+      const w = worker(persistent.url, 'aof');
+      await w.waitFor(/waiting for jobs/);
+      const first = await start([...solveArgs(data, path.join(dir, 'aof-1.json'), 8), '--redis', persistent.url, '--queue', 'aof', '--json']).done;
+      expect(first.code, first.err).toBe(0);
+      await stopAll([w]);
+      await persistent.stop(true);
+      again = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always'], 'redis', undefined, { port: persistent.port, dir: persistent.dir });
+      // no worker now: every result must come from the restarted Redis
+      const second = await start([...solveArgs(data, path.join(dir, 'aof-2.json'), 8), '--redis', again.url, '--queue', 'aof', '--json']).done;
+      expect(second.code, second.err).toBe(0);
+      expect((JSON.parse(second.out) as { distributed: { reused: number } }).distributed.reused).toBe(4);
+      expect(fs.readFileSync(path.join(dir, 'aof-2.json')).equals(expected)).toBe(true);
+    } finally {
+      await (again ?? persistent).stop();
+    }
+  });
+});
+
 describe('--redis connection errors', () => {
   let secured: RedisServer;
   beforeAll(async () => {

@@ -75,12 +75,18 @@ export async function solveCoordinatesRemote(job: CoordinatewiseJob, collect: (r
       if (reason.startsWith(INPUT_FAILURE)) throw new InputError(`${where}: ${reason.slice(INPUT_FAILURE.length)}`);
       throw new Error(`${where} failed: ${reason}`);
     };
+    // a job's state, then the job: in this order, a completed job is read with its return value (the
+    // other way round, a job read while running can be completed by the time its state is asked)
+    const snapshot = async (id: string) => {
+      const state = await queue.getJobState(id);
+      const j = state === 'unknown' ? undefined : await Job.fromId(queue, id);
+      return { state: j ? state : 'unknown', j };
+    };
     // what is already there: finished jobs are reused, failed ones put back once, the rest waited for
     const toAdd: number[] = [];
-    const existing = await Promise.all(ids.map((id) => Job.fromId(queue, id)));
+    const existing = await Promise.all(ids.map((id) => snapshot(id)));
     for (const [i, id] of ids.entries()) {
-      const j = existing[i];
-      const state = j ? await j.getState() : 'missing';
+      const { j, state } = existing[i];
       if (j && state === 'completed') {
         pending.set(id, i);
         finish(id, i, j.returnvalue);
@@ -106,15 +112,14 @@ export async function solveCoordinatesRemote(job: CoordinatewiseJob, collect: (r
       const running: Record<string, number> = {};
       let waiting = 0;
       const open = [...pending.entries()];
-      const jobs = await Promise.all(open.map(([id]) => Job.fromId(queue, id)));
+      const jobs = await Promise.all(open.map(([id]) => snapshot(id)));
       const lost: number[] = [];
       for (const [k, [id, i]] of open.entries()) {
-        const j = jobs[k];
+        const { j, state } = jobs[k];
         if (!j) {
           lost.push(i);
           continue;
         }
-        const state = await j.getState();
         if (state === 'completed') finish(id, i, j.returnvalue);
         else if (state === 'failed') fail(i, id, j.failedReason ?? 'no reason given', j.processedBy);
         else if (state === 'active') running[j.processedBy ?? '?'] = (running[j.processedBy ?? '?'] ?? 0) + 1;

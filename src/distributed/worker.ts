@@ -69,6 +69,12 @@ class SolverPool {
     }
   }
 
+  /** starts the threads ahead of the first job (each loads the solvers once) */
+  prestart(k: number): void {
+    if (!this.compiled) return;
+    while (this.free.length < k) this.free.push({ thread: this.spawn(), hash: null });
+  }
+
   private spawn(): Thread {
     const t = new Thread(this.script);
     this.all.add(t);
@@ -141,6 +147,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ solved: number; rej
     autorun: false,
   });
   worker.on('error', (err) => o.log(`${name}: ${err.message}`));
+  pool.prestart(o.concurrency);
   const running = worker.run();
   await worker.waitUntilReady();
   o.log(`${name}: waiting for jobs on queue "${o.queue}" at ${describeTarget(o.target)} (concurrency ${o.concurrency}, convex-score ${version})`);

@@ -13,7 +13,7 @@ export interface RedisServer {
   port: number;
   url: string;
   dir: string;
-  stop(): Promise<void>;
+  stop(keepDir?: boolean): Promise<void>;
 }
 
 function redisServerPath(): string {
@@ -36,11 +36,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts redis-server with the extra arguments (e.g. ['--requirepass', 'secret']) and waits until it listens. */
-export async function startRedis(extra: string[] = [], scheme: 'redis' | 'rediss' = 'redis', password?: string): Promise<RedisServer> {
+export async function startRedis(extra: string[] = [], scheme: 'redis' | 'rediss' = 'redis', password?: string, again?: { port: number; dir: string }): Promise<RedisServer> {
   const bin = redisServerPath();
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-redis-'));
+  const port = again?.port ?? (await freePort());
+  const dir = again?.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cs-redis-'));
   const portArgs = scheme === 'rediss' ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
+  // no persistence unless the extra arguments ask for it (later arguments win)
   const child: ChildProcess = spawn(bin, [...portArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
@@ -56,13 +57,15 @@ export async function startRedis(extra: string[] = [], scheme: 'redis' | 'rediss
     port,
     dir,
     url: `${scheme}://${auth}${scheme === 'rediss' ? 'localhost' : '127.0.0.1'}:${port}`,
-    stop: () =>
+    /** SIGTERM (Redis writes its append-only file and exits); keepDir: leave its files for a restart */
+    stop: (keepDir = false) =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => {
-          fs.rmSync(dir, { recursive: true, force: true });
+        const done = (): void => {
+          if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
           resolve();
-        });
+        };
+        if (child.exitCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
       }),
   };
