@@ -19,6 +19,8 @@
  *   CLI start-up CPU seconds, commands loaded on demand against the eager path (bench/startup.ts).
  * npm run bench -- univariate-ipm [--sizes 10000,100000,1000000] [--baseline-max 100000] [--time-limit 120]
  *   issue 20: the 1-D programs by the banded-LU interior-point method against the earlier auto path, same run (bench/univariate-ipm.ts).
+ * npm run bench -- distributed [--d 32] [--n 2000] [--patterns 128] [--workers 1,2,4] [--empty 200]
+ *   issue 19: one multivariate solve locally and through Redis with 1, 2 and 4 worker processes; the queue's overhead per job (bench/distributed.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
  *   the QP solver on the Maros-Meszaros set (bench/maros-meszaros.ts).
  */
@@ -34,9 +36,14 @@ import { runBaselinesBenchmark } from './baselines.js';
 import { runGraphicalModelsBenchmark } from './graphical-models.js';
 import { runUnivariateIpmBenchmark } from './univariate-ipm.js';
 import { runStartupBenchmark } from './startup.js';
+import { runDistributedBenchmark } from './distributed.js';
 
 if (process.argv.includes('univariate-ipm')) {
   await runUnivariateIpmBenchmark();
+  process.exit(0);
+}
+if (process.argv.includes('distributed')) {
+  await runDistributedBenchmark();
   process.exit(0);
 }
 if (process.argv.includes('sampler')) {
