@@ -21,6 +21,7 @@ import { smCentralF, type UnivariateProgram } from './univariate.js';
 import { Relu1dOperator } from '../../solvers/relu1d.js';
 import { pcg } from '../../solvers/pcg.js';
 import { supportKey } from '../../solvers/vector.js';
+import { dualBoxRows, type DualBoxRows } from './univariate-ipm.js';
 
 export interface BandedOptions {
   tol: number;
@@ -37,12 +38,8 @@ export interface BandedResult {
   stop: 'converged' | 'max_iter' | 'time_limit' | 'interrupted' | 'numerical' | 'no_interior';
 }
 
-interface Rows {
-  loA: Float64Array;
-  hiA: Float64Array;
-  loB: Float64Array;
-  hiB: Float64Array;
-}
+/** The box rows of the dual (docs/math/univariate.md, section 4), as the banded-LU method has them. */
+type Rows = DualBoxRows;
 
 export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions): BandedResult {
   const { points: u, counts: m, n, beta, target: y } = prog;
@@ -55,7 +52,7 @@ export function solveBandedDual(prog: UnivariateProgram, options: BandedOptions)
   const nb = n * beta;
 
   // bounds: A rows k = 0..N-1 on F_k; B rows k = 1..p-1 on F_k - F_0 (F_{p-1} = 0), stored at index k
-  const rows = boxBounds(prog);
+  const rows = dualBoxRows(prog);
   const invh = new Float64Array(Math.max(N, 1));
   const h = new Float64Array(Math.max(N, 1));
   for (let k = 0; k < N; k++) {
@@ -518,27 +515,3 @@ function maxAbs(a: Float64Array): number {
   return m;
 }
 
-/** The box rows of the dual (docs/math/univariate.md, section 4). */
-function boxBounds(prog: UnivariateProgram): Rows {
-  const { counts: m, n, beta } = prog;
-  const p = m.length;
-  const nb = n * beta;
-  const loA = new Float64Array(p), hiA = new Float64Array(p), loB = new Float64Array(p), hiB = new Float64Array(p);
-  let below = 0;
-  for (let k = 0; k < p; k++) {
-    if (prog.objective === 'sm') {
-      const above = n - below - m[k];
-      loA[k] = -nb - above;
-      hiA[k] = nb - above - m[k];
-      loB[k] = -nb + below + m[k];
-      hiB[k] = nb + below;
-    } else {
-      loA[k] = -nb;
-      hiA[k] = nb;
-      loB[k] = -nb;
-      hiB[k] = nb;
-    }
-    below += m[k];
-  }
-  return { loA, hiA, loB, hiB };
-}

@@ -23,6 +23,12 @@ import { buildUnivariateQp } from './univariate-qp.js';
  * OSQP, in the time left), kept for comparison.
  */
 export type SolverName = 'auto' | 'ipm' | 'fista' | 'banded' | 'dense' | 'osqp' | 'chain';
+/** A solve's status: optimal when certified, else the reason its method stopped (any other stop: max_iter). */
+function statusOf(certified: boolean, stop: string): SolveStatus {
+  if (certified) return 'optimal';
+  return stop === 'interrupted' || stop === 'time_limit' || stop === 'numerical' ? stop : 'max_iter';
+}
+
 export const SOLVER_NAMES: readonly SolverName[] = ['auto', 'ipm', 'fista', 'banded', 'dense', 'osqp', 'chain'];
 
 /**
@@ -183,16 +189,7 @@ function runIpm(prog: UnivariateProgram, tol: number, options: SolveOptions): Pa
     onProgress: options.onProgress,
     finish: options.polish ?? true,
   });
-  const certified = isCertified(res.certificate, tol);
-  const status: SolveStatus = certified
-    ? 'optimal'
-    : res.stop === 'interrupted'
-      ? 'interrupted'
-      : res.stop === 'time_limit'
-        ? 'time_limit'
-        : res.stop === 'numerical'
-          ? 'numerical'
-          : 'max_iter';
+  const status = statusOf(isCertified(res.certificate, tol), res.stop);
   return {
     status,
     solver: 'ipm',
@@ -202,7 +199,7 @@ function runIpm(prog: UnivariateProgram, tol: number, options: SolveOptions): Pa
     polished: res.polished,
     theta: res.theta,
     noInterior: res.stop === 'no_interior',
-    ...(certified || res.message === undefined ? {} : { message: res.message }),
+    ...(status === 'optimal' || res.message === undefined ? {} : { message: res.message }),
   };
 }
 
@@ -249,14 +246,7 @@ function runFista(prog: UnivariateProgram, l1: L1Program, tol: number, options: 
   );
   consider(res.x, false);
   const b = best!;
-  const certified = isCertified(b.cert, tol);
-  const status: SolveStatus = certified
-    ? 'optimal'
-    : res.stop === 'time_limit'
-      ? 'time_limit'
-      : res.stop === 'interrupted'
-        ? 'interrupted'
-        : 'max_iter';
+  const status = statusOf(isCertified(b.cert, tol), res.stop);
   return { status, solver: name, z: b.z, certificate: b.cert, iterations: res.iterations, polished: b.polished };
 }
 
@@ -336,7 +326,7 @@ function runBanded(prog: UnivariateProgram, tol: number, options: SolveOptions):
     if (better) best = { ...c, cert: cc };
   }
   cert = best.cert;
-  const status: SolveStatus = isCertified(cert, tol) ? 'optimal' : res.stop === 'interrupted' ? 'interrupted' : res.stop === 'time_limit' ? 'time_limit' : 'max_iter';
+  const status = statusOf(isCertified(cert, tol), res.stop);
   return { status, solver: 'banded', z: best.z, certificate: cert, iterations: res.iterations, polished: best.polished, theta: res.theta };
 }
 
