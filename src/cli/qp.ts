@@ -3,16 +3,20 @@
  *   minimize 1/2 x'Px + q'x + r  subject to  l <= A x <= u
  * (the JSON format of the Maros-Meszaros data, see README) with our OSQP implementation, and
  * reports the status with qpbenchmark's residuals and duality gap recomputed on the original data.
- * Exit codes: 0 solved, 1 any other status, 2 invalid input.
+ * The installed CLI reads and solves in a worker thread (./qp-worker.ts): the first Ctrl-C stops the
+ * solver at its last iterate (status interrupted), which is reported as usual; a second one quits.
+ * Exit codes: 0 solved, 1 any other status (interrupted included), 2 invalid input.
  */
 import { Command } from 'commander';
 import { readQpProblem } from '../io/qp-problem.js';
-import { solveQpWith, QP_METHODS, type QpMethod } from '../../solvers/osqp/auto.js';
+import { solveQpWith, QP_METHODS, type QpMethod, type QpSolveResult } from '../../solvers/osqp/auto.js';
+import type { OsqpProgress } from '../../solvers/osqp/osqp.js';
 import type { OsqpSettings } from '../../solvers/osqp/settings.js';
 import { qpResiduals } from '../../solvers/osqp/residuals.js';
 import { parseChoice, parseInteger, parseNumber, parsePositive } from './parse.js';
 import { num, println, sci, type CliIO } from './output.js';
 import { InputError } from '../util/errors.js';
+import { compiledWorker, runWithStopFlag } from './stop-worker.js';
 
 export interface QpFlags {
   epsAbs?: string;
@@ -48,7 +52,7 @@ export function qpCommand(setExit: (code: number) => void, io: CliIO): Command {
     )
     .option('--json', 'print one JSON object {status, objective, iterations, seconds, polished, primalResidual, dualResidual, dualityGap, gapMet, x, y}')
     .option('--quiet', 'no progress line')
-    .action((file: string, flags: QpFlags) => setExit(qp(file, flags, io)));
+    .action(async (file: string, flags: QpFlags) => setExit(await qp(file, flags, io)));
 }
 
 export function qpSettingsFromFlags(flags: QpFlags): Partial<OsqpSettings> {
@@ -78,21 +82,111 @@ export function qpSettingsFromFlags(flags: QpFlags): Partial<OsqpSettings> {
   return s;
 }
 
-function qp(file: string, flags: QpFlags, io: CliIO): number {
+/** What qp prints, computed where the solve runs (the worker thread, or inline): plain data, no solver state. */
+export interface QpReport {
+  name?: string;
+  n: number;
+  m: number;
+  result: Pick<
+    QpSolveResult,
+    | 'status'
+    | 'method'
+    | 'objective'
+    | 'iterations'
+    | 'seconds'
+    | 'setupSeconds'
+    | 'polishSeconds'
+    | 'polished'
+    | 'polish'
+    | 'gapMet'
+    | 'rho'
+    | 'rhoUpdates'
+    | 'x'
+    | 'y'
+    | 'certificate'
+    | 'message'
+  >;
+  /** qpbenchmark's residuals and gap on the original data */
+  residuals: { primalResidual: number; dualResidual: number; dualityGap: number };
+}
+
+/** One qp run: the worker's input (with the stop flag added by ./stop-worker.ts). */
+export interface QpJob {
+  file: string;
+  method: QpMethod;
+  settings: Partial<OsqpSettings>;
+  /** post OSQP's progress (only when it is drawn) */
+  progress: boolean;
+}
+
+/** What the qp worker posts before its end. */
+export type QpMessage = { kind: 'progress'; info: OsqpProgress } | { kind: 'report'; report: QpReport };
+
+/** Reads and solves the problem of `job`: the body of ./qp-worker.ts, and of qp when no compiled worker exists. */
+export function runQpJob(job: QpJob, interrupted: () => boolean, post: (msg: QpMessage) => void): void {
+  const prob = readQpProblem(job.file);
+  const r = solveQpWith(prob, {
+    method: job.method,
+    settings: job.settings,
+    interrupted,
+    onProgress: job.progress ? (info) => post({ kind: 'progress', info }) : undefined,
+  });
+  const residuals = qpResiduals(prob, r.x, r.y);
+  post({
+    kind: 'report',
+    report: {
+      ...(prob.name ? { name: prob.name } : {}),
+      n: prob.n,
+      m: prob.m,
+      result: {
+        status: r.status,
+        method: r.method,
+        objective: r.objective,
+        iterations: r.iterations,
+        seconds: r.seconds,
+        setupSeconds: r.setupSeconds,
+        polishSeconds: r.polishSeconds,
+        polished: r.polished,
+        polish: r.polish,
+        gapMet: r.gapMet,
+        rho: r.rho,
+        rhoUpdates: r.rhoUpdates,
+        x: r.x,
+        y: r.y,
+        ...(r.certificate ? { certificate: r.certificate } : {}),
+        ...(r.message ? { message: r.message } : {}),
+      },
+      residuals: { primalResidual: residuals.primalResidual, dualResidual: residuals.dualResidual, dualityGap: residuals.dualityGap },
+    },
+  });
+}
+
+/**
+ * Solves in a worker thread when the compiled one exists (the installed CLI), so that the first Ctrl-C
+ * stops the solver at its best point (status interrupted) and the report is printed as usual; inline
+ * otherwise (tests from the sources), where CliIO.signal interrupts.
+ */
+async function solveReport(job: QpJob, io: CliIO, onProgress: (info: OsqpProgress) => void): Promise<QpReport> {
+  let report: QpReport | undefined;
+  const take = (msg: QpMessage): void => {
+    if (msg.kind === 'progress') onProgress(msg.info);
+    else report = msg.report;
+  };
+  const script = compiledWorker('./qp-worker.js', import.meta.url);
+  if (script === undefined) runQpJob(job, () => io.signal?.aborted ?? false, take);
+  else await runWithStopFlag<QpMessage>(script, { job }, { onMessage: take, stderr: io.stderr, what: 'stopping at the best point so far', signal: io.signal });
+  if (report === undefined) throw new Error('the qp solver thread ended without a result');
+  return report;
+}
+
+async function qp(file: string, flags: QpFlags, io: CliIO): Promise<number> {
   const settings = qpSettingsFromFlags(flags);
   const method: QpMethod = parseChoice('--method', flags.method ?? 'auto', QP_METHODS);
-  const prob = readQpProblem(file);
   const showProgress = !flags.quiet && !flags.json && !process.env.CI && io.stderr.isTTY === true;
-  const result = solveQpWith(prob, {
-    method,
-    settings,
-    interrupted: () => io.signal?.aborted ?? false,
-    onProgress: showProgress
-      ? (p) => io.stderr.write(`\riteration ${p.iteration}  primal ${sci(p.primalResidual)}  dual ${sci(p.dualResidual)}  rho ${sci(p.rho)}   `)
-      : undefined,
-  });
+  const { name: probName, n, m, result, residuals: res } = await solveReport({ file, method, settings, progress: showProgress }, io, (p) =>
+    io.stderr.write(`\riteration ${p.iteration}  primal ${sci(p.primalResidual)}  dual ${sci(p.dualResidual)}  rho ${sci(p.rho)}   `),
+  );
   if (showProgress) io.stderr.write('\n');
-  const res = qpResiduals(prob, result.x, result.y);
   const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
   if (flags.json) {
     println(
@@ -117,8 +211,8 @@ function qp(file: string, flags: QpFlags, io: CliIO): number {
       }),
     );
   } else {
-    const name = prob.name ? ` ${prob.name}` : '';
-    println(io.stdout, `problem${name}: n = ${prob.n} variables, m = ${prob.m} constraint rows`);
+    const name = probName ? ` ${probName}` : '';
+    println(io.stdout, `problem${name}: n = ${n} variables, m = ${m} constraint rows`);
     println(io.stdout, `status: ${result.status}${result.message ? ` (${result.message})` : ''}, by ${result.method}`);
     println(io.stdout, `objective: ${num(result.objective)}`);
     println(
