@@ -30,6 +30,11 @@ export interface IpmOptions {
   maxIter?: number;
   /** seconds */
   timeLimit?: number;
+  /**
+   * polled before the first iteration, between iterations, after the factorization and each solve of
+   * a step (a step in progress is dropped) and before each round of the finish: Ctrl-C waits for one
+   * banded factorization or solve at most (about 0.2 s at 1e5 points, 1-2 s at 1e6)
+   */
   interrupted?: () => boolean;
   onProgress?: (info: { iteration: number; relativeGap: number; kktResidual: number }) => void;
   /** try the active-set finish (default true); without it only the iterate itself is certified */
@@ -339,6 +344,11 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
   if (isCertified(zeroCert, tol)) {
     return { z: zero, theta: new Float64Array(p), certificate: zeroCert, iterations: 0, polished: false, stop: 'converged' };
   }
+  // interrupted before the first iteration: z = 0, whose certificate is at hand (the iterate's
+  // would cost another product with B')
+  if (options.interrupted?.()) {
+    return { z: zero, theta: thetaOf(x.Q), certificate: zeroCert, iterations: 0, polished: false, stop: 'interrupted' };
+  }
   initialMultipliers(x, n * beta, m, y, h);
 
   const kkt = new KktSystem(p, h, m);
@@ -372,11 +382,23 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
   let lastAnchorGap = Infinity;
   let triedPlain = '';
   const tryFinish = (partition: Partition, kind: string): boolean => {
-    const fin = activeSetFinish(prog, kkt, x, rows, h, partition, trace);
+    const fin = activeSetFinish(prog, kkt, x, rows, h, partition, trace, options.interrupted);
+    if (fin === 'interrupted') {
+      trace?.(`  finish (${kind}): interrupted`);
+      return false;
+    }
     const certified = fin !== null && consider(fin.z, [fin.theta, anchors[0]], true);
     const shown = bestSoFar();
     trace?.(`  finish (${kind}): ${fin === null ? 'singular' : certified ? 'certified' : 'not certified'}` + (shown ? ` (best: gap ${shown.cert.relativeGap.toExponential(1)}, KKT ${shown.cert.kktResidual.toExponential(1)})` : ''));
     return certified;
+  };
+  // Ctrl-C inside a step (one takes seconds at 1e6 points): the step is dropped, the iterate stays
+  // where the last complete iteration left it
+  const dropStep = (): boolean => {
+    if (!options.interrupted?.()) return false;
+    iteration--;
+    stop = 'interrupted';
+    return true;
   };
   let shortSteps = 0;
   while (true) {
@@ -426,6 +448,12 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
         stop = 'converged';
         break;
       }
+      // the finish takes several factorizations: an interruption during it ends the solve here,
+      // before the iterate's own certificate below
+      if (options.interrupted?.()) {
+        stop = 'interrupted';
+        break;
+      }
     }
     if (iteration >= 1 && relGapEstimate < tol && consider(atomWeights(x, S, p, true), [anchors[0]], false)) {
       stop = 'converged';
@@ -464,6 +492,7 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
       message = 'the Newton matrix is singular to working precision';
       break;
     }
+    if (dropStep()) break;
     // predictor: the affine-scaling direction (complementarity targets 0)
     tau.fill(0, null);
     if (!solveDirection(kkt, x, tau, dir)) {
@@ -471,6 +500,7 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
       message = 'the Newton step is not finite';
       break;
     }
+    if (dropStep()) break;
     const aAff = Math.min(1, dir.primalLimit(x), dir.dualLimit(x));
     const sigma = Math.min(1, Math.pow(complementarityAfter(x, dir, aAff) / nRows / mu, 3));
     // corrector: centring at sigma mu and the predictor's second-order terms
@@ -480,6 +510,7 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
       message = 'the Newton step is not finite';
       break;
     }
+    if (dropStep()) break;
     let step = Math.min(1, 0.995 * Math.min(dir.primalLimit(x), dir.dualLimit(x)));
     // centrality correctors: complementarity products the step would push outside
     // [0.1, 10] sigma mu are aimed back inside, at a step a little longer than the one allowed
@@ -963,7 +994,8 @@ function independentPins(x: Iterate, A: Int8Array, B: Int8Array, pinA: Uint8Arra
  * form, then rows whose multiplier has the wrong sign are freed and, in each run of free rows that
  * leave their box, the most violated one is pinned, a few rounds. Once a partition passes both
  * tests its solution is refined (below). Returns the atom weights (the pinned rows' multipliers)
- * and the dual point, or null when the system is singular.
+ * and the dual point, or null when the system is singular, or 'interrupted' when `interrupted`
+ * returned true before a round's factorization or solve.
  */
 function activeSetFinish(
   prog: UnivariateProgram,
@@ -973,7 +1005,8 @@ function activeSetFinish(
   h: Float64Array,
   partition: Partition,
   trace?: (line: string) => void,
-): { z: Float64Array; theta: Float64Array } | null {
+  interrupted?: () => boolean,
+): { z: Float64Array; theta: Float64Array } | null | 'interrupted' {
   const p = x.p;
   const A = partition.A.slice(), B = partition.B.slice();
   const pinA = new Uint8Array(p), pinB = new Uint8Array(p);
@@ -989,6 +1022,7 @@ function activeSetFinish(
   const targetA = (k: number): number => (A[k] === AT_LOWER ? -x.sA[k] - x.rhoA[k] : x.tA[k] - x.rhoA[k]);
   const targetB = (k: number): number => (B[k] === AT_LOWER ? -x.sB[k] - x.rhoB[k] : x.tB[k] - x.rhoB[k]);
   for (let round = 0; round < FINISH_ROUNDS; round++) {
+    if (interrupted?.()) return 'interrupted';
     independentPins(x, A, B, pinA, pinB);
     if (trace) {
       let pins = 0, kept = 0;
@@ -1000,6 +1034,7 @@ function activeSetFinish(
     }
     kkt.assembleFinish(pinA, pinB);
     if (!kkt.factor()) return result;
+    if (interrupted?.()) return 'interrupted';
     rhs.fill(0);
     // pinned rows move to their bound, free rows lose their multiplier, redundant pinned rows keep it
     for (let k = 0; k <= p - 2; k++) rhs[BLOCK * k + ROW_PA] = pinA[k] ? targetA(k) : A[k] === FREE ? -(x.lA[k] - x.nA[k]) : 0;
