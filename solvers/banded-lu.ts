@@ -114,6 +114,8 @@ export class BandedLU {
   private readonly pivots: Int32Array;
   /** the first zero pivot of the last factorisation, or -1 */
   singularAt = -1;
+  /** whether the last factorisation was stopped by its `stop` test (the factors are then unusable) */
+  stopped = false;
 
   constructor(shape: { n: number; kl: number; ku: number }) {
     this.n = shape.n;
@@ -154,9 +156,10 @@ export class BandedLU {
   /**
    * Factor A (A itself is left unchanged) or, without an argument, the matrix written into
    * `data`. Returns false when a pivot column is exactly zero or not finite (A singular, or
-   * entries that overflowed); the factors are then unusable.
+   * entries that overflowed), or when `stop` (asked every 65536 columns) returned true
+   * (`stopped`); the factors are then unusable.
    */
-  factor(A?: BandMatrix): boolean {
+  factor(A?: BandMatrix, stop?: () => boolean): boolean {
     const { n, kl, ku, ld, data: ab, pivots } = this;
     if (A) {
       if (A.n !== n || A.kl !== kl || A.ku !== ku) {
@@ -172,7 +175,12 @@ export class BandedLU {
     const step = ld - 1;
     let ju = 0; // the last column touched by the interchanges so far
     this.singularAt = -1;
+    this.stopped = false;
     for (let j = 0; j < n; j++) {
+      if (stop !== undefined && (j & 0xffff) === 0xffff && stop()) {
+        this.stopped = true;
+        return false;
+      }
       const km = kl < n - 1 - j ? kl : n - 1 - j;
       const cj = j * ld + kv; // offset of the diagonal entry of column j
       let jp = 0;

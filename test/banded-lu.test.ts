@@ -35,6 +35,35 @@ function maxAbs(a: ArrayLike<number>): number {
 }
 
 describe('banded LU with partial pivoting', () => {
+  test('a stop test ends a long factorisation (stopped, false), and a later factorisation is whole again', () => {
+    const n = 200_000;
+    const A = randomBand(n, 3, 3, 5);
+    const lu = new BandedLU(A);
+    let asked = 0;
+    expect(lu.factor(A, () => ++asked >= 2)).toBe(false);
+    expect(lu.stopped).toBe(true);
+    expect(asked).toBe(2); // asked every 65536 columns: stopped at the second
+    expect(lu.singularAt).toBe(-1);
+    // the same workspace, factored again without a stop: solves as a fresh one does
+    expect(lu.factor(A, () => false)).toBe(true);
+    expect(lu.stopped).toBe(false);
+    const rng = new Rng(9);
+    const b = Float64Array.from({ length: n }, () => rng.normal());
+    const x = Float64Array.from(b);
+    lu.solve(x);
+    const fresh = new BandedLU(A);
+    expect(fresh.factor(A)).toBe(true);
+    const y = Float64Array.from(b);
+    fresh.solve(y);
+    expect(maxAbsDiff(x, y)).toBe(0);
+    // and the residual of the solve is small against A itself
+    const Ax = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let j = Math.max(0, i - 3); j <= Math.min(n - 1, i + 3); j++) Ax[i] += A.get(i, j) * x[j];
+    }
+    expect(maxAbsDiff(Ax, b)).toBeLessThan(1e-8 * Math.max(1, maxAbs(x)));
+  });
+
   const shapes: [number, number, number][] = [
     [1, 0, 0],
     [1, 2, 3],

@@ -233,10 +233,18 @@ class KktSystem {
     this.assemble(null, null, pinA, pinB);
   }
 
-  /** Column equilibration, then LU with partial pivoting of the (row-equilibrated) matrix, in place. */
-  factor(): boolean {
+  /**
+   * Column equilibration, then LU with partial pivoting of the (row-equilibrated) matrix, in place.
+   * False when the matrix is singular or `stop` ended the factorisation (`stopped()`).
+   */
+  factor(stop?: () => boolean): boolean {
     this.lu.equilibrateColumns(this.colScale);
-    return this.lu.factor();
+    return this.lu.factor(undefined, stop);
+  }
+
+  /** whether the last factorisation was ended by its stop test */
+  stopped(): boolean {
+    return this.lu.stopped;
   }
 
   singularAt(): number {
@@ -487,7 +495,8 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
     // --- one step: Mehrotra's predictor-corrector with Gondzio's centrality correctors ---
     const mu = comp / nRows;
     kkt.assembleNewton(x);
-    if (!kkt.factor()) {
+    if (!kkt.factor(options.interrupted)) {
+      if (kkt.stopped() && dropStep()) break;
       stop = 'numerical';
       message = 'the Newton matrix is singular to working precision';
       break;
@@ -1033,7 +1042,7 @@ function activeSetFinish(
       trace(`  finish round ${round}: ${pins} rows pinned, ${kept} independent`);
     }
     kkt.assembleFinish(pinA, pinB);
-    if (!kkt.factor()) return result;
+    if (!kkt.factor(interrupted)) return kkt.stopped() ? 'interrupted' : result;
     if (interrupted?.()) return 'interrupted';
     rhs.fill(0);
     // pinned rows move to their bound, free rows lose their multiplier, redundant pinned rows keep it
