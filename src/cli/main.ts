@@ -59,7 +59,7 @@ const COMMANDS: { name: string; description: string; load: () => Promise<Command
     description: 'train every model of a config on the same data, sample each with the same sampler, and report how they compare with each other and with the exact score',
     load: async () => (await import('./compare.js')).compareCommand,
   },
-  { name: 'worker', description: 'take program jobs (of solve --redis) from a Redis queue and solve them, until Ctrl-C', load: async () => (await import('./worker.js')).workerCommand },
+  { name: 'worker', description: 'take program jobs (of solve --redis and compare --redis) from a Redis queue and run them, until Ctrl-C', load: async () => (await import('./worker.js')).workerCommand },
   { name: 'demo', description: 'train on samples of a two-mode Gaussian mixture and plot the learned score against the exact one', load: async () => (await import('./demo.js')).demoCommand },
 ];
 

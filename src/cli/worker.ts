@@ -18,7 +18,7 @@ interface WorkerFlags {
   quiet?: boolean;
 }
 
-export const WORKER_DESCRIPTION = 'take program jobs (of solve --redis) from a Redis queue and solve them, until Ctrl-C';
+export const WORKER_DESCRIPTION = 'take program jobs (of solve --redis and compare --redis) from a Redis queue and run them, until Ctrl-C';
 
 export function workerCommand(setExit: (code: number) => void, io: CliIO): Command {
   return new Command('worker')

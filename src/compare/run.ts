@@ -24,7 +24,7 @@ import type { ScoreModel } from '../models/score-model.js';
 import { parseTargetSpec, resolveTarget } from '../targets/spec.js';
 import { exactScoreModel, type Target } from '../targets/target.js';
 import { modelNames, type CompareConfig, type ModelConfig } from './config.js';
-import { convexGates, InterruptedStage, trainModel, type TrainingRecord } from './models.js';
+import { convexGates, InterruptedStage, trainModel, type TrainedModel, type TrainingRecord } from './models.js';
 import { useBackend, type TfHandle } from '../baselines/tf-backend.js';
 import { countEscapes, escapeBox, type Escapes } from './escapes.js';
 
@@ -137,6 +137,10 @@ export interface CompareOptions {
   /** a progress bar per stage: called at its start with the label and total; returns the updater and the finisher */
   onStage?: (label: string, total: number) => { update: (done: number) => void; stop: () => void };
   log?: (line: string) => void;
+  /** the cache keys that workers computed for this run (compare --redis): reported as computed (cached false), not as cached */
+  fresh?: ReadonlySet<string>;
+  /** when the run began (performance.now()): results.seconds counts from it (compare --redis: the wait for the workers included) */
+  started?: number;
 }
 
 /**
@@ -182,24 +186,70 @@ function scoreModelOf(c: CompareConfig, target: Target, file: Record<string, unk
   return loadScoreModel(filePath).model;
 }
 
-/** Runs the comparison; resolves with the results, or null when interrupted (finished stages are cached). */
-export async function runComparison(config: CompareConfig, o: CompareOptions): Promise<CompareResults | null> {
-  const started = performance.now();
+/** The cache keys of one (model, seed)'s three stages: the SHA-256 (24 hex digits) of everything each depends on. */
+export interface StageKeys {
+  train: string;
+  evaluate: string;
+  sample: string;
+}
+
+/** What a (model, seed)'s train stage depends on: the run's base, the model with its defaults that matter, the seed. */
+function modelPartsOf(config: CompareConfig, m: ModelConfig, seed: number): unknown {
+  const base = { v: 1, target: config.target, n: config.n, noise: config.noise, backend: config.backend };
+  // the convex model's gate strategy and budget with their defaults filled in: a changed default retrains
+  const gates = m.kind === 'convex' ? convexGates(m) : null;
+  return { ...base, model: { ...m, name: undefined, ...(gates ? { gates: gates.gates, patternBudget: gates.patternBudget } : {}) }, seed, workers: undefined };
+}
+
+/** The cache keys of model mi's stages for a seed (dir/cache/<key>.json). */
+export function stageKeys(config: CompareConfig, mi: number, seed: number): StageKeys {
+  const modelParts = modelPartsOf(config, config.models[mi], seed);
+  return { train: key(['train', modelParts]), evaluate: key(['evaluate', modelParts, config.evaluation]), sample: key(['sample', SAMPLE_STAGE_VERSION, modelParts, config.sampler]) };
+}
+
+/** The cache file of a stage key. */
+export function stageCacheFile(outDir: string, k: string): string {
+  return path.join(outDir, 'cache', `${k}.json`);
+}
+
+/** A (model, seed)'s stages as run: the values (as a cached JSON file holds them, or fresh) and whether each came from the cache. */
+interface ModelSeedStages {
+  trained: { value: TrainedModel; hit: boolean };
+  evaluated: { value: { rows: ScoreErrorPoint[]; fn?: { x: number[]; score: number[] } }; hit: boolean };
+  sampled: { value: SampleStage; hit: boolean };
+}
+
+/** What the stages of a run share: the config, its target and levels, the cache, the progress bars, the backend and the references. */
+interface StageEnv {
+  config: CompareConfig;
+  target: Target;
+  names: string[];
+  levels: NoiseLevel[];
+  grid: Float64Array | null;
+  modelDir: string;
+  signal: AbortSignal;
+  interrupted: () => boolean;
+  tf: () => Promise<TfHandle>;
+  data: (seed: number) => Float64Array;
+  referenceFor: (seed: number) => () => SampleReference;
+  cached: <T>(k: string, compute: () => Promise<T>) => Promise<{ value: T; hit: boolean }>;
+  stage: <T>(label: string, total: number, run: (update: (done: number) => void) => Promise<T>) => Promise<T>;
+}
+
+function stageEnv(config: CompareConfig, o: CompareOptions): StageEnv {
   const target = configTarget(config);
-  const d = target.dim;
-  const names = modelNames(config.models);
-  const levels = evaluationLevels(config);
   const signal = o.signal ?? new AbortController().signal;
   const cacheDir = path.join(o.outDir, 'cache');
   const modelDir = path.join(o.outDir, 'models');
   fs.mkdirSync(cacheDir, { recursive: true });
   fs.mkdirSync(modelDir, { recursive: true });
-  const base = { v: 1, target: config.target, n: config.n, noise: config.noise, backend: config.backend };
-  const cached = <T>(parts: unknown, compute: () => Promise<T>): Promise<{ value: T; hit: boolean }> => {
-    const file = path.join(cacheDir, `${key(parts)}.json`);
+  const fresh = o.fresh ?? new Set<string>();
+  const cached = <T>(k: string, compute: () => Promise<T>): Promise<{ value: T; hit: boolean }> => {
+    const file = stageCacheFile(o.outDir, k);
     if (!o.force && fs.existsSync(file)) {
       try {
-        return Promise.resolve({ value: JSON.parse(fs.readFileSync(file, 'utf8')) as T, hit: true });
+        // a stage a worker computed for this run (--redis) is reported as computed, not cached
+        return Promise.resolve({ value: JSON.parse(fs.readFileSync(file, 'utf8')) as T, hit: !fresh.has(k) });
       } catch {
         // a damaged cache file is recomputed
       }
@@ -209,52 +259,106 @@ export async function runComparison(config: CompareConfig, o: CompareOptions): P
       return { value, hit: false };
     });
   };
-  const stage = async <T>(label: string, total: number, run: (update: (done: number) => void) => Promise<T>): Promise<T> => {
-    const bar = o.onStage?.(label, total);
-    try {
-      return await run((k) => bar?.update(k));
-    } finally {
-      bar?.stop();
-    }
-  };
-  const interrupted = (): boolean => signal.aborted;
   let handle: Promise<TfHandle> | null = null;
-  const tf = (): Promise<TfHandle> => (handle ??= useBackend(config.backend));
-  const runs: ModelRun[][] = config.models.map(() => []);
-  const grid = d === 1 ? scoreGrid(target) : null;
   // the metrics' reference (exact draws, the floor, an MCMC chain for large Ising) depends only on the seed: built once per seed, when first needed
-  const seedFloors = new Map<number, Record<string, number>>();
   const references = new Map<number, SampleReference>();
-  const referenceFor = (seed: number) => (): SampleReference => {
-    let r = references.get(seed);
-    if (!r) references.set(seed, (r = new SampleReference(target, config.sampler.n, sampleSeedOf(seed))));
-    return r;
+  const datasets = new Map<number, Float64Array>();
+  return {
+    config,
+    target,
+    names: modelNames(config.models),
+    levels: evaluationLevels(config),
+    grid: target.dim === 1 ? scoreGrid(target) : null,
+    modelDir,
+    signal,
+    interrupted: () => signal.aborted,
+    tf: () => (handle ??= useBackend(config.backend)),
+    data: (seed) => {
+      let X = datasets.get(seed);
+      if (!X) {
+        // one seed's data at a time (the loop goes seed by seed)
+        datasets.clear();
+        datasets.set(seed, (X = target.sample(config.n, seed)));
+      }
+      return X;
+    },
+    referenceFor: (seed) => (): SampleReference => {
+      let r = references.get(seed);
+      if (!r) references.set(seed, (r = new SampleReference(target, config.sampler.n, sampleSeedOf(seed))));
+      return r;
+    },
+    cached,
+    stage: async (label, total, run) => {
+      const bar = o.onStage?.(label, total);
+      try {
+        return await run((k) => bar?.update(k));
+      } finally {
+        bar?.stop();
+      }
+    },
   };
+}
+
+/**
+ * One (model, seed): train (the model file written to models/), evaluate the score error, sample; each
+ * stage from the cache when it is there. The local loop and the queue's workers (src/distributed/) both
+ * run this.
+ */
+async function runModelSeed(env: StageEnv, mi: number, seed: number): Promise<ModelSeedStages> {
+  const { config, target, levels, grid, signal, interrupted, tf, cached, stage } = env;
+  const m: ModelConfig = config.models[mi];
+  const label = `${env.names[mi]} (seed ${seed})`;
+  const keys = stageKeys(config, mi, seed);
+  const X = env.data(seed);
+  const trained = await stage(`train ${label}`, 1, (update) =>
+    cached(keys.train, () => trainModel(m, { config, target, X, n: config.n, seed, signal, tf, interrupted, onProgress: (k, total) => update(total > 0 ? k / total : 1) })),
+  );
+  if (interrupted()) throw new InterruptedStage();
+  const filePath = path.join(env.modelDir, `${env.names[mi]}-seed${seed}.json`);
+  if (trained.value.file) writeFileAtomic(filePath, JSON.stringify(trained.value.file) + '\n');
+  const model = scoreModelOf(config, target, trained.value.file, filePath);
+  const evaluated = await stage(`score error ${label}`, 1, async (update) =>
+    cached(keys.evaluate, async () => {
+      const rows = scoreErrorAt(model, target, levels, config.evaluation.points, seed + 1000).map((r) => ({ t: r.t, a: r.a, s: r.s, scoreMse: r.scoreMse, weightedScoreMse: r.weightedScoreMse }));
+      update(1);
+      const fn = grid ? { x: Array.from(grid), score: Array.from(model.score(grid, grid.length, levels[0].t ?? 0)) } : undefined;
+      return { rows, fn };
+    }),
+  );
+  const sampled = await stage(`sample ${label}`, config.sampler.steps, (update) => cached(keys.sample, async () => drawSamples(config, target, model, seed, update, interrupted, env.referenceFor(seed))));
+  return { trained, evaluated, sampled };
+}
+
+/**
+ * One (model, seed)'s stages run into dir (its cache/ and models/), as the local loop runs them; resolves
+ * with the keys and the cache files' texts. What a `compare-stage` job of the queue runs.
+ */
+export async function runCompareStage(config: CompareConfig, mi: number, seed: number, dir: string, signal?: AbortSignal): Promise<{ keys: StageKeys; texts: StageKeys }> {
+  const env = stageEnv(config, { outDir: dir, signal });
+  try {
+    await runModelSeed(env, mi, seed);
+  } catch (err) {
+    if (err instanceof InterruptedStage) throw new Error('the stage was interrupted');
+    throw err;
+  }
+  const keys = stageKeys(config, mi, seed);
+  const read = (k: string): string => fs.readFileSync(stageCacheFile(dir, k), 'utf8');
+  return { keys, texts: { train: read(keys.train), evaluate: read(keys.evaluate), sample: read(keys.sample) } };
+}
+
+/** Runs the comparison; resolves with the results, or null when interrupted (finished stages are cached). */
+export async function runComparison(config: CompareConfig, o: CompareOptions): Promise<CompareResults | null> {
+  const started = o.started ?? performance.now();
+  const env = stageEnv(config, o);
+  const { target, levels, grid, names } = env;
+  const d = target.dim;
+  const runs: ModelRun[][] = config.models.map(() => []);
+  const seedFloors = new Map<number, Record<string, number>>();
   try {
     for (const seed of config.seeds) {
-      const X = target.sample(config.n, seed);
       for (let mi = 0; mi < config.models.length; mi++) {
-        const m: ModelConfig = config.models[mi];
         const label = `${names[mi]} (seed ${seed})`;
-        // the convex model's gate strategy and budget with their defaults filled in: a changed default retrains
-        const gates = m.kind === 'convex' ? convexGates(m) : null;
-        const modelParts = { ...base, model: { ...m, name: undefined, ...(gates ? { gates: gates.gates, patternBudget: gates.patternBudget } : {}) }, seed, workers: undefined };
-        const trained = await stage(`train ${label}`, 1, (update) =>
-          cached(['train', modelParts], () => trainModel(m, { config, target, X, n: config.n, seed, signal, tf, interrupted, onProgress: (k, total) => update(total > 0 ? k / total : 1) })),
-        );
-        if (interrupted()) throw new InterruptedStage();
-        const filePath = path.join(modelDir, `${names[mi]}-seed${seed}.json`);
-        if (trained.value.file) writeFileAtomic(filePath, JSON.stringify(trained.value.file) + '\n');
-        const model = scoreModelOf(config, target, trained.value.file, filePath);
-        const evaluated = await stage(`score error ${label}`, 1, async (update) =>
-          cached(['evaluate', modelParts, config.evaluation], async () => {
-            const rows = scoreErrorAt(model, target, levels, config.evaluation.points, seed + 1000).map((r) => ({ t: r.t, a: r.a, s: r.s, scoreMse: r.scoreMse, weightedScoreMse: r.weightedScoreMse }));
-            update(1);
-            const fn = grid ? { x: Array.from(grid), score: Array.from(model.score(grid, grid.length, levels[0].t ?? 0)) } : undefined;
-            return { rows, fn };
-          }),
-        );
-        const sampled = await stage(`sample ${label}`, config.sampler.steps, (update) => cached(['sample', SAMPLE_STAGE_VERSION, modelParts, config.sampler], async () => drawSamples(config, target, model, seed, update, interrupted, referenceFor(seed))));
+        const { trained, evaluated, sampled } = await runModelSeed(env, mi, seed);
         if (Object.keys(sampled.value.exactSampleFloor).length > 0) seedFloors.set(seed, sampled.value.exactSampleFloor);
         runs[mi].push({
           seed,

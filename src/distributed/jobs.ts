@@ -7,6 +7,8 @@
  *   chain, each warm-started from the last, exactly as the local worker threads solve them). The run's
  *   data and settings (the spec) are stored once in Redis under their content hash; the job names the
  *   hash and the coordinate.
+ * - compare-stage: one (model, seed) of `compare --redis` (its train, evaluate and sample stages): the
+ *   config as data, checked as a config file is (compare-stage.ts), the result the stages' cache files.
  * - empty: does nothing (the queue's own overhead, bench/distributed.ts).
  */
 import os from 'node:os';
@@ -23,6 +25,8 @@ export const RESULT_FORMAT = 'convex-score/job-result@1';
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 content hash (64 hex digits)');
 const f64 = z.instanceof(Float64Array, { message: 'a float64 array ({"$f64": base64})' });
+/** a compare stage's cache key (src/compare/run.ts stageKeys) */
+const stageKey = z.string().regex(/^[0-9a-f]{24}$/, 'a compare cache key (24 hex digits)');
 const finite = z.number().refine(Number.isFinite, 'a finite number');
 
 /** The spec of a multivariate solve (a CoordinatewiseJob), as decoded from Redis. */
@@ -51,6 +55,16 @@ const SpecSchema = z.strictObject({
 const JobDataSchema = z.discriminatedUnion('kind', [
   z.strictObject({ format: z.literal(JOB_FORMAT), kind: z.literal('coordinate'), version: z.string(), spec: hash, coordinate: z.int().min(0) }),
   z.strictObject({ format: z.literal(JOB_FORMAT), kind: z.literal('empty'), version: z.string(), nonce: z.string().max(100) }),
+  // one (model, seed) of a compare run: the config as data (validated by parseCompareConfig before anything runs), the model's index, the seed, and the stages' cache keys
+  z.strictObject({
+    format: z.literal(JOB_FORMAT),
+    kind: z.literal('compare-stage'),
+    version: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    model: z.int().min(0),
+    seed: z.int().min(0),
+    keys: z.strictObject({ train: stageKey, evaluate: stageKey, sample: stageKey }),
+  }),
 ]);
 
 export type JobData = z.infer<typeof JobDataSchema>;
@@ -102,8 +116,8 @@ function issues(err: z.ZodError): string {
 export function parseJobData(value: unknown): JobData {
   if (value === null || typeof value !== 'object') throw new InputError(`a job's data must be an object, got ${value === null ? 'null' : typeof value}; this queue takes convex-score jobs only`);
   const kind = (value as { kind?: unknown }).kind;
-  if (kind !== 'coordinate' && kind !== 'empty') {
-    throw new InputError(`unknown job kind ${JSON.stringify(kind) ?? 'undefined'}: a worker runs only the project's own program types (coordinate, empty); this job was not made by convex-score`);
+  if (kind !== 'coordinate' && kind !== 'empty' && kind !== 'compare-stage') {
+    throw new InputError(`unknown job kind ${JSON.stringify(kind) ?? 'undefined'}: a worker runs only the project's own program types (coordinate, compare-stage, empty); this job was not made by convex-score`);
   }
   const r = JobDataSchema.safeParse(value);
   if (!r.success) throw new InputError(`the job's data is not a convex-score ${kind} job (${JOB_FORMAT}): ${issues(r.error)}`);
@@ -159,4 +173,40 @@ export function parseResult(value: unknown, what: string): { reports: ProgramRep
   const checked = z.array(ReportSchema).safeParse(reports);
   if (!checked.success) throw new Error(`the result of ${what} in Redis holds no program reports: ${issues(checked.error)}`);
   return { reports: checked.data as unknown as ProgramReport[], seconds: r.data.seconds, machine: r.data.machine };
+}
+
+/** The result of a compare-stage job: the three stages' cache files (their JSON texts, as the local cache holds them), the seconds and the machine. */
+const CompareResultSchema = z.strictObject({
+  format: z.literal(RESULT_FORMAT),
+  kind: z.literal('compare-stage'),
+  keys: z.strictObject({ train: stageKey, evaluate: stageKey, sample: stageKey }),
+  texts: z.strictObject({ train: z.string(), evaluate: z.string(), sample: z.string() }),
+  seconds: finite,
+  machine: z.strictObject({ worker: z.string(), host: z.string(), cpu: z.string() }),
+});
+
+export type CompareStageResult = z.infer<typeof CompareResultSchema>;
+
+/** The job id of a compare stage: the content hash of its stages' cache keys (each a hash of everything the stage depends on) and the version. */
+export function compareStageJobId(keys: { train: string; evaluate: string; sample: string }, version: string): string {
+  return `compare-${contentHash({ kind: 'compare-stage', format: JOB_FORMAT, keys, version })}`;
+}
+
+export function makeCompareResult(keys: CompareStageResult['keys'], texts: CompareStageResult['texts'], seconds: number, m: Machine): CompareStageResult {
+  return { format: RESULT_FORMAT, kind: 'compare-stage', keys, texts, seconds, machine: m };
+}
+
+/** A stored compare-stage result, checked: its keys must be the job's, and each text a JSON value. Error naming the job otherwise. */
+export function parseCompareResult(value: unknown, what: string, keys: CompareStageResult['keys']): CompareStageResult {
+  const r = CompareResultSchema.safeParse(value);
+  if (!r.success) throw new Error(`the result of ${what} in Redis is not a convex-score compare-stage result: ${issues(r.error)}`);
+  for (const stage of ['train', 'evaluate', 'sample'] as const) {
+    if (r.data.keys[stage] !== keys[stage]) throw new Error(`the result of ${what} in Redis is for another ${stage} stage (${r.data.keys[stage]}, expected ${keys[stage]})`);
+    try {
+      JSON.parse(r.data.texts[stage]);
+    } catch (err) {
+      throw new Error(`the result of ${what} in Redis is damaged (its ${stage} stage: ${(err as Error).message})`);
+    }
+  }
+  return r.data;
 }

@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis';
 import { InputError } from '../util/errors.js';
 import { solveCoordinateLevels, type CoordinatewiseJob, type ProgramReport } from '../programs/coordinatewise-train.js';
 import { connectionOptions, describeTarget, type RedisTarget } from './connection.js';
-import { decodeSpec, machine, makeResult, parseJobData, type JobResult } from './jobs.js';
+import { decodeSpec, machine, makeCompareResult, makeResult, parseJobData, type CompareStageResult, type JobResult } from './jobs.js';
 import { bullmq, KEY_PREFIX, openRedis, packageVersion, specKey } from './queue.js';
 import type { ThreadReply, ThreadRequest } from './solve-thread.js';
 
@@ -108,7 +108,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ solved: number; rej
     specs.set(hash, job);
     return job;
   };
-  const processJob = async (job: { id?: string; data: unknown }): Promise<JobResult> => {
+  const processJob = async (job: { id?: string; data: unknown }): Promise<JobResult | CompareStageResult> => {
     const started = performance.now();
     try {
       const data = parseJobData(job.data);
@@ -116,6 +116,18 @@ export async function runWorker(o: WorkerOptions): Promise<{ solved: number; rej
         throw new InputError(`the job was made by convex-score ${data.version} and this worker is ${version}; run workers of the submitter's version (a result must be the one the local run gives)`);
       }
       if (data.kind === 'empty') return makeResult('empty', [], 0, me);
+      if (data.kind === 'compare-stage') {
+        // the compare code is loaded by the first compare-stage job only
+        const { checkCompareJob, runStageInThread } = await import('./compare-stage.js');
+        const c = checkCompareJob(data);
+        const what = `compare stage ${c.name} (seed ${c.seed})`;
+        o.log(`${name}: ${what} started (job ${job.id})`);
+        const r = await runStageInThread({ config: c.config, model: c.model, seed: c.seed });
+        const seconds = (performance.now() - started) / 1000;
+        solved++;
+        o.log(`${name}: ${what} finished in ${seconds.toFixed(2)} s (job ${job.id})`);
+        return makeCompareResult(r.keys, r.texts, seconds, me);
+      }
       const spec = await loadSpec(data.spec);
       if (data.coordinate >= spec.d) throw new InputError(`the job names coordinate ${data.coordinate}, but its spec has d = ${spec.d} coordinates (0..${spec.d - 1})`);
       o.log(`${name}: coordinate ${data.coordinate} of run ${data.spec.slice(0, 12)} started (job ${job.id})`);
