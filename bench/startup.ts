@@ -25,7 +25,8 @@ export function runStartupBenchmark(): void {
   fs.writeFileSync(path.join(dir, 'cpu.mjs'), "import fs from 'node:fs';\nprocess.on('exit', () => { const u = process.cpuUsage(); fs.writeSync(2, `\\nCPU ${(u.user + u.system) / 1e6}\\n`); });\n");
   // the eager path: every command module imported before the CLI runs
   // (and mathjs, which the energy targets imported at the top before it was loaded on first use)
-  const eager = [...COMMAND_MODULES.map((m) => pathToFileURL(path.join(root, 'dist', 'src', 'cli', `${m}.js`)).href), 'mathjs'];
+  // (mathjs resolved here: the eager module lives in a temporary folder without node_modules)
+  const eager = [...COMMAND_MODULES.map((m) => pathToFileURL(path.join(root, 'dist', 'src', 'cli', `${m}.js`)).href), import.meta.resolve('mathjs')];
   fs.writeFileSync(path.join(dir, 'eager.mjs'), eager.map((u) => `await import(${JSON.stringify(u)});`).join('\n') + '\n');
   const rng = new Rng(1);
   const data = path.join(dir, 'x.npy');

@@ -10,6 +10,8 @@ import {
   parseModelFile,
   readModelFile,
   serializeModelFile,
+  checkModelForWriting,
+  findProblem,
   writeModelFile,
   type TwoLayerReluFile,
 } from '../src/io/model-file.js';
@@ -522,6 +524,47 @@ describe('model file', () => {
     expectInputError(() => parseModelFile('[1, 2]'), 'the top-level value must be an object, got an array of 2');
     expectInputError(() => parseModelFile('{}'), 'field format is missing', 'and 6 more problems');
     expectInputError(() => readModelFile(path.join(dir, 'missing-model.json')), 'not found', 'check the path');
+  });
+
+  it('the writer refuses exactly what the reader refuses (the writer checks by hand, without zod)', () => {
+    const mutations: [string, (m: Record<string, unknown> & TwoLayerReluFile) => void][] = [
+      ['valid', () => {}],
+      ['NaN weight', (m) => (m.W[1][0] = NaN)],
+      ['Infinity bias', (m) => (m.b[0] = Infinity)],
+      ['string in alpha', (m) => ((m.alpha[0] as unknown[])[0] = '1')],
+      ['c not an array', (m) => ((m as Record<string, unknown>).c = 3)],
+      ['row not an array', (m) => ((m.W as unknown[])[0] = 1)],
+      ['extra field', (m) => (m.extra = 1)],
+      ['wrong format', (m) => ((m as Record<string, unknown>).format = 'convex-score/other@1')],
+      ['inputDim 0', (m) => (m.inputDim = 0)],
+      ['outputDim 1.5', (m) => (m.outputDim = 1.5)],
+      ['b too short', (m) => m.b.pop()],
+      ['W row too long', (m) => m.W[0].push(1)],
+      ['alpha rows', (m) => m.alpha.pop()],
+      ['c too long', (m) => m.c.push(0)],
+      ['objective', (m) => ((m.training as Record<string, unknown>).objective = 'mle')],
+      ['negative beta', (m) => (m.training!.beta = -1)],
+      ['sigma 0', (m) => (m.training!.sigma = 0)],
+      ['sigma null', (m) => (m.training!.sigma = null)],
+      ['n 0', (m) => (m.training!.n = 0)],
+      ['n 2.5', (m) => (m.training!.n = 2.5)],
+      ['solver number', (m) => ((m.training as Record<string, unknown>).solver = 3)],
+      ['convexObjective null', (m) => (m.training!.convexObjective = null)],
+      ['convexObjective NaN', (m) => (m.training!.convexObjective = NaN)],
+      ['dualityGap Infinity', (m) => (m.training!.dualityGap = Infinity)],
+      ['seconds negative', (m) => (m.training!.seconds = -0.1)],
+      ['training missing', (m) => delete m.training],
+      ['training an array', (m) => ((m as Record<string, unknown>).training = [])],
+      ['extra training key', (m) => ((m.training as Record<string, unknown>).anything = NaN)],
+    ];
+    for (const [name, mutate] of mutations) {
+      const model = sampleModel() as Record<string, unknown> & TwoLayerReluFile;
+      mutate(model);
+      const writerRefuses = checkModelForWriting(model) !== null;
+      // the reader's schema on the same value
+      const readerRefuses = findProblem(model) !== null;
+      expect({ name, writerRefuses }).toEqual({ name, writerRefuses: readerRefuses });
+    }
   });
 
   it('refuses to serialize an invalid model', () => {

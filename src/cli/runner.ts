@@ -23,10 +23,18 @@ export interface RunHooks {
 /** What the worker posts: JobEvents, then the end. */
 export type WorkerMessage = JobEvent | WorkerEnd;
 
+/**
+ * Up to this many points, a single beta is solved in this thread: such a program certifies in a few
+ * hundredths of a second, and a worker thread's start (about 0.3 CPU s) would be most of the
+ * command's cost. Ctrl-C then ends the process at once, as it does before any solving starts.
+ */
+export const INLINE_MAX_POINTS = 1000;
+
 /** Resolves to whether the job was interrupted. */
 export async function runTraining(job: TrainJob, hooks: RunHooks): Promise<{ interrupted: boolean }> {
   const script = compiledWorker('./train-worker.js', import.meta.url);
-  if (script === undefined) return runInline(job, hooks);
+  const small = !job.path && job.betas.length === 1 && job.input.x.length <= INLINE_MAX_POINTS;
+  if (script === undefined || small) return runInline(job, hooks);
   return runWithStopFlag<JobEvent>(script, { job }, {
     onMessage: (event) => dispatch(event, hooks),
     stderr: hooks.stderr,

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { readSamples } from '../io/data.js';
-import { networkToFile, writeModelFile, type TrainingInfo, dataRange } from '../io/model-file.js';
+import { networkToFile, writeModelFile, type TrainingInfo, dataRange } from '../io/model-file-write.js';
 import { TwoLayerRelu } from '../models/two-layer-relu.js';
 import { columnMoments, moments, unscaledWarning, unstandardize } from '../models/standardize.js';
 import { SOLVER_NAMES, type SolverName } from '../programs/solve.js';

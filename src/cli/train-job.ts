@@ -1,4 +1,4 @@
-import type { TrainingInfo } from '../io/model-file.js';
+import type { TrainingInfo } from '../io/model-file-write.js';
 /**
  * One training job (a single beta or a beta path) as plain, structured-cloneable data, so that
  * the same code runs in the CLI's thread (tests) and in a worker thread (the installed CLI,

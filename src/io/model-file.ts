@@ -1,60 +1,26 @@
 /**
  * The model file of a trained two-layer ReLU network
  *   f(x) = sum_j alpha_j * relu(W_j . x + b_j) + c
- * with m hidden units (rows of W), stored as JSON so that it is readable and diffable.
+ * with m hidden units (rows of W), stored as JSON so that it is readable and diffable. Reading
+ * (validated by a zod schema) is here; writing is in model-file-write.ts, re-exported.
  */
 import fs from 'node:fs';
 import { z } from 'zod';
-import { ensureParentDir, writeFileAtomic } from './atomic.js';
 import { InputError, hasErrorCode } from './errors.js';
 import { TwoLayerRelu } from '../models/two-layer-relu.js';
+import { MODEL_FORMAT, dimensionProblem, type TwoLayerReluFile } from './model-file-write.js';
 
-export const MODEL_FORMAT = 'convex-score/two-layer-relu@1';
-
-/** How the model was trained; extra keys (solver statistics etc.) are kept as they are. */
-/**
- * The training data's range per coordinate, [min, max] (the model file's `training.dataRange`):
- * `sample` counts the samples that leave it (widened by its width on each side) as escapes.
- */
-export function dataRange(X: ArrayLike<number>, n: number, d: number): [number, number][] {
-  const out: [number, number][] = Array.from({ length: d }, () => [Infinity, -Infinity]);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < d; j++) {
-      const v = X[r * d + j];
-      if (v < out[j][0]) out[j][0] = v;
-      if (v > out[j][1]) out[j][1] = v;
-    }
-  }
-  return out;
-}
-
-export interface TrainingInfo {
-  objective: 'sm' | 'dsm';
-  beta: number;
-  sigma: number | null;
-  n: number;
-  solver: string;
-  /** null for a gradient-trained network (no convex program behind it) */
-  convexObjective: number | null;
-  dualityGap: number | null;
-  seconds: number;
-  [key: string]: unknown;
-}
-
-export interface TwoLayerReluFile {
-  format: typeof MODEL_FORMAT;
-  inputDim: number;
-  outputDim: number;
-  /** m x inputDim first-layer weights. */
-  W: number[][];
-  /** m first-layer biases. */
-  b: number[];
-  /** m x outputDim second-layer weights. */
-  alpha: number[][];
-  /** outputDim output biases. */
-  c: number[];
-  training?: TrainingInfo;
-}
+export {
+  MODEL_FORMAT,
+  checkModelForWriting,
+  dataRange,
+  networkToFile,
+  prettyJson,
+  serializeModelFile,
+  writeModelFile,
+  type TrainingInfo,
+  type TwoLayerReluFile,
+} from './model-file-write.js';
 
 // zod 4's z.number() already rejects NaN and +-Infinity
 const num = z.number();
@@ -121,27 +87,11 @@ export function readModelText(filePath: string): string {
   return text;
 }
 
-/**
- * Pretty JSON (2-space indent) with each row of numbers on one line, so that W and alpha
- * read as matrices. Numbers are written by JSON.stringify, which round-trips doubles exactly.
- * Throws if the model is inconsistent, so that no unreadable file is ever written.
- */
-export function serializeModelFile(model: TwoLayerReluFile): string {
-  const problem = findProblem(model);
-  if (problem !== null) throw new Error(`serializeModelFile: cannot write an invalid model: ${problem}`);
-  return prettyJson(model, '') + '\n';
-}
-
-export function writeModelFile(filePath: string, model: TwoLayerReluFile): void {
-  const text = serializeModelFile(model);
-  ensureParentDir(filePath);
-  writeFileAtomic(filePath, text);
-}
 
 // --- validation --------------------------------------------------------------------------------
 
-/** The first thing wrong with `value` as a model file, or null when it is valid. */
-function findProblem(value: unknown): string | null {
+/** The first thing wrong with `value` as a model file, or null when it is valid (the reader's schema). */
+export function findProblem(value: unknown): string | null {
   const result = ModelSchema.safeParse(value);
   if (!result.success) return describeIssues(result.error.issues, value, Object.keys(ModelSchema.shape));
   return dimensionProblem(result.data);
@@ -153,22 +103,6 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], root: unknow
   return describeIssue(issues[0], root, allowedFields) + more;
 }
 
-function dimensionProblem(model: z.infer<typeof ModelSchema>): string | null {
-  const { inputDim, outputDim, W, b, alpha, c } = model;
-  const m = W.length;
-  // [field, actual length, what it must equal]
-  const checks: Array<[string, number, string, number]> = [
-    ['b', b.length, `m = ${m} entries (one per row of W)`, m],
-    ['alpha', alpha.length, `m = ${m} rows (one per row of W)`, m],
-    ['c', c.length, `outputDim = ${outputDim} entries`, outputDim],
-    ...W.map((row, i): [string, number, string, number] => [`W[${i}]`, row.length, `inputDim = ${inputDim} entries`, inputDim]),
-    ...alpha.map((row, i): [string, number, string, number] => [`alpha[${i}]`, row.length, `outputDim = ${outputDim} entries`, outputDim]),
-  ];
-  for (const [field, got, expected, want] of checks) {
-    if (got !== want) return `field ${field} must have ${expected}, got ${got}`;
-  }
-  return null;
-}
 
 function describeIssue(issue: z.core.$ZodIssue, root: unknown, allowedFields: string[]): string {
   const where = issue.path.length === 0 ? 'the top-level value' : `field ${formatPath(issue.path)}`;
@@ -237,28 +171,6 @@ function describe(value: unknown): string {
 
 // --- output ------------------------------------------------------------------------------------
 
-export function prettyJson(input: unknown, indent: string): string {
-  // honour toJSON (e.g. a Date among the extra training keys) as JSON.stringify would
-  const value = hasToJson(input) ? input.toJSON() : input;
-  if (Array.isArray(value)) {
-    if (value.every((v) => typeof v === 'number')) return `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
-    const inner = indent + '  ';
-    return `[\n${value.map((v) => inner + prettyJson(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (typeof value === 'object' && value !== null) {
-    const inner = indent + '  ';
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function');
-    if (entries.length === 0) return '{}';
-    const lines = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`);
-    return `{\n${lines.join(',\n')}\n${indent}}`;
-  }
-  // JSON.stringify gives undefined for functions and the like; JSON arrays hold null there
-  return JSON.stringify(value) ?? 'null';
-}
-
-function hasToJson(value: unknown): value is { toJSON: () => unknown } {
-  return typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function';
-}
 
 /** The network of a model file. */
 export function networkFromFile(file: TwoLayerReluFile): TwoLayerRelu {
@@ -277,19 +189,3 @@ export function networkFromFile(file: TwoLayerReluFile): TwoLayerRelu {
   });
 }
 
-/** The model file of a network. */
-export function networkToFile(net: TwoLayerRelu, training?: TrainingInfo): TwoLayerReluFile {
-  const { inputDim, outputDim, W, b, alpha, c } = net.weights;
-  const rows = (a: Float64Array, k: number): number[][] =>
-    Array.from({ length: net.units }, (_, j) => Array.from(a.subarray(j * k, (j + 1) * k)));
-  return {
-    format: MODEL_FORMAT,
-    inputDim,
-    outputDim,
-    W: rows(W, inputDim),
-    b: Array.from(b),
-    alpha: rows(alpha, outputDim),
-    c: Array.from(c),
-    ...(training ? { training } : {}),
-  };
-}
