@@ -16,7 +16,7 @@ import { connectionOptions, type RedisTarget } from './connection.js';
 import { compareStageJobId, JOB_FORMAT, parseCompareResult, type JobData } from './jobs.js';
 import { bullmq, KEEP_SECONDS, KEY_PREFIX, openRedis, packageVersion } from './queue.js';
 import { INPUT_FAILURE } from './worker.js';
-import type { RemoteProgress } from './submit.js';
+import { pause, remoteProgress, type RemoteProgress } from './submit.js';
 
 export interface CompareRemoteOptions {
   target: RedisTarget;
@@ -153,26 +153,9 @@ export async function runStagesRemote(config: CompareConfig, o: CompareRemoteOpt
         o.log?.(`${lost.length} compare stage job(s) of this run are no longer in Redis; queued again`);
         await add(lost);
       }
-      const workers = new Set([...Object.keys(summary.workers), ...Object.keys(running)]);
-      o.onProgress?.({
-        total: remote.length,
-        done: remote.length - pending.size,
-        running: Object.values(running).reduce((a, b) => a + b, 0),
-        waiting,
-        reused: summary.reused,
-        workers: Object.fromEntries([...workers].map((w) => [w, { done: summary.workers[w] ?? 0, running: running[w] ?? 0 }])),
-      });
+      o.onProgress?.(remoteProgress(remote.length, pending.size, running, waiting, summary));
       if (pending.size === 0) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done(): void {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        }
-        wake = done;
-        signal?.addEventListener('abort', done, { once: true });
-      });
+      await pause(pollMs, signal, (done) => (wake = done));
     }
     return { summary, fresh, complete: pending.size === 0 };
   } finally {

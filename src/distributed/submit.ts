@@ -130,30 +130,46 @@ export async function solveCoordinatesRemote(job: CoordinatewiseJob, collect: (r
         o.log?.(`${lost.length} job(s) of this run are no longer in Redis; queued again`);
         await queue.addBulk(lost.map((i) => ({ name: 'coordinate', data: dataOf(i), opts: { ...ADD_OPTIONS, jobId: ids[i] } })));
       }
-      const names = new Set([...Object.keys(summary.workers), ...Object.keys(running)]);
-      o.onProgress?.({
-        total: job.d,
-        done: job.d - pending.size,
-        running: Object.values(running).reduce((a, b) => a + b, 0),
-        waiting,
-        reused: summary.reused,
-        workers: Object.fromEntries([...names].map((w) => [w, { done: summary.workers[w] ?? 0, running: running[w] ?? 0 }])),
-      });
+      o.onProgress?.(remoteProgress(job.d, pending.size, running, waiting, summary));
       if (pending.size === 0) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done(): void {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        }
-        wake = done;
-        signal?.addEventListener('abort', done, { once: true });
-      });
+      await pause(pollMs, signal, (done) => (wake = done));
     }
     return summary;
   } finally {
     await Promise.allSettled([events.close(), queue.close()]);
     client.disconnect();
   }
+}
+
+/** The progress over a run's jobs: finished (per worker, from the summary), running (per worker), waiting. */
+export function remoteProgress(
+  total: number,
+  pending: number,
+  running: Record<string, number>,
+  waiting: number,
+  summary: { reused: number; workers: Record<string, number> },
+): RemoteProgress {
+  const names = new Set([...Object.keys(summary.workers), ...Object.keys(running)]);
+  return {
+    total,
+    done: total - pending,
+    running: Object.values(running).reduce((a, b) => a + b, 0),
+    waiting,
+    reused: summary.reused,
+    workers: Object.fromEntries([...names].map((w) => [w, { done: summary.workers[w] ?? 0, running: running[w] ?? 0 }])),
+  };
+}
+
+/** Waits pollMs, or less: until `signal` aborts or the function handed to `setWake` is called. */
+export function pause(pollMs: number, signal: AbortSignal | undefined, setWake: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, pollMs);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    setWake(done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
