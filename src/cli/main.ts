@@ -8,10 +8,10 @@
  * error, 2 invalid input (bad flags or data, an unbounded beta).
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../util/errors.js';
+import { packageVersion } from '../util/version.js';
 import { printError, println, type CliIO } from './output.js';
 
 export type { CliIO } from './output.js';
@@ -108,20 +108,6 @@ function reportError(err: unknown, io: CliIO): number {
   return 1;
 }
 
-/** The version in package.json, found by walking up from this file (src/cli or dist/src/cli). */
-function packageVersion(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'package.json');
-    if (fs.existsSync(candidate)) {
-      const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'convex-score' && pkg.version !== undefined) return pkg.version;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-}
 
 /** True when node runs this file (also through the npm bin symlink), false when it is imported. */
 function isMain(): boolean {

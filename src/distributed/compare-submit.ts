@@ -9,14 +9,12 @@
 import fs from 'node:fs';
 import type { Redis } from 'ioredis';
 import { writeFileAtomic } from '../io/atomic.js';
-import { InputError } from '../util/errors.js';
 import { modelNames, type CompareConfig } from '../compare/config.js';
 import { stageCacheFile, stageKeys, type StageKeys } from '../compare/run.js';
 import { connectionOptions, type RedisTarget } from './connection.js';
 import { compareStageJobId, JOB_FORMAT, parseCompareResult, type JobData } from './jobs.js';
 import { bullmq, KEEP_SECONDS, KEY_PREFIX, openRedis, packageVersion } from './queue.js';
-import { INPUT_FAILURE } from './worker.js';
-import { pause, remoteProgress, type RemoteProgress } from './submit.js';
+import { jobFailure, jobSnapshot, pause, remoteProgress, type RemoteProgress } from './submit.js';
 
 export interface CompareRemoteOptions {
   target: RedisTarget;
@@ -102,16 +100,9 @@ export async function runStagesRemote(config: CompareConfig, o: CompareRemoteOpt
       }
     };
     const fail = (id: string, reason: string, worker: string | undefined): never => {
-      const where = `compare stage ${byId.get(id)!.label} (job ${id}${worker ? `, worker ${worker}` : ''})`;
-      if (reason.startsWith(INPUT_FAILURE)) throw new InputError(`${where}: ${reason.slice(INPUT_FAILURE.length)}`);
-      throw new Error(`${where} failed: ${reason}`);
+      throw jobFailure(`compare stage ${byId.get(id)!.label} (job ${id}${worker ? `, worker ${worker}` : ''})`, reason);
     };
-    // the state, then the job (a completed job is then read with its return value; submit.ts)
-    const snapshot = async (id: string) => {
-      const state = await queue.getJobState(id);
-      const j = state === 'unknown' ? undefined : await Job.fromId(queue, id);
-      return { state: j ? state : 'unknown', j };
-    };
+    const snapshot = (id: string) => jobSnapshot(queue, Job, id);
     const toAdd: string[] = [];
     const existing = await Promise.all(ids.map((id) => snapshot(id)));
     for (const [k, id] of ids.entries()) {

@@ -3,9 +3,6 @@
  * kept, the stored spec's key, the package version that goes into every job's hash, and a checked
  * Redis connection. BullMQ and ioredis are loaded only here and only when a queue is used (start-up).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { InputError } from '../util/errors.js';
 import { connectionError, connectionOptions, type RedisTarget } from './connection.js';
@@ -29,20 +26,6 @@ export function parseQueueName(raw: string | undefined): string {
   return q;
 }
 
-/** The package version (in every job's content hash: results of another version are not reused). */
-export function packageVersion(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'package.json');
-    if (fs.existsSync(candidate)) {
-      const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'convex-score' && pkg.version !== undefined) return pkg.version;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-}
 
 /** BullMQ, loaded on first use. */
 export async function bullmq(): Promise<typeof import('bullmq')> {
@@ -75,3 +58,6 @@ export async function openRedis(t: RedisTarget, timeoutMs = 10_000): Promise<Red
   connected = true;
   return client;
 }
+
+/** The package version (in every job's content hash: results of another version are not reused). */
+export { packageVersion } from '../util/version.js';

@@ -71,17 +71,9 @@ export async function solveCoordinatesRemote(job: CoordinatewiseJob, collect: (r
       collect(r.reports);
     };
     const fail = (i: number, id: string, reason: string, worker: string | undefined): never => {
-      const where = `coordinate ${i} (job ${id}${worker ? `, worker ${worker}` : ''})`;
-      if (reason.startsWith(INPUT_FAILURE)) throw new InputError(`${where}: ${reason.slice(INPUT_FAILURE.length)}`);
-      throw new Error(`${where} failed: ${reason}`);
+      throw jobFailure(`coordinate ${i} (job ${id}${worker ? `, worker ${worker}` : ''})`, reason);
     };
-    // a job's state, then the job: in this order, a completed job is read with its return value (the
-    // other way round, a job read while running can be completed by the time its state is asked)
-    const snapshot = async (id: string) => {
-      const state = await queue.getJobState(id);
-      const j = state === 'unknown' ? undefined : await Job.fromId(queue, id);
-      return { state: j ? state : 'unknown', j };
-    };
+    const snapshot = (id: string) => jobSnapshot(queue, Job, id);
     // what is already there: finished jobs are reused, failed ones put back once, the rest waited for
     const toAdd: number[] = [];
     const existing = await Promise.all(ids.map((id) => snapshot(id)));
@@ -172,4 +164,24 @@ export function pause(pollMs: number, signal: AbortSignal | undefined, setWake: 
     setWake(done);
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * A job's state, then the job: in this order, a completed job is read with its return value (the other
+ * way round, a job read while running can be completed by the time its state is asked).
+ */
+export async function jobSnapshot<Q, J>(
+  queue: Q & { getJobState(id: string): Promise<string> },
+  Job: { fromId(queue: Q, id: string): Promise<J | undefined> },
+  id: string,
+): Promise<{ state: string; j: J | undefined }> {
+  const state = await queue.getJobState(id);
+  const j = state === 'unknown' ? undefined : await Job.fromId(queue, id);
+  return { state: j ? state : 'unknown', j };
+}
+
+/** The error of a failed job: an InputError (exit 2) when the worker refused its input, else an Error. */
+export function jobFailure(where: string, reason: string): Error {
+  if (reason.startsWith(INPUT_FAILURE)) return new InputError(`${where}: ${reason.slice(INPUT_FAILURE.length)}`);
+  return new Error(`${where} failed: ${reason}`);
 }
