@@ -37,7 +37,6 @@ import { ADAPTIVE_BUDGET_FACTOR, DEFAULT_GATE_STRATEGY } from '../programs/gates
 import { trainingRecord, type TrainJob, type TrainedStep } from './train-job.js';
 
 /** The network of the standardized program written in the data's units (src/models/standardize.ts). */
-export { unstandardize };
 
 /** The options as commander hands them over: strings, validated in planSolve. */
 export interface SolveFlags {
