@@ -54,3 +54,29 @@ describe('escapes', () => {
     expect(() => countEscapes(Float64Array.from([1]), 1, 1, box)).toThrow(/coordinates/);
   });
 });
+
+describe('a seed whose samples are not finite, in the summary', () => {
+  it('keeps its escapes, is named in samplesNote, and is left out of the metrics only', async () => {
+    const { summarize } = await import('../src/compare/run.js');
+    const level = { t: 0.1, a: 0.95, s: 0.3 };
+    const run = (seed: number, metrics: Record<string, number>, escapes: ReturnType<typeof countEscapes>) => ({
+      seed,
+      training: { seconds: 1, backend: null, steps: null, objectiveName: 'x', objective: 1 },
+      scoreError: [{ t: 0.1, a: 0.95, s: 0.3, scoreMse: 1, weightedScoreMse: 0.09 }],
+      samples: { seconds: 1, metrics, exactSampleFloor: {}, firstCoordinate: [], escapes },
+      cached: { train: false, evaluate: false, sample: false },
+    });
+    const box = escapeBox(Float64Array.from([-1, 1]), 2, 1);
+    const fine = countEscapes(Float64Array.from([0, 0.5, 3]), 3, 1, box); // 1 escape, maxAbs 3
+    const broken = countEscapes(Float64Array.from([0, NaN, Infinity]), 3, 1, box); // 2 non-finite
+    const s = summarize([run(1, { mmd2: 0.1 }, fine), run(2, {}, broken), run(3, { mmd2: 0.3 }, fine)] as never, [level]);
+    expect(s.seeds).toBe(3);
+    expect(s.metricsSeeds).toBe(2);
+    expect(s.samplesNote).toBe('metrics over 2 of 3 seeds; seed 2: 2 non-finite samples');
+    expect(s.escapes.count).toBe(4);
+    expect(s.escapes.nonFinite).toBe(2);
+    expect(s.escapes.maxAbs).toBeNull();
+    expect(s.metrics.mmd2.count).toBe(2);
+    expect(s.metrics.mmd2.mean).toBeCloseTo(0.2, 12);
+  });
+});
