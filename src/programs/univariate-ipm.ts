@@ -21,7 +21,7 @@
  * (rows at their lower bound, at their upper bound, free) exactly, in the same banded form; the
  * answer is judged by the certificate of solvers/certificates.ts on the original program.
  */
-import { BandedLU } from '../../solvers/banded-lu.js';
+import { StreamedBandedLU } from '../../solvers/banded-lu.js';
 import { l1Certificate, isCertified, type Certificate } from '../../solvers/certificates.js';
 import { smCentralF, type UnivariateProgram } from './univariate.js';
 
@@ -112,9 +112,8 @@ export function dualBoxRows(prog: UnivariateProgram): DualBoxRows {
  * bound, and a free row's keeps SA_j = 0 (its multiplier goes to 0).
  */
 class KktSystem {
-  private readonly lu: BandedLU;
+  private readonly lu: StreamedBandedLU;
   readonly rowScale: Float64Array;
-  private readonly colScale: Float64Array;
   private readonly SA: Float64Array;
   private readonly SB: Float64Array;
 
@@ -123,41 +122,48 @@ class KktSystem {
     private readonly h: Float64Array,
     private readonly m: Float64Array,
   ) {
-    this.lu = new BandedLU({ n: BLOCK * p, kl: 3, ku: 3 });
+    this.lu = new StreamedBandedLU({ n: BLOCK * p, kl: 3, ku: 3, chunk: BLOCK });
     this.rowScale = new Float64Array(BLOCK * p);
-    this.colScale = new Float64Array(BLOCK * p);
     this.SA = new Float64Array(p);
     this.SB = new Float64Array(p);
   }
 
   /**
-   * Write the matrix into the factorisation's workspace, each row divided by its largest entry
-   * (row equilibration, known in closed form here). weightA/weightB: the barrier weight of a row,
-   * or, with pinA/pinB given, the finish's rows (pinned: the dual value is held; free: weight 0).
+   * Factor the matrix, written block by block (the rows of one point) as the streamed LU asks for
+   * it, each row divided by its largest entry (row equilibration, known in closed form here; the
+   * LU equilibrates the columns). weightA/weightB: the barrier weight of a row, or, with pinA/pinB
+   * given, the finish's rows (pinned: the dual value is held; free: weight 0). With `rhs` (by
+   * rows, not yet scaled), its rows are scaled as they are written and its forward substitution
+   * is done on the way: `backSolve(rhs)` then gives the step.
    */
-  private assemble(weightA: Float64Array | null, weightB: Float64Array | null, pinA: Uint8Array | null, pinB: Uint8Array | null): void {
+  private factorWith(
+    weightA: Float64Array | null,
+    weightB: Float64Array | null,
+    pinA: Uint8Array | null,
+    pinB: Uint8Array | null,
+    rhs: Float64Array | undefined,
+    stop: (() => boolean) | undefined,
+  ): boolean {
     const { p, h, m, rowScale, lu } = this;
-    const data = lu.data;
-    const ld = lu.ld;
-    const off = lu.kl + lu.ku;
-    data.fill(0);
     let row = 0;
     let scale = 1;
     const put = (col: number, v: number): void => {
-      data[col * ld + off + row - col] = v * scale;
+      lu.put(row, col, v * scale);
     };
     const begin = (i: number, largest: number): void => {
       row = i;
       scale = 1 / largest;
       rowScale[i] = scale;
+      if (rhs !== undefined) rhs[i] *= scale;
     };
-    for (let j = 0; j < p; j++) {
+    let j = 0;
+    const next = (): number => {
       const b = BLOCK * j;
       const hj = j <= p - 2 ? h[j] : 0;
       // (w)_j: m_j dw_j - dQ_{j-1} + dQ_j
       begin(b + ROW_W, Math.max(1, m[j]));
-      put(b + W, m[j]);
       if (j >= 1) put(b - BLOCK + Q, -1);
+      put(b + W, m[j]);
       if (j <= p - 2) put(b + Q, 1);
       // (Pa)_j: dPa_j - dPa_{j-1} + SA_j dF_j, or dF_j alone (pinned); F_{p-1} = 0
       if (j <= p - 2) {
@@ -166,9 +172,9 @@ class KktSystem {
         begin(b + ROW_PA, pinned ? 1 : Math.max(1, wA));
         if (pinned) put(b + F, 1);
         else {
-          put(b + PA, 1);
           if (j >= 1) put(b - BLOCK + PA, -1);
           put(b + F, wA);
+          put(b + PA, 1);
         }
       } else {
         begin(b + ROW_PA, 1);
@@ -182,8 +188,8 @@ class KktSystem {
         if (pinned) put(b + G, 1);
         else {
           put(b - BLOCK + PB, 1);
-          if (j <= p - 2) put(b + PB, -1);
           put(b + G, wB);
+          if (j <= p - 2) put(b + PB, -1);
         }
       } else {
         begin(b + ROW_PB, 1);
@@ -193,20 +199,20 @@ class KktSystem {
         const big = Math.max(1, hj);
         // (Q)_j: dw_{j+1} - dw_j - h_j (dPa_j - dPb_j)
         begin(b + ROW_Q, big);
-        put(b + BLOCK + W, 1);
         put(b + W, -1);
         put(b + PA, -hj);
         put(b + PB, hj);
+        put(b + BLOCK + W, 1);
         // (F)_j: h_j dQ_j - dF_j + dF_{j+1}
         begin(b + ROW_F, big);
-        put(b + Q, hj);
         put(b + F, -1);
+        put(b + Q, hj);
         if (j + 1 <= p - 2) put(b + BLOCK + F, 1);
         // (G)_j: h_j dQ_j + dG_{j+1} - dG_j
         begin(b + ROW_G, big);
+        if (j >= 1) put(b + G, -1);
         put(b + Q, hj);
         put(b + BLOCK + G, 1);
-        if (j >= 1) put(b + G, -1);
       } else {
         // the segment after the last point: Q, Pa, Pb pinned to 0
         begin(b + ROW_Q, 1);
@@ -216,30 +222,26 @@ class KktSystem {
         begin(b + ROW_G, 1);
         put(b + PB, 1);
       }
-    }
-  }
-
-  /** The Newton matrix at the iterate: barrier weights l/s + nu/t per row. */
-  assembleNewton(x: Iterate): void {
-    const { SA, SB } = this;
-    x.invertSlacks();
-    for (let k = 0; k <= this.p - 2; k++) SA[k] = x.lA[k] * x.isA[k] + x.nA[k] * x.itA[k];
-    for (let k = 1; k <= this.p - 1; k++) SB[k] = x.lB[k] * x.isB[k] + x.nB[k] * x.itB[k];
-    this.assemble(SA, SB, null, null);
-  }
-
-  /** The finish's matrix: pinned rows (1) hold their dual value, the others lose their multiplier. */
-  assembleFinish(pinA: Uint8Array, pinB: Uint8Array): void {
-    this.assemble(null, null, pinA, pinB);
+      j++;
+      return BLOCK * j;
+    };
+    return lu.factor(next, rhs, stop);
   }
 
   /**
-   * Column equilibration, then LU with partial pivoting of the (row-equilibrated) matrix, in place.
-   * False when the matrix is singular or `stop` ended the factorisation (`stopped()`).
+   * The Newton matrix at the iterate (barrier weights l/s + nu/t per row; the caller has called
+   * `x.invertSlacks()`), factored, with the first right side's forward substitution on the way.
    */
-  factor(stop?: () => boolean): boolean {
-    this.lu.equilibrateColumns(this.colScale);
-    return this.lu.factor(undefined, stop);
+  factorNewton(x: Iterate, rhs: Float64Array, stop?: () => boolean): boolean {
+    const { SA, SB } = this;
+    for (let k = 0; k <= this.p - 2; k++) SA[k] = x.lA[k] * x.isA[k] + x.nA[k] * x.itA[k];
+    for (let k = 1; k <= this.p - 1; k++) SB[k] = x.lB[k] * x.isB[k] + x.nB[k] * x.itB[k];
+    return this.factorWith(SA, SB, null, null, rhs, stop);
+  }
+
+  /** The finish's matrix, factored: pinned rows (1) hold their dual value, the others lose their multiplier. */
+  factorFinish(pinA: Uint8Array, pinB: Uint8Array, stop?: () => boolean): boolean {
+    return this.factorWith(null, null, pinA, pinB, undefined, stop);
   }
 
   /** whether the last factorisation was ended by its stop test */
@@ -251,21 +253,16 @@ class KktSystem {
     return this.lu.singularAt;
   }
 
-  /**
-   * Solve in place: rhs (by rows) becomes the step (by unknowns); false if not finite. With
-   * `scaled` the caller has already multiplied the rows by rowScale.
-   */
-  solve(rhs: Float64Array, scaled = false): boolean {
+  /** Solve in place: rhs (by rows, unscaled) becomes the step (by unknowns); false if not finite. */
+  solve(rhs: Float64Array): boolean {
     const { rowScale } = this;
-    if (!scaled) for (let i = 0; i < rhs.length; i++) rhs[i] *= rowScale[i];
-    this.lu.solve(rhs);
-    const { colScale } = this;
-    let finite = 0;
-    for (let i = 0; i < rhs.length; i++) {
-      rhs[i] *= colScale[i];
-      finite += rhs[i] - rhs[i];
-    }
-    return finite === 0;
+    for (let i = 0; i < rhs.length; i++) rhs[i] *= rowScale[i];
+    return this.lu.solve(rhs);
+  }
+
+  /** The back substitution of a right side that went through `factorNewton`; false if not finite. */
+  backSolve(rhs: Float64Array): boolean {
+    return this.lu.backSolve(rhs);
   }
 }
 
@@ -494,21 +491,24 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
 
     // --- one step: Mehrotra's predictor-corrector with Gondzio's centrality correctors ---
     const mu = comp / nRows;
-    kkt.assembleNewton(x);
-    if (!kkt.factor(options.interrupted)) {
+    // predictor: the affine-scaling direction (complementarity targets 0), its right side
+    // carried through the factorisation
+    x.invertSlacks();
+    tau.fill(0, null);
+    newtonRhs(x, tau, dir.band);
+    if (!kkt.factorNewton(x, dir.band, options.interrupted)) {
       if (kkt.stopped() && dropStep()) break;
       stop = 'numerical';
       message = 'the Newton matrix is singular to working precision';
       break;
     }
     if (dropStep()) break;
-    // predictor: the affine-scaling direction (complementarity targets 0)
-    tau.fill(0, null);
-    if (!solveDirection(kkt, x, tau, dir)) {
+    if (!kkt.backSolve(dir.band)) {
       stop = 'numerical';
       message = 'the Newton step is not finite';
       break;
     }
+    readDirection(x, tau, dir);
     if (dropStep()) break;
     const aAff = Math.min(1, dir.primalLimit(x), dir.dualLimit(x));
     const sigma = Math.min(1, Math.pow(complementarityAfter(x, dir, aAff) / nRows / mu, 3));
@@ -765,29 +765,34 @@ class Direction {
 }
 
 /**
- * Solve the Newton system for complementarity targets tau into d: the right sides of the (Pa),
- * (Pb) rows are c = tau_lo/s - tau_hi/t - l + nu - (l/s + nu/t) rho, of the (Q) rows -r; then the
- * slacks' steps ds = dF + rho and the multipliers' dl = (tau_lo - l ds)/s - l, dnu = (tau_hi + nu ds)/t - nu.
+ * The right side of the Newton system for complementarity targets tau, by rows (not yet
+ * row-scaled): the (Pa), (Pb) rows get c = tau_lo/s - tau_hi/t - l + nu - (l/s + nu/t) rho, the
+ * (Q) rows -r, the others 0.
  */
-function solveDirection(kkt: KktSystem, x: Iterate, tau: Targets, d: Direction): boolean {
+function newtonRhs(x: Iterate, tau: Targets, rhs: Float64Array): void {
   const p = x.p;
-  const rhs = d.band;
-  const rs = kkt.rowScale;
   const { isA, itA, isB, itB } = x;
   rhs.fill(0);
-  // written already row-scaled (the only nonzero rows: (Pa), (Pb), (Q))
   for (let k = 0; k <= p - 2; k++) {
     const is = isA[k], it = itA[k], l = x.lA[k], nu = x.nA[k];
     const row = BLOCK * k;
-    rhs[row + ROW_PA] = rs[row + ROW_PA] * (tau.loA[k] * is - tau.hiA[k] * it - l + nu - (l * is + nu * it) * x.rhoA[k]);
-    rhs[row + ROW_Q] = -rs[row + ROW_Q] * x.r[k];
+    rhs[row + ROW_PA] = tau.loA[k] * is - tau.hiA[k] * it - l + nu - (l * is + nu * it) * x.rhoA[k];
+    rhs[row + ROW_Q] = -x.r[k];
   }
   for (let k = 1; k <= p - 1; k++) {
     const is = isB[k], it = itB[k], l = x.lB[k], nu = x.nB[k];
-    const row = BLOCK * k + ROW_PB;
-    rhs[row] = rs[row] * (tau.loB[k] * is - tau.hiB[k] * it - l + nu - (l * is + nu * it) * x.rhoB[k]);
+    rhs[BLOCK * k + ROW_PB] = tau.loB[k] * is - tau.hiB[k] * it - l + nu - (l * is + nu * it) * x.rhoB[k];
   }
-  if (!kkt.solve(rhs, true)) return false;
+}
+
+/**
+ * From the banded solution in d.band: the slacks' steps ds = dF + rho and the multipliers' steps
+ * dl = (tau_lo - l ds)/s - l, dnu = (tau_hi + nu ds)/t - nu.
+ */
+function readDirection(x: Iterate, tau: Targets, d: Direction): void {
+  const p = x.p;
+  const rhs = d.band;
+  const { isA, itA, isB, itB } = x;
   for (let k = 0; k <= p - 2; k++) {
     const ds = rhs[BLOCK * k + F] + x.rhoA[k];
     d.sA[k] = ds;
@@ -800,6 +805,13 @@ function solveDirection(kkt: KktSystem, x: Iterate, tau: Targets, d: Direction):
     d.lB[k] = (tau.loB[k] - x.lB[k] * ds) * isB[k] - x.lB[k];
     d.nB[k] = (tau.hiB[k] + x.nB[k] * ds) * itB[k] - x.nB[k];
   }
+}
+
+/** The Newton step for complementarity targets tau into d, with the current factorisation; false if not finite. */
+function solveDirection(kkt: KktSystem, x: Iterate, tau: Targets, d: Direction): boolean {
+  newtonRhs(x, tau, d.band);
+  if (!kkt.solve(d.band)) return false;
+  readDirection(x, tau, d);
   return true;
 }
 
@@ -1041,8 +1053,7 @@ function activeSetFinish(
       }
       trace(`  finish round ${round}: ${pins} rows pinned, ${kept} independent`);
     }
-    kkt.assembleFinish(pinA, pinB);
-    if (!kkt.factor(interrupted)) return kkt.stopped() ? 'interrupted' : result;
+    if (!kkt.factorFinish(pinA, pinB, interrupted)) return kkt.stopped() ? 'interrupted' : result;
     if (interrupted?.()) return 'interrupted';
     rhs.fill(0);
     // pinned rows move to their bound, free rows lose their multiplier, redundant pinned rows keep it
