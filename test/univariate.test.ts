@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   buildUnivariateProgram,
+  groupPoints,
   smBetaThreshold,
   type UnivariateInput,
 } from '../src/programs/univariate.js';
@@ -218,6 +219,33 @@ describe('invalid input', () => {
 });
 
 describe('building blocks', () => {
+  test('groupPoints: distinct sorted points, counts, group means and the within-group sum of squares, as a brute-force grouping gives', () => {
+    const rng = new Rng(12);
+    // ties (values drawn from 40 levels), negative and positive zero, a lone extreme
+    const keys = Float64Array.from({ length: 2000 }, (_, i) => (i === 7 ? -0 : i === 8 ? 0 : i === 9 ? 1e300 : Math.round(rng.normal() * 6) / 3));
+    const values = Float64Array.from({ length: 2000 }, () => rng.normal() * 10);
+    const g = groupPoints(keys, values);
+    const byKey = new Map<number, number[]>();
+    keys.forEach((k, i) => byKey.set(k, [...(byKey.get(k) ?? []), values[i]])); // Map keys: -0 and 0 are one key
+    const distinct = [...byKey.keys()].sort((a, b) => a - b);
+    expect(Array.from(g.points)).toEqual(distinct.map((k) => (k === 0 ? g.points[distinct.indexOf(0)] : k)));
+    expect(Array.from(g.counts)).toEqual(distinct.map((k) => byKey.get(k)!.length));
+    let within = 0;
+    distinct.forEach((k, j) => {
+      const vs = byKey.get(k)!;
+      const mean = vs.reduce((a, v) => a + v, 0) / vs.length;
+      expect(g.means[j]).toBe(mean); // summed in the input's order within a group, as here
+      for (const v of vs) within += (v - mean) ** 2;
+    });
+    expect(Math.abs(g.within - within)).toBeLessThanOrEqual(1e-12 * within);
+    for (let j = 1; j < g.points.length; j++) expect(g.points[j]).toBeGreaterThan(g.points[j - 1]);
+    // without values: means 0, within 0
+    const plain = groupPoints(keys);
+    expect(Array.from(plain.counts)).toEqual(Array.from(g.counts));
+    expect(plain.within).toBe(0);
+    expect(plain.means.every((v) => v === 0)).toBe(true);
+  });
+
   test('structured ReLU dictionary equals its dense matrix (A z and A\'r)', () => {
     const rng = new Rng(3);
     const pts = Float64Array.from({ length: 37 }, () => rng.normal() * 3 + 100).sort();
@@ -249,6 +277,12 @@ describe('building blocks', () => {
     // points exactly at some breakpoints
     x[0] = -b[1] / W[1];
     x[1] = -b[2] / W[2];
+    // one unit's breakpoint a few ulps either side, ties, and two units sharing a breakpoint
+    const t3 = -b[3] / W[3];
+    for (let k = -3; k <= 3; k++) x[10 + k] = t3 + k * Number.EPSILON * Math.max(1, Math.abs(t3));
+    x[20] = x[21] = x[22] = x[5];
+    b[4] = -W[4] * (-b[6] / W[6]);
+    x[23] = -b[6] / W[6];
     const fast = evaluate1d(weights, x);
     for (let i = 0; i < x.length; i++) {
       let v = 0.3, d = 0;

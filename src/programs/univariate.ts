@@ -101,6 +101,16 @@ export function validateInput(input: UnivariateInput): void {
   }
 }
 
+/**
+ * Float64Array.from(src, f) with a plain loop: the typed-array `from` with a map function goes
+ * through the iterator protocol (about 0.5 s per 1e6 elements here)
+ */
+function mapped(src: Float64Array, f: (v: number, i: number) => number): Float64Array {
+  const out = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = f(src[i], i);
+  return out;
+}
+
 function countDistinct(v: Float64Array): number {
   const s = Float64Array.from(v).sort();
   let d = s.length > 0 ? 1 : 0;
@@ -108,7 +118,12 @@ function countDistinct(v: Float64Array): number {
   return d;
 }
 
-/** Sorted distinct values, their multiplicities and the mean of `values` over each group. */
+/**
+ * Sorted distinct values, their multiplicities and the mean of `values` over each group (summed
+ * in the order of the input within a group). O(n log n) on typed arrays: the keys are sorted
+ * natively, and each value finds its group by bisection (a comparator sort of an index array
+ * took 1.9 s of the 3.7 s program construction at 1e6 points).
+ */
 export function groupPoints(keys: Float64Array, values?: Float64Array): {
   points: Float64Array;
   counts: Float64Array;
@@ -116,35 +131,39 @@ export function groupPoints(keys: Float64Array, values?: Float64Array): {
   within: number;
 } {
   const n = keys.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b]);
-  const pts: number[] = [];
-  const cnt: number[] = [];
-  const sums: number[] = [];
-  for (const i of order) {
-    const k = keys[i];
-    if (pts.length === 0 || pts[pts.length - 1] !== k) {
-      pts.push(k);
-      cnt.push(0);
-      sums.push(0);
-    }
-    cnt[cnt.length - 1]++;
-    sums[sums.length - 1] += values ? values[i] : 0;
+  const sorted = Float64Array.from(keys).sort();
+  let p = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) p++;
+  const points = new Float64Array(p);
+  const counts = new Float64Array(p);
+  for (let i = 0, j = -1; i < n; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) points[++j] = sorted[i];
+    counts[j]++;
   }
-  const means = Float64Array.from(sums, (s, j) => s / cnt[j]);
+  const means = new Float64Array(p);
   let within = 0;
   if (values) {
-    let j = -1;
-    let last = NaN;
-    for (const i of order) {
-      if (keys[i] !== last) {
-        j++;
-        last = keys[i];
+    const group = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      // the group of keys[i]: the first point not below it (it is equal to it)
+      const k = keys[i];
+      let lo = 0;
+      let hi = p - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (points[mid] < k) lo = mid + 1;
+        else hi = mid;
       }
-      const d = values[i] - means[j];
+      group[i] = lo;
+      means[lo] += values[i];
+    }
+    for (let j = 0; j < p; j++) means[j] /= counts[j];
+    for (let i = 0; i < n; i++) {
+      const d = values[i] - means[group[i]];
       within += d * d;
     }
   }
-  return { points: Float64Array.from(pts), counts: Float64Array.from(cnt), means, within };
+  return { points, counts, means, within };
 }
 
 /**
@@ -167,7 +186,8 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
   if (objective === 'dsm') {
     const xt = input.xt!;
     const s2 = input.sigma! * input.sigma!;
-    y = Float64Array.from(xt, (v, i) => -(v - x[i]) / s2);
+    y = new Float64Array(n);
+    for (let i = 0; i < n; i++) y[i] = -(xt[i] - x[i]) / s2;
     grouped = groupPoints(xt, y);
   } else {
     grouped = groupPoints(x);
@@ -176,7 +196,7 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
   const p = points.length;
   const slots = objective === 'sm' ? SM_SLOTS : DSM_SLOTS;
   const S = slots.length;
-  const weights = Float64Array.from(counts, (m) => m / n);
+  const weights = mapped(counts, (m) => m / n);
   const g = new Float64Array(p * S);
   let betaThreshold = 0;
   if (objective === 'sm') {
@@ -200,8 +220,9 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
   const target = objective === 'dsm' ? means : new Float64Array(p);
   let meanY = 0;
   for (let j = 0; j < p; j++) meanY += weights[j] * target[j];
-  const b = Float64Array.from(target, (v, j) => Math.sqrt(weights[j]) * (v - meanY));
-  const q = Float64Array.from(g, (v) => v / n);
+  const b = mapped(target, (v, j) => Math.sqrt(weights[j]) * (v - meanY));
+  const q = new Float64Array(g.length);
+  for (let i = 0; i < g.length; i++) q[i] = g[i] / n;
   const l1: L1Program = { B, b, q, beta };
   if (objective === 'sm') l1.theta0 = smCentralDualPoint(points, counts, n);
   return {
@@ -229,7 +250,7 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
  */
 export function smCentralDualPoint(points: Float64Array, counts: Float64Array, n: number): Float64Array {
   const R = dualValuesFromF(points, smCentralF(counts, n));
-  return Float64Array.from(R, (r, j) => r / Math.sqrt(n * counts[j]));
+  return mapped(R, (r, j) => r / Math.sqrt(n * counts[j]));
 }
 
 /** F of the central SM dual point: F_1 = -n, F_j = -G_j - m_j/2 (1 < j < p), F_p = 0. */
