@@ -85,35 +85,47 @@ export function evaluate1d(weights: TwoLayerReluWeights, x: ArrayLike<number>): 
   const bp = (j: number): number => -b[j] / W[j];
   pos.sort((a, c2) => bp(a) - bp(c2));
   neg.sort((a, c2) => bp(a) - bp(c2));
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, c2) => x[a] - x[c2]);
-  // positive units active for x > t: sweep upwards adding units; negative units active for
-  // x < t: start with all of them and remove as x passes t
-  let slopeP = 0, interP = 0, slopeN = 0, interN = 0;
-  for (const j of neg) {
-    slopeN += alpha[j] * W[j];
-    interN += alpha[j] * b[j];
+  // the running sums of the sweep over sorted x, tabulated by how many units it has passed:
+  // positive units active for x > t are added upwards, negative units active for x < t start all
+  // active and are removed as x passes t. Each point then finds its place by bisection among the
+  // breakpoints (O(n log m), no sort of the points, nothing allocated per point)
+  const P = pos.length;
+  const N = neg.length;
+  const bpP = Float64Array.from(pos, bp);
+  const bpN = Float64Array.from(neg, bp);
+  const slopeP = new Float64Array(P + 1);
+  const interP = new Float64Array(P + 1);
+  for (let k = 0; k < P; k++) {
+    const j = pos[k];
+    slopeP[k + 1] = slopeP[k] + alpha[j] * W[j];
+    interP[k + 1] = interP[k] + alpha[j] * b[j];
   }
-  let ip = 0;
-  let iN = 0;
-  for (const i of order) {
+  const slopeN = new Float64Array(N + 1);
+  const interN = new Float64Array(N + 1);
+  for (const j of neg) {
+    slopeN[0] += alpha[j] * W[j];
+    interN[0] += alpha[j] * b[j];
+  }
+  for (let k = 0; k < N; k++) {
+    const j = neg[k];
+    slopeN[k + 1] = slopeN[k] - alpha[j] * W[j];
+    interN[k + 1] = interN[k] - alpha[j] * b[j];
+  }
+  for (let i = 0; i < n; i++) {
     const xi = x[i];
-    while (ip < pos.length && bp(pos[ip]) < xi) {
-      const j = pos[ip++];
-      slopeP += alpha[j] * W[j];
-      interP += alpha[j] * b[j];
-    }
-    while (iN < neg.length && bp(neg[iN]) <= xi) {
-      const j = neg[iN++];
-      slopeN -= alpha[j] * W[j];
-      interN -= alpha[j] * b[j];
-    }
-    let v = constant + (slopeP + slopeN) * xi + interP + interN;
-    let dv = slopeP + slopeN;
-    // units whose breakpoint lies within rounding of x: use the direct test
-    for (const list of [pos, neg]) {
-      for (const j of nearBreakpoint(list, bp, xi)) {
+    const kp = firstAtLeast(bpP, xi, false); // positive units with t < x
+    const kn = firstAtLeast(bpN, xi, true); // negative units with t <= x
+    let v = constant + (slopeP[kp] + slopeN[kn]) * xi + interP[kp] + interN[kn];
+    let dv = slopeP[kp] + slopeN[kn];
+    // units whose breakpoint lies within 1e-12 relative of x: the direct test w x + b > 0 decides
+    const tol = 1e-12 * Math.max(1, Math.abs(xi));
+    for (let list = 0; list < 2; list++) {
+      const units = list === 0 ? pos : neg;
+      const bps = list === 0 ? bpP : bpN;
+      for (let k = firstAtLeast(bps, xi - tol, false); k < bps.length && bps[k] <= xi + tol; k++) {
+        const j = units[k];
         const pre = W[j] * xi + b[j];
-        const counted = W[j] > 0 ? bp(j) < xi : bp(j) > xi;
+        const counted = W[j] > 0 ? bps[k] < xi : bps[k] > xi;
         const active = pre > 0;
         if (counted !== active) {
           const sign = active ? 1 : -1;
@@ -128,20 +140,16 @@ export function evaluate1d(weights: TwoLayerReluWeights, x: ArrayLike<number>): 
   return { value, derivative };
 }
 
-/** Units of a breakpoint-sorted list whose breakpoint is within 1e-12 relative of x. */
-function nearBreakpoint(list: number[], bp: (j: number) => number, x: number): number[] {
-  if (list.length === 0) return [];
-  const tol = 1e-12 * Math.max(1, Math.abs(x));
+/** In ascending `sorted`: the number of entries below x (orEqual: at most x). */
+function firstAtLeast(sorted: Float64Array, x: number, orEqual: boolean): number {
   let lo = 0;
-  let hi = list.length;
+  let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (bp(list[mid]) < x - tol) lo = mid + 1;
+    if (sorted[mid] < x || (orEqual && sorted[mid] === x)) lo = mid + 1;
     else hi = mid;
   }
-  const out: number[] = [];
-  for (let k = lo; k < list.length && bp(list[k]) <= x + tol; k++) out.push(list[k]);
-  return out;
+  return lo;
 }
 
 /** The direct O(n m) evaluation, the reference for the sweep. */
