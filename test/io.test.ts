@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureParentDir, writeFileAtomic } from '../src/io/atomic.js';
-import { parseMatrix, parseSamples, readMatrix, readSamples } from '../src/io/data.js';
+import { dataColumns, parseMatrix, parseSamples, readMatrix, readSamples } from '../src/io/data.js';
 import { InputError } from '../src/io/errors.js';
 import {
   MODEL_FORMAT,
@@ -378,6 +378,22 @@ describe('readSamples', () => {
     expectInputError(() => readSamples(file('abc.csv', '1\n2\nabc\n')), 'abc.csv', 'row 3', '"abc" is not a number');
     expectInputError(() => readSamples(file('short.csv', 'a,b\n1,2\n3\n'), { column: 'b' }), 'short.csv', 'row 3', 'column "b" (index 1) is missing');
     expectInputError(() => readSamples(file('name.csv', 'a,b\n1,2\n'), { column: 'z' }), 'name.csv', 'no column named "z"');
+  });
+});
+
+describe('dataColumns (how solve tells d > 1 data, without reading the values)', () => {
+  it('counts the fields of the first non-blank row, whatever the rest holds', () => {
+    expect(dataColumns(file('c1.csv', '\n  \n1.5\n2\n'))).toBe(1);
+    expect(dataColumns(file('c2.csv', '\uFEFFx,y\nnan,2\n'))).toBe(2); // header, BOM, a bad value later
+    expect(dataColumns(file('c3.csv', '1,2,3'))).toBe(3); // one line, no newline
+    expect(dataColumns(file('c4.csv', '\r\n4,5\r\n'))).toBe(2);
+    // a first row longer than the 64 KiB read first: the whole file is read
+    const long = Array.from({ length: 20000 }, (_, i) => String(i)).join(',');
+    expect(dataColumns(file('c5.csv', `${long}\n${long}\n`))).toBe(20000);
+    expect(dataColumns(file('c6.csv', ''))).toBeNull();
+    expect(dataColumns(path.join(os.tmpdir(), 'no-such-file-cs.csv'))).toBeNull();
+    expect(dataColumns(file('c7.json', '[[1, 2], [3, 4]]'))).toBe(2);
+    expect(dataColumns(file('c8.npy', writeNpy(new Float64Array([1, 2, 3, 4, 5, 6]), [2, 3])))).toBe(3);
   });
 });
 

@@ -2,8 +2,7 @@
  * Which path `solve` takes, and the flags of the multivariate one: kept apart from the multivariate
  * solver itself, so that a 1-D `solve` does not load it (start-up, issue 18).
  */
-import { dataColumns, readMatrix } from '../io/data.js';
-import { InputError } from '../util/errors.js';
+import { dataColumns } from '../io/data.js';
 
 export interface MultivariateFlags {
   data: string;
@@ -48,11 +47,9 @@ export function isMultivariate(flags: MultivariateFlags): boolean {
     return true;
   }
   if (flags.column !== undefined) return false;
-  try {
-    return readMatrix(flags.data).cols > 1;
-  } catch (err) {
-    // a multi-column file whose values are bad: that is the problem to report (not "pass --column"); anything else the univariate path reports
-    if (err instanceof InputError && (dataColumns(flags.data) ?? 1) > 1) throw err;
-    return false;
-  }
+  // the column count alone (a CSV's first row, an NPY header), not the values: reading a large file
+  // twice cost seconds at 1e6 rows. A multi-column file whose values are bad goes to the
+  // multivariate path, which reports them (not "pass --column"); a file that cannot be read as a
+  // table goes to the univariate path, which says why
+  return (dataColumns(flags.data) ?? 1) > 1;
 }

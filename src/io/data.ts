@@ -64,8 +64,12 @@ export function dataColumns(filePath: string): number | null {
       const shape = readNpy(readBytes(filePath), filePath).shape;
       return shape.length === 2 ? shape[1] : shape.length === 1 ? 1 : null;
     }
+    if (format === 'csv') {
+      // the first 64 KiB hold the first row of any sensible file; the whole file otherwise
+      const head = readHead(filePath, 1 << 16);
+      return csvFirstRowFields(head, false) ?? csvFirstRowFields(readText(filePath), true);
+    }
     const text = readText(filePath);
-    if (format === 'csv') return splitCsv(text).rows[0]?.fields.length ?? null;
     const json: unknown = JSON.parse(text);
     return Array.isArray(json) ? (Array.isArray(json[0]) ? json[0].length : 1) : null;
   } catch {
@@ -120,9 +124,24 @@ function readBytes(filePath: string): Uint8Array {
   }
 }
 
+/** The first `bytes` bytes of a file as text (a byte order mark dropped). */
+function readHead(filePath: string, bytes: number): string {
+  const fd = fs.openSync(filePath, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const got = fs.readSync(fd, buf, 0, bytes, 0);
+    const text = buf.toString('utf8', 0, got);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function readText(filePath: string): string {
+  const bytes = readBytes(filePath);
+  const text = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes)).toString('utf8');
   // a UTF-8 byte order mark (written by some spreadsheet programs) would spoil the first value
-  return Buffer.from(readBytes(filePath)).toString('utf8').replace(/^\uFEFF/, '');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 // --- values ------------------------------------------------------------------------------------
@@ -145,8 +164,8 @@ function looksNumeric(field: string): boolean {
 
 /** Converts one text field to a finite number; `where` locates it for the message. */
 function parseField(field: string, label: string, where: string): number {
-  if (NON_FINITE.test(field)) throw nonFiniteError(label, where, JSON.stringify(field));
   if (!DECIMAL.test(field)) {
+    if (NON_FINITE.test(field)) throw nonFiniteError(label, where, JSON.stringify(field));
     throw new InputError(
       `${label}, ${where}: ${JSON.stringify(field)} is not a number; every value must be a plain decimal number such as 1.5 or -2e-3`,
     );
@@ -207,9 +226,29 @@ function splitCsv(text: string): CsvTable {
   return { header: null, rows };
 }
 
+/**
+ * The number of fields of the first non-blank line (the header, if any), without splitting the
+ * rest; null when there is none, or (whole = false, a file's head) when that line may go on past
+ * the end of the text.
+ */
+function csvFirstRowFields(text: string, whole: boolean): number | null {
+  let start = 0;
+  while (start < text.length) {
+    let end = start;
+    while (end < text.length && text.charCodeAt(end) !== 10 && text.charCodeAt(end) !== 13) end++;
+    if (end === text.length && !whole) return null;
+    const line = text.slice(start, end);
+    if (line.trim() !== '') return line.split(',').length;
+    start = end + 1;
+  }
+  return null;
+}
+
 function unquote(field: string): string {
   const trimmed = field.trim();
-  const quoted = trimmed.length >= 2 && /^(["']).*\1$/.test(trimmed);
+  const q = trimmed.charCodeAt(0);
+  // "..." or '...': the same quote at both ends
+  const quoted = trimmed.length >= 2 && (q === 34 || q === 39) && trimmed.charCodeAt(trimmed.length - 1) === q;
   return quoted ? trimmed.slice(1, -1).trim() : trimmed;
 }
 
