@@ -362,6 +362,8 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
   const trial = new Direction(p);
   const tau = new Targets(p);
 
+  // the stop test of the factorisations (asked every 65536 columns): Ctrl-C or the time limit
+  const halted = (): boolean => options.interrupted?.() === true || performance.now() > deadline;
   const anchors: Float64Array[] = [];
   type Best = { z: Float64Array; cert: Certificate; polished: boolean };
   let best: Best | null = null;
@@ -370,7 +372,9 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
   // of the tolerance, with the earlier iterates too (each anchor costs a product with B')
   const consider = (z: Float64Array, fresh: Float64Array[], polished: boolean): boolean => {
     let cert = l1Certificate(prog.l1, z, fresh);
-    if (!isCertified(cert, tol) && cert.kktResidual <= tol && anchors.length > 1) {
+    // (each certificate is a few products with B': at 1e6 points, tenths of a second without a
+    // stop test, so a Ctrl-C or the time limit skips the second one)
+    if (!isCertified(cert, tol) && cert.kktResidual <= tol && anchors.length > 1 && !halted()) {
       const wider = l1Certificate(prog.l1, z, [...fresh, ...anchors.slice(1)]);
       if (score(wider) < score(cert)) cert = wider;
     }
@@ -387,9 +391,10 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
   let lastAnchorGap = Infinity;
   let triedPlain = '';
   const tryFinish = (partition: Partition, kind: string): boolean => {
-    const fin = activeSetFinish(prog, kkt, x, rows, h, partition, trace, options.interrupted);
-    if (fin === 'interrupted') {
-      trace?.(`  finish (${kind}): interrupted`);
+    const fin = activeSetFinish(prog, kkt, x, rows, h, partition, trace, halted);
+    // interrupted: the finish's point is not certified (its certificate would delay the answer)
+    if (fin === 'interrupted' || options.interrupted?.()) {
+      trace?.(`  finish (${kind}): ${fin === 'interrupted' ? 'stopped' : 'interrupted'}`);
       return false;
     }
     const certified = fin !== null && consider(fin.z, [fin.theta, anchors[0]], true);
@@ -397,12 +402,13 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
     trace?.(`  finish (${kind}): ${fin === null ? 'singular' : certified ? 'certified' : 'not certified'}` + (shown ? ` (best: gap ${shown.cert.relativeGap.toExponential(1)}, KKT ${shown.cert.kktResidual.toExponential(1)})` : ''));
     return certified;
   };
-  // Ctrl-C inside a step (one takes seconds at 1e6 points): the step is dropped, the iterate stays
-  // where the last complete iteration left it
+  // Ctrl-C, or the time limit, inside a step (one takes seconds at 1e6 points): the step is
+  // dropped, the iterate stays where the last complete iteration left it
   const dropStep = (): boolean => {
-    if (!options.interrupted?.()) return false;
+    if (options.interrupted?.()) stop = 'interrupted';
+    else if (performance.now() > deadline) stop = 'time_limit';
+    else return false;
     iteration--;
-    stop = 'interrupted';
     return true;
   };
   let shortSteps = 0;
@@ -496,7 +502,7 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
     x.invertSlacks();
     tau.fill(0, null);
     newtonRhs(x, tau, dir.band);
-    if (!kkt.factorNewton(x, dir.band, options.interrupted)) {
+    if (!kkt.factorNewton(x, dir.band, halted)) {
       if (kkt.stopped() && dropStep()) break;
       stop = 'numerical';
       message = 'the Newton matrix is singular to working precision';
@@ -547,6 +553,9 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
   const b = bestSoFar();
   const theta = thetaOf(x.Q);
   if (!b) {
+    // interrupted before any point was certified: z = 0, whose certificate is at hand (the
+    // iterate's would cost seconds at 1e6 points after the Ctrl-C)
+    if (stop === 'interrupted') return { z: zero, theta, certificate: zeroCert, iterations: iteration, polished: false, stop, message };
     const z = atomWeights(x, S, p, true);
     return { z, theta, certificate: l1Certificate(prog.l1, z, [theta]), iterations: iteration, polished: false, stop, message };
   }
