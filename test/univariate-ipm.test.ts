@@ -220,6 +220,29 @@ describe('stops and bad input', () => {
     expect(sol.iterations).toBe(0);
   });
 
+  test('an interrupt inside a factorisation is answered at its next stop test, with the best certified point so far', () => {
+    // 2e5 points: 1.2e6 columns, a stop test every 65536 of them (about 18 per factorisation)
+    const prog = buildUnivariateProgram(benchDsm(200_000, 4));
+    let calls = 0;
+    let firstTrue = -1;
+    const sol = solveUnivariate(prog, {
+      solver: 'ipm',
+      interrupted: () => {
+        calls++;
+        if (calls >= 60 && firstTrue < 0) firstTrue = calls;
+        return calls >= 60;
+      },
+    });
+    expect(sol.status).toBe('interrupted');
+    expect(firstTrue).toBe(60);
+    // the flag is seen and the solve returns: no factorisation, solve or certificate is started after it
+    expect(calls - firstTrue).toBeLessThanOrEqual(3);
+    expect(sol.iterations).toBeGreaterThanOrEqual(1);
+    // the point returned is the one its certificate is of
+    const cert = l1Certificate(prog.l1, sol.z);
+    expect(rel(cert.primalObjective, sol.certificate.primalObjective)).toBeLessThan(1e-12);
+  });
+
   test('a time limit is a limit for the whole solve', () => {
     const prog = buildUnivariateProgram(benchDsm(200_000, 4));
     const t0 = performance.now();
