@@ -71,6 +71,8 @@ export interface GroupCertificateOptions {
   coneShift?: Float64Array;
   /** B'b, when the caller keeps it (it does not change with z) */
   Btb?: Float64Array;
+  /** B'theta0 + q (q alone without theta0), when the caller keeps it */
+  eBase?: Float64Array;
 }
 
 /**
@@ -86,7 +88,29 @@ export function l1Certificate(
   z: Float64Array,
   anchors: Float64Array[] = [],
 ): Certificate & { theta: Float64Array; gradient: Float64Array } {
-  return groupCertificate({ ...prog, groupSize: 1 }, z, { anchors });
+  const fixed = fixedParts(prog);
+  return groupCertificate({ ...prog, groupSize: 1 }, z, { anchors, Btb: fixed.Btb, eBase: fixed.eBase });
+}
+
+/**
+ * B'b and B'theta0 + q of a program: they do not change with z, and a solver certifies many points
+ * of one program (each would otherwise cost two products with B', a third of a certificate). Kept
+ * per program object, and recomputed when its B, b, q or theta0 is replaced.
+ */
+const fixedCache = new WeakMap<L1Program, { B: LinearOperator; b: Float64Array; q: Float64Array; theta0?: Float64Array; Btb: Float64Array; eBase: Float64Array }>();
+
+function fixedParts(prog: L1Program): { Btb: Float64Array; eBase: Float64Array } {
+  const { B, b, q, theta0 } = prog;
+  const hit = fixedCache.get(prog);
+  if (hit && hit.B === B && hit.b === b && hit.q === q && hit.theta0 === theta0) return hit;
+  const Btb = new Float64Array(B.cols);
+  B.applyT(b, Btb);
+  const eBase = new Float64Array(B.cols);
+  if (theta0) B.applyT(theta0, eBase);
+  for (let i = 0; i < eBase.length; i++) eBase[i] += q[i];
+  const entry = { B, b, q, theta0, Btb, eBase };
+  fixedCache.set(prog, entry);
+  return entry;
 }
 
 /**
@@ -120,9 +144,12 @@ export function groupCertificate(
 
   // the base point is feasible by construction (theta0 of the program, or 0 when q = 0)
   const base = prog.theta0 ?? new Float64Array(B.rows);
-  const eBase = new Float64Array(B.cols);
-  if (prog.theta0) B.applyT(base, eBase);
-  for (let i = 0; i < eBase.length; i++) eBase[i] += q[i];
+  let eBase = options.eBase;
+  if (!eBase) {
+    eBase = new Float64Array(B.cols);
+    if (prog.theta0) B.applyT(base, eBase);
+    for (let i = 0; i < eBase.length; i++) eBase[i] += q[i];
+  }
   let bestTheta: Float64Array | null = null;
   let bestDual = -Infinity;
   const consider = (theta: Float64Array): void => {

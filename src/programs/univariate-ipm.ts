@@ -21,7 +21,7 @@
  * (rows at their lower bound, at their upper bound, free) exactly, in the same banded form; the
  * answer is judged by the certificate of solvers/certificates.ts on the original program.
  */
-import { StreamedBandedLU } from '../../solvers/banded-lu.js';
+import { BandedLU } from '../../solvers/banded-lu.js';
 import { l1Certificate, isCertified, type Certificate } from '../../solvers/certificates.js';
 import { smCentralF, type UnivariateProgram } from './univariate.js';
 
@@ -112,8 +112,9 @@ export function dualBoxRows(prog: UnivariateProgram): DualBoxRows {
  * bound, and a free row's keeps SA_j = 0 (its multiplier goes to 0).
  */
 class KktSystem {
-  private readonly lu: StreamedBandedLU;
+  private readonly lu: BandedLU;
   readonly rowScale: Float64Array;
+  private readonly colScale: Float64Array;
   private readonly SA: Float64Array;
   private readonly SB: Float64Array;
 
@@ -122,48 +123,41 @@ class KktSystem {
     private readonly h: Float64Array,
     private readonly m: Float64Array,
   ) {
-    this.lu = new StreamedBandedLU({ n: BLOCK * p, kl: 3, ku: 3, chunk: BLOCK });
+    this.lu = new BandedLU({ n: BLOCK * p, kl: 3, ku: 3 });
     this.rowScale = new Float64Array(BLOCK * p);
+    this.colScale = new Float64Array(BLOCK * p);
     this.SA = new Float64Array(p);
     this.SB = new Float64Array(p);
   }
 
   /**
-   * Factor the matrix, written block by block (the rows of one point) as the streamed LU asks for
-   * it, each row divided by its largest entry (row equilibration, known in closed form here; the
-   * LU equilibrates the columns). weightA/weightB: the barrier weight of a row, or, with pinA/pinB
-   * given, the finish's rows (pinned: the dual value is held; free: weight 0). With `rhs` (by
-   * rows, not yet scaled), its rows are scaled as they are written and its forward substitution
-   * is done on the way: `backSolve(rhs)` then gives the step.
+   * Write the matrix into the factorisation's workspace, each row divided by its largest entry
+   * (row equilibration, known in closed form here). weightA/weightB: the barrier weight of a row,
+   * or, with pinA/pinB given, the finish's rows (pinned: the dual value is held; free: weight 0).
    */
-  private factorWith(
-    weightA: Float64Array | null,
-    weightB: Float64Array | null,
-    pinA: Uint8Array | null,
-    pinB: Uint8Array | null,
-    rhs: Float64Array | undefined,
-    stop: (() => boolean) | undefined,
-  ): boolean {
+  private assemble(weightA: Float64Array | null, weightB: Float64Array | null, pinA: Uint8Array | null, pinB: Uint8Array | null): void {
     const { p, h, m, rowScale, lu } = this;
+    const data = lu.data;
+    const ld = lu.ld;
+    const off = lu.kl + lu.ku;
+    data.fill(0);
     let row = 0;
     let scale = 1;
     const put = (col: number, v: number): void => {
-      lu.put(row, col, v * scale);
+      data[col * ld + off + row - col] = v * scale;
     };
     const begin = (i: number, largest: number): void => {
       row = i;
       scale = 1 / largest;
       rowScale[i] = scale;
-      if (rhs !== undefined) rhs[i] *= scale;
     };
-    let j = 0;
-    const next = (): number => {
+    for (let j = 0; j < p; j++) {
       const b = BLOCK * j;
       const hj = j <= p - 2 ? h[j] : 0;
       // (w)_j: m_j dw_j - dQ_{j-1} + dQ_j
       begin(b + ROW_W, Math.max(1, m[j]));
-      if (j >= 1) put(b - BLOCK + Q, -1);
       put(b + W, m[j]);
+      if (j >= 1) put(b - BLOCK + Q, -1);
       if (j <= p - 2) put(b + Q, 1);
       // (Pa)_j: dPa_j - dPa_{j-1} + SA_j dF_j, or dF_j alone (pinned); F_{p-1} = 0
       if (j <= p - 2) {
@@ -172,9 +166,9 @@ class KktSystem {
         begin(b + ROW_PA, pinned ? 1 : Math.max(1, wA));
         if (pinned) put(b + F, 1);
         else {
+          put(b + PA, 1);
           if (j >= 1) put(b - BLOCK + PA, -1);
           put(b + F, wA);
-          put(b + PA, 1);
         }
       } else {
         begin(b + ROW_PA, 1);
@@ -188,8 +182,8 @@ class KktSystem {
         if (pinned) put(b + G, 1);
         else {
           put(b - BLOCK + PB, 1);
-          put(b + G, wB);
           if (j <= p - 2) put(b + PB, -1);
+          put(b + G, wB);
         }
       } else {
         begin(b + ROW_PB, 1);
@@ -199,20 +193,20 @@ class KktSystem {
         const big = Math.max(1, hj);
         // (Q)_j: dw_{j+1} - dw_j - h_j (dPa_j - dPb_j)
         begin(b + ROW_Q, big);
+        put(b + BLOCK + W, 1);
         put(b + W, -1);
         put(b + PA, -hj);
         put(b + PB, hj);
-        put(b + BLOCK + W, 1);
         // (F)_j: h_j dQ_j - dF_j + dF_{j+1}
         begin(b + ROW_F, big);
-        put(b + F, -1);
         put(b + Q, hj);
+        put(b + F, -1);
         if (j + 1 <= p - 2) put(b + BLOCK + F, 1);
         // (G)_j: h_j dQ_j + dG_{j+1} - dG_j
         begin(b + ROW_G, big);
-        if (j >= 1) put(b + G, -1);
         put(b + Q, hj);
         put(b + BLOCK + G, 1);
+        if (j >= 1) put(b + G, -1);
       } else {
         // the segment after the last point: Q, Pa, Pb pinned to 0
         begin(b + ROW_Q, 1);
@@ -222,26 +216,31 @@ class KktSystem {
         begin(b + ROW_G, 1);
         put(b + PB, 1);
       }
-      j++;
-      return BLOCK * j;
-    };
-    return lu.factor(next, rhs, stop);
+    }
   }
 
-  /**
-   * The Newton matrix at the iterate (barrier weights l/s + nu/t per row; the caller has called
-   * `x.invertSlacks()`), factored, with the first right side's forward substitution on the way.
-   */
-  factorNewton(x: Iterate, rhs: Float64Array, stop?: () => boolean): boolean {
+  /** The Newton matrix at the iterate: barrier weights l/s + nu/t per row (the caller has called `x.invertSlacks()`). */
+  assembleNewton(x: Iterate): void {
     const { SA, SB } = this;
     for (let k = 0; k <= this.p - 2; k++) SA[k] = x.lA[k] * x.isA[k] + x.nA[k] * x.itA[k];
     for (let k = 1; k <= this.p - 1; k++) SB[k] = x.lB[k] * x.isB[k] + x.nB[k] * x.itB[k];
-    return this.factorWith(SA, SB, null, null, rhs, stop);
+    this.assemble(SA, SB, null, null);
   }
 
-  /** The finish's matrix, factored: pinned rows (1) hold their dual value, the others lose their multiplier. */
-  factorFinish(pinA: Uint8Array, pinB: Uint8Array, stop?: () => boolean): boolean {
-    return this.factorWith(null, null, pinA, pinB, undefined, stop);
+  /** The finish's matrix: pinned rows (1) hold their dual value, the others lose their multiplier. */
+  assembleFinish(pinA: Uint8Array, pinB: Uint8Array): void {
+    this.assemble(null, null, pinA, pinB);
+  }
+
+  /**
+   * Column equilibration, then LU with partial pivoting of the (row-equilibrated) matrix, in place,
+   * the column scaling folded back into U (the solves give the step itself). With `rhs` (by rows,
+   * already row-scaled), its forward substitution is done on the way: `backSolve(rhs)` then gives
+   * the step. False when the matrix is singular or `stop` ended the factorisation (`stopped()`).
+   */
+  factor(stop?: () => boolean, rhs?: Float64Array): boolean {
+    this.lu.equilibrateColumns(this.colScale);
+    return this.lu.factor(undefined, stop, { colScale: this.colScale, rhs });
   }
 
   /** whether the last factorisation was ended by its stop test */
@@ -253,14 +252,17 @@ class KktSystem {
     return this.lu.singularAt;
   }
 
-  /** Solve in place: rhs (by rows, unscaled) becomes the step (by unknowns); false if not finite. */
-  solve(rhs: Float64Array): boolean {
+  /**
+   * Solve in place: rhs (by rows) becomes the step (by unknowns); false if not finite. With
+   * `scaled` the caller has already multiplied the rows by rowScale.
+   */
+  solve(rhs: Float64Array, scaled = false): boolean {
     const { rowScale } = this;
-    for (let i = 0; i < rhs.length; i++) rhs[i] *= rowScale[i];
+    if (!scaled) for (let i = 0; i < rhs.length; i++) rhs[i] *= rowScale[i];
     return this.lu.solve(rhs);
   }
 
-  /** The back substitution of a right side that went through `factorNewton`; false if not finite. */
+  /** The back substitution of a right side that went through `factor(stop, rhs)`; false if not finite. */
   backSolve(rhs: Float64Array): boolean {
     return this.lu.backSolve(rhs);
   }
@@ -500,9 +502,10 @@ export function solveUnivariateIpm(prog: UnivariateProgram, options: IpmOptions)
     // predictor: the affine-scaling direction (complementarity targets 0), its right side
     // carried through the factorisation
     x.invertSlacks();
+    kkt.assembleNewton(x);
     tau.fill(0, null);
-    newtonRhs(x, tau, dir.band);
-    if (!kkt.factorNewton(x, dir.band, halted)) {
+    newtonRhs(x, tau, dir.band, kkt.rowScale);
+    if (!kkt.factor(halted, dir.band)) {
       if (kkt.stopped() && dropStep()) break;
       stop = 'numerical';
       message = 'the Newton matrix is singular to working precision';
@@ -774,23 +777,24 @@ class Direction {
 }
 
 /**
- * The right side of the Newton system for complementarity targets tau, by rows (not yet
- * row-scaled): the (Pa), (Pb) rows get c = tau_lo/s - tau_hi/t - l + nu - (l/s + nu/t) rho, the
+ * The right side of the Newton system for complementarity targets tau, by rows, multiplied by the
+ * rows' scale factors rs: the (Pa), (Pb) rows get c = tau_lo/s - tau_hi/t - l + nu - (l/s + nu/t) rho, the
  * (Q) rows -r, the others 0.
  */
-function newtonRhs(x: Iterate, tau: Targets, rhs: Float64Array): void {
+function newtonRhs(x: Iterate, tau: Targets, rhs: Float64Array, rs: Float64Array): void {
   const p = x.p;
   const { isA, itA, isB, itB } = x;
   rhs.fill(0);
   for (let k = 0; k <= p - 2; k++) {
     const is = isA[k], it = itA[k], l = x.lA[k], nu = x.nA[k];
     const row = BLOCK * k;
-    rhs[row + ROW_PA] = tau.loA[k] * is - tau.hiA[k] * it - l + nu - (l * is + nu * it) * x.rhoA[k];
-    rhs[row + ROW_Q] = -x.r[k];
+    rhs[row + ROW_PA] = rs[row + ROW_PA] * (tau.loA[k] * is - tau.hiA[k] * it - l + nu - (l * is + nu * it) * x.rhoA[k]);
+    rhs[row + ROW_Q] = -rs[row + ROW_Q] * x.r[k];
   }
   for (let k = 1; k <= p - 1; k++) {
     const is = isB[k], it = itB[k], l = x.lB[k], nu = x.nB[k];
-    rhs[BLOCK * k + ROW_PB] = tau.loB[k] * is - tau.hiB[k] * it - l + nu - (l * is + nu * it) * x.rhoB[k];
+    const row = BLOCK * k + ROW_PB;
+    rhs[row] = rs[row] * (tau.loB[k] * is - tau.hiB[k] * it - l + nu - (l * is + nu * it) * x.rhoB[k]);
   }
 }
 
@@ -818,8 +822,8 @@ function readDirection(x: Iterate, tau: Targets, d: Direction): void {
 
 /** The Newton step for complementarity targets tau into d, with the current factorisation; false if not finite. */
 function solveDirection(kkt: KktSystem, x: Iterate, tau: Targets, d: Direction): boolean {
-  newtonRhs(x, tau, d.band);
-  if (!kkt.solve(d.band)) return false;
+  newtonRhs(x, tau, d.band, kkt.rowScale);
+  if (!kkt.solve(d.band, true)) return false;
   readDirection(x, tau, d);
   return true;
 }
@@ -1062,7 +1066,8 @@ function activeSetFinish(
       }
       trace(`  finish round ${round}: ${pins} rows pinned, ${kept} independent`);
     }
-    if (!kkt.factorFinish(pinA, pinB, interrupted)) return kkt.stopped() ? 'interrupted' : result;
+    kkt.assembleFinish(pinA, pinB);
+    if (!kkt.factor(interrupted)) return kkt.stopped() ? 'interrupted' : result;
     if (interrupted?.()) return 'interrupted';
     rhs.fill(0);
     // pinned rows move to their bound, free rows lose their multiplier, redundant pinned rows keep it
