@@ -159,9 +159,8 @@ export class BandedLU {
    * entries that overflowed), or when `stop` (asked every 65536 columns) returned true
    * (`stopped`); the factors are then unusable.
    */
-  factor(A?: BandMatrix, stop?: () => boolean, fused: { colScale?: Float64Array; rhs?: Float64Array } = {}): boolean {
+  factor(A?: BandMatrix, stop?: () => boolean, rhs?: Float64Array): boolean {
     const { n, kl, ku, ld, data: ab, pivots } = this;
-    const { colScale, rhs } = fused;
     if (A) {
       if (A.n !== n || A.kl !== kl || A.ku !== ku) {
         throw new RangeError(`BandedLU of shape (${n}, ${kl}, ${ku}) given a matrix of shape (${A.n}, ${A.kl}, ${A.ku})`);
@@ -237,13 +236,7 @@ export class BandedLU {
           }
         }
       }
-      // column j of U is final: with colScale, the column scaling is undone in it (U D^-1), so
-      // the solves give x of A x = b directly
-      if (colScale !== undefined) {
-        const inv = 1 / colScale[j];
-        const top = j < kv ? j : kv;
-        for (let d = 0; d <= top; d++) ab[cj - d] *= inv;
-      }
+      // a right side given: its forward substitution, on the way
       if (rhs !== undefined) {
         const l = j + jp;
         const bj = rhs[l];
@@ -258,8 +251,8 @@ export class BandedLU {
   }
 
   /**
-   * Solve A x = b with the last factorisation, in place (b becomes x; with column equilibration,
-   * y of A D y = b unless the factorisation folded `colScale` in). False if x is not finite.
+   * Solve A x = b with the last factorisation, in place (b becomes x; after column equilibration,
+   * y of A D y = b). False if the solution is not finite.
    */
   solve(b: Float64Array): boolean {
     const { n, kl, ku, ld, data: ab, pivots } = this;
@@ -284,7 +277,7 @@ export class BandedLU {
 
   /**
    * The back substitution alone (U, bandwidth kl + ku, by columns): for a right side whose forward
-   * substitution was done by `factor(A, stop, { rhs })`. In place; false if x is not finite.
+   * substitution was done by `factor(A, stop, rhs)`. In place; false if the solution is not finite.
    */
   backSolve(b: Float64Array): boolean {
     const { n, kl, ku, ld, data: ab } = this;

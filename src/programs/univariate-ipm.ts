@@ -233,14 +233,14 @@ class KktSystem {
   }
 
   /**
-   * Column equilibration, then LU with partial pivoting of the (row-equilibrated) matrix, in place,
-   * the column scaling folded back into U (the solves give the step itself). With `rhs` (by rows,
-   * already row-scaled), its forward substitution is done on the way: `backSolve(rhs)` then gives
-   * the step. False when the matrix is singular or `stop` ended the factorisation (`stopped()`).
+   * Column equilibration, then LU with partial pivoting of the (row-equilibrated) matrix, in place.
+   * With `rhs` (by rows, already row-scaled), its forward substitution is done on the way:
+   * `backSolve(rhs)` then gives the step. False when the matrix is singular or `stop` ended the
+   * factorisation (`stopped()`).
    */
   factor(stop?: () => boolean, rhs?: Float64Array): boolean {
     this.lu.equilibrateColumns(this.colScale);
-    return this.lu.factor(undefined, stop, { colScale: this.colScale, rhs });
+    return this.lu.factor(undefined, stop, rhs);
   }
 
   /** whether the last factorisation was ended by its stop test */
@@ -259,12 +259,25 @@ class KktSystem {
   solve(rhs: Float64Array, scaled = false): boolean {
     const { rowScale } = this;
     if (!scaled) for (let i = 0; i < rhs.length; i++) rhs[i] *= rowScale[i];
-    return this.lu.solve(rhs);
+    this.lu.solve(rhs);
+    return this.unscale(rhs);
   }
 
   /** The back substitution of a right side that went through `factor(stop, rhs)`; false if not finite. */
   backSolve(rhs: Float64Array): boolean {
-    return this.lu.backSolve(rhs);
+    this.lu.backSolve(rhs);
+    return this.unscale(rhs);
+  }
+
+  /** x = D y (the column scaling), and whether x is finite */
+  private unscale(rhs: Float64Array): boolean {
+    const { colScale } = this;
+    let finite = 0;
+    for (let i = 0; i < rhs.length; i++) {
+      rhs[i] *= colScale[i];
+      finite += rhs[i] - rhs[i];
+    }
+    return finite === 0;
   }
 }
 
