@@ -1065,6 +1065,7 @@ function activeSetFinish(
   let result: { z: Float64Array; theta: Float64Array } | null = null;
   let fewest = Infinity;
   let stale = 0;
+  const seen = new Set<string>([partitionKey({ A, B })]);
   // the step to the bound of a pinned row, in F (A rows) or G (B rows)
   const targetA = (k: number): number => (A[k] === AT_LOWER ? -x.sA[k] - x.rhoA[k] : x.tA[k] - x.rhoA[k]);
   const targetB = (k: number): number => (B[k] === AT_LOWER ? -x.sB[k] - x.rhoB[k] : x.tB[k] - x.rhoB[k]);
@@ -1140,6 +1141,14 @@ function activeSetFinish(
     }
     result = finishPoint(prog, A, B, Qf, multA, multB);
     if (changed === 0) return result;
+    // a partition seen before in these rounds: the rounds cycle (between two partitions, as on
+    // heavy-tailed data) and would only repeat themselves up to the round limit
+    const key = partitionKey({ A, B });
+    if (seen.has(key)) {
+      trace?.(`  finish round ${round}: the partition repeats an earlier round's; stopping the rounds`);
+      return result;
+    }
+    seen.add(key);
     // give up when large corrections stop shrinking: the guess was too far off (a few rows a
     // round, as on heavy-tailed data, is an active-set method converging and may go on)
     let pinned = 0;
