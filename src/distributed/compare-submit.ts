@@ -14,7 +14,7 @@ import { stageCacheFile, stageKeys, type StageKeys } from '../compare/run.js';
 import { connectionOptions, type RedisTarget } from './connection.js';
 import { compareStageJobId, JOB_FORMAT, parseCompareResult, type JobData } from './jobs.js';
 import { bullmq, KEEP_SECONDS, KEY_PREFIX, openRedis, packageVersion } from './queue.js';
-import { jobFailure, jobSnapshot, pause, remoteProgress, type RemoteProgress } from './submit.js';
+import { followEvents, jobFailure, jobSnapshot, remoteProgress, type RemoteProgress } from './submit.js';
 
 export interface CompareRemoteOptions {
   target: RedisTarget;
@@ -118,14 +118,7 @@ export async function runStagesRemote(config: CompareConfig, o: CompareRemoteOpt
     }
     if (toAdd.length > 0) await add(toAdd);
     if (summary.reused > 0) o.log?.(`reused ${summary.reused} finished compare stage job(s) from Redis`);
-    let wake: () => void = () => {};
-    const poke = ({ jobId }: { jobId: string }): void => {
-      if (pending.has(jobId)) wake();
-    };
-    events.on('completed', poke);
-    events.on('failed', poke);
-    events.on('active', poke);
-    const pollMs = Math.max(10, 1000 * (o.pollSeconds ?? 1));
+    const nextChange = followEvents(events, pending, o.pollSeconds, signal);
     while (pending.size > 0 && !signal?.aborted) {
       const running: Record<string, number> = {};
       let waiting = 0;
@@ -146,7 +139,7 @@ export async function runStagesRemote(config: CompareConfig, o: CompareRemoteOpt
       }
       o.onProgress?.(remoteProgress(remote.length, pending.size, running, waiting, summary));
       if (pending.size === 0) break;
-      await pause(pollMs, signal, (done) => (wake = done));
+      await nextChange();
     }
     return { summary, fresh, complete: pending.size === 0 };
   } finally {

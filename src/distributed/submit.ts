@@ -5,6 +5,7 @@
  * coordinate's reports to the caller as they arrive: the caller assembles them exactly as the local
  * path does. A job that failed earlier is put back once; a failure now ends the run with its message.
  */
+import type { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InputError } from '../util/errors.js';
 import type { CoordinatewiseJob, ProgramReport } from '../programs/coordinatewise-train.js';
@@ -92,14 +93,7 @@ export async function solveCoordinatesRemote(job: CoordinatewiseJob, collect: (r
     if (toAdd.length > 0) await queue.addBulk(toAdd.map((i) => ({ name: 'coordinate', data: dataOf(i), opts: { ...ADD_OPTIONS, jobId: ids[i] } })));
     if (summary.reused > 0) o.log?.(`reused ${summary.reused} finished program job(s) from Redis`);
     // follow the jobs: woken by the queue's events, and a poll every second in case an event was missed
-    let wake: () => void = () => {};
-    const poke = ({ jobId }: { jobId: string }): void => {
-      if (pending.has(jobId)) wake();
-    };
-    events.on('completed', poke);
-    events.on('failed', poke);
-    events.on('active', poke);
-    const pollMs = Math.max(10, 1000 * (o.pollSeconds ?? 1));
+    const nextChange = followEvents(events, pending, o.pollSeconds, signal);
     while (pending.size > 0 && !signal?.aborted) {
       const running: Record<string, number> = {};
       let waiting = 0;
@@ -124,7 +118,7 @@ export async function solveCoordinatesRemote(job: CoordinatewiseJob, collect: (r
       }
       o.onProgress?.(remoteProgress(job.d, pending.size, running, waiting, summary));
       if (pending.size === 0) break;
-      await pause(pollMs, signal, (done) => (wake = done));
+      await nextChange();
     }
     return summary;
   } finally {
@@ -150,6 +144,23 @@ export function remoteProgress(
     reused: summary.reused,
     workers: Object.fromEntries([...names].map((w) => [w, { done: summary.workers[w] ?? 0, running: running[w] ?? 0 }])),
   };
+}
+
+/**
+ * A wait for the next change of a pending job: resolves when the queue's events report one of
+ * `pending` completed, failed or started, or after pollSeconds (default 1; a poll in case an
+ * event was missed), or when `signal` aborts.
+ */
+export function followEvents(events: QueueEvents, pending: { has(id: string): boolean }, pollSeconds: number | undefined, signal: AbortSignal | undefined): () => Promise<void> {
+  let wake: () => void = () => {};
+  const poke = ({ jobId }: { jobId: string }): void => {
+    if (pending.has(jobId)) wake();
+  };
+  events.on('completed', poke);
+  events.on('failed', poke);
+  events.on('active', poke);
+  const pollMs = Math.max(10, 1000 * (pollSeconds ?? 1));
+  return () => pause(pollMs, signal, (done) => (wake = done));
 }
 
 /** Waits pollMs, or less: until `signal` aborts or the function handed to `setWake` is called. */
