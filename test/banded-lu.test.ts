@@ -34,6 +34,33 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
+/** A BandedLU with A written into its workspace and its columns equilibrated (the scale returned). */
+function inPlace(A: BandMatrix): { lu: BandedLU; scale: Float64Array } {
+  const lu = new BandedLU(A);
+  for (let j = 0; j < A.n; j++) for (let i = Math.max(0, j - A.ku); i <= Math.min(A.n - 1, j + A.kl); i++) lu.data[lu.index(i, j)] = A.get(i, j);
+  const scale = new Float64Array(A.n);
+  lu.equilibrateColumns(scale);
+  return { lu, scale };
+}
+
+/** Band shapes (n, kl, ku) the solves are checked on: 1 x 1, one-sided bands, kl + ku >= n, wide and narrow. */
+const SHAPES: readonly (readonly [number, number, number])[] = [
+  [1, 0, 0],
+  [1, 2, 3],
+  [2, 1, 0],
+  [5, 0, 2],
+  [5, 2, 0],
+  [7, 1, 1],
+  [12, 2, 3],
+  [30, 5, 5],
+  [40, 3, 1],
+  [40, 1, 4],
+  [64, 6, 2],
+];
+
+/** A zero diagonal with ku = 0 or kl = 0 is singular, and so is an odd tridiagonal one. */
+const zeroDiagonalSingular = (n: number, kl: number, ku: number): boolean => kl === 0 || ku === 0 || n % 2 === 1;
+
 describe('banded LU with partial pivoting', () => {
   test('a stop test ends a long factorisation (stopped, false), and a later factorisation is whole again', () => {
     const n = 200_000;
@@ -64,23 +91,9 @@ describe('banded LU with partial pivoting', () => {
     expect(maxAbsDiff(Ax, b)).toBeLessThan(1e-8 * Math.max(1, maxAbs(x)));
   });
 
-  const shapes: [number, number, number][] = [
-    [1, 0, 0],
-    [1, 2, 3],
-    [2, 1, 0],
-    [5, 0, 2],
-    [5, 2, 0],
-    [7, 1, 1],
-    [12, 2, 3],
-    [30, 5, 5],
-    [40, 3, 1],
-    [40, 1, 4],
-    [64, 6, 2],
-  ];
-  for (const [n, kl, ku] of shapes) {
+  for (const [n, kl, ku] of SHAPES) {
     for (const zeroDiagonal of [false, true]) {
-      // a zero diagonal with ku = 0 or kl = 0 is singular, and so is an odd tridiagonal one
-      if (zeroDiagonal && (kl === 0 || ku === 0 || n % 2 === 1)) continue;
+      if (zeroDiagonal && zeroDiagonalSingular(n, kl, ku)) continue;
       test(`n=${n} kl=${kl} ku=${ku}${zeroDiagonal ? ' zero diagonal' : ''}: equals a dense LU solve`, () => {
         const A = randomBand(n, kl, ku, 17 * n + kl + 3 * ku + (zeroDiagonal ? 1 : 0), zeroDiagonal);
         const rng = new Rng(n + 100);
@@ -200,10 +213,7 @@ describe('banded LU with partial pivoting', () => {
     const A = randomBand(n, 3, 3, 21, true);
     // columns of wildly different scales
     for (let j = 0; j < n; j++) for (let i = Math.max(0, j - 3); i <= Math.min(n - 1, j + 3); i++) A.set(i, j, A.get(i, j) * 10 ** ((j % 7) * 3 - 9));
-    const lu = new BandedLU(A);
-    for (let j = 0; j < n; j++) for (let i = Math.max(0, j - 3); i <= Math.min(n - 1, j + 3); i++) lu.data[lu.index(i, j)] = A.get(i, j);
-    const scale = new Float64Array(n);
-    lu.equilibrateColumns(scale);
+    const { lu, scale } = inPlace(A);
     for (let j = 0; j < n; j++) {
       let big = 0;
       for (let i = Math.max(0, j - 3); i <= Math.min(n - 1, j + 3); i++) big = Math.max(big, Math.abs(lu.data[lu.index(i, j)]));
@@ -221,31 +231,10 @@ describe('banded LU with partial pivoting', () => {
   });
 });
 
-/** A BandedLU with A written into its workspace and its columns equilibrated (the scale returned). */
-function inPlace(A: BandMatrix): { lu: BandedLU; scale: Float64Array } {
-  const lu = new BandedLU(A);
-  for (let j = 0; j < A.n; j++) for (let i = Math.max(0, j - A.ku); i <= Math.min(A.n - 1, j + A.kl); i++) lu.data[lu.index(i, j)] = A.get(i, j);
-  const scale = new Float64Array(A.n);
-  lu.equilibrateColumns(scale);
-  return { lu, scale };
-}
-
 describe('banded LU: a right side carried through the factorisation', () => {
-  const shapes: [number, number, number][] = [
-    [1, 0, 0],
-    [2, 1, 0],
-    [5, 0, 2],
-    [5, 2, 0],
-    [7, 1, 1],
-    [12, 2, 3],
-    [30, 5, 5],
-    [40, 3, 3],
-    [64, 6, 2],
-    [200, 3, 3],
-  ];
-  for (const [n, kl, ku] of shapes) {
+  for (const [n, kl, ku] of [...SHAPES, [200, 3, 3] as const]) {
     for (const zeroDiagonal of [false, true]) {
-      if (zeroDiagonal && (kl === 0 || ku === 0 || n % 2 === 1)) continue;
+      if (zeroDiagonal && zeroDiagonalSingular(n, kl, ku)) continue;
       test(`n=${n} kl=${kl} ku=${ku}${zeroDiagonal ? ' zero diagonal' : ''}: forward substitution in the factorisation, then the back substitution, gives the solve's x bit for bit`, () => {
         const A = randomBand(n, kl, ku, 17 * n + kl + 3 * ku + (zeroDiagonal ? 1 : 0), zeroDiagonal);
         const rng = new Rng(n + 100);
