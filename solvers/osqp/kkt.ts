@@ -123,7 +123,8 @@ export class DirectKkt implements KktSolver {
     this.ldl = SparseLdl.analyze(this.K, { ordering: 'amd', stop });
     this.factorNnz = this.ldl.nnzL;
     this.rhoInv = Float64Array.from(rho, (r) => 1 / r);
-    this.rhs = new Float64Array(n + m);
+    // in the factor's own memory, so that the WebAssembly solve needs no copies
+    this.rhs = this.ldl.scratch;
     this.refactor();
   }
 

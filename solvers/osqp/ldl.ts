@@ -20,6 +20,7 @@
 import type { Csc } from './csc.js';
 import { amdOrder } from './amd.js';
 import { SolveStopped, STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
+import { LdlArena } from './ldl-wasm.js';
 
 export type Ordering = 'amd' | 'natural' | Int32Array;
 
@@ -39,7 +40,22 @@ export interface LdlAnalyzeOptions {
   dense?: number;
   /** called now and then (about every 0.2 ms of work); returning true throws SolveStopped (see ./stop.ts) */
   stop?: StopTest;
+  /**
+   * the inner loops: 'wasm' (default; the WebAssembly of ./wasm/ldl.c for factors with n + nnz(L) of
+   * at least 4096, falling back to 'js' where WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the
+   * TypeScript loops below). Both give the same bits.
+   */
+  kernel?: 'wasm' | 'js';
 }
+
+/**
+ * Factors smaller than this (n + nonzeros of L) keep the TypeScript loops: a WebAssembly memory costs
+ * about 0.3 ms to create, more than such a factor's whole solve takes once V8 has optimized it.
+ */
+const WASM_MIN_SIZE = 4096;
+
+/** positions of the factor's arrays in its WebAssembly arena (SparseLdl's constructor) */
+const ARENA = { Cp: 0, Ci: 1, Cx: 2, parent: 3, Lp: 4, Li: 5, Lx: 6, D: 7, Dinv: 8, y: 9, pattern: 10, flag: 11, colEnd: 12, work: 13 } as const;
 
 export class SparseLdl {
   /** order of K */
@@ -72,6 +88,8 @@ export class SparseLdl {
   private readonly flag: Int32Array;
   private readonly colEnd: Int32Array;
   private readonly work: Float64Array;
+  /** the WebAssembly instance whose memory holds the arrays above, or null for the TypeScript loops */
+  private readonly arena: LdlArena | null;
 
   private usable = false;
   private lastInertia: LdlInertia | null = null;
@@ -85,26 +103,80 @@ export class SparseLdl {
     Cp: Int32Array,
     Ci: Int32Array,
     map: Int32Array,
+    kernel: 'wasm' | 'js',
   ) {
     this.n = n;
     this.perm = perm;
     this.pinv = pinv;
-    this.parent = parent;
-    this.Lp = Lp;
-    this.nnzL = Lp[n];
-    this.Li = new Int32Array(this.nnzL);
-    this.Lx = new Float64Array(this.nnzL);
-    this.D = new Float64Array(n);
-    this.Dinv = new Float64Array(n);
-    this.Cp = Cp;
-    this.Ci = Ci;
-    this.Cx = new Float64Array(Ci.length);
     this.map = map;
-    this.y = new Float64Array(n);
-    this.pattern = new Int32Array(n);
-    this.flag = new Int32Array(n);
-    this.colEnd = new Int32Array(n);
-    this.work = new Float64Array(n);
+    const nnzL = Lp[n];
+    this.nnzL = nnzL;
+    // the order of these arrays is the order of ARENA below
+    const arena =
+      kernel === 'wasm' && n + nnzL >= WASM_MIN_SIZE
+        ? LdlArena.create([
+            { kind: 'i32', length: n + 1 }, // Cp
+            { kind: 'i32', length: Ci.length }, // Ci
+            { kind: 'f64', length: Ci.length }, // Cx
+            { kind: 'i32', length: n }, // parent
+            { kind: 'i32', length: n + 1 }, // Lp
+            { kind: 'i32', length: nnzL }, // Li
+            { kind: 'f64', length: nnzL }, // Lx
+            { kind: 'f64', length: n }, // D
+            { kind: 'f64', length: n }, // Dinv
+            { kind: 'f64', length: n }, // y
+            { kind: 'i32', length: n }, // pattern
+            { kind: 'i32', length: n }, // flag
+            { kind: 'i32', length: n }, // colEnd
+            { kind: 'f64', length: n }, // work
+          ])
+        : null;
+    this.arena = arena;
+    if (arena !== null) {
+      const v = arena.views;
+      (this.Cp = v[ARENA.Cp] as Int32Array).set(Cp);
+      (this.Ci = v[ARENA.Ci] as Int32Array).set(Ci);
+      this.Cx = v[ARENA.Cx] as Float64Array;
+      (this.parent = v[ARENA.parent] as Int32Array).set(parent);
+      (this.Lp = v[ARENA.Lp] as Int32Array).set(Lp);
+      this.Li = v[ARENA.Li] as Int32Array;
+      this.Lx = v[ARENA.Lx] as Float64Array;
+      this.D = v[ARENA.D] as Float64Array;
+      this.Dinv = v[ARENA.Dinv] as Float64Array;
+      this.y = v[ARENA.y] as Float64Array;
+      this.pattern = v[ARENA.pattern] as Int32Array;
+      this.flag = v[ARENA.flag] as Int32Array;
+      this.colEnd = v[ARENA.colEnd] as Int32Array;
+      this.work = v[ARENA.work] as Float64Array;
+    } else {
+      this.parent = parent;
+      this.Lp = Lp;
+      this.Li = new Int32Array(nnzL);
+      this.Lx = new Float64Array(nnzL);
+      this.D = new Float64Array(n);
+      this.Dinv = new Float64Array(n);
+      this.Cp = Cp;
+      this.Ci = Ci;
+      this.Cx = new Float64Array(Ci.length);
+      this.y = new Float64Array(n);
+      this.pattern = new Int32Array(n);
+      this.flag = new Int32Array(n);
+      this.colEnd = new Int32Array(n);
+      this.work = new Float64Array(n);
+    }
+  }
+
+  /** Which inner loops this factor runs: 'wasm' or 'js'. */
+  get kernel(): 'wasm' | 'js' {
+    return this.arena === null ? 'js' : 'wasm';
+  }
+
+  /**
+   * A vector of length n in the factor's own memory: solvePermuted() on it needs no copies (with the
+   * WebAssembly kernels every other vector is copied in and out). Overwritten by solve().
+   */
+  get scratch(): Float64Array {
+    return this.work;
   }
 
   /**
@@ -234,7 +306,7 @@ export class SparseLdl {
       Lp[k + 1] = total;
     }
 
-    return new SparseLdl(n, perm, pinv, parent, Lp, Cp, Ci, map);
+    return new SparseLdl(n, perm, pinv, parent, Lp, Cp, Ci, map, options.kernel ?? 'wasm');
   }
 
   /** Whether the last factorization succeeded (no zero pivot), so that solve() can be used. */
@@ -263,6 +335,7 @@ export class SparseLdl {
     }
     this.usable = false;
     for (let p = 0; p < values.length; p++) Cx[map[p]] = values[p];
+    if (this.arena !== null) return this.factorWasm(this.arena, stop);
 
     let positive = 0;
     let negative = 0;
@@ -340,6 +413,36 @@ export class SparseLdl {
     return inertia;
   }
 
+  /** factor() with the WebAssembly kernel: the same columns, the stop test between calls of about the same work */
+  private factorWasm(arena: LdlArena, stop: StopTest | undefined): LdlInertia {
+    const { n, D } = this;
+    const o = (i: number): number => arena.offset(i);
+    const budget = stop === undefined ? Infinity : STOP_CHECK_WORK;
+    let k = 0;
+    for (;;) {
+      k = arena.kernels.ldl_factor(
+        n, k, budget, o(ARENA.Cp), o(ARENA.Ci), o(ARENA.Cx), o(ARENA.parent), o(ARENA.Lp), o(ARENA.Li), o(ARENA.Lx),
+        o(ARENA.D), o(ARENA.Dinv), o(ARENA.y), o(ARENA.pattern), o(ARENA.flag), o(ARENA.colEnd),
+      );
+      if (k >= n) break;
+      // as in the TypeScript loop: y is clean (the next column's scatter has not started)
+      if (stop !== undefined && stop()) throw new SolveStopped();
+    }
+    let positive = 0;
+    let negative = 0;
+    let zero = 0;
+    for (let j = 0; j < n; j++) {
+      const d = D[j];
+      if (d > TINY_PIVOT && d < Infinity) positive++;
+      else if (d < -TINY_PIVOT && d > -Infinity) negative++;
+      else zero++;
+    }
+    this.usable = zero === 0;
+    const inertia = { positive, negative, zero };
+    this.lastInertia = inertia;
+    return inertia;
+  }
+
   /**
    * Solves K x = b with the last successful factorization. Writes into x (allocated if absent);
    * b is not modified; x may be b.
@@ -375,8 +478,15 @@ export class SparseLdl {
           : `SparseLdl.solvePermuted: the last factorization had ${this.lastInertia.zero} zero pivot(s); the matrix is singular`,
       );
     }
-    const { n, Lp, Li, Lx, Dinv } = this;
+    const { n, Lp, Li, Lx, Dinv, arena } = this;
     if (work.length !== n) throw new Error(`SparseLdl.solvePermuted: w has length ${work.length}, expected ${n}`);
+    if (arena !== null) {
+      const own = work === this.work;
+      if (!own) this.work.set(work);
+      arena.kernels.ldl_solve(n, arena.offset(ARENA.Lp), arena.offset(ARENA.Li), arena.offset(ARENA.Lx), arena.offset(ARENA.Dinv), arena.offset(ARENA.work));
+      if (!own) work.set(this.work);
+      return;
+    }
     // L z = P b (column oriented; loops unrolled by 4 like the factorization's)
     for (let j = 0; j < n; j++) {
       const wj = work[j];

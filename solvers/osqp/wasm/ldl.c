@@ -1,0 +1,104 @@
+/*
+ * The inner loops of SparseLdl (solvers/osqp/ldl.ts) for WebAssembly: the numeric up-looking LDL'
+ * factorization and the permuted triangular solves. The arithmetic is that of the TypeScript methods,
+ * operation for operation (same order, same unrolling, no contraction into fused multiply-adds), so
+ * both paths give the same bits; test/ldl-wasm.test.ts checks that.
+ *
+ * Freestanding C (no libc): every array lives in the instance's imported memory and is passed as a
+ * byte offset. Built by scripts/build-wasm.mjs (clang --target=wasm32 -O3 -ffp-contract=off), which
+ * writes solvers/osqp/ldl-wasm-binary.ts; users need no compiler.
+ */
+typedef int i32;
+typedef long long i64;
+
+#define TINY_PIVOT 1e-300
+
+/*
+ * Columns k0, k0 + 1, ... of the factorization, until all n are done or the work since k0 reaches
+ * `budget` (checked before each column, counted as in ldl.ts). Returns the next column to factor.
+ */
+i32 ldl_factor(i32 n, i32 k0, double budget, const i32 *Cp, const i32 *Ci, const double *Cx,
+               const i32 *parent, const i32 *Lp, i32 *Li, double *Lx, double *D, double *Dinv,
+               double *y, i32 *pattern, i32 *flag, i32 *colEnd) {
+  double work = 0;
+  for (i32 k = k0; k < n; k++) {
+    if (work >= budget) return k;
+    work += 8;
+    i32 top = n;
+    flag[k] = k;
+    colEnd[k] = Lp[k];
+    for (i32 p = Cp[k]; p < Cp[k + 1]; p++) {
+      i32 i = Ci[p];
+      y[i] += Cx[p];
+      i32 len = 0;
+      while (flag[i] != k) {
+        pattern[len++] = i;
+        flag[i] = k;
+        i = parent[i];
+      }
+      while (len > 0) pattern[--top] = pattern[--len];
+    }
+    double d = y[k];
+    y[k] = 0;
+    for (; top < n; top++) {
+      const i32 i = pattern[top];
+      const double yi = y[i];
+      y[i] = 0;
+      const i32 p2 = colEnd[i];
+      i32 p = Lp[i];
+      work += p2 - p + 4;
+      for (; p + 3 < p2; p += 4) {
+        const i32 r0 = Li[p], r1 = Li[p + 1], r2 = Li[p + 2], r3 = Li[p + 3];
+        y[r0] -= Lx[p] * yi;
+        y[r1] -= Lx[p + 1] * yi;
+        y[r2] -= Lx[p + 2] * yi;
+        y[r3] -= Lx[p + 3] * yi;
+      }
+      for (; p < p2; p++) y[Li[p]] -= Lx[p] * yi;
+      const double lki = yi * Dinv[i];
+      d -= lki * yi;
+      Li[p2] = k;
+      Lx[p2] = lki;
+      colEnd[i] = p2 + 1;
+    }
+    D[k] = d;
+    /* d != d is NaN; 1/0 style infinities fail both range tests, as in ldl.ts */
+    if ((d > TINY_PIVOT && d < __builtin_inf()) || (d < -TINY_PIVOT && d > -__builtin_inf())) {
+      Dinv[k] = 1 / d;
+    } else {
+      Dinv[k] = 0;
+    }
+  }
+  return n;
+}
+
+/* P K P' v = w in place (w in pivot order): L z = w, D u = z, L' v = u. */
+void ldl_solve(i32 n, const i32 *Lp, const i32 *Li, const double *Lx, const double *Dinv, double *w) {
+  for (i32 j = 0; j < n; j++) {
+    const double wj = w[j];
+    if (wj == 0) continue;
+    const i32 p2 = Lp[j + 1];
+    i32 p = Lp[j];
+    for (; p + 3 < p2; p += 4) {
+      const i32 r0 = Li[p], r1 = Li[p + 1], r2 = Li[p + 2], r3 = Li[p + 3];
+      w[r0] -= Lx[p] * wj;
+      w[r1] -= Lx[p + 1] * wj;
+      w[r2] -= Lx[p + 2] * wj;
+      w[r3] -= Lx[p + 3] * wj;
+    }
+    for (; p < p2; p++) w[Li[p]] -= Lx[p] * wj;
+  }
+  for (i32 j = 0; j < n; j++) w[j] *= Dinv[j];
+  for (i32 j = n - 1; j >= 0; j--) {
+    const i32 p2 = Lp[j + 1];
+    i32 p = Lp[j];
+    double s0 = w[j];
+    double s1 = 0;
+    for (; p + 3 < p2; p += 4) {
+      s0 -= Lx[p] * w[Li[p]] + Lx[p + 2] * w[Li[p + 2]];
+      s1 -= Lx[p + 1] * w[Li[p + 1]] + Lx[p + 3] * w[Li[p + 3]];
+    }
+    for (; p < p2; p++) s0 -= Lx[p] * w[Li[p]];
+    w[j] = s0 + s1;
+  }
+}
