@@ -1,17 +1,29 @@
 /**
  * One Maros-Meszaros benchmark case in its own process (so a runaway case can be killed and its
- * memory is its own). argv: file setting(low|mid) variant(osqp|auto|paper) timeLimit ; prints one JSON line.
+ * memory is its own). argv: file setting(low|mid) variant(osqp|auto|paper) timeLimit [warm(0|1)] [codeRoot];
+ * prints one JSON line.
+ * warm = 1: the problem is then solved a second time in the same process (V8 has compiled and
+ * optimized the code by then, as for a library user's second call) and that run is reported too.
+ * codeRoot: the dist/ directory of another build (e.g. an earlier commit) whose solver is timed instead
+ * of this one; the answer is judged by this build's residuals either way.
  */
-import { readQpProblem } from '../src/io/qp-problem.js';
-import { solveQpWith } from '../solvers/osqp/auto.js';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { qpResiduals, isSolvedAt } from '../solvers/osqp/residuals.js';
+import type { QpProblem } from '../solvers/osqp/csc.js';
+import type { solveQpWith as SolveQpWith } from '../solvers/osqp/auto.js';
 import { benchSettings, type BenchSetting, type BenchVariant } from './maros-meszaros-settings.js';
 
-const [file, setting, variant, timeLimitArg] = process.argv.slice(2);
+const [file, setting, variant, timeLimitArg, warmArg, codeRoot] = process.argv.slice(2);
+const root = codeRoot ? pathToFileURL(path.resolve(codeRoot) + '/').href : new URL('../', import.meta.url).href;
+const { readQpProblem } = (await import(new URL('src/io/qp-problem.js', root).href)) as { readQpProblem: (f: string) => QpProblem };
+const { solveQpWith } = (await import(new URL('solvers/osqp/auto.js', root).href)) as { solveQpWith: typeof SolveQpWith };
 const prob = readQpProblem(file);
 const { settings, eps } = benchSettings(setting as BenchSetting, variant as BenchVariant, Number(timeLimitArg));
-const r = solveQpWith(prob, { settings, method: variant === 'auto' ? 'auto' : 'osqp' });
+const solve = (): ReturnType<typeof SolveQpWith> => solveQpWith(prob, { settings, method: variant === 'auto' ? 'auto' : 'osqp' });
+const r = solve();
 const res = qpResiduals(prob, r.x, r.y);
+const warm = warmArg === '1' ? solve() : null;
 console.log(
   JSON.stringify({
     problem: prob.name,
@@ -32,5 +44,6 @@ console.log(
     duality_gap: res.dualityGap,
     factor_nnz: r.factorNnz,
     rho_updates: r.rhoUpdates,
+    ...(warm ? { warm_runtime_s: warm.seconds, warm_iterations: warm.iterations, warm_solved: isSolvedAt(qpResiduals(prob, warm.x, warm.y), eps) } : {}),
   }),
 );

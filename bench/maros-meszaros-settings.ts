@@ -6,9 +6,10 @@ export type BenchSetting = 'low' | 'low_polish' | 'mid';
 /**
  * osqp : our OSQP (early polishing when polish is on, checked infeasibility verdicts);
  * auto : OSQP, then the interior-point fallback (solvers/osqp/auto.ts);
- * paper: our OSQP with polishing at the end only, as the paper and OSQP do.
+ * paper: our OSQP with polishing at the end only, as the paper and OSQP do;
+ * baseline: our OSQP from another build (--baseline DIR, e.g. the previous commit's dist/), same settings.
  */
-export type BenchVariant = 'osqp' | 'auto' | 'paper';
+export type BenchVariant = 'osqp' | 'auto' | 'paper' | 'baseline';
 
 export function benchSettings(
   setting: BenchSetting,

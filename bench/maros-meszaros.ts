@@ -1,7 +1,7 @@
 /**
  * The Maros-Meszaros benchmark of our OSQP implementation:
  *   npm run bench -- maros-meszaros [--settings low,low_polish,mid] [--variants osqp,auto,paper] [--time-limit 60]
- *                                   [--problems A,B] [--jobs 1] [--data DIR]
+ *                                   [--problems A,B] [--jobs 1] [--data DIR] [--warm] [--baseline DIR]
  * Each problem runs in its own process, one at a time, at each setting; a case that outlives its
  * time limit by 60 s is killed and counted unsolved. Solved means qpbenchmark's rule (primal residual,
  * dual residual and duality gap all <= eps, recomputed on the original data). Per setting it prints
@@ -10,6 +10,12 @@
  * interior-point fallback; paper = our code without our additions to the paper's algorithm), and
  * OSQP 1.0.0 (C) from the reference CSV (measured on a machine like this one, not in this run).
  * --jobs 2 runs two cases at once (on a 2-core machine this slows each a little). Per-problem rows go to bench-results/maros-meszaros.csv after every case.
+ * --warm: each case process solves its problem a second time and reports that run too ("warm": V8 has
+ * compiled the code, as for a library's second call; OSQP C's times have no such start-up).
+ * --baseline DIR: also runs our OSQP from another build's dist/ (e.g. `git worktree add ../base <commit>`,
+ * `npm ci && npm run build` there, then --baseline ../base/dist), in the same run, interleaved per problem.
+ * A second table gives, for each variant, the geometric mean of its runtime over OSQP C's on the
+ * problems both solve (cold and warm, and split at OSQP C's 10 ms).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,6 +35,9 @@ export interface MmRow {
   iterations?: number;
   runtime_s: number;
   polish?: string;
+  warm_runtime_s?: number;
+  warm_iterations?: number;
+  warm_solved?: boolean;
   objective?: number;
   primal_residual?: number;
   dual_residual?: number;
@@ -73,7 +82,8 @@ export function shiftedGeomean(times: number[], shift = 0.01): number {
 
 const CSV_COLUMNS = [
   'problem', 'n', 'm', 'setting', 'variant', 'status', 'solved', 'iterations', 'runtime_s', 'polish',
-  'objective', 'primal_residual', 'dual_residual', 'duality_gap', 'osqp_c_status', 'osqp_c_solved', 'osqp_c_runtime_s',
+  'objective', 'primal_residual', 'dual_residual', 'duality_gap', 'warm_runtime_s', 'warm_iterations', 'warm_solved',
+  'osqp_c_status', 'osqp_c_solved', 'osqp_c_runtime_s',
 ] as const;
 
 export function toCsv(rows: MmRow[], ref: Map<string, ReferenceRow>): string {
@@ -105,8 +115,12 @@ export function summaryTable(rows: MmRow[], ref: Map<string, ReferenceRow>, sett
       return `| ${setting} | ${label} | ${total} | ${solvedMap.size} | ${shiftedGeomean([...solvedMap.values()]).toFixed(3)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : '-'} |`;
     };
     out.push(line('our OSQP (baseline of this run)', oursSolved, ours.length));
-    const labels: Record<string, string> = { auto: 'auto: our OSQP, then the IPM fallback', paper: "the paper's algorithm alone (this run)" };
-    for (const v of ['auto', 'paper'] as const) {
+    const labels: Record<string, string> = {
+      auto: 'auto: our OSQP, then the IPM fallback',
+      paper: "the paper's algorithm alone (this run)",
+      baseline: 'our OSQP, baseline build (--baseline)',
+    };
+    for (const v of ['auto', 'paper', 'baseline'] as const) {
       const vr = rows.filter((r) => r.setting === setting && r.variant === v);
       if (vr.length > 0) out.push(line(labels[v], new Map(vr.filter((r) => r.solved).map((r) => [r.problem, r.runtime_s])), vr.length));
     }
@@ -116,6 +130,42 @@ export function summaryTable(rows: MmRow[], ref: Map<string, ReferenceRow>, sett
       if (rr?.solved) refSolved.set(p, rr.runtime_s);
     }
     if (ref.size > 0) out.push(line('OSQP 1.0.0 C (reference CSV)', refSolved, names.size));
+  }
+  return out.join('\n');
+}
+
+/** Geometric mean of a / b over the pairs. */
+function geomeanRatio(pairs: Array<[number, number]>): number {
+  if (pairs.length === 0) return NaN;
+  let s = 0;
+  for (const [a, b] of pairs) s += Math.log(a / b);
+  return Math.exp(s / pairs.length);
+}
+
+/**
+ * Each variant's runtime over OSQP C's (reference CSV), geometric mean over the problems both solve:
+ * cold (the first solve in a fresh process, as the CLI runs) and warm (the second solve in that process,
+ * where it was run with --warm and solved), over all such problems and split at OSQP C's 10 ms.
+ */
+export function ratioToCTable(rows: MmRow[], ref: Map<string, ReferenceRow>, settings: BenchSetting[]): string {
+  const out: string[] = [];
+  out.push('| setting | solver | problems both solve | cold: runtime / OSQP C (geomean) | warm: runtime / OSQP C | cold, OSQP C >= 10 ms | warm, OSQP C >= 10 ms | cold, OSQP C < 10 ms | warm, OSQP C < 10 ms |');
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const fmt = (v: number, k: number): string => (Number.isFinite(v) ? `${v.toFixed(2)} (${k})` : '-');
+  for (const setting of settings) {
+    for (const v of ['osqp', 'baseline', 'auto', 'paper'] as const) {
+      const vr = rows.filter((r) => r.setting === setting && r.variant === v && r.solved);
+      const both = vr.map((r) => ({ r, c: ref.get(`${r.problem}/${setting}`) })).filter((x) => x.c?.solved);
+      if (both.length === 0) continue;
+      const cell = (pred: (c: number) => boolean, warm: boolean): string => {
+        const sel = both.filter((x) => pred(x.c!.runtime_s) && (!warm || (x.r.warm_solved && x.r.warm_runtime_s !== undefined)));
+        return fmt(geomeanRatio(sel.map((x) => [warm ? x.r.warm_runtime_s! : x.r.runtime_s, x.c!.runtime_s])), sel.length);
+      };
+      const all = (): boolean => true;
+      const big = (c: number): boolean => c >= 0.01;
+      const small = (c: number): boolean => c < 0.01;
+      out.push(`| ${setting} | ${v} | ${both.length} | ${cell(all, false)} | ${cell(all, true)} | ${cell(big, false)} | ${cell(big, true)} | ${cell(small, false)} | ${cell(small, true)} |`);
+    }
   }
   return out.join('\n');
 }
@@ -135,6 +185,14 @@ export async function runMarosMeszaros(): Promise<void> {
   const variants = arg('--variants', 'osqp,auto').split(',') as BenchVariant[];
   const jobs = Math.max(1, Number(arg('--jobs', '1')));
   const quiet = process.argv.includes('--quiet') || !!process.env.CI;
+  const warm = process.argv.includes('--warm');
+  const baseline = arg('--baseline', '');
+  if (baseline) {
+    if (!fs.existsSync(path.join(baseline, 'solvers/osqp/auto.js'))) {
+      throw new Error(`--baseline ${baseline}: no solvers/osqp/auto.js there; pass the dist/ directory of a built checkout`);
+    }
+    if (!variants.includes('baseline')) variants.push('baseline');
+  }
   if (!fs.existsSync(dataDir)) throw new Error(`no Maros-Meszaros data at ${dataDir}; pass --data DIR`);
   let files = fs.readdirSync(dataDir).filter((f) => f.endsWith('.json.gz') || f.endsWith('.json')).sort();
   if (only) {
@@ -149,11 +207,15 @@ export async function runMarosMeszaros(): Promise<void> {
   const rows: MmRow[] = [];
   const caseScript = path.join(here, 'maros-meszaros-case.js');
   const tasks: { setting: BenchSetting; variant: BenchVariant; f: string }[] = [];
-  for (const setting of settings) for (const variant of variants) for (const f of files) tasks.push({ setting, variant, f });
+  // per problem, the variants one after the other (interleaved), so that a slow spell of the machine
+  // hits them alike
+  for (const setting of settings) for (const f of files) for (const variant of variants) tasks.push({ setting, variant, f });
   const runCase = (t: { setting: BenchSetting; variant: BenchVariant; f: string }): Promise<MmRow> =>
     new Promise((resolve) => {
       const t0 = performance.now();
-      const child = spawn(process.execPath, [caseScript, path.join(dataDir, t.f), t.setting, t.variant, String(timeLimit)]);
+      const caseArgs = [caseScript, path.join(dataDir, t.f), t.setting, t.variant, String(timeLimit), warm ? '1' : '0'];
+      if (t.variant === 'baseline') caseArgs.push(baseline);
+      const child = spawn(process.execPath, caseArgs);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -185,7 +247,8 @@ export async function runMarosMeszaros(): Promise<void> {
       fs.writeFileSync('bench-results/maros-meszaros.csv.tmp', toCsv(rows, ref));
       fs.renameSync('bench-results/maros-meszaros.csv.tmp', 'bench-results/maros-meszaros.csv');
       if (!quiet) {
-        process.stderr.write(`${t.setting} ${t.variant} ${row.problem}: ${row.status}${row.solved ? ' (solved)' : ''} ${row.runtime_s.toFixed(3)} s\n`);
+        const w = row.warm_runtime_s !== undefined ? `, warm ${row.warm_runtime_s.toFixed(3)} s` : '';
+        process.stderr.write(`${t.setting} ${t.variant} ${row.problem}: ${row.status}${row.solved ? ' (solved)' : ''} ${row.runtime_s.toFixed(3)} s${w}\n`);
       }
     }
   };
@@ -193,6 +256,10 @@ export async function runMarosMeszaros(): Promise<void> {
   rows.sort((a, b) => (a.setting + a.variant + a.problem).localeCompare(b.setting + b.variant + b.problem));
   fs.writeFileSync('bench-results/maros-meszaros.csv', toCsv(rows, ref));
   console.log(summaryTable(rows, ref, settings));
+  if (ref.size > 0) {
+    console.log('\nRuntime over OSQP 1.0.0 C (reference CSV: another machine and day; its runtime has no process or JIT start-up), problems both solve:');
+    console.log(ratioToCTable(rows, ref, settings));
+  }
   console.log('per-problem rows: bench-results/maros-meszaros.csv');
 }
 

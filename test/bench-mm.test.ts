@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readReference, shiftedGeomean, summaryTable, toCsv, type MmRow } from '../bench/maros-meszaros.js';
+import { ratioToCTable, readReference, shiftedGeomean, summaryTable, toCsv, type MmRow } from '../bench/maros-meszaros.js';
 
 describe('Maros-Meszaros benchmark helpers', () => {
   it('shifted geometric mean: exp(mean(log(t + s))) - s', () => {
@@ -42,5 +42,27 @@ describe('Maros-Meszaros benchmark helpers', () => {
     expect(csv).toHaveLength(5);
     expect(csv[1]).toMatch(/^A,,,mid,osqp,solved,true,/);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ratio to OSQP C: geometric mean over the problems both solve, cold and warm, split at 10 ms', () => {
+    const ref = new Map([
+      ['A/mid', { status: 'solved', runtime_s: 0.001, solved: true }],
+      ['B/mid', { status: 'solved', runtime_s: 0.1, solved: true }],
+      ['C/mid', { status: 'solved', runtime_s: 0.5, solved: false }],
+    ]);
+    const rows: MmRow[] = [
+      { problem: 'A', setting: 'mid', variant: 'osqp', status: 'solved', solved: true, runtime_s: 0.1, warm_runtime_s: 0.004, warm_solved: true },
+      { problem: 'B', setting: 'mid', variant: 'osqp', status: 'solved', solved: true, runtime_s: 0.4, warm_runtime_s: 0.2, warm_solved: true },
+      // C does not count: OSQP C's answer fails the rule
+      { problem: 'C', setting: 'mid', variant: 'osqp', status: 'solved', solved: true, runtime_s: 9, warm_runtime_s: 9, warm_solved: true },
+      // the baseline's warm run of B did not solve: left out of its warm cells only
+      { problem: 'A', setting: 'mid', variant: 'baseline', status: 'solved', solved: true, runtime_s: 0.2, warm_runtime_s: 0.01, warm_solved: true },
+      { problem: 'B', setting: 'mid', variant: 'baseline', status: 'solved', solved: true, runtime_s: 0.8, warm_runtime_s: 0.5, warm_solved: false },
+    ];
+    const lines = ratioToCTable(rows, ref, ['mid']).split('\n');
+    // osqp: cold sqrt(100 * 4) = 20, warm sqrt(4 * 2); >= 10 ms: B only; < 10 ms: A only
+    expect(lines[2]).toBe(`| mid | osqp | 2 | 20.00 (2) | ${Math.sqrt(8).toFixed(2)} (2) | 4.00 (1) | 2.00 (1) | 100.00 (1) | 4.00 (1) |`);
+    expect(lines[3]).toBe('| mid | baseline | 2 | 40.00 (2) | 10.00 (1) | 8.00 (1) | - | 200.00 (1) | 10.00 (1) |');
+    expect(lines).toHaveLength(4);
   });
 });
