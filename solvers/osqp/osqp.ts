@@ -413,7 +413,7 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       // sign: drop the row; an inactive row violated: add it) and polish again, a few rounds at most.
       // Every round's point is judged on the original data; the best one is returned.
       for (let round = 0; round <= POLISH_CORRECTIONS; round++) {
-        const pr = polishScaled(data, guess, s.delta, s.polish_refine_iter, stop);
+        const pr = polishScaled(data, guess, s.delta, s.polish_refine_iter, stop, kkt.ordering);
         if (!pr.ok) break;
         const zp = new Float64Array(m);
         cscMul(data.A, pr.x, zp);

@@ -53,6 +53,21 @@ export function activeSetKey(g: PolishGuess): string {
   return `${g.count}:${h1.toString(16)}:${h2.toString(16)}`;
 }
 
+/**
+ * The ordering of the full KKT matrix (indices 0..n-1 for x, n + i for row i) restricted to x and the
+ * kept rows, renumbered as the reduced matrix is (row i -> n + rowMap[i]); perm[k] = reduced index.
+ */
+export function restrictOrdering(fullOrdering: Int32Array, n: number, rowMap: Int32Array, k: number): Int32Array {
+  const out = new Int32Array(n + k);
+  let t = 0;
+  for (let p = 0; p < fullOrdering.length; p++) {
+    const v = fullOrdering[p];
+    if (v < n) out[t++] = v;
+    else if (rowMap[v - n] >= 0) out[t++] = n + rowMap[v - n];
+  }
+  return out;
+}
+
 export interface PolishResult {
   ok: boolean;
   x: Float64Array;
@@ -68,6 +83,14 @@ export function polishScaled(
   refineIterations: number,
   /** tested during the ordering and the factorizations; SolveStopped is thrown when it returns true */
   stop?: StopTest,
+  /**
+   * the fill-reducing ordering of the full KKT matrix [P + sigma I, A'; A, -diag(1/rho)] (n + m
+   * entries, perm[k] = original index), e.g. the ADMM factor's. The reduced matrix is a principal
+   * submatrix of a matrix with that pattern, so the ordering restricted to its rows and columns gives
+   * a factor with at most the full factor's nonzeros, and no ordering has to be computed per polish.
+   * Without it (or with another length), AMD orders the reduced matrix.
+   */
+  fullOrdering?: Int32Array,
 ): PolishResult {
   const { P, A, q } = data;
   const n = P.n;
@@ -96,7 +119,7 @@ export function polishScaled(
   }
   const Ared: Csc = { m: k, n, colptr, rowind, values };
   const { K, pDiag, dDiag } = buildKktUpper(P, Ared, new Float64Array(n).fill(delta), new Float64Array(k).fill(delta));
-  const ldl = SparseLdl.analyze(K, { ordering: 'amd', stop });
+  const ldl = SparseLdl.analyze(K, { ordering: fullOrdering?.length === n + m ? restrictOrdering(fullOrdering, n, rowMap, k) : 'amd', stop });
   const fail = (reason: string): PolishResult => ({ ok: false, x: new Float64Array(n), y: new Float64Array(m), reason });
   const rhs = new Float64Array(n + k);
   for (let j = 0; j < n; j++) rhs[j] = -q[j];
