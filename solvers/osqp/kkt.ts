@@ -33,6 +33,8 @@ export interface KktSolver {
   readonly factorNnz: number;
   /** inner iterations so far (indirect) */
   readonly innerIterations: number;
+  /** the factor's fill-reducing ordering of the KKT matrix (direct), reused by polishing */
+  readonly ordering?: Int32Array;
 }
 
 /**
@@ -107,6 +109,7 @@ export class DirectKkt implements KktSolver {
   /** 1 / rho per row */
   private readonly rhoInv: Float64Array;
   readonly factorNnz: number;
+  readonly ordering: Int32Array;
 
   constructor(
     private readonly P: Csc,
@@ -117,12 +120,15 @@ export class DirectKkt implements KktSolver {
   ) {
     const n = P.n;
     const m = A.m;
-    const built = buildKktUpper(P, A, new Float64Array(n).fill(sigma), Float64Array.from(rho, (r) => 1 / r));
+    const rhoInv = new Float64Array(m);
+    for (let i = 0; i < m; i++) rhoInv[i] = 1 / rho[i];
+    const built = buildKktUpper(P, A, new Float64Array(n).fill(sigma), rhoInv);
     this.K = built.K;
     this.dDiag = built.dDiag;
     this.ldl = SparseLdl.analyze(this.K, { ordering: 'amd', stop });
     this.factorNnz = this.ldl.nnzL;
-    this.rhoInv = Float64Array.from(rho, (r) => 1 / r);
+    this.ordering = this.ldl.perm;
+    this.rhoInv = rhoInv;
     // in the factor's own memory, so that the WebAssembly solve needs no copies
     this.rhs = this.ldl.scratch;
     this.refactor();
