@@ -1,9 +1,10 @@
 /**
  * One Maros-Meszaros benchmark case in its own process (so a runaway case can be killed and its
- * memory is its own). argv: file setting(low|mid) variant(osqp|auto|paper) timeLimit [warm(0|1)] [codeRoot];
- * prints one JSON line.
- * warm = 1: the problem is then solved a second time in the same process (V8 has compiled and
- * optimized the code by then, as for a library user's second call) and that run is reported too.
+ * memory is its own). argv: file setting(low|mid) variant(osqp|auto|paper|baseline) timeLimit [warm]
+ * [codeRoot]; prints one JSON line.
+ * warm = K > 0: the problem is then solved K more times in the same process (V8 has compiled and
+ * optimized the code by then, as for a library user's later calls); the median of those runs' times
+ * and iterations is reported, and warm_solved says whether every one of them solved.
  * codeRoot: the dist/ directory of another build (e.g. an earlier commit) whose solver is timed instead
  * of this one; the answer is judged by this build's residuals either way.
  */
@@ -23,7 +24,22 @@ const { settings, eps } = benchSettings(setting as BenchSetting, variant as Benc
 const solve = (): ReturnType<typeof SolveQpWith> => solveQpWith(prob, { settings, method: variant === 'auto' ? 'auto' : 'osqp' });
 const r = solve();
 const res = qpResiduals(prob, r.x, r.y);
-const warm = warmArg === '1' ? solve() : null;
+const warmRuns = Array.from({ length: Math.max(0, Number(warmArg ?? 0) || 0) }, () => {
+  const w = solve();
+  return { seconds: w.seconds, iterations: w.iterations, solved: isSolvedAt(qpResiduals(prob, w.x, w.y), eps) };
+});
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+};
+const warm =
+  warmRuns.length > 0
+    ? {
+        seconds: median(warmRuns.map((w) => w.seconds)),
+        iterations: median(warmRuns.map((w) => w.iterations)),
+        solved: warmRuns.every((w) => w.solved),
+      }
+    : null;
 console.log(
   JSON.stringify({
     problem: prob.name,
@@ -44,6 +60,6 @@ console.log(
     duality_gap: res.dualityGap,
     factor_nnz: r.factorNnz,
     rho_updates: r.rhoUpdates,
-    ...(warm ? { warm_runtime_s: warm.seconds, warm_iterations: warm.iterations, warm_solved: isSolvedAt(qpResiduals(prob, warm.x, warm.y), eps) } : {}),
+    ...(warm ? { warm_runtime_s: warm.seconds, warm_iterations: warm.iterations, warm_solved: warm.solved } : {}),
   }),
 );

@@ -1,7 +1,7 @@
 /**
  * The Maros-Meszaros benchmark of our OSQP implementation:
  *   npm run bench -- maros-meszaros [--settings low,low_polish,mid] [--variants osqp,auto,paper] [--time-limit 60]
- *                                   [--problems A,B] [--jobs 1] [--data DIR] [--warm] [--baseline DIR]
+ *                                   [--problems A,B] [--jobs 1] [--data DIR] [--warm K] [--baseline DIR]
  * Each problem runs in its own process, one at a time, at each setting; a case that outlives its
  * time limit by 60 s is killed and counted unsolved. Solved means qpbenchmark's rule (primal residual,
  * dual residual and duality gap all <= eps, recomputed on the original data). Per setting it prints
@@ -10,8 +10,9 @@
  * interior-point fallback; paper = our code without our additions to the paper's algorithm), and
  * OSQP 1.0.0 (C) from the reference CSV (measured on a machine like this one, not in this run).
  * --jobs 2 runs two cases at once (on a 2-core machine this slows each a little). Per-problem rows go to bench-results/maros-meszaros.csv after every case.
- * --warm: each case process solves its problem a second time and reports that run too ("warm": V8 has
- * compiled the code, as for a library's second call; OSQP C's times have no such start-up).
+ * --warm K: each case process then solves its problem K more times and reports their median ("warm":
+ * V8 has compiled and optimized the code, as for a library's later calls; OSQP C's times have no such
+ * start-up). The first solve ("cold") is what the CLI pays.
  * --baseline DIR: also runs our OSQP from another build's dist/ (e.g. `git worktree add ../base <commit>`,
  * `npm ci && npm run build` there, then --baseline ../base/dist), in the same run, interleaved per problem.
  * A second table gives, for each variant, the geometric mean of its runtime over OSQP C's on the
@@ -144,8 +145,9 @@ function geomeanRatio(pairs: Array<[number, number]>): number {
 
 /**
  * Each variant's runtime over OSQP C's (reference CSV), geometric mean over the problems both solve:
- * cold (the first solve in a fresh process, as the CLI runs) and warm (the second solve in that process,
- * where it was run with --warm and solved), over all such problems and split at OSQP C's 10 ms.
+ * cold (the first solve in a fresh process, as the CLI runs) and warm (the median of the later solves
+ * in that process, where it was run with --warm and they all solved), over all such problems and split
+ * at OSQP C's 10 ms.
  */
 export function ratioToCTable(rows: MmRow[], ref: Map<string, ReferenceRow>, settings: BenchSetting[]): string {
   const out: string[] = [];
@@ -185,7 +187,7 @@ export async function runMarosMeszaros(): Promise<void> {
   const variants = arg('--variants', 'osqp,auto').split(',') as BenchVariant[];
   const jobs = Math.max(1, Number(arg('--jobs', '1')));
   const quiet = process.argv.includes('--quiet') || !!process.env.CI;
-  const warm = process.argv.includes('--warm');
+  const warm = process.argv.includes('--warm') ? Math.max(1, Math.floor(Number(arg('--warm', '1'))) || 1) : 0;
   const baseline = arg('--baseline', '');
   if (baseline) {
     if (!fs.existsSync(path.join(baseline, 'solvers/osqp/auto.js'))) {
@@ -213,7 +215,7 @@ export async function runMarosMeszaros(): Promise<void> {
   const runCase = (t: { setting: BenchSetting; variant: BenchVariant; f: string }): Promise<MmRow> =>
     new Promise((resolve) => {
       const t0 = performance.now();
-      const caseArgs = [caseScript, path.join(dataDir, t.f), t.setting, t.variant, String(timeLimit), warm ? '1' : '0'];
+      const caseArgs = [caseScript, path.join(dataDir, t.f), t.setting, t.variant, String(timeLimit), String(warm)];
       if (t.variant === 'baseline') caseArgs.push(baseline);
       const child = spawn(process.execPath, caseArgs);
       let stdout = '';
