@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { amdOrder } from '../solvers/osqp/amd.js';
 import type { Csc } from '../solvers/osqp/csc.js';
+import { buildKktUpper } from '../solvers/osqp/kkt.js';
 import { SparseLdl } from '../solvers/osqp/ldl.js';
-import { LDL_WASM_SOURCE_SHA256 } from '../solvers/osqp/ldl-wasm-binary.js';
+import { readQpProblem } from '../src/io/qp-problem.js';
+import { LDL_WASM_SOURCE_SHA256, LDL_WASM_SOURCES } from '../solvers/osqp/ldl-wasm-binary.js';
 import { SolveStopped } from '../solvers/osqp/stop.js';
 import { Rng } from '../src/util/random.js';
 
@@ -52,9 +56,11 @@ function sameBits(a: Float64Array, b: Float64Array): boolean {
 }
 
 describe('SparseLdl: WebAssembly kernels (solvers/osqp/wasm/ldl.c)', () => {
-  it('the committed binary was built from the committed ldl.c (rebuild: npm run build:wasm)', () => {
-    const source = fs.readFileSync(new URL('../solvers/osqp/wasm/ldl.c', import.meta.url));
-    expect(createHash('sha256').update(source).digest('hex')).toBe(LDL_WASM_SOURCE_SHA256);
+  it('the committed binary was built from the committed C sources (rebuild: npm run build:wasm)', () => {
+    expect(LDL_WASM_SOURCES).toEqual(['ldl.c', 'amd.c']);
+    const hash = createHash('sha256');
+    for (const f of LDL_WASM_SOURCES) hash.update(fs.readFileSync(new URL(`../solvers/osqp/wasm/${f}`, import.meta.url)));
+    expect(hash.digest('hex')).toBe(LDL_WASM_SOURCE_SHA256);
   });
 
   it('factor and solves give the bits of the TypeScript loops, with the same inertia', () => {
@@ -173,9 +179,119 @@ describe('SparseLdl: WebAssembly kernels (solvers/osqp/wasm/ldl.c)', () => {
     expect(sameBits(ldl.Lx, fresh.Lx)).toBe(true);
   });
 
+  it('a released factor refuses to work; the next factor reuses its memory (old values in it) and gives the same bits', () => {
+    const rng = new Rng(29);
+    const big = gridKkt(rng, 40, 800, 3);
+    const first = SparseLdl.analyze(big.K);
+    first.factor(big.K.values);
+    first.solve(Float64Array.from({ length: big.K.n }, () => rng.normal()));
+    first.release();
+    first.release(); // twice is harmless
+    expect(() => first.factor(big.K.values)).toThrow(/released/);
+    expect(() => first.solve(new Float64Array(big.K.n))).toThrow(/released/);
+    expect(() => first.solvePermuted(new Float64Array(big.K.n))).toThrow(/released/);
+    // a smaller matrix: its arrays land in the released memory, over the first factor's values
+    const small = gridKkt(rng, 30, 500, 2);
+    const reused = SparseLdl.analyze(small.K);
+    const js = SparseLdl.analyze(small.K, { kernel: 'js' });
+    expect(reused.kernel).toBe('wasm');
+    expect(reused.factor(small.K.values)).toEqual(js.factor(small.K.values));
+    expect(sameBits(reused.D, js.D)).toBe(true);
+    expect(sameBits(reused.Lx, js.Lx)).toBe(true);
+    const b = Float64Array.from({ length: small.K.n }, () => rng.normal());
+    expect(sameBits(reused.solve(b), js.solve(b))).toBe(true);
+    reused.release();
+    // and an ordering in a reused memory is the TypeScript one
+    expect(Array.from(amdOrder(big.K))).toEqual(Array.from(amdOrder(big.K, { kernel: 'js' })));
+  });
+
   it('small factors keep the TypeScript loops', () => {
     const rng = new Rng(2);
     const { K } = gridKkt(rng, 4, 3, 1);
     expect(SparseLdl.analyze(K).kernel).toBe('js');
+  });
+});
+
+/** A random symmetric pattern: `perCol` random rows per column, some columns dense, optionally the general input (both triangles, duplicates). */
+function randomPattern(rng: Rng, n: number, perCol: number, dense: number, general: boolean): Csc {
+  const cols: number[][] = Array.from({ length: n }, () => []);
+  const add = (i: number, j: number): void => {
+    if (general) cols[j].push(i);
+    else cols[Math.max(i, j)].push(Math.min(i, j));
+  };
+  for (let j = 0; j < n; j++) {
+    add(j, j);
+    for (let t = 0; t < perCol; t++) add(Math.floor(rng.uniform() * n), j);
+    // a banded part, so that there are long chains to eliminate
+    if (j > 0 && rng.uniform() < 0.5) add(j - 1, j);
+  }
+  for (let d = 0; d < dense; d++) {
+    const j = Math.floor(rng.uniform() * n);
+    for (let i = 0; i < n; i += 2) add(i, j);
+  }
+  const colptr = new Int32Array(n + 1);
+  const rows: number[] = [];
+  for (let j = 0; j < n; j++) {
+    const c = general ? cols[j] : [...new Set(cols[j])].sort((a, b) => a - b);
+    rows.push(...c);
+    colptr[j + 1] = rows.length;
+  }
+  return { m: n, n, colptr, rowind: Int32Array.from(rows), values: new Float64Array(rows.length) };
+}
+
+describe('amdOrder: WebAssembly elimination (solvers/osqp/wasm/amd.c)', () => {
+  it('gives the permutation of the TypeScript elimination on random patterns, with dense rows and general input', () => {
+    const rng = new Rng(41);
+    let cases = 0;
+    for (const n of [256, 700, 2500]) {
+      for (const perCol of [1, 3, 8]) {
+        for (const dense of [0, 3]) {
+          const general = cases % 3 === 2;
+          const A = randomPattern(rng, n, perCol, dense, general);
+          const js = amdOrder(A, { kernel: 'js' });
+          const wasm = amdOrder(A);
+          expect(Array.from(wasm)).toEqual(Array.from(js));
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBe(18);
+  });
+
+  it('the same permutation when the workspace has no elbow room (compaction, then a larger workspace)', () => {
+    const rng = new Rng(43);
+    const A = randomPattern(rng, 3000, 4, 2, false);
+    const reference = Array.from(amdOrder(A, { kernel: 'js' }));
+    expect(Array.from(amdOrder(A, { kernel: 'js', elbowRoom: 0 }))).toEqual(reference);
+    expect(Array.from(amdOrder(A, { elbowRoom: 0 }))).toEqual(reference);
+    expect(Array.from(amdOrder(A, { dense: -1 }))).toEqual(Array.from(amdOrder(A, { kernel: 'js', dense: -1 })));
+  });
+
+  it('the same permutation on the KKT matrices of the Maros-Meszaros fixtures', () => {
+    const dir = path.resolve(__dirname, 'fixtures/maros-meszaros');
+    let compared = 0;
+    for (const name of ['QSHARE1B', 'QSCTAP1', 'QGROW15', 'QBORE3D', 'GOULDQP2', 'VALUES']) {
+      const prob = readQpProblem(path.join(dir, `${name}.json.gz`));
+      const K = buildKktUpper(prob.P, prob.A, new Float64Array(prob.n).fill(1e-6), new Float64Array(prob.m).fill(10)).K;
+      if (K.n < 256) continue;
+      expect(Array.from(amdOrder(K))).toEqual(Array.from(amdOrder(K, { kernel: 'js' })));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(4);
+  });
+
+  it('the stop test is asked between pivots and throws SolveStopped', () => {
+    const rng = new Rng(47);
+    const A = randomPattern(rng, 20000, 6, 0, false);
+    let asked = 0;
+    expect(() =>
+      amdOrder(A, {
+        stop: () => {
+          asked++;
+          return asked >= 3;
+        },
+      }),
+    ).toThrow(SolveStopped);
+    expect(asked).toBe(3);
   });
 });

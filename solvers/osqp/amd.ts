@@ -24,7 +24,8 @@
  * compacted ("garbage collected") when the free space at its end runs out.
  */
 import type { Csc } from './csc.js';
-import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
+import { LdlArena } from './ldl-wasm.js';
+import { SolveStopped, STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export interface AmdOptions {
   /**
@@ -34,7 +35,21 @@ export interface AmdOptions {
   dense?: number;
   /** called now and then (about every 0.2 ms); returning true throws SolveStopped (see ./stop.ts) */
   stop?: StopTest;
+  /**
+   * the elimination: 'wasm' (default; ./wasm/amd.c, for n >= 256, falling back to 'js' where
+   * WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the QuotientGraph below). The same permutation.
+   */
+  kernel?: 'wasm' | 'js';
+  /**
+   * free room at the end of the graph's workspace, as a fraction of its entries (default 0.2); when
+   * it runs out, lists are compacted and, if still short, the workspace grows. Any value gives the
+   * same ordering.
+   */
+  elbowRoom?: number;
 }
+
+/** Orderings of fewer nodes keep the TypeScript elimination (a WebAssembly memory costs about 0.1 ms). */
+const WASM_MIN_NODES = 256;
 
 /** Encodes a node index as a negative number (and back): x -> -x - 2, so -1 stays free as "none". */
 function flip(x: number): number {
@@ -59,15 +74,78 @@ export function amdOrder(upper: Csc, options: AmdOptions = {}): Int32Array {
   const denseLimit = Math.min(n - 2, alpha < 0 ? n : Math.max(16, alpha * Math.sqrt(n)));
   // The phases live in separate functions so that each is optimised on its own type feedback
   // (one big function gets recompiled over and over as execution reaches code it has not seen).
-  const g = buildGraph(upper);
+  const g = buildGraph(upper, options.elbowRoom ?? 0.2);
+  if ((options.kernel ?? 'wasm') === 'wasm' && n >= WASM_MIN_NODES) {
+    const perm = amdWasm(n, g, denseLimit, options.stop);
+    if (perm !== null) return perm;
+  }
   const qg = new QuotientGraph(n, g.iw, g.pe, g.len, g.used);
   qg.initialize(denseLimit);
   qg.run(options.stop);
   return postorder(n, qg.pe, qg.nv, qg.isDense, qg.next);
 }
 
+/** Fields of the Amd record of ./wasm/amd.c: 14 scalars, then 15 array offsets, one i32 each. */
+const AMD_SCALARS = ['n', 'iwlen', 'used', 'nel', 'mark', 'lemax', 'mindeg', 'nvk', 'dk', 'pk1', 'pk2', 'atEnd', 'hashMask', 'denseLimit'] as const;
+const AMD_ARRAYS = ['iw', 'pe', 'len', 'elen', 'nv', 'degree', 'w', 'head', 'next', 'last', 'hhead', 'isDense', 'perm', 'child', 'sibling'] as const;
+
+/**
+ * The elimination and the postorder in WebAssembly (./wasm/amd.c, statement for statement the
+ * QuotientGraph and postorder below); null where WebAssembly is off or the arrays do not fit. When the
+ * graph outgrows iw (the TypeScript grows it in place), it starts again with a larger one.
+ */
+function amdWasm(
+  n: number,
+  g: { iw: Int32Array; pe: Int32Array; len: Int32Array; used: number },
+  denseLimit: number,
+  stop: StopTest | undefined,
+): Int32Array | null {
+  let size = 1;
+  while (size < n) size *= 2;
+  for (let iwlen = g.iw.length; ; iwlen = Math.floor(iwlen * 1.5) + n) {
+    const lengths: Record<(typeof AMD_ARRAYS)[number], number> = {
+      iw: iwlen, pe: n, len: n, elen: n, nv: n, degree: n, w: n, head: n + 1, next: n, last: n, hhead: size,
+      isDense: n, perm: n, child: n, sibling: n,
+    };
+    const arena = LdlArena.create([
+      { kind: 'i32', length: AMD_SCALARS.length + AMD_ARRAYS.length },
+      ...AMD_ARRAYS.map((a) => ({ kind: 'i32' as const, length: lengths[a] })),
+    ]);
+    if (arena === null) return null;
+    const record = arena.views[0] as Int32Array;
+    const view = (a: (typeof AMD_ARRAYS)[number]): Int32Array => arena.views[1 + AMD_ARRAYS.indexOf(a)] as Int32Array;
+    const scalars: Record<(typeof AMD_SCALARS)[number], number> = {
+      n, iwlen, used: g.used, nel: 0, mark: 2, lemax: 0, mindeg: 0, nvk: 0, dk: 0, pk1: 0, pk2: 0, atEnd: 0,
+      // d > denseLimit for an integer degree d is d > floor(denseLimit)
+      hashMask: size - 1, denseLimit: Math.floor(denseLimit),
+    };
+    AMD_SCALARS.forEach((f, i) => (record[i] = scalars[f]));
+    AMD_ARRAYS.forEach((a, i) => (record[AMD_SCALARS.length + i] = arena.offset(1 + i)));
+    view('iw').set(g.iw.subarray(0, Math.min(g.used, iwlen)));
+    view('pe').set(g.pe);
+    view('len').set(g.len);
+    const k = arena.kernels;
+    const at = arena.offset(0);
+    try {
+      k.amd_initialize(at);
+      let status: number;
+      for (;;) {
+        status = k.amd_run(at, stop === undefined ? Infinity : STOP_CHECK_WORK);
+        if (status !== 1) break;
+        if (stop !== undefined && stop()) throw new SolveStopped();
+      }
+      if (status === 2) continue; // iw too small: again with a larger one
+      if (status !== 0) throw new Error('amdOrder: internal error (no pivot available)');
+      if (k.amd_postorder(at) !== n) throw new Error('amdOrder: internal error (postorder)');
+      return Int32Array.from(view('perm'));
+    } finally {
+      arena.release();
+    }
+  }
+}
+
 /** Quotient graph at the start: adjacency lists of A + A' (no diagonal, no duplicates), packed. */
-function buildGraph(upper: Csc): { iw: Int32Array; pe: Int32Array; len: Int32Array; used: number } {
+function buildGraph(upper: Csc, elbowRoom: number): { iw: Int32Array; pe: Int32Array; len: Int32Array; used: number } {
   const n = upper.n;
   const { colptr, rowind } = upper;
   const cnt = new Int32Array(n + 1);
@@ -91,7 +169,7 @@ function buildGraph(upper: Csc): { iw: Int32Array; pe: Int32Array; len: Int32Arr
   const pe = new Int32Array(n);
   const len = new Int32Array(n);
   // with elbow room for the new elements
-  const iw = new Int32Array(total + Math.floor(total / 5) + 2 * n + 16);
+  const iw = new Int32Array(total + Math.floor(total * Math.max(0, elbowRoom)) + 2 * n + 16);
   const target = clean ? iw : new Int32Array(total);
   const fill = cnt.slice(0, n);
   for (let j = 0; j < n; j++) {

@@ -653,6 +653,8 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   let haveBest = false;
 
   const finish = (): IpmResult => {
+    // every return after the analysis goes through here: the factor's memory goes back to the pool
+    ldl.release();
     const fromBest = status !== 'solved' && haveBest;
     const rx = Float64Array.from(fromBest ? bestX : xo);
     const ry = Float64Array.from(fromBest ? bestY : yo);

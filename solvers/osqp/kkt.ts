@@ -35,6 +35,8 @@ export interface KktSolver {
   readonly innerIterations: number;
   /** the factor's fill-reducing ordering of the KKT matrix (direct), reused by polishing */
   readonly ordering?: Int32Array;
+  /** gives the factor's memory back (SparseLdl.release); the solver must not be used afterwards */
+  release?(): void;
 }
 
 /**
@@ -142,6 +144,10 @@ export class DirectKkt implements KktSolver {
         `the KKT matrix has inertia (+${inertia.positive}, -${inertia.negative}, 0:${inertia.zero}), expected (+${n}, -${this.A.m}); P is not positive semidefinite`,
       );
     }
+  }
+
+  release(): void {
+    this.ldl.release();
   }
 
   updateRho(rho: Float64Array): void {

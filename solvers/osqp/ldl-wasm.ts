@@ -1,16 +1,17 @@
 /**
- * The WebAssembly kernels of SparseLdl (./ldl.ts): the numeric factorization and the permuted
- * triangular solves, compiled from ./wasm/ldl.c (same arithmetic as the TypeScript loops, bit for bit).
- * Each factor owns one instance with its own linear memory, sized once at analysis, in which all of the
- * factor's arrays live; SparseLdl exposes them as typed-array views, so the rest of the code reads and
- * writes them as before.
+ * The WebAssembly kernels of SparseLdl (./ldl.ts) and of the AMD ordering (./amd.ts): the numeric
+ * factorization and the permuted triangular solves, compiled from ./wasm/ldl.c (same arithmetic as the
+ * TypeScript loops, bit for bit), and the minimum degree elimination, from ./wasm/amd.c (the same
+ * permutation). Each factor (or ordering) owns one instance with its own linear memory, sized once, in
+ * which all of its arrays live; SparseLdl exposes them as typed-array views, so the rest of the code
+ * reads and writes them as before.
  *
  * Why: in a fresh process V8 runs the TypeScript loops in its interpreter and baseline tiers first,
  * and even optimized they pay a bounds check per access; the WebAssembly is compiled before the first
  * call. Measured in bench/maros-meszaros.ts (docs/qp.md, "Speed").
  *
  * The environment variable CONVEX_SCORE_WASM=0 (or a runtime without WebAssembly) selects the
- * TypeScript loops everywhere; SparseLdl.analyze's `kernel` option selects them per factor.
+ * TypeScript loops everywhere; SparseLdl.analyze's and amdOrder's `kernel` option select them per call.
  */
 import { LDL_WASM_BASE64 } from './ldl-wasm-binary.js';
 
@@ -26,6 +27,11 @@ interface LdlExports {
     Li: number, Lx: number, D: number, Dinv: number, y: number, pattern: number, flag: number, colEnd: number,
   ): number;
   ldl_solve(n: number, Lp: number, Li: number, Lx: number, Dinv: number, w: number): void;
+  amd_initialize(record: number): void;
+  /** 0 done, 1 budget reached (call again), 2 iw too small, 3 internal error */
+  amd_run(record: number, budget: number): number;
+  /** nodes ordered into perm (n unless a bug) */
+  amd_postorder(record: number): number;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -57,22 +63,57 @@ export function ldlWasmModule(): WebAssembly.Module | null {
 export type ArenaRequest = { kind: 'i32' | 'f64'; length: number };
 
 /**
+ * Memories given back by release(), for the next arena: a fresh memory costs its page faults on first
+ * touch (on a sandboxed machine about 10 microseconds a page, 6 ms for an ordering's 2.5 MB), a reused
+ * one does not. At most POOL_SIZE memories of at most POOL_MAX_BYTES each are kept.
+ */
+const pool: { memory: WebAssembly.Memory; instance: WebAssembly.Instance }[] = [];
+const POOL_SIZE = 4;
+const POOL_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
  * One instance with a linear memory holding the given arrays (views in request order), or null when
- * WebAssembly is off or the arrays do not fit in 4 GiB.
+ * WebAssembly is off or the arrays do not fit in 4 GiB. The memory may come from an earlier, released
+ * arena: the arrays then hold that arena's values, not zeros.
  */
 export class LdlArena {
   readonly views: (Int32Array | Float64Array)[];
   private readonly offsets: number[];
   private readonly exports: LdlExports;
+  private readonly owned: { memory: WebAssembly.Memory; instance: WebAssembly.Instance };
+  private released = false;
 
   private constructor(module: WebAssembly.Module, requests: ArenaRequest[], bytes: number, offsets: number[]) {
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE), maximum: Math.ceil(bytes / PAGE) });
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    let best = -1;
+    for (let i = 0; i < pool.length; i++) {
+      const size = pool[i].memory.buffer.byteLength;
+      if (size >= bytes && (best < 0 || size < pool[best].memory.buffer.byteLength)) best = i;
+    }
+    if (best >= 0) {
+      this.owned = pool[best];
+      pool.splice(best, 1);
+    } else {
+      const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
+      this.owned = { memory, instance: new WebAssembly.Instance(module, { env: { memory } }) };
+    }
+    const { memory, instance } = this.owned;
     this.exports = instance.exports as unknown as LdlExports;
     this.offsets = offsets;
     this.views = requests.map((r, i) =>
       r.kind === 'i32' ? new Int32Array(memory.buffer, offsets[i], r.length) : new Float64Array(memory.buffer, offsets[i], r.length),
     );
+  }
+
+  /**
+   * Gives the memory back for a later arena. The views must not be used afterwards (another arena
+   * will write them). Calling it twice does nothing.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.owned.memory.buffer.byteLength > POOL_MAX_BYTES) return;
+    pool.push(this.owned);
+    if (pool.length > POOL_SIZE) pool.shift();
   }
 
   static create(requests: ArenaRequest[]): LdlArena | null {

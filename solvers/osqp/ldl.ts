@@ -134,6 +134,8 @@ export class SparseLdl {
     this.arena = arena;
     if (arena !== null) {
       const v = arena.views;
+      // a reused memory holds an earlier factor's values; the scatter of each column needs y = 0
+      (v[ARENA.y] as Float64Array).fill(0);
       (this.Cp = v[ARENA.Cp] as Int32Array).set(Cp);
       (this.Ci = v[ARENA.Ci] as Int32Array).set(Ci);
       this.Cx = v[ARENA.Cx] as Float64Array;
@@ -164,6 +166,23 @@ export class SparseLdl {
       this.colEnd = new Int32Array(n);
       this.work = new Float64Array(n);
     }
+  }
+
+  /**
+   * Gives the factor's WebAssembly memory back for later factors and orderings (no page faults on
+   * its next use); afterwards factor() and the solves throw, and L, D and the scratch vector must not
+   * be read. Without it the memory is garbage-collected with the factor. Nothing to do for 'js'.
+   */
+  release(): void {
+    this.released = true;
+    this.usable = false;
+    this.arena?.release();
+  }
+
+  private released = false;
+
+  private assertNotReleased(what: string): void {
+    if (this.released) throw new Error(`SparseLdl.${what}: the factor was released; analyze the matrix again`);
   }
 
   /** Which inner loops this factor runs: 'wasm' or 'js'. */
@@ -330,6 +349,7 @@ export class SparseLdl {
    */
   factor(values: Float64Array, stop?: StopTest): LdlInertia {
     const { n, Cp, Ci, Cx, map, parent, Lp, Li, Lx, D, Dinv, y, pattern, flag, colEnd } = this;
+    this.assertNotReleased('factor');
     if (values.length !== map.length) {
       throw new Error(`SparseLdl.factor: expected ${map.length} values, got ${values.length}`);
     }
@@ -448,6 +468,7 @@ export class SparseLdl {
    * b is not modified; x may be b.
    */
   solve(b: Float64Array, x?: Float64Array): Float64Array {
+    this.assertNotReleased('solve');
     if (!this.usable) {
       throw new Error(
         this.lastInertia === null
@@ -471,6 +492,7 @@ export class SparseLdl {
    * pivot order (the ADMM iteration writes its right-hand side through pinv).
    */
   solvePermuted(work: Float64Array): void {
+    this.assertNotReleased('solvePermuted');
     if (!this.usable) {
       throw new Error(
         this.lastInertia === null

@@ -645,6 +645,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     for (let j = 0; j < n; j++) o += xOut[j] * (0.5 * Px[j] + prob.q[j]);
     objective = o;
   }
+  // the factor's memory goes back to the pool for the next solve (nothing below uses the factor)
+  kkt.release?.();
   const seconds = (performance.now() - started) / 1000;
   return {
     status,

@@ -120,6 +120,31 @@ export function polishScaled(
   const Ared: Csc = { m: k, n, colptr, rowind, values };
   const { K, pDiag, dDiag } = buildKktUpper(P, Ared, new Float64Array(n).fill(delta), new Float64Array(k).fill(delta));
   const ldl = SparseLdl.analyze(K, { ordering: fullOrdering?.length === n + m ? restrictOrdering(fullOrdering, n, rowMap, k) : 'amd', stop });
+  try {
+    return polishWith(ldl, data, guess, rows, K, pDiag, dDiag, delta, refineIterations, Ared, stop);
+  } finally {
+    ldl.release();
+  }
+}
+
+/** polishScaled's solves and refinement with the reduced matrix K analyzed as `ldl`. */
+function polishWith(
+  ldl: SparseLdl,
+  data: ScaledData,
+  guess: PolishGuess,
+  rows: number[],
+  K: Csc,
+  pDiag: Int32Array,
+  dDiag: Int32Array,
+  delta: number,
+  refineIterations: number,
+  Ared: Csc,
+  stop: StopTest | undefined,
+): PolishResult {
+  const { P, q } = data;
+  const n = P.n;
+  const m = data.A.m;
+  const k = rows.length;
   const fail = (reason: string): PolishResult => ({ ok: false, x: new Float64Array(n), y: new Float64Array(m), reason });
   const rhs = new Float64Array(n + k);
   for (let j = 0; j < n; j++) rhs[j] = -q[j];
