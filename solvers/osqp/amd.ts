@@ -36,8 +36,8 @@ export interface AmdOptions {
   /** called now and then (about every 0.2 ms); returning true throws SolveStopped (see ./stop.ts) */
   stop?: StopTest;
   /**
-   * the elimination: 'wasm' (default; ./wasm/amd.c, for n >= 256, falling back to 'js' where
-   * WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the QuotientGraph below). The same permutation.
+   * the elimination: 'wasm' (default; ./wasm/amd.c, falling back to 'js' where WebAssembly is off, see
+   * ./ldl-wasm.ts) or 'js' (the QuotientGraph below). The same permutation.
    */
   kernel?: 'wasm' | 'js';
   /**
@@ -48,8 +48,6 @@ export interface AmdOptions {
   elbowRoom?: number;
 }
 
-/** Orderings of fewer nodes keep the TypeScript elimination (a WebAssembly memory costs about 0.1 ms). */
-const WASM_MIN_NODES = 256;
 
 /** Encodes a node index as a negative number (and back): x -> -x - 2, so -1 stays free as "none". */
 function flip(x: number): number {
@@ -75,7 +73,7 @@ export function amdOrder(upper: Csc, options: AmdOptions = {}): Int32Array {
   // The phases live in separate functions so that each is optimised on its own type feedback
   // (one big function gets recompiled over and over as execution reaches code it has not seen).
   const g = buildGraph(upper, options.elbowRoom ?? 0.2);
-  if ((options.kernel ?? 'wasm') === 'wasm' && n >= WASM_MIN_NODES) {
+  if ((options.kernel ?? 'wasm') === 'wasm') {
     const perm = amdWasm(n, g, denseLimit, options.stop);
     if (perm !== null) return perm;
   }

@@ -41,18 +41,11 @@ export interface LdlAnalyzeOptions {
   /** called now and then (about every 0.2 ms of work); returning true throws SolveStopped (see ./stop.ts) */
   stop?: StopTest;
   /**
-   * the inner loops: 'wasm' (default; the WebAssembly of ./wasm/ldl.c for factors with n + nnz(L) of
-   * at least 4096, falling back to 'js' where WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the
-   * TypeScript loops below). Both give the same bits.
+   * the inner loops: 'wasm' (default; the WebAssembly of ./wasm/ldl.c, falling back to 'js' where
+   * WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the TypeScript loops below). Both give the same bits.
    */
   kernel?: 'wasm' | 'js';
 }
-
-/**
- * Factors smaller than this (n + nonzeros of L) keep the TypeScript loops: a WebAssembly memory costs
- * about 0.3 ms to create, more than such a factor's whole solve takes once V8 has optimized it.
- */
-const WASM_MIN_SIZE = 4096;
 
 /** positions of the factor's arrays in its WebAssembly arena (SparseLdl's constructor) */
 const ARENA = { Cp: 0, Ci: 1, Cx: 2, parent: 3, Lp: 4, Li: 5, Lx: 6, D: 7, Dinv: 8, y: 9, pattern: 10, flag: 11, colEnd: 12, work: 13 } as const;
@@ -113,7 +106,7 @@ export class SparseLdl {
     this.nnzL = nnzL;
     // the order of these arrays is the order of ARENA below
     const arena =
-      kernel === 'wasm' && n + nnzL >= WASM_MIN_SIZE
+      kernel === 'wasm'
         ? LdlArena.create([
             { kind: 'i32', length: n + 1 }, // Cp
             { kind: 'i32', length: Ci.length }, // Ci
