@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { amdOrder } from '../solvers/osqp/amd.js';
+import { computeScaling } from '../solvers/osqp/scaling.js';
 import type { Csc } from '../solvers/osqp/csc.js';
 import { buildKktUpper } from '../solvers/osqp/kkt.js';
 import { SparseLdl } from '../solvers/osqp/ldl.js';
@@ -57,7 +58,9 @@ function sameBits(a: Float64Array, b: Float64Array): boolean {
 
 describe('SparseLdl: WebAssembly kernels (solvers/osqp/wasm/ldl.c)', () => {
   it('the committed binary was built from the committed C sources (rebuild: npm run build:wasm)', () => {
-    expect(LDL_WASM_SOURCES).toEqual(['ldl.c', 'amd.c']);
+    expect(LDL_WASM_SOURCES).toEqual(['ldl.c', 'amd.c', 'scaling.c']);
+    const present = fs.readdirSync(new URL('../solvers/osqp/wasm/', import.meta.url)).filter((f) => f.endsWith('.c'));
+    expect([...present].sort()).toEqual([...LDL_WASM_SOURCES].sort());
     const hash = createHash('sha256');
     for (const f of LDL_WASM_SOURCES) hash.update(fs.readFileSync(new URL(`../solvers/osqp/wasm/${f}`, import.meta.url)));
     expect(hash.digest('hex')).toBe(LDL_WASM_SOURCE_SHA256);
@@ -297,3 +300,55 @@ describe('amdOrder: WebAssembly elimination (solvers/osqp/wasm/amd.c)', () => {
     expect(asked).toBe(3);
   });
 });
+
+describe('computeScaling: WebAssembly passes (solvers/osqp/wasm/scaling.c)', () => {
+  it('the scaled problem and the scaling are the bits of the TypeScript passes', () => {
+    const dir = path.resolve(__dirname, 'fixtures/maros-meszaros');
+    for (const name of ['QSHARE1B', 'QGROW15', 'GOULDQP2', 'VALUES', 'HS118', 'DUAL4', 'QPCBOEI2']) {
+      const prob = readQpProblem(path.join(dir, `${name}.json.gz`));
+      for (const passes of [1, 10]) {
+        const a = computeScaling(prob, passes, undefined, 'wasm');
+        const b = computeScaling(prob, passes, undefined, 'js');
+        expect(Object.is(a.scaling.c, b.scaling.c)).toBe(true);
+        for (const [x, y] of [
+          [a.scaling.D, b.scaling.D],
+          [a.scaling.E, b.scaling.E],
+          [a.data.P.values, b.data.P.values],
+          [a.data.A.values, b.data.A.values],
+          [a.data.q, b.data.q],
+          [a.data.l, b.data.l],
+          [a.data.u, b.data.u],
+        ] as const) {
+          expect(sameBits(x, y)).toBe(true);
+        }
+        // the original problem is untouched
+        expect(a.data.P.values).not.toBe(prob.P.values);
+      }
+    }
+  });
+
+  it('the stop test is asked between passes once they add up to a chunk of work', () => {
+    const rng = new Rng(53);
+    const { K } = gridKkt(rng, 120, 4000, 3);
+    const n = K.n;
+    const prob = {
+      n,
+      m: n,
+      P: K, // any upper-triangular pattern will do as P here
+      q: Float64Array.from({ length: n }, () => rng.normal()),
+      r: 0,
+      A: { m: n, n, colptr: Int32Array.from({ length: n + 1 }, (_, i) => i), rowind: Int32Array.from({ length: n }, (_, i) => i), values: new Float64Array(n).fill(2) },
+      l: new Float64Array(n).fill(-1),
+      u: new Float64Array(n).fill(1),
+    };
+    let asked = 0;
+    expect(() =>
+      computeScaling(prob, 10, () => {
+        asked++;
+        return true;
+      }),
+    ).toThrow(SolveStopped);
+    expect(asked).toBe(1);
+  });
+});
+

@@ -1,8 +1,8 @@
 /**
  * The WebAssembly kernels of SparseLdl (./ldl.ts) and of the AMD ordering (./amd.ts): the numeric
  * factorization and the permuted triangular solves, compiled from ./wasm/ldl.c (same arithmetic as the
- * TypeScript loops, bit for bit), and the minimum degree elimination, from ./wasm/amd.c (the same
- * permutation). Each factor (or ordering) owns one instance with its own linear memory, sized once, in
+ * TypeScript loops, bit for bit), the minimum degree elimination, from ./wasm/amd.c (the same
+ * permutation), and the Ruiz equilibration of ./scaling.ts, from ./wasm/scaling.c (the same bits). Each factor (or ordering) owns one instance with its own linear memory, sized once, in
  * which all of its arrays live; SparseLdl exposes them as typed-array views, so the rest of the code
  * reads and writes them as before.
  *
@@ -32,6 +32,11 @@ interface LdlExports {
   amd_run(record: number, budget: number): number;
   /** nodes ordered into perm (n unless a bug) */
   amd_postorder(record: number): number;
+  ruiz_pass(
+    n: number, m: number, Pp: number, Pi: number, Px: number, Ap: number, Ai: number, Ax: number, q: number, D: number,
+    E: number, dCol: number, dRow: number,
+  ): void;
+  ruiz_cost(n: number, Pp: number, Pi: number, Px: number, q: number, tmp: number): number;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -5,6 +5,7 @@
  * and a scaled solution maps back as x = D xbar, z = E^-1 zbar, y = E ybar / c.
  */
 import type { Csc, QpProblem } from './csc.js';
+import { LdlArena } from './ldl-wasm.js';
 import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 const MIN_SCALING = 1e-4;
@@ -64,7 +65,17 @@ function symColumnNorms(P: Csc, out: Float64Array): void {
 /** Computes the scaling (`iterations` Ruiz passes, then the cost scaling) and the scaled data.
  *  `stop` is tested between passes once they have done enough work to be worth it (it throws
  *  SolveStopped, see ./stop.ts). */
-export function computeScaling(prob: QpProblem, iterations: number, stop?: StopTest): { scaling: Scaling; data: ScaledData } {
+export function computeScaling(
+  prob: QpProblem,
+  iterations: number,
+  stop?: StopTest,
+  /** 'wasm' (default; ./wasm/scaling.c, where WebAssembly is on) or 'js': the same bits */
+  kernel: 'wasm' | 'js' = 'wasm',
+): { scaling: Scaling; data: ScaledData } {
+  if (kernel === 'wasm' && iterations > 0) {
+    const viaWasm = computeScalingWasm(prob, iterations, stop);
+    if (viaWasm !== null) return viaWasm;
+  }
   const { n, m } = prob;
   const P = copyCsc(prob.P);
   const A = copyCsc(prob.A);
@@ -117,6 +128,64 @@ export function computeScaling(prob: QpProblem, iterations: number, stop?: StopT
     c = gamma;
   }
   return { scaling: { D, E, c }, data: { P, q, A, l: scaledBy(prob.l, E), u: scaledBy(prob.u, E) } };
+}
+
+/**
+ * computeScaling's passes in WebAssembly (./wasm/scaling.c, the same operations in the same order);
+ * null where WebAssembly is off. The stop test is asked between passes as there.
+ */
+function computeScalingWasm(prob: QpProblem, iterations: number, stop?: StopTest): { scaling: Scaling; data: ScaledData } | null {
+  const { n, m, P: P0, A: A0 } = prob;
+  const nnzP = P0.values.length;
+  const nnzA = A0.values.length;
+  const arena = LdlArena.create([
+    { kind: 'i32', length: n + 1 }, // 0 Pp
+    { kind: 'i32', length: nnzP }, // 1 Pi
+    { kind: 'f64', length: nnzP }, // 2 Px
+    { kind: 'i32', length: n + 1 }, // 3 Ap
+    { kind: 'i32', length: nnzA }, // 4 Ai
+    { kind: 'f64', length: nnzA }, // 5 Ax
+    { kind: 'f64', length: n }, // 6 q
+    { kind: 'f64', length: n }, // 7 D
+    { kind: 'f64', length: m }, // 8 E
+    { kind: 'f64', length: n }, // 9 dCol
+    { kind: 'f64', length: m }, // 10 dRow
+    { kind: 'f64', length: n }, // 11 tmp
+  ]);
+  if (arena === null) return null;
+  try {
+    const v = arena.views;
+    const o = (i: number): number => arena.offset(i);
+    v[0].set(P0.colptr);
+    v[1].set(P0.rowind);
+    v[2].set(P0.values);
+    v[3].set(A0.colptr);
+    v[4].set(A0.rowind);
+    v[5].set(A0.values);
+    v[6].set(prob.q);
+    v[7].fill(1);
+    v[8].fill(1);
+    const passWork = 4 * (nnzP + nnzA) + n + m;
+    let work = 0;
+    for (let it = 0; it < iterations; it++) {
+      if (work >= STOP_CHECK_WORK) {
+        work = 0;
+        throwIfStopped(stop);
+      }
+      work += passWork;
+      arena.kernels.ruiz_pass(n, m, o(0), o(1), o(2), o(3), o(4), o(5), o(6), o(7), o(8), o(9), o(10));
+    }
+    const c = arena.kernels.ruiz_cost(n, o(0), o(1), o(2), o(6), o(11));
+    const E = (v[8] as Float64Array).slice();
+    const P: Csc = { m: P0.m, n: P0.n, colptr: P0.colptr, rowind: P0.rowind, values: (v[2] as Float64Array).slice() };
+    const A: Csc = { m: A0.m, n: A0.n, colptr: A0.colptr, rowind: A0.rowind, values: (v[5] as Float64Array).slice() };
+    return {
+      scaling: { D: (v[7] as Float64Array).slice(), E, c },
+      data: { P, q: (v[6] as Float64Array).slice(), A, l: scaledBy(prob.l, E), u: scaledBy(prob.u, E) },
+    };
+  } finally {
+    arena.release();
+  }
 }
 
 /** Applies a given scaling (e.g. from a saved solver state) to the problem. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Rebuilds solvers/osqp/ldl-wasm-binary.ts from solvers/osqp/wasm/ldl.c and amd.c (npm run build:wasm).
+ * Rebuilds solvers/osqp/ldl-wasm-binary.ts from solvers/osqp/wasm/*.c (npm run build:wasm).
  * Needs clang and wasm-ld with the wasm32 target (Debian: apt-get install clang-14 lld-14); users and
  * CI do not: the binary is committed, with the SHA-256 of the sources it was built from, and
  * test/ldl-wasm.test.ts fails when a source changed without a rebuild.
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** the sources, in the order their bytes enter the hash */
-const SOURCES = ['ldl.c', 'amd.c'];
+const SOURCES = ['ldl.c', 'amd.c', 'scaling.c'];
 const sources = SOURCES.map((f) => path.join(here, f));
 const target = path.join(here, '..', 'ldl-wasm-binary.ts');
 const clang = process.env.CLANG ?? (['clang', 'clang-14', 'clang-15', 'clang-16'].find((c) => {
@@ -33,7 +33,7 @@ const flags = [
   '--target=wasm32', '-O3', '-ffp-contract=off', '-mbulk-memory', '-nostdlib',
   '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--stack-first', '-Wl,-z,stack-size=65536',
   '-Wl,--export=ldl_factor', '-Wl,--export=ldl_solve', '-Wl,--export=amd_initialize', '-Wl,--export=amd_run',
-  '-Wl,--export=amd_postorder', '-Wl,--export=__heap_base',
+  '-Wl,--export=amd_postorder', '-Wl,--export=ruiz_pass', '-Wl,--export=ruiz_cost', '-Wl,--export=__heap_base',
 ];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-wasm-'));
 const out = path.join(tmp, 'ldl.wasm');
