@@ -24,7 +24,7 @@
  * compacted ("garbage collected") when the free space at its end runs out.
  */
 import type { Csc } from './csc.js';
-import { LdlArena } from './ldl-wasm.js';
+import { LdlArena, WASM_MIN_ENTRIES } from './ldl-wasm.js';
 import { SolveStopped, STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export interface AmdOptions {
@@ -36,8 +36,9 @@ export interface AmdOptions {
   /** called now and then (about every 0.2 ms); returning true throws SolveStopped (see ./stop.ts) */
   stop?: StopTest;
   /**
-   * the elimination: 'wasm' (default; ./wasm/amd.c, falling back to 'js' where WebAssembly is off, see
-   * ./ldl-wasm.ts) or 'js' (the QuotientGraph below). The same permutation.
+   * the elimination: 'wasm' (default; ./wasm/amd.c when n plus the pattern's entries is at least 1000,
+   * falling back to 'js' where WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the QuotientGraph
+   * below). The same permutation.
    */
   kernel?: 'wasm' | 'js';
   /**
@@ -73,7 +74,7 @@ export function amdOrder(upper: Csc, options: AmdOptions = {}): Int32Array {
   // The phases live in separate functions so that each is optimised on its own type feedback
   // (one big function gets recompiled over and over as execution reaches code it has not seen).
   const g = buildGraph(upper, options.elbowRoom ?? 0.2);
-  if ((options.kernel ?? 'wasm') === 'wasm') {
+  if ((options.kernel ?? 'wasm') === 'wasm' && n + g.used >= WASM_MIN_ENTRIES) {
     const perm = amdWasm(n, g, denseLimit, options.stop);
     if (perm !== null) return perm;
   }

@@ -41,7 +41,17 @@ interface LdlExports {
 
 let compiled: WebAssembly.Module | null | undefined;
 
+/**
+ * Problems smaller than this (in array entries: n + nnz(L) for a factor, n + nnz for an ordering, the
+ * entries of P and A for the scaling) keep the TypeScript loops: for them the one-time cost of
+ * compiling the module (about 2 ms in a fresh process, decoding included) is more than the
+ * TypeScript takes, even before V8 has optimized it.
+ */
+export const WASM_MIN_ENTRIES = 1000;
+
 function decodeBase64(s: string): Uint8Array {
+  const NodeBuffer = (globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
+  if (NodeBuffer) return new Uint8Array(NodeBuffer.from(s, 'base64'));
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);

@@ -20,7 +20,7 @@
 import type { Csc } from './csc.js';
 import { amdOrder } from './amd.js';
 import { SolveStopped, STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
-import { LdlArena } from './ldl-wasm.js';
+import { LdlArena, WASM_MIN_ENTRIES } from './ldl-wasm.js';
 
 export type Ordering = 'amd' | 'natural' | Int32Array;
 
@@ -41,8 +41,9 @@ export interface LdlAnalyzeOptions {
   /** called now and then (about every 0.2 ms of work); returning true throws SolveStopped (see ./stop.ts) */
   stop?: StopTest;
   /**
-   * the inner loops: 'wasm' (default; the WebAssembly of ./wasm/ldl.c, falling back to 'js' where
-   * WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the TypeScript loops below). Both give the same bits.
+   * the inner loops: 'wasm' (default; the WebAssembly of ./wasm/ldl.c for factors with n + nnz(L) of at
+   * least 1000, falling back to 'js' where WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the
+   * TypeScript loops below). Both give the same bits.
    */
   kernel?: 'wasm' | 'js';
 }
@@ -106,7 +107,7 @@ export class SparseLdl {
     this.nnzL = nnzL;
     // the order of these arrays is the order of ARENA below
     const arena =
-      kernel === 'wasm'
+      kernel === 'wasm' && n + nnzL >= WASM_MIN_ENTRIES
         ? LdlArena.create([
             { kind: 'i32', length: n + 1 }, // Cp
             { kind: 'i32', length: Ci.length }, // Ci

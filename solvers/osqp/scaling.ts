@@ -5,7 +5,7 @@
  * and a scaled solution maps back as x = D xbar, z = E^-1 zbar, y = E ybar / c.
  */
 import type { Csc, QpProblem } from './csc.js';
-import { LdlArena } from './ldl-wasm.js';
+import { LdlArena, WASM_MIN_ENTRIES } from './ldl-wasm.js';
 import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 const MIN_SCALING = 1e-4;
@@ -69,10 +69,10 @@ export function computeScaling(
   prob: QpProblem,
   iterations: number,
   stop?: StopTest,
-  /** 'wasm' (default; ./wasm/scaling.c, where WebAssembly is on) or 'js': the same bits */
+  /** 'wasm' (default; ./wasm/scaling.c when P and A have 1000 entries or more, where WebAssembly is on) or 'js': the same bits */
   kernel: 'wasm' | 'js' = 'wasm',
 ): { scaling: Scaling; data: ScaledData } {
-  if (kernel === 'wasm' && iterations > 0) {
+  if (kernel === 'wasm' && iterations > 0 && prob.P.values.length + prob.A.values.length >= WASM_MIN_ENTRIES) {
     const viaWasm = computeScalingWasm(prob, iterations, stop);
     if (viaWasm !== null) return viaWasm;
   }
