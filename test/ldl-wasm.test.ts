@@ -354,3 +354,48 @@ describe('computeScaling: WebAssembly passes (solvers/osqp/wasm/scaling.c)', () 
   });
 });
 
+
+describe('OSQP with the fused WebAssembly iteration (admm_step)', () => {
+  it('the iterates are those of the TypeScript loops, bit for bit (a child process with CONVEX_SCORE_WASM=0)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { solveQp } = await import('../solvers/osqp/osqp.js');
+    const { DirectKkt } = await import('../solvers/osqp/kkt.js');
+    const { computeScaling: scale } = await import('../solvers/osqp/scaling.js');
+    const dir = path.resolve(__dirname, 'fixtures/maros-meszaros');
+    const root = path.resolve(__dirname, '..');
+    // a fixed rho interval: the default one depends on measured times, which differ between runs
+    const settings = { max_iter: 400, eps_abs: 1e-12, eps_rel: 0, adaptive_rho_interval: 25, polish: false, time_limit: 0 };
+    for (const name of ['QSHARE1B', 'DUALC8', 'QPCBLEND']) {
+      const file = path.join(dir, `${name}.json.gz`);
+      const prob = readQpProblem(file);
+      // the default run takes the fused iteration on this problem
+      const { data } = scale(prob, 10);
+      const kkt = new DirectKkt(data.P, data.A, 1e-6, new Float64Array(prob.m).fill(0.1));
+      expect(kkt.admm).toBeDefined();
+      kkt.release();
+      const here = solveQp(prob, { settings });
+      const script = `
+        const { readQpProblem } = await import(${JSON.stringify(path.join(root, 'dist/src/io/qp-problem.js'))});
+        const { solveQp } = await import(${JSON.stringify(path.join(root, 'dist/solvers/osqp/osqp.js'))});
+        const r = solveQp(readQpProblem(${JSON.stringify(file)}), { settings: ${JSON.stringify(settings)} });
+        console.log(JSON.stringify({ status: r.status, iterations: r.iterations, rhoUpdates: r.rhoUpdates, rho: r.rho, x: Array.from(r.state.x), z: Array.from(r.state.z), y: Array.from(r.state.y) }));`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, CONVEX_SCORE_WASM: '0' },
+        encoding: 'utf8',
+      });
+      const there = JSON.parse(out.trim().split('\n').pop()!);
+      expect(here.iterations).toBe(400);
+      expect({ status: here.status, iterations: here.iterations, rhoUpdates: here.rhoUpdates, rho: here.rho }).toEqual({
+        status: there.status,
+        iterations: there.iterations,
+        rhoUpdates: there.rhoUpdates,
+        rho: there.rho,
+      });
+      expect(here.rhoUpdates).toBeGreaterThan(0);
+      // JSON keeps every double exactly (shortest round trip)
+      expect(Array.from(here.state.x)).toEqual(there.x);
+      expect(Array.from(here.state.z)).toEqual(there.z);
+      expect(Array.from(here.state.y)).toEqual(there.y);
+    }
+  });
+});

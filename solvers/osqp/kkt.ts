@@ -12,6 +12,7 @@
  */
 import { cscMul, cscMulT, cscSymUpperMul, cscTranspose, type Csc } from './csc.js';
 import { SparseLdl, type LdlInertia } from './ldl.js';
+import type { ArenaRequest } from './ldl-wasm.js';
 import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export class NonConvexError extends Error {
@@ -37,6 +38,27 @@ export interface KktSolver {
   readonly ordering?: Int32Array;
   /** gives the factor's memory back (SparseLdl.release); the solver must not be used afterwards */
   release?(): void;
+  /**
+   * Where one fused ADMM iteration is available (the direct solver in WebAssembly): the iteration's
+   * vectors, in the factor's memory, which the caller must use as its iterate, data and rho; then
+   * step(alpha) is solve() followed by the x-, z- and y-updates of osqp.ts, with their arithmetic.
+   */
+  readonly admm?: AdmmVectors;
+  step?(alpha: number): void;
+}
+
+/** The vectors of one ADMM iteration (scaled problem): iterate, solve output, data, per-row rho. */
+export interface AdmmVectors {
+  x: Float64Array;
+  z: Float64Array;
+  y: Float64Array;
+  xt: Float64Array;
+  zt: Float64Array;
+  q: Float64Array;
+  l: Float64Array;
+  u: Float64Array;
+  rho: Float64Array;
+  rhoInv: Float64Array;
 }
 
 /**
@@ -122,14 +144,27 @@ export class DirectKkt implements KktSolver {
   ) {
     const n = P.n;
     const m = A.m;
-    const rhoInv = new Float64Array(m);
-    for (let i = 0; i < m; i++) rhoInv[i] = 1 / rho[i];
-    const built = buildKktUpper(P, A, new Float64Array(n).fill(sigma), rhoInv);
+    const rhoInv0 = new Float64Array(m);
+    for (let i = 0; i < m; i++) rhoInv0[i] = 1 / rho[i];
+    const built = buildKktUpper(P, A, new Float64Array(n).fill(sigma), rhoInv0);
     this.K = built.K;
     this.dDiag = built.dDiag;
-    this.ldl = SparseLdl.analyze(this.K, { ordering: 'amd', stop });
+    const N = n + m;
+    const f64 = (length: number): ArenaRequest => ({ kind: 'f64', length });
+    // pinv, then the ADMM vectors (AdmmVectors' order), beside the factor
+    this.ldl = SparseLdl.analyze(this.K, {
+      ordering: 'amd',
+      stop,
+      extra: [{ kind: 'i32', length: N }, f64(n), f64(m), f64(m), f64(n), f64(m), f64(n), f64(m), f64(m), f64(m), f64(m)],
+    });
     this.factorNnz = this.ldl.nnzL;
     this.ordering = this.ldl.perm;
+    const e = this.ldl.extra;
+    (e[0] as Int32Array).set(this.ldl.pinv);
+    const [x, z, y, xt, zt, q, l, u, rhoV, rhoInv] = e.slice(1) as Float64Array[];
+    this.vectors = { x, z, y, xt, zt, q, l, u, rho: rhoV, rhoInv };
+    rhoV.set(rho);
+    rhoInv.set(rhoInv0);
     this.rhoInv = rhoInv;
     // in the factor's own memory, so that the WebAssembly solve needs no copies
     this.rhs = this.ldl.scratch;
@@ -148,6 +183,25 @@ export class DirectKkt implements KktSolver {
 
   release(): void {
     this.ldl.release();
+  }
+
+  private readonly vectors: AdmmVectors;
+
+  get admm(): AdmmVectors | undefined {
+    return this.ldl.wasmKernels === null ? undefined : this.vectors;
+  }
+
+  /** one ADMM iteration in WebAssembly on `admm` (./wasm/ldl.c, admm_step); only where `admm` is defined */
+  step(alpha: number): void {
+    const k = this.ldl.wasmKernels;
+    if (k === null) throw new Error('DirectKkt.step: the factor does not run in WebAssembly; use solve()');
+    const { x, z, y, xt, zt, q, l, u, rho, rhoInv } = this.vectors;
+    const { Lp, Li, Lx, Dinv } = this.ldl;
+    k.admm_step(
+      this.P.n, this.A.m, this.ldl.extra[0].byteOffset, Lp.byteOffset, Li.byteOffset, Lx.byteOffset, Dinv.byteOffset,
+      this.rhs.byteOffset, this.sigma, alpha, q.byteOffset, l.byteOffset, u.byteOffset, rho.byteOffset, rhoInv.byteOffset,
+      x.byteOffset, z.byteOffset, y.byteOffset, xt.byteOffset, zt.byteOffset,
+    );
   }
 
   updateRho(rho: Float64Array): void {

@@ -21,12 +21,18 @@ const PAGE = 65536;
 /** wasm32 addresses 4 GiB; leave room for the stack and alignment */
 const MAX_BYTES = 4 * 1024 * 1024 * 1024 - 2 * PAGE;
 
-interface LdlExports {
+/** The module's functions; every pointer is a byte offset in the instance's memory. */
+export interface LdlExports {
   ldl_factor(
     n: number, k0: number, budget: number, Cp: number, Ci: number, Cx: number, parent: number, Lp: number,
     Li: number, Lx: number, D: number, Dinv: number, y: number, pattern: number, flag: number, colEnd: number,
   ): number;
   ldl_solve(n: number, Lp: number, Li: number, Lx: number, Dinv: number, w: number): void;
+  admm_step(
+    n: number, m: number, pinv: number, Lp: number, Li: number, Lx: number, Dinv: number, w: number, sigma: number,
+    alpha: number, q: number, l: number, u: number, rho: number, rhoInv: number, x: number, z: number, y: number,
+    xt: number, zt: number,
+  ): void;
   amd_initialize(record: number): void;
   /** 0 done, 1 budget reached (call again), 2 iw too small, 3 internal error */
   amd_run(record: number, budget: number): number;

@@ -20,7 +20,7 @@
 import type { Csc } from './csc.js';
 import { amdOrder } from './amd.js';
 import { SolveStopped, STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
-import { LdlArena, WASM_MIN_ENTRIES } from './ldl-wasm.js';
+import { LdlArena, WASM_MIN_ENTRIES, type ArenaRequest, type LdlExports } from './ldl-wasm.js';
 
 export type Ordering = 'amd' | 'natural' | Int32Array;
 
@@ -46,6 +46,12 @@ export interface LdlAnalyzeOptions {
    * TypeScript loops below). Both give the same bits.
    */
   kernel?: 'wasm' | 'js';
+  /**
+   * more arrays for the caller, in the factor's own memory when it runs in WebAssembly (so that the
+   * caller's own kernels, see `wasmKernels`, can work on them beside L and D), plain typed arrays
+   * otherwise; `extra` holds them, zero-filled, in this order
+   */
+  extra?: ArenaRequest[];
 }
 
 /** positions of the factor's arrays in its WebAssembly arena (SparseLdl's constructor) */
@@ -84,6 +90,8 @@ export class SparseLdl {
   private readonly work: Float64Array;
   /** the WebAssembly instance whose memory holds the arrays above, or null for the TypeScript loops */
   private readonly arena: LdlArena | null;
+  /** the caller's arrays requested with the `extra` option (views into the factor's memory with 'wasm') */
+  readonly extra: (Int32Array | Float64Array)[];
 
   private usable = false;
   private lastInertia: LdlInertia | null = null;
@@ -98,6 +106,7 @@ export class SparseLdl {
     Ci: Int32Array,
     map: Int32Array,
     kernel: 'wasm' | 'js',
+    extra: ArenaRequest[],
   ) {
     this.n = n;
     this.perm = perm;
@@ -123,11 +132,14 @@ export class SparseLdl {
             { kind: 'i32', length: n }, // flag
             { kind: 'i32', length: n }, // colEnd
             { kind: 'f64', length: n }, // work
+            ...extra,
           ])
         : null;
     this.arena = arena;
     if (arena !== null) {
       const v = arena.views;
+      this.extra = v.slice(ARENA.work + 1);
+      for (const e of this.extra) e.fill(0);
       // a reused memory holds an earlier factor's values; the scatter of each column needs y = 0
       (v[ARENA.y] as Float64Array).fill(0);
       (this.Cp = v[ARENA.Cp] as Int32Array).set(Cp);
@@ -145,6 +157,7 @@ export class SparseLdl {
       this.colEnd = v[ARENA.colEnd] as Int32Array;
       this.work = v[ARENA.work] as Float64Array;
     } else {
+      this.extra = extra.map((r) => (r.kind === 'i32' ? new Int32Array(r.length) : new Float64Array(r.length)));
       this.parent = parent;
       this.Lp = Lp;
       this.Li = new Int32Array(nnzL);
@@ -177,6 +190,15 @@ export class SparseLdl {
 
   private assertNotReleased(what: string): void {
     if (this.released) throw new Error(`SparseLdl.${what}: the factor was released; analyze the matrix again`);
+  }
+
+  /**
+   * The module's functions when this factor runs in WebAssembly (null with the TypeScript loops, or once
+   * released): a caller's kernel reaches L (Lp, Li, Lx), Dinv, the scratch vector and the `extra` arrays
+   * at their byteOffset, which is their address in the factor's memory.
+   */
+  get wasmKernels(): LdlExports | null {
+    return this.arena === null || this.released ? null : this.arena.kernels;
   }
 
   /** Which inner loops this factor runs: 'wasm' or 'js'. */
@@ -319,7 +341,7 @@ export class SparseLdl {
       Lp[k + 1] = total;
     }
 
-    return new SparseLdl(n, perm, pinv, parent, Lp, Cp, Ci, map, options.kernel ?? 'wasm');
+    return new SparseLdl(n, perm, pinv, parent, Lp, Cp, Ci, map, options.kernel ?? 'wasm', options.extra ?? []);
   }
 
   /** Whether the last factorization succeeded (no zero pivot), so that solve() can be used. */

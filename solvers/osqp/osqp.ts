@@ -188,8 +188,9 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     else if (data.u[i] - data.l[i] < RHO_TOL) rowType[i] = 1;
   }
   let rho = Math.min(RHO_MAX, Math.max(RHO_MIN, resume?.rho ?? s.rho));
-  const rhoVec = new Float64Array(m);
-  const rhoInv = new Float64Array(m);
+  // (let: with the fused WebAssembly iteration they move into the factor's memory, see below)
+  let rhoVec: Float64Array = new Float64Array(m);
+  let rhoInv: Float64Array = new Float64Array(m);
   const fillRho = (): void => {
     for (let i = 0; i < m; i++) {
       rhoVec[i] = rowType[i] === -1 ? RHO_MIN : rowType[i] === 1 ? RHO_EQ_FACTOR * rho : rho;
@@ -199,9 +200,9 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
   fillRho();
 
   // iterates (scaled)
-  const x = new Float64Array(n);
-  const z = new Float64Array(m);
-  const y = new Float64Array(m);
+  let x: Float64Array = new Float64Array(n);
+  let z: Float64Array = new Float64Array(m);
+  let y: Float64Array = new Float64Array(m);
   let warm = false;
   if (resume) {
     x.set(resume.x);
@@ -261,11 +262,30 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     if (err instanceof SolveStopped) return startingPointResult(prob, s, scaling, ws, resume, stoppedStatus(), started);
     throw err;
   }
+  // The fused iteration (the direct solver in WebAssembly): the iterate, the data the updates read and
+  // rho move into the factor's memory, where one call per iteration does the solve and the updates with
+  // the arithmetic of kkt.solve, updateX and updateZY (the same iterates, bit for bit).
+  const fused = kkt.admm;
+  if (fused) {
+    fused.x.set(x);
+    fused.z.set(z);
+    fused.y.set(y);
+    fused.q.set(data.q);
+    fused.l.set(data.l);
+    fused.u.set(data.u);
+    fused.rho.set(rhoVec);
+    fused.rhoInv.set(rhoInv);
+    x = fused.x;
+    z = fused.z;
+    y = fused.y;
+    rhoVec = fused.rho;
+    rhoInv = fused.rhoInv;
+  }
   const setupSeconds = (performance.now() - started) / 1000;
 
   // work vectors
-  const xt = new Float64Array(n);
-  const zt = new Float64Array(m);
+  const xt = fused ? fused.xt : new Float64Array(n);
+  const zt = fused ? fused.zt : new Float64Array(m);
   const xPrev = new Float64Array(n);
   const yPrev = new Float64Array(m);
   const xo = new Float64Array(n);
@@ -492,16 +512,20 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
       xPrev.set(x);
       yPrev.set(y);
     }
-    try {
-      kkt.solve(x, z, y, data.q, xt, zt);
-    } catch (err) {
-      // conjugate gradients stopped by the limit: x, z, y are still the last iterate
-      if (!(err instanceof SolveStopped)) throw err;
-      status = stoppedStatus();
-      break;
+    if (fused) {
+      kkt.step!(alpha);
+    } else {
+      try {
+        kkt.solve(x, z, y, data.q, xt, zt);
+      } catch (err) {
+        // conjugate gradients stopped by the limit: x, z, y are still the last iterate
+        if (!(err instanceof SolveStopped)) throw err;
+        status = stoppedStatus();
+        break;
+      }
+      updateX(alpha, xt, x);
+      updateZY(alpha, zt, z, y, rhoVec, rhoInv, data.l, data.u);
     }
-    updateX(alpha, xt, x);
-    updateZY(alpha, zt, z, y, rhoVec, rhoInv, data.l, data.u);
     iter++;
 
     const elapsed = (performance.now() - started) / 1000;
@@ -645,10 +669,8 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     for (let j = 0; j < n; j++) o += xOut[j] * (0.5 * Px[j] + prob.q[j]);
     objective = o;
   }
-  // the factor's memory goes back to the pool for the next solve (nothing below uses the factor)
-  kkt.release?.();
   const seconds = (performance.now() - started) / 1000;
-  return {
+  const result: OsqpResult = {
     status,
     x: xOut,
     y: yOut,
@@ -682,6 +704,10 @@ export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult 
     },
     message,
   };
+  // the factor's memory (and with the fused iteration x, z, y: copied into the state above) goes back
+  // to the pool for the next solve
+  kkt.release?.();
+  return result;
 }
 
 /** x = alpha xt + (1 - alpha) x: the relaxed x-update (OSQP paper, Algorithm 1, step 4). */

@@ -32,7 +32,7 @@ if (!clang) {
 const flags = [
   '--target=wasm32', '-O3', '-ffp-contract=off', '-mbulk-memory', '-nostdlib',
   '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--stack-first', '-Wl,-z,stack-size=65536',
-  '-Wl,--export=ldl_factor', '-Wl,--export=ldl_solve', '-Wl,--export=amd_initialize', '-Wl,--export=amd_run',
+  '-Wl,--export=ldl_factor', '-Wl,--export=ldl_solve', '-Wl,--export=admm_step', '-Wl,--export=amd_initialize', '-Wl,--export=amd_run',
   '-Wl,--export=amd_postorder', '-Wl,--export=ruiz_pass', '-Wl,--export=ruiz_cost', '-Wl,--export=__heap_base',
 ];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-wasm-'));

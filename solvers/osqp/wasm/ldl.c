@@ -102,3 +102,36 @@ void ldl_solve(i32 n, const i32 *Lp, const i32 *Li, const double *Lx, const doub
     w[j] = s0 + s1;
   }
 }
+
+/*
+ * One ADMM iteration of solvers/osqp/osqp.ts with the direct KKT solve: DirectKkt.solve (the right-hand
+ * side in pivot order, ldl_solve, xt and zt read back), then updateX and updateZY, with their
+ * arithmetic. N = n + m; w is the factor's scratch vector.
+ */
+void admm_step(i32 n, i32 m, const i32 *pinv, const i32 *Lp, const i32 *Li, const double *Lx, const double *Dinv,
+               double *w, double sigma, double alpha, const double *q, const double *l, const double *u,
+               const double *rho, const double *rhoInv, double *x, double *z, double *y, double *xt, double *zt) {
+  for (i32 j = 0; j < n; j++) w[pinv[j]] = sigma * x[j] - q[j];
+  for (i32 i = 0; i < m; i++) w[pinv[n + i]] = z[i] - y[i] * rhoInv[i];
+  ldl_solve(n + m, Lp, Li, Lx, Dinv, w);
+  for (i32 j = 0; j < n; j++) xt[j] = w[pinv[j]];
+  for (i32 i = 0; i < m; i++) zt[i] = z[i] + (w[pinv[n + i]] - y[i]) * rhoInv[i];
+  const double beta = 1 - alpha;
+  for (i32 j = 0; j < n; j++) x[j] = alpha * xt[j] + beta * x[j];
+  for (i32 i = 0; i < m; i++) {
+    const double zr = alpha * zt[i] + beta * z[i];
+    const double zn = zr + y[i] * rhoInv[i];
+    const double li = l[i];
+    const double ui = u[i];
+    if (zn < li) {
+      y[i] += rho[i] * (zr - li);
+      z[i] = li;
+    } else if (zn > ui) {
+      y[i] += rho[i] * (zr - ui);
+      z[i] = ui;
+    } else {
+      y[i] = 0;
+      z[i] = zn;
+    }
+  }
+}
