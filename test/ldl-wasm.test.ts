@@ -58,7 +58,7 @@ function sameBits(a: Float64Array, b: Float64Array): boolean {
 
 describe('SparseLdl: WebAssembly kernels (solvers/osqp/wasm/ldl.c)', () => {
   it('the committed binary was built from the committed C sources (rebuild: npm run build:wasm)', () => {
-    expect(LDL_WASM_SOURCES).toEqual(['ldl.c', 'amd.c', 'scaling.c']);
+    expect(LDL_WASM_SOURCES).toEqual(['ldl.c', 'amd.c', 'scaling.c', 'kkt.c']);
     const present = fs.readdirSync(new URL('../solvers/osqp/wasm/', import.meta.url)).filter((f) => f.endsWith('.c'));
     expect([...present].sort()).toEqual([...LDL_WASM_SOURCES].sort());
     const hash = createHash('sha256');
@@ -84,6 +84,10 @@ describe('SparseLdl: WebAssembly kernels (solvers/osqp/wasm/ldl.c)', () => {
       expect(sameBits(wasm.D, js.D)).toBe(true);
       expect(sameBits(wasm.Lx, js.Lx)).toBe(true);
       expect(Array.from(wasm.Li)).toEqual(Array.from(js.Li));
+      // the symbolic analysis (./wasm/kkt.c) too
+      expect(Array.from(wasm.Lp)).toEqual(Array.from(js.Lp));
+      expect(Array.from(wasm.parent)).toEqual(Array.from(js.parent));
+      expect(Array.from(wasm.map)).toEqual(Array.from(js.map));
       const b = Float64Array.from({ length: K.n }, () => rng.normal());
       const xw = wasm.solve(b);
       const xj = js.solve(b);
@@ -399,3 +403,48 @@ describe('OSQP with the fused WebAssembly iteration (admm_step)', () => {
     }
   });
 });
+
+describe('KKT assembly and symbolic analysis in WebAssembly (solvers/osqp/wasm/kkt.c)', () => {
+  it('buildKktUpper gives the arrays of the TypeScript, and the same error for an entry below the diagonal', () => {
+    const dir = path.resolve(__dirname, 'fixtures/maros-meszaros');
+    for (const name of ['QSHARE1B', 'QGROW15', 'GOULDQP2', 'DUAL4', 'QPCBOEI2']) {
+      const prob = readQpProblem(path.join(dir, `${name}.json.gz`));
+      const pd = new Float64Array(prob.n).fill(1e-6);
+      const dd = Float64Array.from({ length: prob.m }, (_, i) => 0.1 + i * 1e-3);
+      const a = buildKktUpper(prob.P, prob.A, pd, dd);
+      const b = buildKktUpper(prob.P, prob.A, pd, dd, 'js');
+      expect(prob.n + prob.m + prob.P.colptr[prob.n] + prob.A.colptr[prob.n]).toBeGreaterThanOrEqual(1000);
+      expect(Array.from(a.K.colptr)).toEqual(Array.from(b.K.colptr));
+      expect(Array.from(a.K.rowind)).toEqual(Array.from(b.K.rowind));
+      expect(sameBits(a.K.values, b.K.values)).toBe(true);
+      expect(Array.from(a.pDiag)).toEqual(Array.from(b.pDiag));
+      expect(Array.from(a.dDiag)).toEqual(Array.from(b.dDiag));
+    }
+    // P with an entry below the diagonal (row 5 of column 2), large enough for the WebAssembly
+    const rng = new Rng(61);
+    const { K } = gridKkt(rng, 20, 300, 2);
+    const bad: Csc = { ...K, rowind: Int32Array.from(K.rowind) };
+    bad.rowind[bad.colptr[2]] = 5;
+    const A: Csc = { m: 1, n: K.n, colptr: new Int32Array(K.n + 1), rowind: new Int32Array(0), values: new Float64Array(0) };
+    for (const kernel of ['wasm', 'js'] as const) {
+      expect(() => buildKktUpper(bad, A, new Float64Array(K.n), new Float64Array(1), kernel)).toThrow(/upper triangle only/);
+    }
+  });
+
+  it('a stop inside the symbolic analysis throws SolveStopped', () => {
+    const rng = new Rng(67);
+    const { K } = gridKkt(rng, 150, 8000, 3);
+    let asked = 0;
+    expect(() =>
+      SparseLdl.analyze(K, {
+        ordering: 'natural',
+        stop: () => {
+          asked++;
+          return asked >= 2;
+        },
+      }),
+    ).toThrow(SolveStopped);
+    expect(asked).toBe(2);
+  });
+});
+

@@ -12,7 +12,7 @@
  */
 import { cscMul, cscMulT, cscSymUpperMul, cscTranspose, type Csc } from './csc.js';
 import { SparseLdl, type LdlInertia } from './ldl.js';
-import type { ArenaRequest } from './ldl-wasm.js';
+import { LdlArena, WASM_MIN_ENTRIES, type ArenaRequest } from './ldl-wasm.js';
 import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export class NonConvexError extends Error {
@@ -70,9 +70,15 @@ export function buildKktUpper(
   A: Csc,
   pd: Float64Array,
   dd: Float64Array,
+  /** 'wasm' (default; ./wasm/kkt.c from 1000 entries on, where WebAssembly is on) or 'js': the same arrays */
+  kernel: 'wasm' | 'js' = 'wasm',
 ): { K: Csc; pDiag: Int32Array; dDiag: Int32Array } {
   const n = P.n;
   const m = A.m;
+  if (kernel === 'wasm' && n + m + P.colptr[n] + A.colptr[n] >= WASM_MIN_ENTRIES) {
+    const viaWasm = buildKktUpperWasm(P, A, pd, dd);
+    if (viaWasm !== null) return viaWasm;
+  }
   const At = cscTranspose(A); // n x m: column i holds row i of A
   let nnz = 0;
   for (let j = 0; j < n; j++) {
@@ -120,6 +126,46 @@ export function buildKktUpper(
     colptr[n + i + 1] = t;
   }
   return { K: { m: n + m, n: n + m, colptr, rowind, values }, pDiag, dDiag };
+}
+
+/** buildKktUpper in WebAssembly (./wasm/kkt.c, the same arrays); null where WebAssembly is off. */
+function buildKktUpperWasm(
+  P: Csc,
+  A: Csc,
+  pd: Float64Array,
+  dd: Float64Array,
+): { K: Csc; pDiag: Int32Array; dDiag: Int32Array } | null {
+  const n = P.n;
+  const m = A.m;
+  const nnzP = P.colptr[n];
+  const nnzA = A.colptr[n];
+  const cap = nnzP + n + nnzA + m;
+  const i32 = (length: number): ArenaRequest => ({ kind: 'i32', length });
+  const f64 = (length: number): ArenaRequest => ({ kind: 'f64', length });
+  // Pp Pi Px Ap Ai Ax pd dd Atp Ati Atx next Kp Ki Kx pDiag dDiag
+  const arena = LdlArena.create([
+    i32(n + 1), i32(nnzP), f64(nnzP), i32(n + 1), i32(nnzA), f64(nnzA), f64(n), f64(m),
+    i32(m + 1), i32(nnzA), f64(nnzA), i32(m), i32(n + m + 1), i32(cap), f64(cap), i32(n), i32(m),
+  ]);
+  if (arena === null) return null;
+  try {
+    const v = arena.views;
+    const o = (i: number): number => arena.offset(i);
+    v[0].set(P.colptr.subarray(0, n + 1));
+    v[1].set(P.rowind.subarray(0, nnzP));
+    v[2].set(P.values.subarray(0, nnzP));
+    v[3].set(A.colptr.subarray(0, n + 1));
+    v[4].set(A.rowind.subarray(0, nnzA));
+    v[5].set(A.values.subarray(0, nnzA));
+    v[6].set(pd);
+    v[7].set(dd);
+    const t = arena.kernels.kkt_upper(n, m, o(0), o(1), o(2), o(3), o(4), o(5), o(6), o(7), o(8), o(9), o(10), o(11), o(12), o(13), o(14), o(15), o(16));
+    if (t < 0) throw new Error('buildKktUpper: P must hold its upper triangle only');
+    const K: Csc = { m: n + m, n: n + m, colptr: v[12].slice() as Int32Array, rowind: v[13].slice(0, t) as Int32Array, values: v[14].slice(0, t) as Float64Array };
+    return { K, pDiag: v[15].slice() as Int32Array, dDiag: v[16].slice() as Int32Array };
+  } finally {
+    arena.release();
+  }
 }
 
 export class DirectKkt implements KktSolver {

@@ -2,7 +2,8 @@
  * The WebAssembly kernels of SparseLdl (./ldl.ts) and of the AMD ordering (./amd.ts): the numeric
  * factorization and the permuted triangular solves, compiled from ./wasm/ldl.c (same arithmetic as the
  * TypeScript loops, bit for bit), the minimum degree elimination, from ./wasm/amd.c (the same
- * permutation), and the Ruiz equilibration of ./scaling.ts, from ./wasm/scaling.c (the same bits). Each factor (or ordering) owns one instance with its own linear memory, sized once, in
+ * permutation), the Ruiz equilibration of ./scaling.ts, from ./wasm/scaling.c (the same bits), and
+ * the KKT assembly and symbolic analysis, from ./wasm/kkt.c (the same arrays). Each factor (or ordering) owns one instance with its own linear memory, sized once, in
  * which all of its arrays live; SparseLdl exposes them as typed-array views, so the rest of the code
  * reads and writes them as before.
  *
@@ -43,6 +44,14 @@ export interface LdlExports {
     E: number, dCol: number, dRow: number,
   ): void;
   ruiz_cost(n: number, Pp: number, Pi: number, Px: number, q: number, tmp: number): number;
+  kkt_upper(
+    n: number, m: number, Pp: number, Pi: number, Px: number, Ap: number, Ai: number, Ax: number, pd: number, dd: number,
+    Atp: number, Ati: number, Atx: number, next: number, Kp: number, Ki: number, Kx: number, pDiag: number, dDiag: number,
+  ): number;
+  ldl_permute(n: number, colptr: number, rowind: number, pinv: number, Cp: number, Ci: number, map: number, fill: number): void;
+  ldl_etree(n: number, k0: number, budget: number, Cp: number, Ci: number, parent: number, ancestor: number): number;
+  ldl_colcounts(n: number, k0: number, budget: number, Cp: number, Ci: number, parent: number, flag: number, counts: number): number;
+  ldl_colptr(n: number, counts: number, Lp: number): number;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

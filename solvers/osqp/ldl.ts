@@ -54,6 +54,41 @@ export interface LdlAnalyzeOptions {
   extra?: ArenaRequest[];
 }
 
+/**
+ * The symbolic part of SparseLdl.analyze in WebAssembly (./wasm/kkt.c: the same arrays as the
+ * TypeScript below), with the stop test between chunks of work; null where WebAssembly is off.
+ */
+function symbolicWasm(
+  upperK: Csc,
+  pinv: Int32Array,
+  stop: StopTest | undefined,
+): { Cp: Int32Array; Ci: Int32Array; map: Int32Array; parent: Int32Array; Lp: Int32Array } | null {
+  const n = upperK.n;
+  const nnz = upperK.colptr[n];
+  const i32 = (length: number): ArenaRequest => ({ kind: 'i32', length });
+  // colptr, rowind, pinv, Cp, Ci, map, fill, parent, ancestor, counts, Lp
+  const arena = LdlArena.create([i32(n + 1), i32(nnz), i32(n), i32(n + 1), i32(nnz), i32(nnz), i32(n), i32(n), i32(n), i32(n), i32(n + 1)]);
+  if (arena === null) return null;
+  try {
+    const v = arena.views as Int32Array[];
+    const o = (i: number): number => arena.offset(i);
+    const k = arena.kernels;
+    v[0].set(upperK.colptr.subarray(0, n + 1));
+    v[1].set(upperK.rowind.subarray(0, nnz));
+    v[2].set(pinv);
+    v[9].fill(0);
+    k.ldl_permute(n, o(0), o(1), o(2), o(3), o(4), o(5), o(6));
+    const budget = stop === undefined ? Infinity : STOP_CHECK_WORK;
+    // the stop test between chunks of work only, as in the TypeScript (a small analysis never asks it)
+    for (let col = 0; (col = k.ldl_etree(n, col, budget, o(3), o(4), o(7), o(8))) < n; ) throwIfStopped(stop);
+    for (let col = 0; (col = k.ldl_colcounts(n, col, budget, o(3), o(4), o(7), o(8), o(9))) < n; ) throwIfStopped(stop);
+    if (k.ldl_colptr(n, o(9), o(10)) !== 0) throw new Error(`SparseLdl.analyze: factor too large (more than 2^31 nonzeros)`);
+    return { Cp: v[3].slice(), Ci: v[4].slice(), map: v[5].slice(), parent: v[7].slice(), Lp: v[10].slice() };
+  } finally {
+    arena.release();
+  }
+}
+
 /** positions of the factor's arrays in its WebAssembly arena (SparseLdl's constructor) */
 const ARENA = { Cp: 0, Ci: 1, Cx: 2, parent: 3, Lp: 4, Li: 5, Lx: 6, D: 7, Dinv: 8, y: 9, pattern: 10, flag: 11, colEnd: 12, work: 13 } as const;
 
@@ -253,6 +288,15 @@ export class SparseLdl {
       const i = perm[k];
       if (i < 0 || i >= n || pinv[i] !== -1) throw new Error('SparseLdl.analyze: ordering is not a permutation');
       pinv[i] = k;
+    }
+
+    const kernel = options.kernel ?? 'wasm';
+    if (kernel === 'wasm' && n + nnzK >= WASM_MIN_ENTRIES) {
+      const sym = symbolicWasm(upperK, pinv, stop);
+      if (sym !== null) {
+        const { Cp, Ci, map, parent, Lp } = sym;
+        return new SparseLdl(n, perm, pinv, parent, Lp, Cp, Ci, map, kernel, options.extra ?? []);
+      }
     }
 
     // ---- permuted upper triangle C = upper(P K P') and the map K entry -> C entry ----

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** the sources, in the order their bytes enter the hash */
-const SOURCES = ['ldl.c', 'amd.c', 'scaling.c'];
+const SOURCES = ['ldl.c', 'amd.c', 'scaling.c', 'kkt.c'];
 const sources = SOURCES.map((f) => path.join(here, f));
 const target = path.join(here, '..', 'ldl-wasm-binary.ts');
 const clang = process.env.CLANG ?? (['clang', 'clang-14', 'clang-15', 'clang-16'].find((c) => {
@@ -33,7 +33,9 @@ const flags = [
   '--target=wasm32', '-O3', '-ffp-contract=off', '-mbulk-memory', '-nostdlib',
   '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--stack-first', '-Wl,-z,stack-size=65536',
   '-Wl,--export=ldl_factor', '-Wl,--export=ldl_solve', '-Wl,--export=admm_step', '-Wl,--export=amd_initialize', '-Wl,--export=amd_run',
-  '-Wl,--export=amd_postorder', '-Wl,--export=ruiz_pass', '-Wl,--export=ruiz_cost', '-Wl,--export=__heap_base',
+  '-Wl,--export=amd_postorder', '-Wl,--export=ruiz_pass', '-Wl,--export=ruiz_cost',
+  '-Wl,--export=kkt_upper', '-Wl,--export=ldl_permute', '-Wl,--export=ldl_etree', '-Wl,--export=ldl_colcounts',
+  '-Wl,--export=ldl_colptr', '-Wl,--export=__heap_base',
 ];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ldl-wasm-'));
 const out = path.join(tmp, 'ldl.wasm');
