@@ -95,11 +95,12 @@ export type ArenaRequest = { kind: 'i32' | 'f64'; length: number };
 /**
  * Memories given back by release(), for the next arena: a fresh memory costs its page faults on first
  * touch (on a sandboxed machine about 10 microseconds a page, 6 ms for an ordering's 2.5 MB), a reused
- * one does not. At most POOL_SIZE memories of at most POOL_MAX_BYTES each are kept.
+ * one does not. At most POOL_SIZE memories of at most POOL_MAX_BYTES each are kept (so a long-running
+ * process holds at most 128 MiB here after its solves; larger memories go to the garbage collector).
  */
 const pool: { memory: WebAssembly.Memory; instance: WebAssembly.Instance }[] = [];
 const POOL_SIZE = 4;
-const POOL_MAX_BYTES = 256 * 1024 * 1024;
+const POOL_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * One instance with a linear memory holding the given arrays (views in request order), or null when
