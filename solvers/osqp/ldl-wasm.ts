@@ -104,8 +104,8 @@ const POOL_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * One instance with a linear memory holding the given arrays (views in request order), or null when
- * WebAssembly is off or the arrays do not fit in 4 GiB. The memory may come from an earlier, released
- * arena: the arrays then hold that arena's values, not zeros.
+ * WebAssembly is off, the arrays do not fit in 4 GiB, or the engine cannot allocate the memory. The
+ * memory may come from an earlier, released arena: the arrays then hold that arena's values, not zeros.
  */
 export class LdlArena {
   readonly views: (Int32Array | Float64Array)[];
@@ -158,7 +158,13 @@ export class LdlArena {
       at += r.length * (r.kind === 'i32' ? 4 : 8);
     }
     if (at > MAX_BYTES) return null;
-    return new LdlArena(module, requests, at, offsets);
+    try {
+      return new LdlArena(module, requests, at, offsets);
+    } catch (err) {
+      // the engine could not reserve the memory (RangeError): the TypeScript loops need less at once
+      if (err instanceof RangeError) return null;
+      throw err;
+    }
   }
 
   /** byte offset of the i-th requested array */
