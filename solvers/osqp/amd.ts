@@ -24,7 +24,7 @@
  * compacted ("garbage collected") when the free space at its end runs out.
  */
 import type { Csc } from './csc.js';
-import { LdlArena, WASM_MIN_ENTRIES } from './ldl-wasm.js';
+import { WasmArena, WASM_MIN_ENTRIES } from './wasm-kernels.js';
 import { SolveStopped, STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export interface AmdOptions {
@@ -37,7 +37,7 @@ export interface AmdOptions {
   stop?: StopTest;
   /**
    * the elimination: 'wasm' (default; ./wasm/amd.c when n plus the pattern's entries is at least 1000,
-   * falling back to 'js' where WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the QuotientGraph
+   * falling back to 'js' where WebAssembly is off, see ./wasm-kernels.ts) or 'js' (the QuotientGraph
    * below). The same permutation.
    */
   kernel?: 'wasm' | 'js';
@@ -106,7 +106,7 @@ function amdWasm(
       iw: iwlen, pe: n, len: n, elen: n, nv: n, degree: n, w: n, head: n + 1, next: n, last: n, hhead: size,
       isDense: n, perm: n, child: n, sibling: n,
     };
-    const arena = LdlArena.create([
+    const arena = WasmArena.create([
       { kind: 'i32', length: AMD_SCALARS.length + AMD_ARRAYS.length },
       ...AMD_ARRAYS.map((a) => ({ kind: 'i32' as const, length: lengths[a] })),
     ]);

@@ -12,7 +12,7 @@
  */
 import { cscMul, cscMulT, cscSymUpperMul, cscTranspose, type Csc } from './csc.js';
 import { SparseLdl, type LdlInertia } from './ldl.js';
-import { LdlArena, WASM_MIN_ENTRIES, type ArenaRequest } from './ldl-wasm.js';
+import { WasmArena, WASM_MIN_ENTRIES, type ArenaRequest } from './wasm-kernels.js';
 import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 export class NonConvexError extends Error {
@@ -143,7 +143,7 @@ function buildKktUpperWasm(
   const i32 = (length: number): ArenaRequest => ({ kind: 'i32', length });
   const f64 = (length: number): ArenaRequest => ({ kind: 'f64', length });
   // Pp Pi Px Ap Ai Ax pd dd Atp Ati Atx next Kp Ki Kx pDiag dDiag
-  const arena = LdlArena.create([
+  const arena = WasmArena.create([
     i32(n + 1), i32(nnzP), f64(nnzP), i32(n + 1), i32(nnzA), f64(nnzA), f64(n), f64(m),
     i32(m + 1), i32(nnzA), f64(nnzA), i32(m), i32(n + m + 1), i32(cap), f64(cap), i32(n), i32(m),
   ]);

@@ -20,7 +20,7 @@
 import type { Csc } from './csc.js';
 import { amdOrder } from './amd.js';
 import { SolveStopped, STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
-import { LdlArena, WASM_MIN_ENTRIES, type ArenaRequest, type LdlExports } from './ldl-wasm.js';
+import { WasmArena, WASM_MIN_ENTRIES, type ArenaRequest, type WasmExports } from './wasm-kernels.js';
 
 export type Ordering = 'amd' | 'natural' | Int32Array;
 
@@ -42,7 +42,7 @@ export interface LdlAnalyzeOptions {
   stop?: StopTest;
   /**
    * the inner loops: 'wasm' (default; the WebAssembly of ./wasm/ldl.c for factors with n + nnz(L) of at
-   * least 1000, falling back to 'js' where WebAssembly is off, see ./ldl-wasm.ts) or 'js' (the
+   * least 1000, falling back to 'js' where WebAssembly is off, see ./wasm-kernels.ts) or 'js' (the
    * TypeScript loops below). Both give the same bits.
    */
   kernel?: 'wasm' | 'js';
@@ -67,7 +67,7 @@ function symbolicWasm(
   const nnz = upperK.colptr[n];
   const i32 = (length: number): ArenaRequest => ({ kind: 'i32', length });
   // colptr, rowind, pinv, Cp, Ci, map, fill, parent, ancestor, counts, Lp
-  const arena = LdlArena.create([i32(n + 1), i32(nnz), i32(n), i32(n + 1), i32(nnz), i32(nnz), i32(n), i32(n), i32(n), i32(n), i32(n + 1)]);
+  const arena = WasmArena.create([i32(n + 1), i32(nnz), i32(n), i32(n + 1), i32(nnz), i32(nnz), i32(n), i32(n), i32(n), i32(n), i32(n + 1)]);
   if (arena === null) return null;
   try {
     const v = arena.views as Int32Array[];
@@ -124,7 +124,7 @@ export class SparseLdl {
   private readonly colEnd: Int32Array;
   private readonly work: Float64Array;
   /** the WebAssembly instance whose memory holds the arrays above, or null for the TypeScript loops */
-  private readonly arena: LdlArena | null;
+  private readonly arena: WasmArena | null;
   /** the caller's arrays requested with the `extra` option (views into the factor's memory with 'wasm') */
   readonly extra: (Int32Array | Float64Array)[];
 
@@ -152,7 +152,7 @@ export class SparseLdl {
     // the order of these arrays is the order of ARENA below
     const arena =
       kernel === 'wasm' && n + nnzL >= WASM_MIN_ENTRIES
-        ? LdlArena.create([
+        ? WasmArena.create([
             { kind: 'i32', length: n + 1 }, // Cp
             { kind: 'i32', length: Ci.length }, // Ci
             { kind: 'f64', length: Ci.length }, // Cx
@@ -232,7 +232,7 @@ export class SparseLdl {
    * released): a caller's kernel reaches L (Lp, Li, Lx), Dinv, the scratch vector and the `extra` arrays
    * at their byteOffset, which is their address in the factor's memory.
    */
-  get wasmKernels(): LdlExports | null {
+  get wasmKernels(): WasmExports | null {
     return this.arena === null || this.released ? null : this.arena.kernels;
   }
 
@@ -494,7 +494,7 @@ export class SparseLdl {
   }
 
   /** factor() with the WebAssembly kernel: the same columns, the stop test between calls of about the same work */
-  private factorWasm(arena: LdlArena, stop: StopTest | undefined): LdlInertia {
+  private factorWasm(arena: WasmArena, stop: StopTest | undefined): LdlInertia {
     const { n, D } = this;
     const o = (i: number): number => arena.offset(i);
     const budget = stop === undefined ? Infinity : STOP_CHECK_WORK;

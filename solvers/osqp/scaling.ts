@@ -5,7 +5,7 @@
  * and a scaled solution maps back as x = D xbar, z = E^-1 zbar, y = E ybar / c.
  */
 import type { Csc, QpProblem } from './csc.js';
-import { LdlArena, WASM_MIN_ENTRIES } from './ldl-wasm.js';
+import { WasmArena, WASM_MIN_ENTRIES } from './wasm-kernels.js';
 import { STOP_CHECK_WORK, throwIfStopped, type StopTest } from './stop.js';
 
 const MIN_SCALING = 1e-4;
@@ -138,7 +138,7 @@ function computeScalingWasm(prob: QpProblem, iterations: number, stop?: StopTest
   const { n, m, P: P0, A: A0 } = prob;
   const nnzP = P0.values.length;
   const nnzA = A0.values.length;
-  const arena = LdlArena.create([
+  const arena = WasmArena.create([
     { kind: 'i32', length: n + 1 }, // 0 Pp
     { kind: 'i32', length: nnzP }, // 1 Pi
     { kind: 'f64', length: nnzP }, // 2 Px

@@ -1,7 +1,7 @@
 /*
  * The elimination of the approximate minimum degree ordering (solvers/osqp/amd.ts) for WebAssembly:
  * QuotientGraph.initialize, QuotientGraph.run and postorder, statement for statement, so that both give
- * the same permutation (test/ldl-wasm.test.ts checks that). The graph is built by the TypeScript
+ * the same permutation (test/wasm-kernels.test.ts checks that). The graph is built by the TypeScript
  * (buildGraph); all arrays live in the instance's memory and are reached through the Amd record below.
  *
  * One difference: the TypeScript grows iw when a compaction does not free enough room; here amd_run

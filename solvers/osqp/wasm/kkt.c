@@ -2,7 +2,7 @@
  * The setup of the direct KKT solver for WebAssembly: buildKktUpper (solvers/osqp/kkt.ts, with the
  * transpose of A of cscTranspose) and the symbolic part of SparseLdl.analyze (solvers/osqp/ldl.ts: the
  * permuted upper triangle and its map, the elimination tree, the column counts), statement for
- * statement, so that both give the same arrays (test/ldl-wasm.test.ts checks that).
+ * statement, so that both give the same arrays (test/wasm-kernels.test.ts checks that).
  */
 typedef int i32;
 typedef long long i64;

@@ -2,11 +2,11 @@
  * The inner loops of SparseLdl (solvers/osqp/ldl.ts) for WebAssembly: the numeric up-looking LDL'
  * factorization and the permuted triangular solves. The arithmetic is that of the TypeScript methods,
  * operation for operation (same order, same unrolling, no contraction into fused multiply-adds), so
- * both paths give the same bits; test/ldl-wasm.test.ts checks that.
+ * both paths give the same bits; test/wasm-kernels.test.ts checks that.
  *
  * Freestanding C (no libc): every array lives in the instance's imported memory and is passed as a
  * byte offset. Built by scripts/build-wasm.mjs (clang --target=wasm32 -O3 -ffp-contract=off), which
- * writes solvers/osqp/ldl-wasm-binary.ts; users need no compiler.
+ * writes solvers/osqp/wasm-binary.ts; users need no compiler.
  */
 typedef int i32;
 typedef long long i64;

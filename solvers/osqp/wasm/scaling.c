@@ -1,7 +1,7 @@
 /*
  * The modified Ruiz equilibration of solvers/osqp/scaling.ts for WebAssembly: one pass, and the cost
  * scaling, operation for operation as computeScaling does them (same order, same rounding), so both
- * give the same scaled problem (test/ldl-wasm.test.ts checks the bits).
+ * give the same scaled problem (test/wasm-kernels.test.ts checks the bits).
  */
 typedef int i32;
 

@@ -1,11 +1,12 @@
 /**
- * The WebAssembly kernels of SparseLdl (./ldl.ts) and of the AMD ordering (./amd.ts): the numeric
- * factorization and the permuted triangular solves, compiled from ./wasm/ldl.c (same arithmetic as the
- * TypeScript loops, bit for bit), the minimum degree elimination, from ./wasm/amd.c (the same
- * permutation), the Ruiz equilibration of ./scaling.ts, from ./wasm/scaling.c (the same bits), and
- * the KKT assembly and symbolic analysis, from ./wasm/kkt.c (the same arrays). Each factor (or ordering) owns one instance with its own linear memory, sized once, in
- * which all of its arrays live; SparseLdl exposes them as typed-array views, so the rest of the code
- * reads and writes them as before.
+ * The WebAssembly kernels of the QP solvers, compiled from ./wasm/*.c (./wasm-binary.ts): the numeric
+ * LDL' factorization, its solves and one whole ADMM iteration (./wasm/ldl.c, the arithmetic of ./ldl.ts,
+ * ./kkt.ts and ./osqp.ts bit for bit), the minimum degree elimination (./wasm/amd.c, the permutation of
+ * ./amd.ts), the Ruiz equilibration (./wasm/scaling.c, the bits of ./scaling.ts), and the KKT assembly
+ * and symbolic analysis (./wasm/kkt.c, the arrays of ./kkt.ts and ./ldl.ts). Each computation owns one
+ * instance whose linear memory, sized once, holds all of its arrays (a WasmArena, taken from a pool and
+ * given back); SparseLdl exposes its arrays as typed-array views, so the rest of the code reads and
+ * writes them as before.
  *
  * Why: in a fresh process V8 runs the TypeScript loops in its interpreter and baseline tiers first,
  * and even optimized they pay a bounds check per access; the WebAssembly is compiled before the first
@@ -14,7 +15,7 @@
  * The environment variable CONVEX_SCORE_WASM=0 (or a runtime without WebAssembly) selects the
  * TypeScript loops everywhere; SparseLdl.analyze's and amdOrder's `kernel` option select them per call.
  */
-import { LDL_WASM_BASE64 } from './ldl-wasm-binary.js';
+import { WASM_BASE64 } from './wasm-binary.js';
 
 /** bytes below this offset are the C stack (see wasm/build.mjs: stack first, 64 KiB) */
 const STACK_BYTES = 65536;
@@ -23,7 +24,7 @@ const PAGE = 65536;
 const MAX_BYTES = 4 * 1024 * 1024 * 1024 - 2 * PAGE;
 
 /** The module's functions; every pointer is a byte offset in the instance's memory. */
-export interface LdlExports {
+export interface WasmExports {
   ldl_factor(
     n: number, k0: number, budget: number, Cp: number, Ci: number, Cx: number, parent: number, Lp: number,
     Li: number, Lx: number, D: number, Dinv: number, y: number, pattern: number, flag: number, colEnd: number,
@@ -74,14 +75,14 @@ function decodeBase64(s: string): Uint8Array {
 }
 
 /** The compiled module, or null where WebAssembly is unavailable or turned off (CONVEX_SCORE_WASM=0). */
-export function ldlWasmModule(): WebAssembly.Module | null {
+export function wasmModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (env?.CONVEX_SCORE_WASM === '0' || typeof WebAssembly === 'undefined') {
     compiled = null;
   } else {
     try {
-      compiled = new WebAssembly.Module(decodeBase64(LDL_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+      compiled = new WebAssembly.Module(decodeBase64(WASM_BASE64) as Uint8Array<ArrayBuffer>);
     } catch {
       compiled = null;
     }
@@ -107,10 +108,10 @@ const POOL_MAX_BYTES = 32 * 1024 * 1024;
  * WebAssembly is off, the arrays do not fit in 4 GiB, or the engine cannot allocate the memory. The
  * memory may come from an earlier, released arena: the arrays then hold that arena's values, not zeros.
  */
-export class LdlArena {
+export class WasmArena {
   readonly views: (Int32Array | Float64Array)[];
   private readonly offsets: number[];
-  private readonly exports: LdlExports;
+  private readonly exports: WasmExports;
   private readonly owned: { memory: WebAssembly.Memory; instance: WebAssembly.Instance };
   private released = false;
 
@@ -128,7 +129,7 @@ export class LdlArena {
       this.owned = { memory, instance: new WebAssembly.Instance(module, { env: { memory } }) };
     }
     const { memory, instance } = this.owned;
-    this.exports = instance.exports as unknown as LdlExports;
+    this.exports = instance.exports as unknown as WasmExports;
     this.offsets = offsets;
     this.views = requests.map((r, i) =>
       r.kind === 'i32' ? new Int32Array(memory.buffer, offsets[i], r.length) : new Float64Array(memory.buffer, offsets[i], r.length),
@@ -147,8 +148,8 @@ export class LdlArena {
     if (pool.length > POOL_SIZE) pool.shift();
   }
 
-  static create(requests: ArenaRequest[]): LdlArena | null {
-    const module = ldlWasmModule();
+  static create(requests: ArenaRequest[]): WasmArena | null {
+    const module = wasmModule();
     if (module === null) return null;
     let at = STACK_BYTES;
     const offsets: number[] = [];
@@ -159,7 +160,7 @@ export class LdlArena {
     }
     if (at > MAX_BYTES) return null;
     try {
-      return new LdlArena(module, requests, at, offsets);
+      return new WasmArena(module, requests, at, offsets);
     } catch (err) {
       // the engine could not reserve the memory (RangeError): the TypeScript loops need less at once
       if (err instanceof RangeError) return null;
@@ -172,7 +173,7 @@ export class LdlArena {
     return this.offsets[i];
   }
 
-  get kernels(): LdlExports {
+  get kernels(): WasmExports {
     return this.exports;
   }
 }

@@ -8,7 +8,7 @@ import type { Csc } from '../solvers/osqp/csc.js';
 import { buildKktUpper } from '../solvers/osqp/kkt.js';
 import { SparseLdl } from '../solvers/osqp/ldl.js';
 import { readQpProblem } from '../src/io/qp-problem.js';
-import { LDL_WASM_SOURCE_SHA256, LDL_WASM_SOURCES } from '../solvers/osqp/ldl-wasm-binary.js';
+import { WASM_SOURCE_SHA256, WASM_SOURCES } from '../solvers/osqp/wasm-binary.js';
 import { SolveStopped } from '../solvers/osqp/stop.js';
 import { Rng } from '../src/util/random.js';
 
@@ -58,12 +58,12 @@ function sameBits(a: Float64Array, b: Float64Array): boolean {
 
 describe('SparseLdl: WebAssembly kernels (solvers/osqp/wasm/ldl.c)', () => {
   it('the committed binary was built from the committed C sources (rebuild: npm run build:wasm)', () => {
-    expect(LDL_WASM_SOURCES).toEqual(['ldl.c', 'amd.c', 'scaling.c', 'kkt.c']);
+    expect(WASM_SOURCES).toEqual(['ldl.c', 'amd.c', 'scaling.c', 'kkt.c']);
     const present = fs.readdirSync(new URL('../solvers/osqp/wasm/', import.meta.url)).filter((f) => f.endsWith('.c'));
-    expect([...present].sort()).toEqual([...LDL_WASM_SOURCES].sort());
+    expect([...present].sort()).toEqual([...WASM_SOURCES].sort());
     const hash = createHash('sha256');
-    for (const f of LDL_WASM_SOURCES) hash.update(fs.readFileSync(new URL(`../solvers/osqp/wasm/${f}`, import.meta.url)));
-    expect(hash.digest('hex')).toBe(LDL_WASM_SOURCE_SHA256);
+    for (const f of WASM_SOURCES) hash.update(fs.readFileSync(new URL(`../solvers/osqp/wasm/${f}`, import.meta.url)));
+    expect(hash.digest('hex')).toBe(WASM_SOURCE_SHA256);
   });
 
   it('factor and solves give the bits of the TypeScript loops, with the same inertia', () => {
