@@ -1,6 +1,6 @@
 /** Polishing with the ADMM factor's ordering restricted to the active rows (solvers/osqp/polish.ts). */
 import { describe, expect, it } from 'vitest';
-import type { Csc } from '../solvers/osqp/csc.js';
+import { cscFromTriplets, type Csc } from '../solvers/osqp/csc.js';
 import { buildKktUpper } from '../solvers/osqp/kkt.js';
 import { SparseLdl } from '../solvers/osqp/ldl.js';
 import { polishScaled, restrictOrdering, type PolishGuess } from '../solvers/osqp/polish.js';
@@ -9,19 +9,7 @@ import { Rng } from '../src/util/random.js';
 
 /** CSC from (row, col, value) triples (duplicates summed). */
 function csc(m: number, n: number, entries: Array<[number, number, number]>): Csc {
-  const cols: Array<Map<number, number>> = Array.from({ length: n }, () => new Map());
-  for (const [i, j, v] of entries) cols[j].set(i, (cols[j].get(i) ?? 0) + v);
-  const colptr = new Int32Array(n + 1);
-  const rowind: number[] = [];
-  const values: number[] = [];
-  for (let j = 0; j < n; j++) {
-    for (const [i, v] of [...cols[j]].sort((a, b) => a[0] - b[0])) {
-      rowind.push(i);
-      values.push(v);
-    }
-    colptr[j + 1] = rowind.length;
-  }
-  return { m, n, colptr, rowind: Int32Array.from(rowind), values: Float64Array.from(values) };
+  return cscFromTriplets(m, n, entries.map((e) => e[0]), entries.map((e) => e[1]), entries.map((e) => e[2]));
 }
 
 /** A random strictly convex QP in the scaled form: P = B'B + I (upper), A sparse, box bounds. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { amdOrder } from '../solvers/osqp/amd.js';
 import { computeScaling } from '../solvers/osqp/scaling.js';
-import type { Csc } from '../solvers/osqp/csc.js';
+import { cscFromTriplets, type Csc } from '../solvers/osqp/csc.js';
 import { buildKktUpper } from '../solvers/osqp/kkt.js';
 import { SparseLdl } from '../solvers/osqp/ldl.js';
 import { readQpProblem } from '../src/io/qp-problem.js';
@@ -20,10 +20,13 @@ import { Rng } from '../src/util/random.js';
 function gridKkt(rng: Rng, g: number, m: number, perRow: number): { K: Csc; n: number; m: number } {
   const n = g * g;
   const N = n + m;
-  const cols: Array<Map<number, number>> = Array.from({ length: N }, () => new Map());
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const vals: number[] = [];
   const add = (i: number, j: number, v: number): void => {
-    const [r, c] = i <= j ? [i, j] : [j, i];
-    cols[c].set(r, (cols[c].get(r) ?? 0) + v);
+    rows.push(Math.min(i, j));
+    cols.push(Math.max(i, j));
+    vals.push(v);
   };
   for (let a = 0; a < g; a++) {
     for (let b = 0; b < g; b++) {
@@ -37,17 +40,7 @@ function gridKkt(rng: Rng, g: number, m: number, perRow: number): { K: Csc; n: n
     for (let t = 0; t < perRow; t++) add(Math.floor(rng.uniform() * n), n + i, rng.normal());
     add(n + i, n + i, -1 / (0.1 + rng.uniform()));
   }
-  const colptr = new Int32Array(N + 1);
-  const rows: number[] = [];
-  const vals: number[] = [];
-  for (let j = 0; j < N; j++) {
-    for (const [r, v] of [...cols[j]].sort((x, y) => x[0] - y[0])) {
-      rows.push(r);
-      vals.push(v);
-    }
-    colptr[j + 1] = rows.length;
-  }
-  return { K: { m: N, n: N, colptr, rowind: Int32Array.from(rows), values: Float64Array.from(vals) }, n, m };
+  return { K: cscFromTriplets(N, N, rows, cols, vals), n, m };
 }
 
 function sameBits(a: Float64Array, b: Float64Array): boolean {
