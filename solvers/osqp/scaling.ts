@@ -44,6 +44,22 @@ function scaledBy(v: ArrayLike<number>, e: Float64Array): Float64Array {
   return out;
 }
 
+/**
+ * `iterations` Ruiz passes (either kernel's), with the stop test between passes once they have done
+ * enough work to be worth it (about STOP_CHECK_WORK; it throws SolveStopped, see ./stop.ts).
+ */
+function runPasses(iterations: number, passWork: number, stop: StopTest | undefined, pass: () => void): void {
+  let work = 0;
+  for (let it = 0; it < iterations; it++) {
+    if (work >= STOP_CHECK_WORK) {
+      work = 0;
+      throwIfStopped(stop);
+    }
+    work += passWork;
+    pass();
+  }
+}
+
 /** Infinity norms of the columns of the symmetric P (upper triangle given): max over column j and row j. */
 function symColumnNorms(P: Csc, out: Float64Array): void {
   out.fill(0);
@@ -87,14 +103,7 @@ export function computeScaling(
     const dCol = new Float64Array(n);
     const dRow = new Float64Array(m);
     const tmp = new Float64Array(n);
-    const passWork = 4 * (P.values.length + A.values.length) + n + m;
-    let work = 0;
-    for (let it = 0; it < iterations; it++) {
-      if (work >= STOP_CHECK_WORK) {
-        work = 0;
-        throwIfStopped(stop);
-      }
-      work += passWork;
+    runPasses(iterations, 4 * (P.values.length + A.values.length) + n + m, stop, () => {
       symColumnNorms(P, dCol);
       dRow.fill(0);
       const { colptr: Ap, rowind: Ai, values: Ax } = A;
@@ -114,7 +123,7 @@ export function computeScaling(
       scaleInPlace(P, A, q, dCol, dRow);
       for (let j = 0; j < n; j++) D[j] *= dCol[j];
       for (let i = 0; i < m; i++) E[i] *= dRow[i];
-    }
+    });
     // cost scaling: 1 / max(mean column norm of P, ||q||_inf)
     symColumnNorms(P, tmp);
     let mean = 0;
@@ -165,16 +174,9 @@ function computeScalingWasm(prob: QpProblem, iterations: number, stop?: StopTest
     v[6].set(prob.q);
     v[7].fill(1);
     v[8].fill(1);
-    const passWork = 4 * (nnzP + nnzA) + n + m;
-    let work = 0;
-    for (let it = 0; it < iterations; it++) {
-      if (work >= STOP_CHECK_WORK) {
-        work = 0;
-        throwIfStopped(stop);
-      }
-      work += passWork;
-      arena.kernels.ruiz_pass(n, m, o(0), o(1), o(2), o(3), o(4), o(5), o(6), o(7), o(8), o(9), o(10));
-    }
+    runPasses(iterations, 4 * (nnzP + nnzA) + n + m, stop, () =>
+      arena.kernels.ruiz_pass(n, m, o(0), o(1), o(2), o(3), o(4), o(5), o(6), o(7), o(8), o(9), o(10)),
+    );
     const c = arena.kernels.ruiz_cost(n, o(0), o(1), o(2), o(6), o(11));
     const E = (v[8] as Float64Array).slice();
     const P: Csc = { m: P0.m, n: P0.n, colptr: P0.colptr, rowind: P0.rowind, values: (v[2] as Float64Array).slice() };
