@@ -237,17 +237,20 @@ export class DirectKkt implements KktSolver {
     return this.ldl.wasmKernels === null ? undefined : this.vectors;
   }
 
+  /** the addresses admm_step takes, in the factor's memory (which never moves); found at the first step */
+  private stepAddresses: number[] | null = null;
+
   /** one ADMM iteration in WebAssembly on `admm` (./wasm/ldl.c, admm_step); only where `admm` is defined */
   step(alpha: number): void {
     const k = this.ldl.wasmKernels;
     if (k === null) throw new Error('DirectKkt.step: the factor does not run in WebAssembly; use solve()');
-    const { x, z, y, xt, zt, q, l, u, rho, rhoInv } = this.vectors;
-    const { Lp, Li, Lx, Dinv } = this.ldl;
-    k.admm_step(
-      this.P.n, this.A.m, this.ldl.extra[0].byteOffset, Lp.byteOffset, Li.byteOffset, Lx.byteOffset, Dinv.byteOffset,
-      this.rhs.byteOffset, this.sigma, alpha, q.byteOffset, l.byteOffset, u.byteOffset, rho.byteOffset, rhoInv.byteOffset,
-      x.byteOffset, z.byteOffset, y.byteOffset, xt.byteOffset, zt.byteOffset,
-    );
+    if (this.stepAddresses === null) {
+      const { x, z, y, xt, zt, q, l, u, rho, rhoInv } = this.vectors;
+      const { Lp, Li, Lx, Dinv } = this.ldl;
+      this.stepAddresses = [this.ldl.extra[0], Lp, Li, Lx, Dinv, this.rhs, q, l, u, rho, rhoInv, x, z, y, xt, zt].map((v) => v.byteOffset);
+    }
+    const [pinv, Lp, Li, Lx, Dinv, w, q, l, u, rho, rhoInv, x, z, y, xt, zt] = this.stepAddresses;
+    k.admm_step(this.P.n, this.A.m, pinv, Lp, Li, Lx, Dinv, w, this.sigma, alpha, q, l, u, rho, rhoInv, x, z, y, xt, zt);
   }
 
   updateRho(rho: Float64Array): void {

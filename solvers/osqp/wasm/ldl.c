@@ -13,6 +13,18 @@ typedef long long i64;
 
 #define TINY_PIVOT 1e-300
 
+/* y[Li[p]] -= Lx[p] * v for p in [p, p2), unrolled by 4 as in ldl.ts (the rows are distinct) */
+static inline void scatterSub(const i32 *Li, const double *Lx, i32 p, i32 p2, double v, double *y) {
+  for (; p + 3 < p2; p += 4) {
+    const i32 r0 = Li[p], r1 = Li[p + 1], r2 = Li[p + 2], r3 = Li[p + 3];
+    y[r0] -= Lx[p] * v;
+    y[r1] -= Lx[p + 1] * v;
+    y[r2] -= Lx[p + 2] * v;
+    y[r3] -= Lx[p + 3] * v;
+  }
+  for (; p < p2; p++) y[Li[p]] -= Lx[p] * v;
+}
+
 /*
  * Columns k0, k0 + 1, ... of the factorization, until all n are done or the work since k0 reaches
  * `budget` (checked before each column, counted as in ldl.ts). Returns the next column to factor.
@@ -45,16 +57,8 @@ i32 ldl_factor(i32 n, i32 k0, double budget, const i32 *Cp, const i32 *Ci, const
       const double yi = y[i];
       y[i] = 0;
       const i32 p2 = colEnd[i];
-      i32 p = Lp[i];
-      work += p2 - p + 4;
-      for (; p + 3 < p2; p += 4) {
-        const i32 r0 = Li[p], r1 = Li[p + 1], r2 = Li[p + 2], r3 = Li[p + 3];
-        y[r0] -= Lx[p] * yi;
-        y[r1] -= Lx[p + 1] * yi;
-        y[r2] -= Lx[p + 2] * yi;
-        y[r3] -= Lx[p + 3] * yi;
-      }
-      for (; p < p2; p++) y[Li[p]] -= Lx[p] * yi;
+      work += p2 - Lp[i] + 4;
+      scatterSub(Li, Lx, Lp[i], p2, yi, y);
       const double lki = yi * Dinv[i];
       d -= lki * yi;
       Li[p2] = k;
@@ -77,16 +81,7 @@ void ldl_solve(i32 n, const i32 *Lp, const i32 *Li, const double *Lx, const doub
   for (i32 j = 0; j < n; j++) {
     const double wj = w[j];
     if (wj == 0) continue;
-    const i32 p2 = Lp[j + 1];
-    i32 p = Lp[j];
-    for (; p + 3 < p2; p += 4) {
-      const i32 r0 = Li[p], r1 = Li[p + 1], r2 = Li[p + 2], r3 = Li[p + 3];
-      w[r0] -= Lx[p] * wj;
-      w[r1] -= Lx[p + 1] * wj;
-      w[r2] -= Lx[p + 2] * wj;
-      w[r3] -= Lx[p + 3] * wj;
-    }
-    for (; p < p2; p++) w[Li[p]] -= Lx[p] * wj;
+    scatterSub(Li, Lx, Lp[j], Lp[j + 1], wj, w);
   }
   for (i32 j = 0; j < n; j++) w[j] *= Dinv[j];
   for (i32 j = n - 1; j >= 0; j--) {
