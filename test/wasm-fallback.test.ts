@@ -2,23 +2,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SparseLdl } from '../solvers/osqp/ldl.js';
 import { amdOrder } from '../solvers/osqp/amd.js';
-import type { Csc } from '../solvers/osqp/csc.js';
+import { cscFromTriplets, type Csc } from '../solvers/osqp/csc.js';
 
 /** Upper triangle of the n x n tridiagonal [-1 4 -1] (n + nnz(L) well above the WebAssembly threshold). */
 function tridiagonal(n: number): Csc {
-  const colptr = new Int32Array(n + 1);
-  const rowind: number[] = [];
-  const values: number[] = [];
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const vals: number[] = [];
   for (let j = 0; j < n; j++) {
-    if (j > 0) {
-      rowind.push(j - 1);
-      values.push(-1);
-    }
-    rowind.push(j);
-    values.push(4);
-    colptr[j + 1] = rowind.length;
+    if (j > 0) rows.push(j - 1), cols.push(j), vals.push(-1);
+    rows.push(j), cols.push(j), vals.push(4);
   }
-  return { m: n, n, colptr, rowind: Int32Array.from(rowind), values: Float64Array.from(values) };
+  return cscFromTriplets(n, n, rows, cols, vals);
 }
 
 describe('WebAssembly memory that cannot be allocated', () => {
