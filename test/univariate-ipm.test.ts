@@ -173,7 +173,7 @@ describe('scale and shift (issue 18, item 3)', () => {
   test('SM on s x + o: the optimum times s^2 is the unit data optimum, certified in comparable iterations', () => {
     const x = sampleMixture1D(DEMO_MIXTURE, 2000, 3);
     for (const beta of [0.05, 4 / 2000]) {
-      const unit = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x, beta }), { solver: 'auto' });
+      const unit = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x, beta }), { solver: 'ipm' });
       expect(unit.status).toBe('optimal');
       for (const [s, o] of [
         [1e-6, 0],
@@ -183,7 +183,7 @@ describe('scale and shift (issue 18, item 3)', () => {
         [1e3, 1e6],
       ]) {
         const xs = x.map((v) => s * v + o);
-        const sol = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x: xs, beta }), { solver: 'auto' });
+        const sol = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x: xs, beta }), { solver: 'ipm' });
         const what = `beta ${beta}, scale ${s}, offset ${o}`;
         expect(sol.status, what).toBe('optimal');
         expect(sol.solver, what).toBe('ipm');
@@ -268,7 +268,7 @@ describe('stops and bad input', () => {
     expect(() => solveUnivariate(prog, { solver: 'ipm', tol: 2 })).toThrow(/tol must be in \(0, 1\)/);
     expect(() => solveUnivariate(prog, { solver: 'ipm', maxIter: 0 })).toThrow(/max-iter must be a positive integer/);
     expect(() => solveUnivariate(prog, { solver: 'ipm', timeLimit: -1 })).toThrow(/time-limit must be > 0/);
-    expect(() => solveUnivariate(prog, { solver: 'ipms' as 'ipm' })).toThrow(/unknown solver "ipms": use one of auto, ipm, /);
+    expect(() => solveUnivariate(prog, { solver: 'ipms' as 'ipm' })).toThrow(/unknown solver "ipms": use one of auto, ws, ipm, /);
   });
 });
 
@@ -284,10 +284,14 @@ describe('at scale', () => {
     }
   });
 
-  test('auto takes the interior-point method', () => {
-    const prog = buildUnivariateProgram(benchDsm(3000, 1));
-    const sol = solveUnivariate(prog);
-    expect(sol.status).toBe('optimal');
-    expect(sol.solver).toBe('ipm');
+  test('auto takes the working-set method when the optimum has few knots, and the interior-point method when it has many', () => {
+    const few = solveUnivariate(buildUnivariateProgram(benchDsm(3000, 1)));
+    expect(few.status).toBe('optimal');
+    expect(few.solver).toBe('ws');
+    // SM with beta = 4/n: about one knot per 14 points, past the working set's 400 atoms
+    const x = sampleMixture1D(DEMO_MIXTURE, 12_000, 1);
+    const many = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x, beta: 4 / 12_000 }));
+    expect(many.solver).toBe('ws+ipm');
+    expect(many.status).toBe('optimal');
   });
 });

@@ -13,6 +13,7 @@ import { supportKey } from '../../solvers/vector.js';
 import { optimalIntercept, type UnivariateProgram } from './univariate.js';
 import { solveBandedDual } from './banded-ipm.js';
 import { solveUnivariateIpm } from './univariate-ipm.js';
+import { solveUnivariateWorkingSet } from './univariate-ws.js';
 import { InputError } from '../util/errors.js';
 import { solveQp } from '../../solvers/osqp/osqp.js';
 import { buildUnivariateQp } from './univariate-qp.js';
@@ -22,14 +23,14 @@ import { buildUnivariateQp } from './univariate-qp.js';
  * chain: the earlier auto (the banded interior-point method of banded-ipm.ts, then FISTA, then
  * OSQP, in the time left), kept for comparison.
  */
-export type SolverName = 'auto' | 'ipm' | 'fista' | 'banded' | 'dense' | 'osqp' | 'chain';
+export type SolverName = 'auto' | 'ws' | 'ipm' | 'fista' | 'banded' | 'dense' | 'osqp' | 'chain';
 /** A solve's status: optimal when certified, else the reason its method stopped (any other stop: max_iter). */
 function statusOf(certified: boolean, stop: string): SolveStatus {
   if (certified) return 'optimal';
   return stop === 'interrupted' || stop === 'time_limit' || stop === 'numerical' ? stop : 'max_iter';
 }
 
-export const SOLVER_NAMES: readonly SolverName[] = ['auto', 'ipm', 'fista', 'banded', 'dense', 'osqp', 'chain'];
+export const SOLVER_NAMES: readonly SolverName[] = ['auto', 'ws', 'ipm', 'fista', 'banded', 'dense', 'osqp', 'chain'];
 
 /**
  * Up to this many distinct points, `auto` falls back to the earlier chain (banded, FISTA, OSQP)
@@ -113,8 +114,25 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
 
   let result: PartialSolution;
   const left = (): number | undefined => (options.timeLimit === undefined ? undefined : options.timeLimit - (performance.now() - started) / 1000);
-  if (solver === 'ipm' || solver === 'auto') {
-    result = runIpm(prog, tol, options);
+  if (solver === 'ws') {
+    result = runWs(prog, tol, options);
+  } else if (solver === 'ipm' || solver === 'auto') {
+    let ws: PartialSolution | null = null;
+    if (solver === 'auto') {
+      // the working-set method first: when the optimum has few knots it certifies in a few O(p)
+      // rounds; otherwise the interior-point method runs in the time left
+      ws = runWs(prog, tol, options);
+    }
+    const afterWs = left();
+    if (ws && (ws.status === 'optimal' || ws.status === 'interrupted' || ws.status === 'time_limit' || (afterWs !== undefined && afterWs <= 0.05))) {
+      result = ws;
+    } else {
+      result = runIpm(prog, tol, { ...options, timeLimit: afterWs });
+      if (ws) {
+        result = { ...result, solver: `ws+${result.solver}`, iterations: ws.iterations + result.iterations };
+        if (result.status !== 'optimal' && score(ws.certificate) < score(result.certificate)) result = { ...result, z: ws.z, certificate: ws.certificate, polished: false };
+      }
+    }
     const remaining = left();
     const fallBack =
       result.status !== 'optimal' &&
@@ -127,7 +145,7 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
       // earlier chain certifies: it runs in the time left
       const legacy = runLegacyChain(prog, tol, { ...options, timeLimit: remaining }, started);
       if (legacy.status === 'optimal' || score(legacy.certificate) < score(result.certificate)) {
-        result = { ...legacy, solver: `ipm+${legacy.solver}`, iterations: result.iterations + legacy.iterations };
+        result = { ...legacy, solver: `${result.solver}+${legacy.solver}`, iterations: result.iterations + legacy.iterations };
       }
     }
   } else if (solver === 'banded' || solver === 'chain') {
@@ -174,6 +192,29 @@ function runLegacyChain(prog: UnivariateProgram, tol: number, options: SolveOpti
     }
   }
   return result;
+}
+
+/** The working-set method (univariate-ws.ts), judged by the same certificate. */
+function runWs(prog: UnivariateProgram, tol: number, options: SolveOptions): PartialSolution {
+  const res = solveUnivariateWorkingSet(prog, {
+    tol,
+    maxRounds: options.maxIter,
+    timeLimit: options.timeLimit,
+    interrupted: options.interrupted,
+    onProgress: options.onProgress,
+  });
+  const certified = isCertified(res.certificate, tol);
+  const status: SolveStatus = certified ? 'optimal' : res.stop === 'interrupted' || res.stop === 'time_limit' ? res.stop : res.stop === 'max_iter' ? 'max_iter' : 'numerical';
+  return {
+    status,
+    solver: 'ws',
+    z: res.z,
+    certificate: res.certificate,
+    iterations: res.iterations,
+    polished: false,
+    theta: res.theta,
+    ...(certified || res.message === undefined ? {} : { message: res.message }),
+  };
 }
 
 /**

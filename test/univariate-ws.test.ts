@@ -1,0 +1,278 @@
+import { describe, expect, test } from 'vitest';
+import { buildUnivariateProgram, type UnivariateInput } from '../src/programs/univariate.js';
+import { solveUnivariate } from '../src/programs/solve.js';
+import { compressRestricted, solveUnivariateWorkingSet } from '../src/programs/univariate-ws.js';
+import { trainUnivariate } from '../src/programs/train-univariate.js';
+import { solveDenseLasso } from '../solvers/lasso-active-set.js';
+import { l1Certificate, isCertified } from '../solvers/certificates.js';
+import { Rng } from '../src/util/random.js';
+import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
+import { highsLasso } from './helpers/highs-lasso.js';
+
+const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
+
+function dsmInput(x: Float64Array, seed: number, sigma: number, beta: number): UnivariateInput {
+  const rng = new Rng(seed + 1000);
+  return { objective: 'dsm', x, xt: x.map((v) => v + sigma * rng.normal()), sigma, beta };
+}
+
+/** the bench's DSM weight: 4 sd(y) / n with y = -(xt - x) / sigma^2 */
+function benchDsm(n: number, seed: number): UnivariateInput {
+  const sigma = 0.1;
+  const x = sampleMixture1D(DEMO_MIXTURE, n, seed);
+  const rng = new Rng(seed + 7);
+  const xt = x.map((v) => v + sigma * rng.normal());
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const y = -(xt[i] - x[i]) / (sigma * sigma);
+    s1 += y;
+    s2 += y * y;
+  }
+  return { objective: 'dsm', x, xt, sigma, beta: (4 * Math.sqrt(s2 / n - (s1 / n) ** 2)) / n };
+}
+
+function tiedData(n: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const x = Float64Array.from({ length: n }, () => Math.round(rng.normal() * 6) / 4);
+  if (n >= 4) x[n - 1] = x[0];
+  return x;
+}
+
+/** 1/2 ||B z - b||^2 + q'z + beta ||z||_1 of a dense program, by plain loops (not the solver's) */
+function denseObjective(B: Float64Array, rows: number, k: number, b: Float64Array, q: Float64Array, beta: number, z: Float64Array): number {
+  let f = 0;
+  for (let i = 0; i < rows; i++) {
+    let s = -b[i];
+    for (let a = 0; a < k; a++) s += B[i * k + a] * z[a];
+    f += 0.5 * s * s;
+  }
+  for (let a = 0; a < k; a++) f += q[a] * z[a] + beta * Math.abs(z[a]);
+  return f;
+}
+
+describe('the dense active-set Lasso (feature-sign search)', () => {
+  for (const [rows, k, seed] of [
+    [30, 8, 1],
+    [12, 20, 2],
+    [40, 15, 3],
+    [6, 6, 4],
+  ] as const) {
+    test(`${rows} x ${k} (seed ${seed}): the optimum of HiGHS, and the optimality conditions by hand`, async () => {
+      const rng = new Rng(seed);
+      const B = Float64Array.from({ length: rows * k }, () => rng.normal());
+      // two equal columns and a column that is the sum of two others: dependent active sets
+      for (let i = 0; i < rows; i++) {
+        B[i * k + 1] = B[i * k + 0];
+        B[i * k + 4] = B[i * k + 2] + B[i * k + 3];
+      }
+      const b = Float64Array.from({ length: rows }, () => 3 * rng.normal());
+      const q = Float64Array.from({ length: k }, () => 0.3 * rng.normal());
+      const beta = 0.8;
+      const res = solveDenseLasso({ rows, k, B, b, q, beta }, null);
+      expect(res.optimal).toBe(true);
+      const ref = await highsLasso({ A: B, p: rows, K: k, w: new Float64Array(rows).fill(1), y: b, q, beta, intercept: false });
+      expect(ref.status).toMatch(/optimal/i);
+      const ours = denseObjective(B, rows, k, b, q, beta, res.z);
+      expect(rel(ours, ref.objective)).toBeLessThanOrEqual(1e-9);
+      // gradient by hand: |g| <= beta off the support, g = -beta sign(z) on it
+      for (let a = 0; a < k; a++) {
+        let g = q[a];
+        for (let i = 0; i < rows; i++) {
+          let s = -b[i];
+          for (let c = 0; c < k; c++) s += B[i * k + c] * res.z[c];
+          g += B[i * k + a] * s;
+        }
+        if (res.z[a] === 0) expect(Math.abs(g)).toBeLessThanOrEqual(beta * (1 + 1e-10));
+        else expect(Math.abs(g + beta * Math.sign(res.z[a]))).toBeLessThanOrEqual(1e-10);
+      }
+      // from a poor warm start (every entry nonzero, wrong signs included): the same optimum
+      const warm = solveDenseLasso({ rows, k, B, b, q, beta }, Float64Array.from({ length: k }, () => rng.normal()));
+      expect(warm.optimal).toBe(true);
+      expect(rel(denseObjective(B, rows, k, b, q, beta, warm.z), ref.objective)).toBeLessThanOrEqual(1e-9);
+    });
+  }
+
+  test('beta above every |B\'b - q|: z = 0 at once', () => {
+    const B = Float64Array.of(1, 0, 0, 1);
+    const res = solveDenseLasso({ rows: 2, k: 2, B, b: Float64Array.of(1, -1), q: new Float64Array(2), beta: 2 }, null);
+    expect(res.optimal).toBe(true);
+    expect([...res.z]).toEqual([0, 0]);
+  });
+});
+
+describe('the compressed restricted program', () => {
+  const cases: [string, UnivariateInput][] = [
+    ['dsm with ties', dsmInput(tiedData(300, 1), 1, 0.3, 0.02)],
+    ['sm', { objective: 'sm', x: sampleMixture1D(DEMO_MIXTURE, 400, 2), beta: 0.05 }],
+    ['dsm offset 1e8', dsmInput(Float64Array.from(sampleMixture1D(DEMO_MIXTURE, 300, 3), (v) => 1e8 + v), 3, 0.1, 0.01)],
+    ['sm clusters 1e-9 apart', { objective: 'sm', x: Float64Array.from({ length: 300 }, (_, i) => Math.floor(i / 3) * 0.02 + (i % 3) * 1e-9), beta: 0.05 }],
+  ];
+  for (const [name, input] of cases) {
+    test(`${name}: its objective differs from the full program's by one constant on every z of the working set`, () => {
+      const prog = buildUnivariateProgram(input);
+      const K = prog.A.cols;
+      const rng = new Rng(9);
+      const atoms = new Set<number>();
+      // the first and last atoms too: blocks at both ends
+      atoms.add(0);
+      atoms.add(K - 1);
+      while (atoms.size < 12) atoms.add(Math.floor(rng.uniform() * K));
+      const W = [...atoms].sort((a, b) => a - b);
+      const comp = compressRestricted(prog, W);
+      expect(comp.rows).toBeLessThanOrEqual(2 * (W.length + 1));
+      const diffs: number[] = [];
+      let scale = 0;
+      for (let t = 0; t < 5; t++) {
+        const z = new Float64Array(K);
+        const zc = new Float64Array(W.length);
+        W.forEach((i, c) => {
+          zc[c] = t === 0 ? 0 : rng.normal();
+          z[i] = zc[c];
+        });
+        // the full loss through the program's own O(p) operator: 1/2 ||B z - b||^2 + q'z
+        const r = new Float64Array(prog.points.length);
+        prog.l1.B.apply(z, r);
+        let full = 0;
+        for (let j = 0; j < r.length; j++) full += 0.5 * (r[j] - prog.l1.b[j]) ** 2;
+        for (let i = 0; i < K; i++) full += prog.l1.q[i] * z[i];
+        const small = denseObjective(comp.B, comp.rows, W.length, comp.b, comp.q, 0, zc);
+        diffs.push(full - small);
+        scale = Math.max(scale, Math.abs(full));
+      }
+      for (const d of diffs) expect(Math.abs(d - diffs[0])).toBeLessThanOrEqual(1e-10 * Math.max(1, scale));
+    });
+  }
+});
+
+describe('the working-set method', () => {
+  for (const n of [2, 3, 5, 12, 40, 120, 1000]) {
+    for (const ties of [false, true]) {
+      for (const objective of ['sm', 'dsm'] as const) {
+        test(`${objective} n=${n}${ties ? ' with ties' : ''}: certified, the optimum of the interior-point method to 1e-9`, () => {
+          const x = ties ? tiedData(n, n) : sampleMixture1D(DEMO_MIXTURE, n, n);
+          let input: UnivariateInput;
+          if (objective === 'sm') {
+            const threshold = buildUnivariateProgram({ objective, x, beta: 1 }).betaThreshold;
+            input = { objective, x, beta: Math.min(0.9, Math.max(0.05, 1.5 * threshold)) };
+          } else input = dsmInput(x, n, 0.3, 0.05);
+          const prog = buildUnivariateProgram(input);
+          const ws = solveUnivariate(prog, { solver: 'ws' });
+          expect(ws.status).toBe('optimal');
+          expect(ws.solver).toBe('ws');
+          // the certificate is recomputed here from z alone
+          expect(isCertified(l1Certificate(prog.l1, ws.z), 1e-8) || isCertified(ws.certificate, 1e-8)).toBe(true);
+          const ipm = solveUnivariate(prog, { solver: 'ipm' });
+          expect(ipm.status).toBe('optimal');
+          expect(rel(ws.convexObjective, ipm.convexObjective)).toBeLessThanOrEqual(1e-9);
+        });
+      }
+    }
+  }
+
+  for (const n of [3, 6, 15]) {
+    for (const objective of ['sm', 'dsm'] as const) {
+      test(`${objective} n=${n}: the optimum of HiGHS`, async () => {
+        const x = sampleMixture1D(DEMO_MIXTURE, n, 30 + n);
+        const input = objective === 'sm' ? { objective, x, beta: 3 / n } : dsmInput(x, n, 0.3, 0.03);
+        const prog = buildUnivariateProgram(input);
+        const dense = prog.A.toDense();
+        const ref = await highsLasso({ A: dense.data, p: dense.rows, K: dense.cols, w: prog.weights, y: prog.target, q: prog.l1.q, beta: prog.beta });
+        expect(ref.status).toMatch(/optimal/i);
+        const ours = solveUnivariate(prog, { solver: 'ws' });
+        expect(ours.status).toBe('optimal');
+        expect(rel(ours.convexObjective, ref.objective + prog.targetConstant)).toBeLessThanOrEqual(1e-7);
+      });
+    }
+  }
+
+  for (const objective of ['sm', 'dsm'] as const) {
+    test(`${objective}: the recovered network attains the certified objective under the standard ReLU`, () => {
+      const x = sampleMixture1D(DEMO_MIXTURE, 2000, 5);
+      const input = objective === 'sm' ? { objective, x, beta: 0.05 } : dsmInput(x, 5, 0.1, 0.005);
+      const r = trainUnivariate(input, { solver: 'ws' });
+      expect(r.solution.status).toBe('optimal');
+      expect(rel(r.nonconvexObjective, r.solution.convexObjective)).toBeLessThanOrEqual(1e-7);
+    });
+  }
+
+  test('hard data: clusters 1e-9 apart, an offset of 1e8, scales 1e-6 and 1e6, heavy tails (SM and DSM), equal to the interior point', () => {
+    const rng = new Rng(12);
+    const sets: [string, Float64Array][] = [
+      ['clusters', Float64Array.from({ length: 600 }, (_, i) => Math.floor(i / 3) * 0.01 + (i % 3) * 1e-9)],
+      ['offset', Float64Array.from({ length: 2000 }, () => 1e8 + rng.normal())],
+      ['small', Float64Array.from({ length: 2000 }, () => 1e-6 * rng.normal())],
+      ['large', Float64Array.from({ length: 2000 }, () => 1e6 * rng.normal())],
+      ['heavy tails', Float64Array.from({ length: 2000 }, () => rng.normal() / Math.max(1e-3, Math.abs(rng.normal())))],
+    ];
+    for (const [name, x] of sets) {
+      let sd = 0;
+      const mean = x.reduce((a, v) => a + v, 0) / x.length;
+      for (const v of x) sd += (v - mean) ** 2;
+      sd = Math.sqrt(sd / x.length);
+      const sigma = 0.1 * sd;
+      const threshold = buildUnivariateProgram({ objective: 'sm', x, beta: 1 }).betaThreshold;
+      // DSM's beta is scale-free (z scales like the loss over the atoms' squared units): the same
+      // beta gives the same number of knots at every scale
+      for (const input of [dsmInput(x, 3, sigma, 0.02), { objective: 'sm' as const, x, beta: Math.max(0.05, 2 * threshold) }]) {
+        const what = `${name} ${input.objective}`;
+        const prog = buildUnivariateProgram(input);
+        const ws = solveUnivariate(prog, { solver: 'ws' });
+        expect(ws.status, what).toBe('optimal');
+        const ipm = solveUnivariate(prog, { solver: 'ipm' });
+        expect(ipm.status, what).toBe('optimal');
+        expect(rel(ws.convexObjective, ipm.convexObjective), what).toBeLessThanOrEqual(1e-9);
+      }
+    }
+  });
+
+  test('2e5 points (DSM and SM with beta 0.1): certified in a few rounds', () => {
+    for (const input of [benchDsm(200_000, 0), { objective: 'sm' as const, x: sampleMixture1D(DEMO_MIXTURE, 200_000, 0), beta: 0.1 }]) {
+      const prog = buildUnivariateProgram(input);
+      const sol = solveUnivariate(prog, { solver: 'ws' });
+      expect(sol.status, input.objective).toBe('optimal');
+      expect(sol.iterations, input.objective).toBeLessThanOrEqual(20);
+    }
+  });
+});
+
+describe('stops', () => {
+  test('an interrupt stops at the first check, with z = 0 and its certificate', () => {
+    const prog = buildUnivariateProgram(benchDsm(5000, 3));
+    const sol = solveUnivariate(prog, { solver: 'ws', interrupted: () => true });
+    expect(sol.status).toBe('interrupted');
+    expect(sol.iterations).toBe(0);
+    expect(sol.z.every((v) => v === 0)).toBe(true);
+  });
+
+  test('an interrupt after some rounds returns the last restricted optimum with an honest certificate', () => {
+    const prog = buildUnivariateProgram(benchDsm(50_000, 4));
+    let calls = 0;
+    const sol = solveUnivariate(prog, { solver: 'ws', interrupted: () => ++calls > 3 });
+    expect(sol.status).toBe('interrupted');
+    expect(sol.iterations).toBe(3);
+    const cert = l1Certificate(prog.l1, sol.z);
+    expect(rel(cert.primalObjective, sol.certificate.primalObjective)).toBeLessThan(1e-12);
+  });
+
+  test('max-iter: the rounds are limited and the status says so', () => {
+    const prog = buildUnivariateProgram(benchDsm(20_000, 5));
+    const sol = solveUnivariate(prog, { solver: 'ws', maxIter: 1 });
+    expect(sol.status).toBe('max_iter');
+    expect(sol.iterations).toBe(1);
+    expect(isCertified(sol.certificate, 1e-8)).toBe(false);
+  });
+
+  test('too many knots (SM with beta = 4/n): ws says why, auto hands over to the interior point in the time left', () => {
+    const x = sampleMixture1D(DEMO_MIXTURE, 12_000, 1);
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 4 / 12_000 });
+    const ws = solveUnivariate(prog, { solver: 'ws' });
+    expect(ws.status).not.toBe('optimal');
+    expect(ws.message).toMatch(/working set passed|restricted solve failed/);
+    const t0 = performance.now();
+    const auto = solveUnivariate(prog, { timeLimit: 30 });
+    expect(auto.solver).toBe('ws+ipm');
+    expect(auto.status).toBe('optimal');
+    expect((performance.now() - t0) / 1000).toBeLessThan(30.5);
+  });
+});
