@@ -201,31 +201,32 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
       if (t > 0 && t < 1) breaks.push(t);
     }
     breaks.sort((x, y) => x - y);
-    let bestT = 0;
-    let bestF = f;
-    for (let piece = 0; piece + 1 < breaks.length; piece++) {
+    // walk the pieces in order: the objective is convex along the segment, so its minimum is in the
+    // first piece whose slope at the end is not negative (slopes, not objective values, are compared:
+    // near the optimum the decrease is below the rounding of the objective)
+    // no sign changes inside the segment and every entry ends on its assigned sign: the solution
+    // itself is the minimum (when the step is at the rounding level, slopes would be noise)
+    let bestT = 1;
+    let signsHold = breaks.length === 2;
+    for (let j = 0; j < active.length && signsHold; j++) if (Math.sign(xa[j]) !== signs[active[j]]) signsHold = false;
+    for (let piece = 0; !signsHold && piece + 1 < breaks.length; piece++) {
       const lo = breaks[piece];
       const hi = breaks[piece + 1];
       if (!(hi > lo)) continue;
       const mid = 0.5 * (lo + hi);
       let l1slope = 0;
       for (const a of active) l1slope += beta * Math.sign(z[a] + mid * d[a]) * d[a];
-      const slope0 = r0Bd + qd + l1slope;
-      let t = BdBd > 0 ? -slope0 / BdBd : slope0 < 0 ? hi : lo;
-      t = Math.min(hi, Math.max(lo, t));
-      for (const tc of [t, hi]) {
-        cand.set(z);
-        for (const a of active) {
-          const v = z[a] + tc * d[a];
-          // an entry whose sign change ends this piece is exactly zero there
-          cand[a] = d[a] !== 0 && -z[a] / d[a] === tc ? 0 : v;
-        }
-        const fc = objective(P, cand, r);
-        if (fc < bestF) {
-          bestF = fc;
-          bestT = tc;
-        }
+      const c0 = r0Bd + qd + l1slope;
+      if (c0 + hi * BdBd >= 0) {
+        bestT = BdBd > 0 ? Math.min(hi, Math.max(lo, -c0 / BdBd)) : lo;
+        break;
       }
+    }
+    let bestF = f;
+    if (bestT > 0) {
+      cand.set(z);
+      for (const a of active) cand[a] = d[a] !== 0 && -z[a] / d[a] === bestT ? 0 : z[a] + bestT * d[a];
+      bestF = objective(P, cand, r);
     }
     if (bestT === 0) {
       // no descent along the step: z already solves its active set (a warm start at the optimum),

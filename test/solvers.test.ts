@@ -100,6 +100,6 @@ describe('the banded path at a few thousand points', () => {
     const x = sampleMixture1D(DEMO_MIXTURE, 500, 3);
     const sol = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x, beta: 0.05 }));
     expect(sol.status).toBe('optimal');
-    expect(['ipm', 'ipm+banded', 'ipm+banded+fista']).toContain(sol.solver);
+    expect(['ws', 'ws+ipm', 'ws+ipm+banded', 'ws+ipm+banded+fista']).toContain(sol.solver);
   });
 });
