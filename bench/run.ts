@@ -18,7 +18,7 @@
  * npm run bench -- startup [--reps 5]
  *   CLI start-up CPU seconds, commands loaded on demand against the eager path (bench/startup.ts).
  * npm run bench -- univariate-ipm [--sizes 10000,100000,1000000] [--baseline-max 100000] [--time-limit 120]
- *   issue 20: the 1-D programs by the banded-LU interior-point method against the earlier auto path, same run (bench/univariate-ipm.ts).
+ *   issue 20: the 1-D programs by auto (working set, then the interior point) against the banded-LU interior-point method and the earlier chain, same run (bench/univariate-ipm.ts).
  * npm run bench -- distributed [--d 32] [--n 2000] [--patterns 128] [--workers 1,2,4] [--empty 200]
  *   issue 19: one multivariate solve locally and through Redis with 1, 2 and 4 worker processes; the queue's overhead per job (bench/distributed.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]

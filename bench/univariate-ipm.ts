@@ -1,9 +1,10 @@
 /**
  * npm run bench -- univariate-ipm [--sizes 10000,100000,1000000] [--baseline-max 100000] [--time-limit 120]
  *
- * Issue 20: the 1-D programs by the interior-point method with banded LU Newton steps (`--solver
- * ipm`, what `auto` now takes) against the earlier auto path (`--solver chain`: the banded
- * interior-point method of banded-ipm.ts, then FISTA, then OSQP) in the same run. Data: the
+ * Issue 20: the 1-D programs by `auto` (the working-set method of univariate-ws.ts, then the
+ * interior-point method in the time left) against the interior-point method alone (`--solver ipm`,
+ * the previous auto: the baseline of the ratio column) and the earlier chain (`--solver chain`: the
+ * banded interior-point method of banded-ipm.ts, then FISTA, then OSQP) in the same run. Data: the
  * mixture 0.4 N(-2, 0.5^2) + 0.6 N(2, 0.7^2), seed 0; DSM sigma 0.1, beta = 4 sd(y)/n; SM beta
  * = 4/n and 0.1; tol 1e-8. Each case runs in its own process; CPU seconds of the whole case (the
  * program's construction included, shown apart); the baseline only up to --baseline-max points,
@@ -57,11 +58,11 @@ function arg(name: string, fallback: string): string {
 }
 
 export function formatIpmTable(results: CaseResult[]): string {
-  const header = ['program', 'n', 'solver', 'status', 'CPU s', '(build)', 'iters', 'rel. gap', 'KKT', 'neurons', 'peak MB', 'vs chain', 'objective'];
+  const header = ['program', 'n', 'solver', 'status', 'CPU s', '(build)', 'iters', 'rel. gap', 'KKT', 'neurons', 'peak MB', 'vs ipm', 'objective'];
   const rows = results.map((r) => {
-    const base = results.find((b) => b.solver === 'chain' && b.objective === r.objective && b.n === r.n && b.betaSpec === r.betaSpec);
+    const base = results.find((b) => b.solver === 'ipm' && b.objective === r.objective && b.n === r.n && b.betaSpec === r.betaSpec);
     const ratio =
-      r.solver === 'chain' ? 'baseline' : base && base.status === 'optimal' && r.status === 'optimal' ? `${(base.cpuSeconds / r.cpuSeconds).toFixed(1)}x` : base ? `baseline ${base.status}` : 'no baseline';
+      r.solver === 'ipm' ? 'baseline' : base && base.status === 'optimal' && r.status === 'optimal' ? `${(base.cpuSeconds / r.cpuSeconds).toFixed(1)}x` : base ? `baseline ${base.status}` : 'no baseline';
     return [
       `${r.objective.toUpperCase()} ${r.betaSpec}`,
       String(r.n),
@@ -92,7 +93,7 @@ export async function runUnivariateIpmBenchmark(): Promise<void> {
     { objective: 'sm', betaSpec: '4/n' },
     { objective: 'sm', betaSpec: '0.1' },
   ];
-  console.log('# univariate SM / DSM (issue 20): the banded-LU interior-point method (ipm) against the earlier auto path (chain), same run');
+  console.log('# univariate SM / DSM (issue 20): auto (working set, then the interior point) against the banded-LU interior-point method (ipm, the previous auto) and the earlier chain, same run');
   console.log(machineLine());
   console.log(
     `data: 0.4 N(-2, 0.5^2) + 0.6 N(2, 0.7^2), seed 0; DSM sigma 0.1, beta = 4 sd(y)/n; tol 1e-8; time limit ${timeLimit} s per solve; ` +
@@ -102,7 +103,7 @@ export async function runUnivariateIpmBenchmark(): Promise<void> {
   const results: CaseResult[] = [];
   for (const g of groups) {
     for (const n of sizes) {
-      for (const solver of ['ipm', ...(n <= baselineMax ? ['chain'] : [])]) {
+      for (const solver of ['auto', 'ipm', ...(n <= baselineMax ? ['chain'] : [])]) {
         process.stderr.write(`  ${g.objective} beta=${g.betaSpec} n=${n} ${solver} ...\n`);
         results.push(runCase(g.objective, n, g.betaSpec, solver, timeLimit));
         fs.writeFileSync('bench-results/univariate-ipm.json', JSON.stringify({ machine: machineLine(), timeLimit, results }, null, 2));
