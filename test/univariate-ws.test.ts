@@ -1,43 +1,16 @@
 import { describe, expect, test } from 'vitest';
 import { buildUnivariateProgram, type UnivariateInput } from '../src/programs/univariate.js';
 import { solveUnivariate } from '../src/programs/solve.js';
-import { compressRestricted, solveUnivariateWorkingSet } from '../src/programs/univariate-ws.js';
+import { compressRestricted } from '../src/programs/univariate-ws.js';
 import { trainUnivariate } from '../src/programs/train-univariate.js';
 import { solveDenseLasso } from '../solvers/lasso-active-set.js';
 import { l1Certificate, isCertified } from '../solvers/certificates.js';
 import { Rng } from '../src/util/random.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { highsLasso } from './helpers/highs-lasso.js';
+import { benchDsm, dsmInput, tiedData } from './helpers/univariate-data.js';
 
 const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
-
-function dsmInput(x: Float64Array, seed: number, sigma: number, beta: number): UnivariateInput {
-  const rng = new Rng(seed + 1000);
-  return { objective: 'dsm', x, xt: x.map((v) => v + sigma * rng.normal()), sigma, beta };
-}
-
-/** the bench's DSM weight: 4 sd(y) / n with y = -(xt - x) / sigma^2 */
-function benchDsm(n: number, seed: number): UnivariateInput {
-  const sigma = 0.1;
-  const x = sampleMixture1D(DEMO_MIXTURE, n, seed);
-  const rng = new Rng(seed + 7);
-  const xt = x.map((v) => v + sigma * rng.normal());
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const y = -(xt[i] - x[i]) / (sigma * sigma);
-    s1 += y;
-    s2 += y * y;
-  }
-  return { objective: 'dsm', x, xt, sigma, beta: (4 * Math.sqrt(s2 / n - (s1 / n) ** 2)) / n };
-}
-
-function tiedData(n: number, seed: number): Float64Array {
-  const rng = new Rng(seed);
-  const x = Float64Array.from({ length: n }, () => Math.round(rng.normal() * 6) / 4);
-  if (n >= 4) x[n - 1] = x[0];
-  return x;
-}
 
 /** 1/2 ||B z - b||^2 + q'z + beta ||z||_1 of a dense program, by plain loops (not the solver's) */
 function denseObjective(B: Float64Array, rows: number, k: number, b: Float64Array, q: Float64Array, beta: number, z: Float64Array): number {

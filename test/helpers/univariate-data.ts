@@ -1,0 +1,36 @@
+/**
+ * The 1-D data of the interior-point and working-set tests: tied values, DSM inputs, and the
+ * benchmark's DSM weight (bench/univariate-ipm-case.ts).
+ */
+import type { UnivariateInput } from '../../src/programs/univariate.js';
+import { Rng } from '../../src/util/random.js';
+import { sampleMixture1D, DEMO_MIXTURE } from '../../src/targets/mixture1d.js';
+
+/** Values on a grid (many ties) plus an explicit duplicate. */
+export function tiedData(n: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const x = Float64Array.from({ length: n }, () => Math.round(rng.normal() * 6) / 4);
+  if (n >= 4) x[n - 1] = x[0];
+  return x;
+}
+
+export function dsmInput(x: Float64Array, seed: number, sigma: number, beta: number): UnivariateInput {
+  const rng = new Rng(seed + 1000);
+  return { objective: 'dsm', x, xt: x.map((v) => v + sigma * rng.normal()), sigma, beta };
+}
+
+/** the bench's DSM weight: 4 sd(y) / n with y = -(xt - x) / sigma^2 */
+export function benchDsm(n: number, seed: number): UnivariateInput {
+  const sigma = 0.1;
+  const x = sampleMixture1D(DEMO_MIXTURE, n, seed);
+  const rng = new Rng(seed + 7);
+  const xt = x.map((v) => v + sigma * rng.normal());
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const y = -(xt[i] - x[i]) / (sigma * sigma);
+    s1 += y;
+    s2 += y * y;
+  }
+  return { objective: 'dsm', x, xt, sigma, beta: (4 * Math.sqrt(s2 / n - (s1 / n) ** 2)) / n };
+}
