@@ -161,12 +161,18 @@ export function groupCertificate(
   };
   const baseFeasible = excess(eBase) <= feasTol;
   if (baseFeasible) consider(base);
+  // one scratch for the anchors' B'theta + q: a fresh array of B.cols entries per anchor cost more
+  // than the products themselves at 1e6 points (page faults of 32 MB each); the residual's is the
+  // gradient itself, read only
+  let scratch: Float64Array | null = null;
   for (const anchor of [...anchors, rho]) {
     // an anchor that rounding left slightly infeasible is pulled towards the base
     let a: Float64Array = anchor;
-    let ea: Float64Array = new Float64Array(B.cols);
-    if (anchor === rho) ea.set(gradient);
+    let ea: Float64Array;
+    if (anchor === rho) ea = gradient;
     else {
+      scratch ??= new Float64Array(B.cols);
+      ea = scratch;
       B.applyT(a, ea);
       for (let i = 0; i < ea.length; i++) ea[i] += q[i];
     }
@@ -174,7 +180,12 @@ export function groupCertificate(
       if (!baseFeasible) continue;
       const s = segmentStep(eBase, ea, beta, groupSize);
       a = lerp(base, anchor, s);
-      ea = lerp(eBase, ea, s);
+      if (anchor === rho) {
+        consider(a);
+        continue;
+      }
+      // in place: ea = eBase + s (ea - eBase)
+      for (let i = 0; i < ea.length; i++) ea[i] = eBase[i] + s * (ea[i] - eBase[i]);
     }
     consider(a);
     if (anchor === rho) continue;

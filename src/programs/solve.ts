@@ -160,8 +160,12 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
   }
   const c = optimalIntercept(prog, result.z);
   const { theta: _theta, noInterior: _noInterior, ...rest } = result;
+  // the certificate's scalars and its dual point; the gradient the certificate computed (one entry
+  // per atom, 32 MB for SM at 1e6 points) stays behind, so that the CLI's worker does not copy it
+  const { gradient: _gradient, ...certificate } = result.certificate as Certificate & { gradient?: Float64Array };
   return {
     ...rest,
+    certificate,
     c,
     convexObjective: result.certificate.primalObjective + prog.targetConstant,
     seconds: (performance.now() - started) / 1000,

@@ -248,9 +248,8 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
       const sol = solveDenseLasso({ rows: comp.rows, k: W.length, B: comp.B, b: comp.b, q: comp.q, beta: bv }, z0, 1e-13);
       solvedFor = bv;
       trace?.(`round ${round}: ${W.length} atoms, ${comp.rows} nodes, ${take} added, small solve ${sol.optimal ? 'optimal' : sol.reason} in ${sol.steps} steps`);
-      const zNew = new Float64Array(K);
-      for (let c = 0; c < W.length; c++) zNew[W[c]] = sol.z[c];
-      z = zNew;
+      // in place: z is nonzero only on W (a fresh array per round was garbage of 8-32 MB at 1e6 points)
+      for (let c = 0; c < W.length; c++) z[W[c]] = sol.z[c];
       gradientAt(z);
       if (!sol.optimal) {
         stop = 'failed';
@@ -271,7 +270,7 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
       // gap 0.05). The optimum of the program with a slightly smaller penalty beta (1 - delta) is
       // feasible for beta with a margin of delta beta, and its dual value is within about
       // delta beta ||z||_1 of the optimum: the anchor for the certificate of z.
-      const zBeta = z;
+      const zBeta = z.slice();
       const delta = Math.min(1e-9, tol / 10);
       if (rounds(beta * (1 - delta))) {
         const anchor = r.slice();
