@@ -71,6 +71,15 @@ export interface GroupCertificateOptions {
   coneShift?: Float64Array;
   /** B'b, when the caller keeps it (it does not change with z) */
   Btb?: Float64Array;
+  /** ||B'b||_inf, when the caller keeps only that (it is all the certificate needs of B'b) */
+  BtbNorm?: number;
+  /**
+   * The residual B z - b and the gradient B'(B z - b) + q (- the cone shift) at this z, when the
+   * caller has them: two products with B fewer, and no new arrays. The certificate may return them
+   * (as theta and gradient): the caller must not change them afterwards.
+   */
+  residual?: Float64Array;
+  gradient?: Float64Array;
   /** B'theta0 + q (q alone without theta0), when the caller keeps it */
   eBase?: Float64Array;
 }
@@ -87,30 +96,44 @@ export function l1Certificate(
   prog: L1Program,
   z: Float64Array,
   anchors: Float64Array[] = [],
+  at?: { residual: Float64Array; gradient: Float64Array },
 ): Certificate & { theta: Float64Array; gradient: Float64Array } {
   const fixed = fixedParts(prog);
-  return groupCertificate({ ...prog, groupSize: 1 }, z, { anchors, Btb: fixed.Btb, eBase: fixed.eBase });
+  return groupCertificate({ ...prog, groupSize: 1 }, z, { anchors, BtbNorm: fixed.BtbNorm, eBase: fixed.eBase, ...at });
 }
 
 /**
- * B'b and B'theta0 + q of a program: they do not change with z, and a solver certifies many points
- * of one program (each would otherwise cost two products with B', a third of a certificate). Kept
- * per program object, and recomputed when its B, b, q or theta0 is replaced.
+ * ||B'b||_inf and B'theta0 + q of a program: they do not change with z, and a solver certifies many
+ * points of one program (each would otherwise cost two products with B', a third of a
+ * certificate). Kept per program object, and recomputed when its B, b, q or theta0 is replaced.
+ * Only the norm of B'b is kept (it is all the certificate needs), and without theta0 the base is q
+ * itself: at 1e6 points each array of one entry per atom is 16-32 MB.
  */
-const fixedCache = new WeakMap<L1Program, { B: LinearOperator; b: Float64Array; q: Float64Array; theta0?: Float64Array; Btb: Float64Array; eBase: Float64Array }>();
+const fixedCache = new WeakMap<L1Program, { B: LinearOperator; b: Float64Array; q: Float64Array; theta0?: Float64Array; BtbNorm: number; eBase: Float64Array }>();
 
-function fixedParts(prog: L1Program): { Btb: Float64Array; eBase: Float64Array } {
+function fixedParts(prog: L1Program): { BtbNorm: number; eBase: Float64Array } {
   const { B, b, q, theta0 } = prog;
   const hit = fixedCache.get(prog);
   if (hit && hit.B === B && hit.b === b && hit.q === q && hit.theta0 === theta0) return hit;
-  const Btb = new Float64Array(B.cols);
-  B.applyT(b, Btb);
-  const eBase = new Float64Array(B.cols);
-  if (theta0) B.applyT(theta0, eBase);
-  for (let i = 0; i < eBase.length; i++) eBase[i] += q[i];
-  const entry = { B, b, q, theta0, Btb, eBase };
+  const entry = { B, b, q, theta0, BtbNorm: normInf(productNorm(B, b)), eBase: baseGradient(prog) };
   fixedCache.set(prog, entry);
   return entry;
+}
+
+/** B'b (zeros without a product when b = 0, as for SM). */
+function productNorm(B: LinearOperator, b: Float64Array): Float64Array {
+  const Btb = new Float64Array(B.cols);
+  if (b.some((v) => v !== 0)) B.applyT(b, Btb);
+  return Btb;
+}
+
+/** B'theta0 + q, or q itself (read only) when the program has no theta0 (its base point is 0). */
+function baseGradient(prog: L1Program): Float64Array {
+  if (!prog.theta0) return prog.q;
+  const e = new Float64Array(prog.B.cols);
+  prog.B.applyT(prog.theta0, e);
+  for (let i = 0; i < e.length; i++) e[i] += prog.q[i];
+  return e;
 }
 
 /**
@@ -127,29 +150,23 @@ export function groupCertificate(
   const { B, b, q, beta, groupSize } = prog;
   const anchors = options.anchors ?? [];
   const shift = options.coneShift;
-  const rho = computeResidual(prog, z);
+  const rho = options.residual ?? computeResidual(prog, z);
   const primal = groupPrimal(prog, z, rho);
-  const gradient = new Float64Array(B.cols);
-  B.applyT(rho, gradient);
-  for (let i = 0; i < gradient.length; i++) gradient[i] += q[i] - (shift ? shift[i] : 0);
-  let Btb = options.Btb;
-  if (!Btb) {
-    Btb = new Float64Array(B.cols);
-    B.applyT(b, Btb);
+  let gradient = options.gradient;
+  if (!gradient) {
+    gradient = new Float64Array(B.cols);
+    B.applyT(rho, gradient);
+    for (let i = 0; i < gradient.length; i++) gradient[i] += q[i] - (shift ? shift[i] : 0);
   }
+  const BtbNorm = options.BtbNorm ?? normInf(options.Btb ?? productNorm(B, b));
   // scale of the gradient terms: beta, the linear term, and B'b (the smallest beta with z = 0 when q = 0)
-  const scale = Math.max(beta, normInf(q), normInf(Btb), 1e-300);
+  const scale = Math.max(beta, normInf(q), BtbNorm, 1e-300);
   const feasTol = 1e-13 * scale;
   const excess = (e: Float64Array): number => maxGroupExcess(e, beta, groupSize);
 
   // the base point is feasible by construction (theta0 of the program, or 0 when q = 0)
   const base = prog.theta0 ?? new Float64Array(B.rows);
-  let eBase = options.eBase;
-  if (!eBase) {
-    eBase = new Float64Array(B.cols);
-    if (prog.theta0) B.applyT(base, eBase);
-    for (let i = 0; i < eBase.length; i++) eBase[i] += q[i];
-  }
+  const eBase = options.eBase ?? baseGradient(prog);
   let bestTheta: Float64Array | null = null;
   let bestDual = -Infinity;
   const consider = (theta: Float64Array): void => {

@@ -174,8 +174,10 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
   const trace = options.trace;
 
   let z = new Float64Array(K);
-  const r = new Float64Array(p);
-  const grad = new Float64Array(K);
+  // the residual and gradient at the current z, kept up to date by every round (the certificates
+  // take them instead of computing their own: two products and two arrays fewer)
+  let r = new Float64Array(p);
+  let grad = new Float64Array(K);
   const gradientAt = (zz: Float64Array): void => {
     l1.B.apply(zz, r);
     for (let j = 0; j < p; j++) r[j] -= l1.b[j];
@@ -262,7 +264,7 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
   };
 
   if (rounds(beta)) {
-    let cert = l1Certificate(l1, z);
+    let cert = l1Certificate(l1, z, [], { residual: r, gradient: grad });
     trace?.(`round ${round}: no violator, gap ${cert.relativeGap.toExponential(2)} KKT ${cert.kktResidual.toExponential(2)}`);
     if (!isCertified(cert, tol) && cert.kktResidual <= tol && !halted()) {
       // The residual is dual feasible only to rounding, and pulling it towards the program's own
@@ -272,8 +274,11 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
       // delta beta ||z||_1 of the optimum: the anchor for the certificate of z.
       const zBeta = z.slice();
       const delta = Math.min(1e-9, tol / 10);
+      // new arrays for these rounds: the certificate above holds the old ones
+      r = new Float64Array(p);
+      grad = new Float64Array(K);
       if (rounds(beta * (1 - delta))) {
-        const anchor = r.slice();
+        const anchor = r;
         z = zBeta;
         cert = l1Certificate(l1, z, [anchor]);
         trace?.(`  anchored at beta (1 - ${delta}): gap ${cert.relativeGap.toExponential(2)} KKT ${cert.kktResidual.toExponential(2)}`);
@@ -287,6 +292,6 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
     message = `no atom violates its bound but the certificate fails (relative gap ${cert.relativeGap.toExponential(2)}, KKT ${cert.kktResidual.toExponential(2)}): the restricted solve is not exact enough`;
     return { z, certificate: cert, theta: cert.theta, iterations: round, stop, atoms: W.length, message };
   }
-  const cert = l1Certificate(l1, z);
+  const cert = l1Certificate(l1, z, [], { residual: r, gradient: grad });
   return { z, certificate: cert, theta: cert.theta, iterations: round, stop, atoms: W.length, ...(message ? { message } : {}) };
 }

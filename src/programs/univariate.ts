@@ -221,8 +221,12 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
   let meanY = 0;
   for (let j = 0; j < p; j++) meanY += weights[j] * target[j];
   const b = mapped(target, (v, j) => Math.sqrt(weights[j]) * (v - meanY));
-  const q = new Float64Array(g.length);
-  for (let i = 0; i < g.length; i++) q[i] = g[i] / n;
+  // q = g / n; for DSM both are zero, and one array serves (16 MB at 1e6 points)
+  let q = g;
+  if (objective === 'sm') {
+    q = new Float64Array(g.length);
+    for (let i = 0; i < g.length; i++) q[i] = g[i] / n;
+  }
   const l1: L1Program = { B, b, q, beta };
   if (objective === 'sm') l1.theta0 = smCentralDualPoint(points, counts, n);
   return {
