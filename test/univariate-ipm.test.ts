@@ -8,7 +8,7 @@ import { Rng } from '../src/util/random.js';
 import { InputError } from '../src/util/errors.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { highsLasso } from './helpers/highs-lasso.js';
-import { benchDsm, dsmInput, tiedData } from './helpers/univariate-data.js';
+import { benchDsm, dsmInput, standardDeviation, tiedData } from './helpers/univariate-data.js';
 
 const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
@@ -112,11 +112,7 @@ describe('hard data', () => {
       ['large', Float64Array.from({ length: 200 }, () => 1e6 * rng.normal())],
     ];
     for (const [name, x] of sets) {
-      let sd = 0;
-      const mean = x.reduce((a, v) => a + v, 0) / x.length;
-      for (const v of x) sd += (v - mean) ** 2;
-      sd = Math.sqrt(sd / x.length);
-      const sigma = 0.1 * sd;
+      const sigma = 0.1 * standardDeviation(x);
       const prog = buildUnivariateProgram(dsmInput(x, 3, sigma, 4 / (sigma * x.length)));
       const ipm = solveUnivariate(prog, { solver: 'ipm' });
       expect(ipm.status, name).toBe('optimal');

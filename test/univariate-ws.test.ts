@@ -8,7 +8,7 @@ import { l1Certificate, isCertified } from '../solvers/certificates.js';
 import { Rng } from '../src/util/random.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { highsLasso } from './helpers/highs-lasso.js';
-import { benchDsm, dsmInput, tiedData } from './helpers/univariate-data.js';
+import { benchDsm, dsmInput, standardDeviation, tiedData } from './helpers/univariate-data.js';
 
 const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
@@ -179,11 +179,7 @@ describe('the working-set method', () => {
       ['heavy tails', Float64Array.from({ length: 2000 }, () => rng.normal() / Math.max(1e-3, Math.abs(rng.normal())))],
     ];
     for (const [name, x] of sets) {
-      let sd = 0;
-      const mean = x.reduce((a, v) => a + v, 0) / x.length;
-      for (const v of x) sd += (v - mean) ** 2;
-      sd = Math.sqrt(sd / x.length);
-      const sigma = 0.1 * sd;
+      const sigma = 0.1 * standardDeviation(x);
       const threshold = buildUnivariateProgram({ objective: 'sm', x, beta: 1 }).betaThreshold;
       // DSM's beta is scale-free (z scales like the loss over the atoms' squared units): the same
       // beta gives the same number of knots at every scale

@@ -34,3 +34,11 @@ export function benchDsm(n: number, seed: number): UnivariateInput {
   }
   return { objective: 'dsm', x, xt, sigma, beta: (4 * Math.sqrt(s2 / n - (s1 / n) ** 2)) / n };
 }
+
+/** The population standard deviation of x. */
+export function standardDeviation(x: Float64Array): number {
+  const mean = x.reduce((a, v) => a + v, 0) / x.length;
+  let s = 0;
+  for (const v of x) s += (v - mean) ** 2;
+  return Math.sqrt(s / x.length);
+}
