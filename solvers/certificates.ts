@@ -115,16 +115,17 @@ function fixedParts(prog: L1Program): { BtbNorm: number; eBase: Float64Array } {
   const { B, b, q, theta0 } = prog;
   const hit = fixedCache.get(prog);
   if (hit && hit.B === B && hit.b === b && hit.q === q && hit.theta0 === theta0) return hit;
-  const entry = { B, b, q, theta0, BtbNorm: normInf(productNorm(B, b)), eBase: baseGradient(prog) };
+  const entry = { B, b, q, theta0, BtbNorm: btbNorm(B, b), eBase: baseGradient(prog) };
   fixedCache.set(prog, entry);
   return entry;
 }
 
-/** B'b (zeros without a product when b = 0, as for SM). */
-function productNorm(B: LinearOperator, b: Float64Array): Float64Array {
+/** ||B'b||_inf (0 without a product or an array when b = 0, as for SM). */
+function btbNorm(B: LinearOperator, b: Float64Array): number {
+  if (!b.some((v) => v !== 0)) return 0;
   const Btb = new Float64Array(B.cols);
-  if (b.some((v) => v !== 0)) B.applyT(b, Btb);
-  return Btb;
+  B.applyT(b, Btb);
+  return normInf(Btb);
 }
 
 /** B'theta0 + q, or q itself (read only) when the program has no theta0 (its base point is 0). */
@@ -158,7 +159,7 @@ export function groupCertificate(
     B.applyT(rho, gradient);
     for (let i = 0; i < gradient.length; i++) gradient[i] += q[i] - (shift ? shift[i] : 0);
   }
-  const BtbNorm = options.BtbNorm ?? normInf(options.Btb ?? productNorm(B, b));
+  const BtbNorm = options.BtbNorm ?? (options.Btb ? normInf(options.Btb) : btbNorm(B, b));
   // scale of the gradient terms: beta, the linear term, and B'b (the smallest beta with z = 0 when q = 0)
   const scale = Math.max(beta, normInf(q), BtbNorm, 1e-300);
   const feasTol = 1e-13 * scale;

@@ -173,7 +173,7 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
   const halted = (): boolean => options.interrupted?.() === true || performance.now() > deadline;
   const trace = options.trace;
 
-  let z = new Float64Array(K);
+  const z = new Float64Array(K);
   // the residual and gradient at the current z, kept up to date by every round (the certificates
   // take them instead of computing their own: two products and two arrays fewer)
   let r = new Float64Array(p);
@@ -272,18 +272,25 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
       // gap 0.05). The optimum of the program with a slightly smaller penalty beta (1 - delta) is
       // feasible for beta with a margin of delta beta, and its dual value is within about
       // delta beta ||z||_1 of the optimum: the anchor for the certificate of z.
-      const zBeta = z.slice();
       const delta = Math.min(1e-9, tol / 10);
-      // new arrays for these rounds: the certificate above holds the old ones
+      // z is zero off W: kept as W's values (not a copy of every atom), and the residual and gradient
+      // of z stay with the certificate above (new arrays for these rounds)
+      const keptW = W.slice();
+      const kept = keptW.map((i) => z[i]);
+      const atBeta = { residual: r, gradient: grad };
       r = new Float64Array(p);
       grad = new Float64Array(K);
+      const restore = (): void => {
+        for (const i of W) z[i] = 0;
+        keptW.forEach((i, c) => (z[i] = kept[c]));
+      };
       if (rounds(beta * (1 - delta))) {
         const anchor = r;
-        z = zBeta;
-        cert = l1Certificate(l1, z, [anchor]);
+        restore();
+        cert = l1Certificate(l1, z, [anchor], atBeta);
         trace?.(`  anchored at beta (1 - ${delta}): gap ${cert.relativeGap.toExponential(2)} KKT ${cert.kktResidual.toExponential(2)}`);
       } else {
-        z = zBeta;
+        restore();
       }
     }
     options.onProgress?.({ iteration: round, relativeGap: cert.relativeGap, kktResidual: cert.kktResidual });
