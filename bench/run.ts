@@ -19,6 +19,8 @@
  *   CLI start-up CPU seconds, commands loaded on demand against the eager path (bench/startup.ts).
  * npm run bench -- univariate-ipm [--sizes 10000,100000,1000000] [--baseline-max 100000] [--time-limit 120]
  *   issue 20: the 1-D programs by auto (working set, then the interior point) against the banded-LU interior-point method and the earlier chain, same run (bench/univariate-ipm.ts).
+ * npm run bench -- univariate-stress [--sizes 2,10,1000,100000,1000000] [--programs dsm0.02,sm0.1,dsm4sd] [--kinds ...] [--time-limit 60]
+ *   issue 20: auto on the randomized stress set (heavy tails, ties, clusters 1e-9 apart, offset 1e8, scales 1e-6 and 1e6) at every size (bench/univariate-stress.ts).
  * npm run bench -- distributed [--d 32] [--n 2000] [--patterns 128] [--workers 1,2,4] [--empty 200]
  *   issue 19: one multivariate solve locally and through Redis with 1, 2 and 4 worker processes; the queue's overhead per job (bench/distributed.ts).
  * npm run bench -- maros-meszaros [--settings low,mid] [--variants osqp,auto] [--time-limit 60] [--problems A,B] [--jobs 2]
@@ -35,9 +37,14 @@ import { runGpuCoordinateBenchmark } from './gpu-coordinate.js';
 import { runBaselinesBenchmark } from './baselines.js';
 import { runGraphicalModelsBenchmark } from './graphical-models.js';
 import { runUnivariateIpmBenchmark } from './univariate-ipm.js';
+import { runUnivariateStressBenchmark } from './univariate-stress.js';
 import { runStartupBenchmark } from './startup.js';
 import { runDistributedBenchmark } from './distributed.js';
 
+if (process.argv.includes('univariate-stress')) {
+  await runUnivariateStressBenchmark();
+  process.exit(0);
+}
 if (process.argv.includes('univariate-ipm')) {
   await runUnivariateIpmBenchmark();
   process.exit(0);

@@ -243,6 +243,15 @@ describe('stops', () => {
     expect(reaction).toBeLessThan(1);
   });
 
+  test('a program no path certifies (SM on triples of points 1e-9 apart: the optimum is near -2.5e16) says why', () => {
+    const x = Float64Array.from({ length: 10 }, (_, i) => Math.floor(i / 3) * 0.3 + (i % 3) * 1e-9);
+    const sol = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x, beta: 0.2 }));
+    expect(sol.status).not.toBe('optimal');
+    expect(sol.solver).toMatch(/^ws\+ipm/);
+    // the last stage's stop gave no reason: the reason of the stage before is kept
+    expect(sol.message).toMatch(/stalled|restricted solve failed|working set passed/);
+  });
+
   test('max-iter: the rounds are limited and the status says so', () => {
     const prog = buildUnivariateProgram(benchDsm(20_000, 5));
     const sol = solveUnivariate(prog, { solver: 'ws', maxIter: 1 });

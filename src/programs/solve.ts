@@ -129,7 +129,8 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
     } else {
       result = runIpm(prog, tol, { ...options, timeLimit: afterWs });
       if (ws) {
-        result = { ...result, solver: `ws+${result.solver}`, iterations: ws.iterations + result.iterations };
+        const message = result.status === 'optimal' ? undefined : (result.message ?? ws.message);
+        result = { ...result, solver: `ws+${result.solver}`, iterations: ws.iterations + result.iterations, ...(message ? { message } : {}) };
         if (result.status !== 'optimal' && score(ws.certificate) < score(result.certificate)) result = { ...result, z: ws.z, certificate: ws.certificate, polished: false };
       }
     }
@@ -145,7 +146,9 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
       // earlier chain certifies: it runs in the time left
       const legacy = runLegacyChain(prog, tol, { ...options, timeLimit: remaining }, started);
       if (legacy.status === 'optimal' || score(legacy.certificate) < score(result.certificate)) {
-        result = { ...legacy, solver: `${result.solver}+${legacy.solver}`, iterations: result.iterations + legacy.iterations };
+        // an uncertified answer keeps the reason of the stage before when its own stop gives none
+        const message = legacy.status === 'optimal' ? undefined : (legacy.message ?? result.message);
+        result = { ...legacy, solver: `${result.solver}+${legacy.solver}`, iterations: result.iterations + legacy.iterations, ...(message ? { message } : {}) };
       }
     }
   } else if (solver === 'banded' || solver === 'chain') {
