@@ -10,7 +10,8 @@
  * residuals computed on B itself, so the optimality conditions hold to rounding.
  *
  * Used by the working-set method for the 1-D programs (src/programs/univariate-ws.ts) on the
- * compressed restricted program, where k is at most a few hundred.
+ * compressed restricted program, where k is at most 1000. B is copied column by column once, so every product runs along
+ * contiguous memory and skips the zero entries of z.
  */
 import { choleskyFactor, choleskySolveWith } from './cholesky.js';
 
@@ -35,35 +36,48 @@ export interface DenseLassoResult {
   reason?: string;
 }
 
-/** B'(B z - b) + q */
-function gradientAt(P: DenseLasso, z: Float64Array, r: Float64Array, g: Float64Array): void {
-  const { rows, k, B, b, q } = P;
+/** The columns of B, contiguous (k x rows): every product below runs along one column. */
+function columnsOf(P: DenseLasso): Float64Array {
+  const { rows, k, B } = P;
+  const C = new Float64Array(k * rows);
   for (let i = 0; i < rows; i++) {
-    let s = -b[i];
     const o = i * k;
-    for (let a = 0; a < k; a++) s += B[o + a] * z[a];
-    r[i] = s;
+    for (let a = 0; a < k; a++) C[a * rows + i] = B[o + a];
   }
-  g.set(q);
-  for (let i = 0; i < rows; i++) {
-    const ri = r[i];
-    if (ri === 0) continue;
-    const o = i * k;
-    for (let a = 0; a < k; a++) g[a] += B[o + a] * ri;
+  return C;
+}
+
+/** r = B z - b, over the nonzero entries of z only */
+function residualInto(P: DenseLasso, C: Float64Array, z: Float64Array, r: Float64Array): void {
+  const { rows, k, b } = P;
+  for (let i = 0; i < rows; i++) r[i] = -b[i];
+  for (let a = 0; a < k; a++) {
+    const za = z[a];
+    if (za === 0) continue;
+    const o = a * rows;
+    for (let i = 0; i < rows; i++) r[i] += za * C[o + i];
   }
 }
 
-function objective(P: DenseLasso, z: Float64Array, r: Float64Array): number {
-  const { rows, k, B, b, q, beta } = P;
+function columnDot(C: Float64Array, a: number, rows: number, v: Float64Array): number {
+  const o = a * rows;
+  let s = 0;
+  for (let i = 0; i < rows; i++) s += C[o + i] * v[i];
+  return s;
+}
+
+/** B'(B z - b) + q (r gets the residual) */
+function gradientAt(P: DenseLasso, C: Float64Array, z: Float64Array, r: Float64Array, g: Float64Array): void {
+  residualInto(P, C, z, r);
+  for (let a = 0; a < P.k; a++) g[a] = P.q[a] + columnDot(C, a, P.rows, r);
+}
+
+function objective(P: DenseLasso, C: Float64Array, z: Float64Array, r: Float64Array): number {
+  const { rows, k, q, beta } = P;
+  residualInto(P, C, z, r);
   let f = 0;
-  for (let i = 0; i < rows; i++) {
-    let s = -b[i];
-    const o = i * k;
-    for (let a = 0; a < k; a++) s += B[o + a] * z[a];
-    r[i] = s;
-    f += 0.5 * s * s;
-  }
-  for (let a = 0; a < k; a++) f += q[a] * z[a] + beta * Math.abs(z[a]);
+  for (let i = 0; i < rows; i++) f += 0.5 * r[i] * r[i];
+  for (let a = 0; a < k; a++) if (z[a] !== 0) f += q[a] * z[a] + beta * Math.abs(z[a]);
   return f;
 }
 
@@ -74,8 +88,8 @@ function objective(P: DenseLasso, z: Float64Array, r: Float64Array): number {
  * dependent columns from making it singular; the refinement restores every determined direction.
  * The Gram matrix is scaled to a unit diagonal first.
  */
-function solveActive(P: DenseLasso, gram: Float64Array, active: number[], signs: Float64Array): Float64Array | null {
-  const { rows, k, B, b, q, beta } = P;
+function solveActive(P: DenseLasso, C: Float64Array, gram: Float64Array, active: number[], signs: Float64Array): Float64Array | null {
+  const { rows, k, b, q, beta } = P;
   const na = active.length;
   // Jacobi scaling: columns of very different norms (atoms near an end of the data) would
   // otherwise meet a pivot threshold relative to the largest one
@@ -100,17 +114,16 @@ function solveActive(P: DenseLasso, gram: Float64Array, active: number[], signs:
   const corr = new Float64Array(na);
   for (let step = 0; step < 4; step++) {
     // corr = -(B_A'(B_A x - b) + q_A + beta sign_A)
-    for (let i = 0; i < rows; i++) {
-      let s = -b[i];
-      const o = i * k;
-      for (let j = 0; j < na; j++) s += B[o + active[j]] * x[j];
-      r[i] = s;
+    for (let i = 0; i < rows; i++) r[i] = -b[i];
+    for (let j = 0; j < na; j++) {
+      const xj = x[j];
+      if (xj === 0) continue;
+      const o = active[j] * rows;
+      for (let i = 0; i < rows; i++) r[i] += xj * C[o + i];
     }
     for (let j = 0; j < na; j++) {
       const a = active[j];
-      let s = q[a] + beta * signs[a];
-      for (let i = 0; i < rows; i++) s += B[i * k + a] * r[i];
-      corr[j] = -s;
+      corr[j] = -(q[a] + beta * signs[a] + columnDot(C, a, rows, r));
     }
     for (let j = 0; j < na; j++) corr[j] *= dsc[j];
     const d = choleskySolveWith(L, na, corr);
@@ -121,43 +134,41 @@ function solveActive(P: DenseLasso, gram: Float64Array, active: number[], signs:
 }
 
 export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e-12, maxSteps?: number): DenseLassoResult {
-  const { rows, k, B, b, q, beta } = P;
+  const { rows, k, b, q, beta } = P;
   const z = z0 ? Float64Array.from(z0) : new Float64Array(k);
   const r = new Float64Array(rows);
   const g = new Float64Array(k);
-  // Gram matrix once
+  const C = columnsOf(P);
+  // Gram matrix once (column by column, contiguous)
   const gram = new Float64Array(k * k);
-  for (let i = 0; i < rows; i++) {
-    const o = i * k;
-    for (let a = 0; a < k; a++) {
-      const va = B[o + a];
-      if (va === 0) continue;
-      const ga = a * k;
-      for (let c = a; c < k; c++) gram[ga + c] += va * B[o + c];
+  for (let a = 0; a < k; a++) {
+    const oa = a * rows;
+    for (let c = a; c < k; c++) {
+      const oc = c * rows;
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += C[oa + i] * C[oc + i];
+      gram[a * k + c] = s;
+      gram[c * k + a] = s;
     }
   }
-  for (let a = 0; a < k; a++) for (let c = 0; c < a; c++) gram[a * k + c] = gram[c * k + a];
   // the scale of the optimality conditions: max(beta, |q|_inf, |B'b|_inf)
   let scale = beta;
-  for (let a = 0; a < k; a++) {
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += B[i * k + a] * b[i];
-    scale = Math.max(scale, Math.abs(s), Math.abs(q[a]));
-  }
+  for (let a = 0; a < k; a++) scale = Math.max(scale, Math.abs(columnDot(C, a, rows, b)), Math.abs(q[a]));
   const thr = tol * scale;
   const signs = new Float64Array(k);
   for (let a = 0; a < k; a++) signs[a] = Math.sign(z[a]);
   const limit = maxSteps ?? 20 * k + 100;
-  let f = objective(P, z, r);
+  let f = objective(P, C, z, r);
   let steps = 0;
   // a warm start is first solved on its own support and signs
   let needSolve = z.some((v) => v !== 0);
   const cand = new Float64Array(k);
+  const Bd = new Float64Array(rows);
   while (steps < limit) {
     steps++;
     if (!needSolve) {
       // the active set is optimal on its signs: let the most violating zero entry in
-      gradientAt(P, z, r, g);
+      gradientAt(P, C, z, r, g);
       let best = -1;
       let worst = beta + thr;
       for (let a = 0; a < k; a++) {
@@ -171,9 +182,9 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
     }
     const active: number[] = [];
     for (let a = 0; a < k; a++) if (signs[a] !== 0) active.push(a);
-    const xa = solveActive(P, gram, active, signs);
+    const xa = solveActive(P, C, gram, active, signs);
     if (!xa) {
-      gradientAt(P, z, r, g);
+      gradientAt(P, C, z, r, g);
       return { z, gradient: g, optimal: false, steps, reason: 'the active set is singular' };
     }
     // the exact minimum of the objective on the segment z + t (xa - z), t in [0, 1]: a convex
@@ -181,16 +192,20 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
     // ends and at t = 1, which misses the minimum when an entering entry's solution has the other sign)
     const d = new Float64Array(k);
     for (let j = 0; j < active.length; j++) d[active[j]] = xa[j] - z[active[j]];
+    // B d over the active columns, and the residual at z
+    Bd.fill(0);
+    for (const a of active) {
+      const da = d[a];
+      if (da === 0) continue;
+      const o = a * rows;
+      for (let i = 0; i < rows; i++) Bd[i] += da * C[o + i];
+    }
+    residualInto(P, C, z, r);
     let r0Bd = 0;
     let BdBd = 0;
     for (let i = 0; i < rows; i++) {
-      let bd = 0;
-      let rz = -b[i];
-      const o = i * k;
-      for (let j = 0; j < active.length; j++) bd += B[o + active[j]] * d[active[j]];
-      for (let a = 0; a < k; a++) rz += B[o + a] * z[a];
-      r0Bd += rz * bd;
-      BdBd += bd * bd;
+      r0Bd += r[i] * Bd[i];
+      BdBd += Bd[i] * Bd[i];
     }
     let qd = 0;
     for (let a = 0; a < k; a++) qd += q[a] * d[a];
@@ -226,14 +241,14 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
     if (bestT > 0) {
       cand.set(z);
       for (const a of active) cand[a] = d[a] !== 0 && -z[a] / d[a] === bestT ? 0 : z[a] + bestT * d[a];
-      bestF = objective(P, cand, r);
+      bestF = objective(P, C, cand, r);
     }
     if (bestT === 0) {
       // no descent along the step: z already solves its active set (a warm start at the optimum),
       // or the step is below rounding. Then z is accepted when every optimality condition holds
       // within 100 tol (the floor of this problem's conditioning), else it is a failure
       for (let a = 0; a < k; a++) signs[a] = Math.sign(z[a]);
-      gradientAt(P, z, r, g);
+      gradientAt(P, C, z, r, g);
       let worstActive = 0;
       let worst = 0;
       for (let a = 0; a < k; a++) {
@@ -260,11 +275,6 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
     // optimal on its signs only at the solution itself with every sign as assigned
     needSolve = !consistent;
   }
-  gradientAt(P, z, r, g);
+  gradientAt(P, C, z, r, g);
   return { z, gradient: g, optimal: false, steps, reason: `no optimum after ${limit} steps` };
-}
-
-/** Euclidean objective helper for tests and callers: P(z) without the constant. */
-export function denseLassoObjective(P: DenseLasso, z: Float64Array): number {
-  return objective(P, z, new Float64Array(P.rows));
 }

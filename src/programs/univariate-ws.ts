@@ -29,7 +29,7 @@ export interface WsOptions {
   timeLimit?: number;
   interrupted?: () => boolean;
   onProgress?: (info: { iteration: number; relativeGap: number; kktResidual: number }) => void;
-  /** the working set's largest size before it gives up (default 400) */
+  /** the working set's largest size before it gives up (default 1000; it at most doubles per round, so the last restricted solve has at most about 500) */
   maxAtoms?: number;
   /** rounds (default 200) */
   maxRounds?: number;
@@ -167,7 +167,7 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
   const K = l1.B.cols;
   const p = l1.B.rows;
   const S = prog.slots.length;
-  const maxAtoms = options.maxAtoms ?? 400;
+  const maxAtoms = options.maxAtoms ?? 1000;
   const maxRounds = options.maxRounds ?? 200;
   const deadline = options.timeLimit !== undefined ? started + options.timeLimit * 1000 : Infinity;
   const halted = (): boolean => options.interrupted?.() === true || performance.now() > deadline;
