@@ -32,6 +32,8 @@ export interface DenseLassoResult {
   /** true when every optimality condition holds to `tol` (relative to max(beta, |q|, |B'b|)) */
   optimal: boolean;
   steps: number;
+  /** the floating-point work done (multiply-adds, counted from the sizes: not timed, so reproducible) */
+  work: number;
   /** why it stopped without optimality */
   reason?: string;
 }
@@ -133,7 +135,11 @@ function solveActive(P: DenseLasso, C: Float64Array, gram: Float64Array, active:
   return x;
 }
 
-export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e-12, maxSteps?: number): DenseLassoResult {
+/**
+ * @param workBudget stop (not optimal, reason "work budget") once the counted work passes it: a caller
+ *   with a cheaper method for large problems hands over instead of waiting
+ */
+export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e-12, maxSteps?: number, workBudget = Infinity): DenseLassoResult {
   const { rows, k, b, q, beta } = P;
   const z = z0 ? Float64Array.from(z0) : new Float64Array(k);
   const r = new Float64Array(rows);
@@ -151,6 +157,7 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
       gram[c * k + a] = s;
     }
   }
+  let work = (k * (k + 1) * rows) / 2 + k * rows;
   // the scale of the optimality conditions: max(beta, |q|_inf, |B'b|_inf)
   let scale = beta;
   for (let a = 0; a < k; a++) scale = Math.max(scale, Math.abs(columnDot(C, a, rows, b)), Math.abs(q[a]));
@@ -166,6 +173,10 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
   const Bd = new Float64Array(rows);
   while (steps < limit) {
     steps++;
+    if (work > workBudget) {
+      gradientAt(P, C, z, r, g);
+      return { z, gradient: g, optimal: false, steps, work, reason: 'work budget exhausted' };
+    }
     if (!needSolve) {
       // the active set is optimal on its signs: let the most violating zero entry in
       gradientAt(P, C, z, r, g);
@@ -177,15 +188,18 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
           best = a;
         }
       }
-      if (best < 0) return { z, gradient: g, optimal: true, steps };
+      if (best < 0) return { z, gradient: g, optimal: true, steps, work };
       signs[best] = -Math.sign(g[best]);
     }
     const active: number[] = [];
     for (let a = 0; a < k; a++) if (signs[a] !== 0) active.push(a);
+    const na = active.length;
+    // Cholesky, four refinement steps, the line search and the gradient, in multiply-adds
+    work += (na * na * na) / 3 + na * na + 10 * rows * na + 3 * rows * k;
     const xa = solveActive(P, C, gram, active, signs);
     if (!xa) {
       gradientAt(P, C, z, r, g);
-      return { z, gradient: g, optimal: false, steps, reason: 'the active set is singular' };
+      return { z, gradient: g, optimal: false, steps, work, reason: 'the active set is singular' };
     }
     // the exact minimum of the objective on the segment z + t (xa - z), t in [0, 1]: a convex
     // piecewise quadratic whose pieces end where an entry changes sign (Lee et al. look only at those
@@ -261,8 +275,8 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
         needSolve = false;
         continue;
       }
-      if (worst <= 100 * thr) return { z, gradient: g, optimal: true, steps };
-      return { z, gradient: g, optimal: false, steps, reason: `no descent on the active set with optimality conditions violated by ${(worst / scale).toExponential(1)} (relative)` };
+      if (worst <= 100 * thr) return { z, gradient: g, optimal: true, steps, work };
+      return { z, gradient: g, optimal: false, steps, work, reason: `no descent on the active set with optimality conditions violated by ${(worst / scale).toExponential(1)} (relative)` };
     }
     let consistent = bestT === 1;
     for (const a of active) {
@@ -276,5 +290,5 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
     needSolve = !consistent;
   }
   gradientAt(P, C, z, r, g);
-  return { z, gradient: g, optimal: false, steps, reason: `no optimum after ${limit} steps` };
+  return { z, gradient: g, optimal: false, steps, work, reason: `no optimum after ${limit} steps` };
 }

@@ -256,7 +256,7 @@ describe('at scale', () => {
     const few = solveUnivariate(buildUnivariateProgram(benchDsm(3000, 1)));
     expect(few.status).toBe('optimal');
     expect(few.solver).toBe('ws');
-    // SM with beta = 4/n: about one knot per 14 points, past the working set's 1000 atoms
+    // SM with beta = 4/n: about one knot per 14 points, past the working set's work budget
     const x = sampleMixture1D(DEMO_MIXTURE, 12_000, 1);
     const many = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x, beta: 4 / 12_000 }));
     expect(many.solver).toBe('ws+ipm');

@@ -66,6 +66,22 @@ describe('the dense active-set Lasso (feature-sign search)', () => {
     });
   }
 
+  test('a work budget stops it with the reason, and the work counted is reproducible', () => {
+    const rng = new Rng(5);
+    const rows = 40;
+    const k = 30;
+    const B = Float64Array.from({ length: rows * k }, () => rng.normal());
+    const b = Float64Array.from({ length: rows }, () => 3 * rng.normal());
+    const P = { rows, k, B, b, q: new Float64Array(k), beta: 0.5 };
+    const full = solveDenseLasso(P, null);
+    expect(full.optimal).toBe(true);
+    expect(solveDenseLasso(P, null).work).toBe(full.work);
+    const cut = solveDenseLasso(P, null, 1e-12, undefined, full.work / 2);
+    expect(cut.optimal).toBe(false);
+    expect(cut.reason).toMatch(/work budget/);
+    expect(cut.work).toBeGreaterThan(full.work / 2);
+  });
+
   test('beta above every |B\'b - q|: z = 0 at once', () => {
     const B = Float64Array.of(1, 0, 0, 1);
     const res = solveDenseLasso({ rows: 2, k: 2, B, b: Float64Array.of(1, -1), q: new Float64Array(2), beta: 2 }, null);
@@ -249,7 +265,7 @@ describe('stops', () => {
     expect(sol.status).not.toBe('optimal');
     expect(sol.solver).toMatch(/^ws\+ipm/);
     // the last stage's stop gave no reason: the reason of the stage before is kept
-    expect(sol.message).toMatch(/stalled|restricted solve failed|working set passed/);
+    expect(sol.message).toMatch(/stalled|restricted solve failed|working set passed|work budget/);
   });
 
   test('max-iter: the rounds are limited and the status says so', () => {
@@ -265,7 +281,7 @@ describe('stops', () => {
     const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 4 / 12_000 });
     const ws = solveUnivariate(prog, { solver: 'ws' });
     expect(ws.status).not.toBe('optimal');
-    expect(ws.message).toMatch(/working set passed|restricted solve failed/);
+    expect(ws.message).toMatch(/working set passed|restricted solve failed|work budget/);
     const t0 = performance.now();
     const auto = solveUnivariate(prog, { timeLimit: 30 });
     expect(auto.solver).toBe('ws+ipm');

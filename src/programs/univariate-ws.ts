@@ -29,8 +29,13 @@ export interface WsOptions {
   timeLimit?: number;
   interrupted?: () => boolean;
   onProgress?: (info: { iteration: number; relativeGap: number; kktResidual: number }) => void;
-  /** the working set's largest size before it gives up (default 1000; it at most doubles per round, so the last restricted solve has at most about 500) */
+  /** the working set's largest size before it gives up (default 3000) */
   maxAtoms?: number;
+  /**
+   * the multiply-adds the restricted solves may spend in all before it gives up (default
+   * max(5e7, 2e4 p): about half of what the interior point spends on p distinct points)
+   */
+  workBudget?: number;
   /** rounds (default 200) */
   maxRounds?: number;
   trace?: (line: string) => void;
@@ -167,7 +172,10 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
   const K = l1.B.cols;
   const p = l1.B.rows;
   const S = prog.slots.length;
-  const maxAtoms = options.maxAtoms ?? 1000;
+  const maxAtoms = options.maxAtoms ?? 3000;
+  // counted, not timed: the same data take the same path on any machine
+  const workBudget = options.workBudget ?? Math.max(5e7, 2e4 * p);
+  let work = 0;
   const maxRounds = options.maxRounds ?? 200;
   const deadline = options.timeLimit !== undefined ? started + options.timeLimit * 1000 : Infinity;
   const halted = (): boolean => options.interrupted?.() === true || performance.now() > deadline;
@@ -247,15 +255,21 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
       const comp = compressRestricted(prog, W);
       const z0 = new Float64Array(W.length);
       for (let c = 0; c < W.length; c++) z0[c] = z[W[c]];
-      const sol = solveDenseLasso({ rows: comp.rows, k: W.length, B: comp.B, b: comp.b, q: comp.q, beta: bv }, z0, 1e-13);
+      const sol = solveDenseLasso({ rows: comp.rows, k: W.length, B: comp.B, b: comp.b, q: comp.q, beta: bv }, z0, 1e-13, undefined, workBudget - work);
+      work += sol.work;
       solvedFor = bv;
       trace?.(`round ${round}: ${W.length} atoms, ${comp.rows} nodes, ${take} added, small solve ${sol.optimal ? 'optimal' : sol.reason} in ${sol.steps} steps`);
       // in place: z is nonzero only on W (a fresh array per round was garbage of 8-32 MB at 1e6 points)
       for (let c = 0; c < W.length; c++) z[W[c]] = sol.z[c];
       gradientAt(z);
       if (!sol.optimal) {
-        stop = 'failed';
-        message = `the restricted solve failed: ${sol.reason}`;
+        if (work > workBudget) {
+          stop = 'too_large';
+          message = `the restricted solves passed their work budget (${workBudget.toExponential(1)} multiply-adds, about half the interior point's at this size) with ${W.length} atoms: the optimum has many knots`;
+        } else {
+          stop = 'failed';
+          message = `the restricted solve failed: ${sol.reason}`;
+        }
         return false;
       }
     }
