@@ -3,15 +3,16 @@
  *     minimise  1/2 ||B z - b||^2 + q'z + beta ||z||_1,   B dense (rows x k, row-major),
  * by the feature-sign search of Lee, Battle, Raina and Ng (2007): a primal active-set method that
  * keeps the signs of the nonzero entries, solves the equality-constrained quadratic on them exactly,
- * and moves to the best point on the segment towards that solution (the objective is evaluated at
- * the solution and at every point where an entry changes sign), so the objective decreases at every
- * step and no active set repeats. An entry enters when its gradient exceeds beta in magnitude (the
- * largest first). Exact here means: the normal equations of the active set by Cholesky, refined from
- * residuals computed on B itself, so the optimality conditions hold to rounding.
+ * and moves to the minimum of the objective on the segment towards that solution (an exact line
+ * search over the pieces between sign changes), so the objective decreases at every step and no
+ * active set repeats. An entry enters when its gradient exceeds beta in magnitude (the
+ * largest first). Exact here means: the normal equations of the active set by a Cholesky factor kept
+ * from step to step, refined from residuals computed on B itself, so the optimality conditions hold
+ * to rounding.
  *
  * Used by the working-set method for the 1-D programs (src/programs/univariate-ws.ts) on the
- * compressed restricted program, where k is at most 1000. B is copied column by column once, so every product runs along
- * contiguous memory and skips the zero entries of z.
+ * compressed restricted program (k up to 3000 atoms). B is copied column by column once, so every
+ * product runs along contiguous memory and skips the zero entries of z.
  */
 
 export interface DenseLasso {
