@@ -7,6 +7,7 @@ import { buildUnivariateProgram } from '../src/programs/univariate.js';
 import { solveUnivariate, type SolverName } from '../src/programs/solve.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { Rng } from '../src/util/random.js';
+import { dsmReferenceBeta } from './univariate.js';
 
 const [objective, nArg, betaSpec, solver, timeLimitArg, seedArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -21,14 +22,7 @@ if (objective === 'dsm') {
 }
 let beta: number;
 if (betaSpec.endsWith('sd/n')) {
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const y = -(xt![i] - x[i]) / (sigma * sigma);
-    s1 += y;
-    s2 += y * y;
-  }
-  beta = (Number(betaSpec.slice(0, -4)) * Math.sqrt(s2 / n - (s1 / n) ** 2)) / n;
+  beta = dsmReferenceBeta(x, xt!, sigma, Number(betaSpec.slice(0, -4)));
 } else if (betaSpec.endsWith('/n')) beta = Number(betaSpec.slice(0, -2)) / n;
 else beta = Number(betaSpec);
 

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineLine } from './univariate.js';
+import { machineLine, markdownTable } from './univariate.js';
 
 interface CaseResult {
   objective: string;
@@ -79,9 +79,7 @@ export function formatIpmTable(results: CaseResult[]): string {
       r.objectiveValue.toPrecision(12),
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-  return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
+  return markdownTable(header, rows);
 }
 
 export async function runUnivariateIpmBenchmark(): Promise<void> {

@@ -17,7 +17,7 @@ import { buildUnivariateProgram, type UnivariateInput } from '../src/programs/un
 import { solveUnivariate } from '../src/programs/solve.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { Rng } from '../src/util/random.js';
-import { machineLine } from './univariate.js';
+import { dsmReferenceBeta, machineLine, markdownTable } from './univariate.js';
 
 const KINDS = ['mixture', 'heavy', 'ties', 'clusters', 'offset', 'small', 'large'] as const;
 const PROGRAMS = ['dsm0.02', 'sm0.1', 'dsm4sd', 'sm4n'] as const;
@@ -60,17 +60,7 @@ export function stressInput(program: string, x: Float64Array, seed: number): Uni
   const rng = new Rng(seed + 7);
   if (program.startsWith('dsm')) {
     const xt = x.map((v) => v + sigma * rng.normal());
-    let beta = 0.02;
-    if (program === 'dsm4sd') {
-      let s1 = 0;
-      let s2 = 0;
-      for (let i = 0; i < n; i++) {
-        const y = -(xt[i] - x[i]) / (sigma * sigma);
-        s1 += y;
-        s2 += y * y;
-      }
-      beta = (4 * Math.sqrt(Math.max(0, s2 / n - (s1 / n) ** 2))) / n || 0.02;
-    }
+    const beta = program === 'dsm4sd' ? dsmReferenceBeta(x, xt, sigma) || 0.02 : 0.02;
     return { objective: 'dsm', x, xt, sigma, beta };
   }
   const threshold = buildUnivariateProgram({ objective: 'sm', x, beta: 1 }).betaThreshold;
@@ -106,9 +96,7 @@ function table(rows: StressRow[]): string {
     r.kktResidual.toExponential(1),
     String(r.neurons),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]): string => '| ' + c.map((v, i) => v.padEnd(widths[i])).join(' | ') + ' |';
-  return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.map(line)].join('\n');
+  return markdownTable(header, cells);
 }
 
 export async function runUnivariateStressBenchmark(): Promise<void> {

@@ -91,9 +91,30 @@ export function formatTable(results: CaseResult[]): string {
       ratio,
     ];
   });
+  return markdownTable(header, rows);
+}
+
+/** A Markdown table with padded columns (the benchmarks' tables). */
+export function markdownTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
+}
+
+/**
+ * The benchmarks' DSM weight k sd(y) / n with y = -(xt - x) / sigma^2 (the scale of the scikit-learn
+ * reference; not scale-free: at data scale s it scales like 1/s). NaN when y is constant.
+ */
+export function dsmReferenceBeta(x: Float64Array, xt: Float64Array, sigma: number, k = 4): number {
+  const n = x.length;
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const y = -(xt[i] - x[i]) / (sigma * sigma);
+    s1 += y;
+    s2 += y * y;
+  }
+  return (k * Math.sqrt(Math.max(0, s2 / n - (s1 / n) ** 2))) / n;
 }
 
 export function machineLine(): string {

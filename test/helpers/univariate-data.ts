@@ -1,10 +1,11 @@
 /**
  * The 1-D data of the interior-point and working-set tests: tied values, DSM inputs, and the
- * benchmark's DSM weight (bench/univariate-ipm-case.ts).
+ * benchmarks' DSM weight (bench/univariate.ts).
  */
 import type { UnivariateInput } from '../../src/programs/univariate.js';
 import { Rng } from '../../src/util/random.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../../src/targets/mixture1d.js';
+import { dsmReferenceBeta } from '../../bench/univariate.js';
 
 /** Values on a grid (many ties) plus an explicit duplicate. */
 export function tiedData(n: number, seed: number): Float64Array {
@@ -25,14 +26,7 @@ export function benchDsm(n: number, seed: number): UnivariateInput {
   const x = sampleMixture1D(DEMO_MIXTURE, n, seed);
   const rng = new Rng(seed + 7);
   const xt = x.map((v) => v + sigma * rng.normal());
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const y = -(xt[i] - x[i]) / (sigma * sigma);
-    s1 += y;
-    s2 += y * y;
-  }
-  return { objective: 'dsm', x, xt, sigma, beta: (4 * Math.sqrt(s2 / n - (s1 / n) ** 2)) / n };
+  return { objective: 'dsm', x, xt, sigma, beta: dsmReferenceBeta(x, xt, sigma) };
 }
 
 /** The population standard deviation of x. */
