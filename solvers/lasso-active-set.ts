@@ -68,9 +68,8 @@ function columnDot(C: Float64Array, a: number, rows: number, v: Float64Array): n
   return s;
 }
 
-/** B'(B z - b) + q (r gets the residual) */
-function gradientAt(P: DenseLasso, C: Float64Array, z: Float64Array, r: Float64Array, g: Float64Array): void {
-  residualInto(P, C, z, r);
+/** B'r + q, for the residual r = B z - b */
+function gradientOf(P: DenseLasso, C: Float64Array, r: Float64Array, g: Float64Array): void {
   for (let a = 0; a < P.k; a++) g[a] = P.q[a] + columnDot(C, a, P.rows, r);
 }
 
@@ -294,21 +293,24 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
   const signs = new Float64Array(k);
   for (let a = 0; a < k; a++) signs[a] = Math.sign(z[a]);
   const limit = maxSteps ?? 20 * k + 100;
+  // r holds B z - b at the top of every step: the objective sets it for the point it evaluates,
+  // and an accepted step moves z to exactly that point
   let f = objective(P, C, z, r);
   let steps = 0;
   // a warm start is first solved on its own support and signs
   let needSolve = z.some((v) => v !== 0);
   const cand = new Float64Array(k);
   const Bd = new Float64Array(rows);
+  const d = new Float64Array(k);
   while (steps < limit) {
     steps++;
     if (work + gram.work + factor.work > workBudget) {
-      gradientAt(P, C, z, r, g);
+      gradientOf(P, C, r, g);
       return { z, gradient: g, optimal: false, steps, work: work + gram.work + factor.work, reason: 'work budget exhausted' };
     }
     if (!needSolve) {
       // the active set is optimal on its signs: let the most violating zero entry in
-      gradientAt(P, C, z, r, g);
+      gradientOf(P, C, r, g);
       let best = -1;
       let worst = beta + thr;
       for (let a = 0; a < k; a++) {
@@ -323,20 +325,20 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
     const active: number[] = [];
     for (let a = 0; a < k; a++) if (signs[a] !== 0) active.push(a);
     const na = active.length;
-    // Cholesky, four refinement steps, the line search and the gradient, in multiply-adds
-    // refinement, the line search and the gradient (the factor counts its own updates and solves)
+    // refinement, the line search and the gradient, in multiply-adds (the factor counts its own
+    // updates and solves)
     work += 10 * rows * na + 3 * rows * k;
     const xa = solveActive(P, C, factor, active, signs);
     if (!xa) {
-      gradientAt(P, C, z, r, g);
+      gradientOf(P, C, r, g);
       return { z, gradient: g, optimal: false, steps, work: work + gram.work + factor.work, reason: 'the active set is singular' };
     }
     // the exact minimum of the objective on the segment z + t (xa - z), t in [0, 1]: a convex
     // piecewise quadratic whose pieces end where an entry changes sign (Lee et al. look only at those
     // ends and at t = 1, which misses the minimum when an entering entry's solution has the other sign)
-    const d = new Float64Array(k);
+    d.fill(0);
     for (let j = 0; j < active.length; j++) d[active[j]] = xa[j] - z[active[j]];
-    // B d over the active columns, and the residual at z
+    // B d over the active columns (r is the residual at z)
     Bd.fill(0);
     for (const a of active) {
       const da = d[a];
@@ -344,7 +346,6 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
       const o = a * rows;
       for (let i = 0; i < rows; i++) Bd[i] += da * C[o + i];
     }
-    residualInto(P, C, z, r);
     let r0Bd = 0;
     let BdBd = 0;
     for (let i = 0; i < rows; i++) {
@@ -392,7 +393,7 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
       // or the step is below rounding. Then z is accepted when every optimality condition holds
       // within 100 tol (the floor of this problem's conditioning), else it is a failure
       for (let a = 0; a < k; a++) signs[a] = Math.sign(z[a]);
-      gradientAt(P, C, z, r, g);
+      gradientOf(P, C, r, g);
       let worstActive = 0;
       let worst = 0;
       for (let a = 0; a < k; a++) {
@@ -419,6 +420,6 @@ export function solveDenseLasso(P: DenseLasso, z0: Float64Array | null, tol = 1e
     // optimal on its signs only at the solution itself with every sign as assigned
     needSolve = !consistent;
   }
-  gradientAt(P, C, z, r, g);
+  gradientOf(P, C, r, g);
   return { z, gradient: g, optimal: false, steps, work: work + gram.work + factor.work, reason: `no optimum after ${limit} steps` };
 }

@@ -211,7 +211,8 @@ function runWs(prog: UnivariateProgram, tol: number, options: SolveOptions): Par
     onProgress: options.onProgress,
   });
   const certified = isCertified(res.certificate, tol);
-  const status: SolveStatus = certified ? 'optimal' : res.stop === 'interrupted' || res.stop === 'time_limit' ? res.stop : res.stop === 'max_iter' ? 'max_iter' : 'numerical';
+  // giving up (too many knots, a singular restricted solve) is a numerical stop, as the interior point's
+  const status = statusOf(certified, res.stop === 'too_large' || res.stop === 'failed' ? 'numerical' : res.stop);
   return {
     status,
     solver: 'ws',
