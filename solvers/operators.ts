@@ -65,15 +65,21 @@ export class WeightedCenteredOperator implements LinearOperator {
   private readonly sqrtW: Float64Array;
   private readonly tmp: Float64Array;
 
+  /**
+   * @param sameWeights an operator with the same weights whose square roots and scratch this one
+   *   shares (the two must not be applied at the same time)
+   */
   constructor(
     readonly inner: LinearOperator,
     readonly weights: Float64Array,
+    sameWeights?: WeightedCenteredOperator,
   ) {
     if (weights.length !== inner.rows) throw new Error('WeightedCenteredOperator: one weight per row is required');
     this.rows = inner.rows;
     this.cols = inner.cols;
-    this.sqrtW = weights.map(Math.sqrt);
-    this.tmp = new Float64Array(inner.rows);
+    if (sameWeights && sameWeights.weights !== weights) throw new Error('WeightedCenteredOperator: the operator to share with has other weights');
+    this.sqrtW = sameWeights ? sameWeights.sqrtW : weights.map(Math.sqrt);
+    this.tmp = sameWeights ? sameWeights.tmp : new Float64Array(inner.rows);
   }
 
   apply(x: Float64Array, y: Float64Array): void {

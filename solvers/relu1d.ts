@@ -15,56 +15,55 @@ export class Relu1dOperator implements LinearOperator {
   private readonly u: Float64Array;
   private readonly plusSlots: number[];
   private readonly minusSlots: number[];
-  private readonly zp: Float64Array;
-  private readonly zm: Float64Array;
 
   /**
    * @param points sorted, strictly increasing breakpoints (also the rows)
    * @param slotSigns the sign s of each atom slot at a point; column index = k * slots + a
+   * @param sameRows an operator on the same points whose centred points this one shares (another set
+   *   of slots on the same data)
    */
-  constructor(points: Float64Array, readonly slotSigns: readonly (1 | -1)[]) {
+  constructor(points: Float64Array, readonly slotSigns: readonly (1 | -1)[], sameRows?: Relu1dOperator) {
     const p = points.length;
+    this.rows = p;
+    this.cols = p * slotSigns.length;
+    this.plusSlots = [];
+    this.minusSlots = [];
+    slotSigns.forEach((s, a) => (s === 1 ? this.plusSlots : this.minusSlots).push(a));
+    if (sameRows) {
+      if (sameRows.rows !== p) throw new Error('Relu1dOperator: the operator to share with has other points');
+      this.u = sameRows.u;
+      return;
+    }
     for (let j = 1; j < p; j++) {
       if (!(points[j] > points[j - 1])) throw new Error('Relu1dOperator: points must be strictly increasing');
     }
     const mid = p > 0 ? 0.5 * (points[0] + points[p - 1]) : 0;
     this.u = new Float64Array(p);
     for (let j = 0; j < p; j++) this.u[j] = points[j] - mid;
-    this.rows = p;
-    this.cols = p * slotSigns.length;
-    this.plusSlots = [];
-    this.minusSlots = [];
-    slotSigns.forEach((s, a) => (s === 1 ? this.plusSlots : this.minusSlots).push(a));
-    this.zp = new Float64Array(p);
-    this.zm = new Float64Array(p);
   }
 
   apply(z: Float64Array, y: Float64Array): void {
-    const { u, rows: p, zp, zm } = this;
+    const { u, rows: p, plusSlots, minusSlots } = this;
     const S = this.slotSigns.length;
-    for (let k = 0; k < p; k++) {
-      let sp = 0;
-      let sm = 0;
-      for (const a of this.plusSlots) sp += z[k * S + a];
-      for (const a of this.minusSlots) sm += z[k * S + a];
-      zp[k] = sp;
-      zm[k] = sm;
-    }
-    // s = +1: prefix sums over k < j
+    // s = +1: prefix sums over k < j of the point's summed weights (summed in place: no scratch)
     let s0 = 0;
     let s1 = 0;
     for (let j = 0; j < p; j++) {
       y[j] = u[j] * s0 - s1;
-      s0 += zp[j];
-      s1 += zp[j] * u[j];
+      let zk = 0;
+      for (const a of plusSlots) zk += z[j * S + a];
+      s0 += zk;
+      s1 += zk * u[j];
     }
     // s = -1: suffix sums over k > j of z_k (u_k - u_j)
     s0 = 0;
     s1 = 0;
     for (let j = p - 1; j >= 0; j--) {
       y[j] += s1 - u[j] * s0;
-      s0 += zm[j];
-      s1 += zm[j] * u[j];
+      let zk = 0;
+      for (const a of minusSlots) zk += z[j * S + a];
+      s0 += zk;
+      s1 += zk * u[j];
     }
   }
 
