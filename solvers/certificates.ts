@@ -33,6 +33,19 @@ export interface L1Program {
   q: Float64Array;
   beta: number;
   /**
+   * A penalty per entry instead of beta (the l1 term is sum_j penalty_j |z_j|, the dual constraint
+   * |B'theta + q|_j <= penalty_j); beta stays the program's nominal penalty. Only for groups of one
+   * entry. Used by the merged form of the SM program (univariate.ts), two atoms per point instead
+   * of four.
+   */
+  penalty?: Float64Array;
+  /**
+   * The scale the KKT residual is divided by, when the program stands for another one whose scale
+   * it must report (the merged SM program reports the four-slot program's); by default
+   * max(beta, ||q||_inf, ||B'b||_inf).
+   */
+  kktScale?: number;
+  /**
    * A dual-feasible point (||B' theta0 + q||_inf <= beta). When q = 0, theta0 = 0 is feasible and
    * may be omitted; otherwise the program builder must supply one (its existence is exactly the
    * condition that the program is bounded below).
@@ -82,6 +95,11 @@ export interface GroupCertificateOptions {
   gradient?: Float64Array;
   /** B'theta0 + q (q alone without theta0), when the caller keeps it */
   eBase?: Float64Array;
+  /**
+   * B'anchor + q per anchor, where the caller has it (an anchor that is a residual of its own has it
+   * as its gradient): one product with B' and one array of one entry per atom fewer
+   */
+  anchorGradients?: (Float64Array | undefined)[];
 }
 
 /**
@@ -96,7 +114,7 @@ export function l1Certificate(
   prog: L1Program,
   z: Float64Array,
   anchors: Float64Array[] = [],
-  at?: { residual: Float64Array; gradient: Float64Array },
+  at?: { residual: Float64Array; gradient: Float64Array; anchorGradients?: (Float64Array | undefined)[] },
 ): Certificate & { theta: Float64Array; gradient: Float64Array } {
   const fixed = fixedParts(prog);
   return groupCertificate({ ...prog, groupSize: 1 }, z, { anchors, BtbNorm: fixed.BtbNorm, eBase: fixed.eBase, ...at });
@@ -149,6 +167,8 @@ export function groupCertificate(
   options: GroupCertificateOptions = {},
 ): Certificate & { theta: Float64Array; gradient: Float64Array; dualFeasible: boolean } {
   const { B, b, q, beta, groupSize } = prog;
+  const pen = prog.penalty;
+  if (pen && groupSize !== 1) throw new Error('a penalty per entry is for groups of one entry only');
   const anchors = options.anchors ?? [];
   const shift = options.coneShift;
   const rho = options.residual ?? computeResidual(prog, z);
@@ -161,9 +181,9 @@ export function groupCertificate(
   }
   const BtbNorm = options.BtbNorm ?? (options.Btb ? normInf(options.Btb) : btbNorm(B, b));
   // scale of the gradient terms: beta, the linear term, and B'b (the smallest beta with z = 0 when q = 0)
-  const scale = Math.max(beta, normInf(q), BtbNorm, 1e-300);
+  const scale = prog.kktScale ?? Math.max(beta, normInf(q), BtbNorm, 1e-300);
   const feasTol = 1e-13 * scale;
-  const excess = (e: Float64Array): number => maxGroupExcess(e, beta, groupSize);
+  const excess = (e: Float64Array): number => maxGroupExcess(e, beta, groupSize, pen);
 
   // the base point is feasible by construction (theta0 of the program, or 0 when q = 0)
   const base = prog.theta0 ?? new Float64Array(B.rows);
@@ -183,12 +203,16 @@ export function groupCertificate(
   // than the products themselves at 1e6 points (page faults of 32 MB each); the residual's is the
   // gradient itself, read only
   let scratch: Float64Array | null = null;
-  for (const anchor of [...anchors, rho]) {
+  for (const [ai, anchor] of [...anchors, rho].entries()) {
     // an anchor that rounding left slightly infeasible is pulled towards the base
     let a: Float64Array = anchor;
     let ea: Float64Array;
+    const given = ai < anchors.length ? options.anchorGradients?.[ai] : undefined;
     if (anchor === rho) ea = gradient;
-    else {
+    else if (given) {
+      // the caller's, read only: a pulled anchor's gradient goes to the scratch
+      ea = given;
+    } else {
       scratch ??= new Float64Array(B.cols);
       ea = scratch;
       B.applyT(a, ea);
@@ -196,19 +220,21 @@ export function groupCertificate(
     }
     if (excess(ea) > feasTol) {
       if (!baseFeasible) continue;
-      const s = segmentStep(eBase, ea, beta, groupSize);
+      const s = segmentStep(eBase, ea, beta, groupSize, pen);
       a = lerp(base, anchor, s);
       if (anchor === rho) {
         consider(a);
         continue;
       }
-      // in place: ea = eBase + s (ea - eBase)
-      for (let i = 0; i < ea.length; i++) ea[i] = eBase[i] + s * (ea[i] - eBase[i]);
+      // ea = eBase + s (ea - eBase), in place unless it is the caller's
+      const out: Float64Array = ea === given ? (scratch ??= new Float64Array(B.cols)) : ea;
+      for (let i = 0; i < ea.length; i++) out[i] = eBase[i] + s * (ea[i] - eBase[i]);
+      ea = out;
     }
     consider(a);
     if (anchor === rho) continue;
     // then from the feasible anchor towards the residual
-    consider(lerp(a, rho, segmentStep(ea, gradient, beta, groupSize)));
+    consider(lerp(a, rho, segmentStep(ea, gradient, beta, groupSize, pen)));
   }
   const dualFeasible = bestTheta !== null;
   if (!dualFeasible) {
@@ -218,7 +244,7 @@ export function groupCertificate(
   const theta = bestTheta ?? new Float64Array(B.rows);
   const gap = Math.max(0, primal - bestDual);
 
-  const viol = groupKktViolation(z, gradient, beta, groupSize);
+  const viol = groupKktViolation(z, gradient, beta, groupSize, pen);
   return {
     primalObjective: primal,
     dualObjective: bestDual,
@@ -233,7 +259,11 @@ export function groupCertificate(
 
 export function groupPrimal(prog: GroupProgram, z: Float64Array, residual?: Float64Array): number {
   const r = residual ?? computeResidual(prog, z);
-  return 0.5 * norm2sq(r) + dot(prog.q, z) + prog.beta * groupNormSum(z, prog.groupSize);
+  const pen = prog.penalty;
+  let reg = 0;
+  if (pen) for (let i = 0; i < z.length; i++) reg += pen[i] * Math.abs(z[i]);
+  else reg = prog.beta * groupNormSum(z, prog.groupSize);
+  return 0.5 * norm2sq(r) + dot(prog.q, z) + reg;
 }
 
 /** sum over consecutive groups of ||z_g||_2 */
@@ -247,9 +277,22 @@ export function groupNormSum(z: Float64Array, groupSize: number): number {
   return s;
 }
 
-/** The largest s in [0, 1] with ||(e0 + s (e1 - e0))_g|| <= beta for every group (e0 feasible). */
-function segmentStep(e0: Float64Array, e1: Float64Array, beta: number, groupSize: number): number {
+/**
+ * The largest s in [0, 1] with ||(e0 + s (e1 - e0))_g|| <= beta (pen_g with a penalty per entry) for
+ * every group (e0 feasible).
+ */
+function segmentStep(e0: Float64Array, e1: Float64Array, beta: number, groupSize: number, pen?: Float64Array): number {
   let s = 1;
+  if (pen) {
+    for (let i = 0; i < e0.length; i++) {
+      const d = e1[i] - e0[i];
+      if (d === 0) continue;
+      // |e0 + s d| <= pen: the bound on the side d moves towards
+      const root = d > 0 ? (pen[i] - e0[i]) / d : (-pen[i] - e0[i]) / d;
+      s = Math.min(s, root);
+    }
+    return Math.max(0, s);
+  }
   for (let g0 = 0; g0 < e0.length; g0 += groupSize) {
     let dd = 0;
     let ed = 0;
@@ -274,8 +317,15 @@ function lerp(a: Float64Array, b: Float64Array, s: number): Float64Array {
   return out;
 }
 
-function maxGroupExcess(e: Float64Array, beta: number, groupSize: number): number {
+function maxGroupExcess(e: Float64Array, beta: number, groupSize: number, pen?: Float64Array): number {
   let m = 0;
+  if (pen) {
+    for (let i = 0; i < e.length; i++) {
+      const v = Math.abs(e[i]) - pen[i];
+      if (v > m || v !== v) m = v;
+    }
+    return m;
+  }
   for (let g0 = 0; g0 < e.length; g0 += groupSize) {
     let n2 = 0;
     for (let i = g0; i < g0 + groupSize; i++) n2 += e[i] * e[i];
@@ -307,11 +357,14 @@ export function groupViolation(z: ArrayLike<number>, grad: ArrayLike<number>, be
   return Math.sqrt(r);
 }
 
-/** The largest groupViolation over consecutive groups of gs entries (NaN propagates). */
-export function groupKktViolation(z: Float64Array, grad: Float64Array, beta: number, gs: number): number {
+/**
+ * The largest groupViolation over consecutive groups of gs entries (NaN propagates); with a penalty
+ * per entry (gs = 1), each entry's own.
+ */
+export function groupKktViolation(z: Float64Array, grad: Float64Array, beta: number, gs: number, pen?: Float64Array): number {
   let viol = 0;
   for (let g0 = 0; g0 < z.length; g0 += gs) {
-    const v = groupViolation(z, grad, beta, g0, gs);
+    const v = groupViolation(z, grad, pen ? pen[g0] : beta, g0, gs);
     if (v > viol || v !== v) viol = v;
   }
   return viol;
