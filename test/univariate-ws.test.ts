@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { buildUnivariateProgram, type UnivariateInput } from '../src/programs/univariate.js';
+import { buildUnivariateProgram, smMergedProgram, smUnmergeWeights, type UnivariateInput } from '../src/programs/univariate.js';
 import { solveUnivariate } from '../src/programs/solve.js';
 import { compressRestricted } from '../src/programs/univariate-ws.js';
 import { trainUnivariate } from '../src/programs/train-univariate.js';
 import { solveDenseLasso } from '../solvers/lasso-active-set.js';
-import { l1Certificate, isCertified } from '../solvers/certificates.js';
+import { l1Certificate, l1Primal, isCertified, groupCertificate } from '../solvers/certificates.js';
+import { Relu1dOperator } from '../solvers/relu1d.js';
 import { Rng } from '../src/util/random.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { highsLasso } from './helpers/highs-lasso.js';
@@ -132,6 +133,89 @@ describe('the compressed restricted program', () => {
       for (const d of diffs) expect(Math.abs(d - diffs[0])).toBeLessThanOrEqual(1e-10 * Math.max(1, scale));
     });
   }
+});
+
+describe('the merged SM program (two atoms per point)', () => {
+  // ties (m_k up to 4) make the two slots' linear terms differ by more than 1/n
+  const cases: [string, Float64Array, number][] = [
+    ['ties', tiedData(200, 7), 0.06],
+    ['mixture', sampleMixture1D(DEMO_MIXTURE, 300, 8), 0.02],
+  ];
+  for (const [name, x, beta] of cases) {
+    test(`${name}: the same objective at every weight vector and the same dual constraint at every theta as the four-slot program`, () => {
+      const prog = buildUnivariateProgram({ objective: 'sm', x, beta });
+      const merged = smMergedProgram(prog);
+      const p = prog.points.length;
+      expect(merged.l1.B.cols).toBe(2 * p);
+      const rng = new Rng(3);
+      for (let t = 0; t < 5; t++) {
+        const v = Float64Array.from({ length: 2 * p }, () => (rng.uniform() < 0.3 ? rng.normal() : 0));
+        const z = smUnmergeWeights(v);
+        // each merged weight lands on exactly one of its two slots
+        let nz4 = 0;
+        for (const w of z) if (w !== 0) nz4++;
+        expect(nz4).toBe(v.filter((w) => w !== 0).length);
+        expect(rel(l1Primal(merged.l1, v), l1Primal(prog.l1, z))).toBeLessThanOrEqual(1e-12);
+        // the four-slot program's objective by its own parts: no merged code involved
+        const theta = Float64Array.from({ length: p }, () => 0.3 * rng.normal());
+        const e4 = new Float64Array(4 * p);
+        prog.l1.B.applyT(theta, e4);
+        let excess4 = -Infinity;
+        for (let i = 0; i < e4.length; i++) excess4 = Math.max(excess4, Math.abs(e4[i] + prog.l1.q[i]) - beta);
+        const e2 = new Float64Array(2 * p);
+        merged.l1.B.applyT(theta, e2);
+        let excess2 = -Infinity;
+        for (let i = 0; i < e2.length; i++) excess2 = Math.max(excess2, Math.abs(e2[i] + merged.l1.q[i]) - merged.l1.penalty![i]);
+        expect(Math.abs(excess4 - excess2)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(excess4)));
+      }
+    });
+
+    test(`${name}: the working set's certificate is the four-slot program's, recomputed from its z and theta`, () => {
+      const prog = buildUnivariateProgram({ objective: 'sm', x, beta });
+      const sol = solveUnivariate(prog, { solver: 'ws' });
+      expect(sol.status).toBe('optimal');
+      expect(sol.z.length).toBe(4 * prog.points.length);
+      const own = l1Certificate(prog.l1, sol.z);
+      expect(isCertified(own, 1e-8)).toBe(true);
+      expect(rel(own.primalObjective, sol.certificate.primalObjective)).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(own.kktResidual - sol.certificate.kktResidual)).toBeLessThanOrEqual(1e-12);
+    });
+  }
+
+  test('a merged operator shares the rows of the four-slot one and computes what a fresh one does', () => {
+    const prog = buildUnivariateProgram({ objective: 'sm', x: sampleMixture1D(DEMO_MIXTURE, 500, 9), beta: 0.05 });
+    const merged = smMergedProgram(prog);
+    const fresh = new Relu1dOperator(prog.points, [1, -1]);
+    const rng = new Rng(4);
+    const v = Float64Array.from({ length: fresh.cols }, () => rng.normal());
+    const r = Float64Array.from({ length: fresh.rows }, () => rng.normal());
+    const [a1, a2] = [new Float64Array(fresh.rows), new Float64Array(fresh.rows)];
+    merged.A.apply(v, a1);
+    fresh.apply(v, a2);
+    expect(a1).toEqual(a2);
+    const [t1, t2] = [new Float64Array(fresh.cols), new Float64Array(fresh.cols)];
+    merged.A.applyT(r, t1);
+    fresh.applyT(r, t2);
+    expect(t1).toEqual(t2);
+  });
+
+  test('a penalty per entry is refused for groups of more than one entry', () => {
+    const prog = buildUnivariateProgram({ objective: 'sm', x: sampleMixture1D(DEMO_MIXTURE, 50, 9), beta: 0.05 });
+    const merged = smMergedProgram(prog);
+    expect(() => groupCertificate({ ...merged.l1, groupSize: 2 }, new Float64Array(merged.l1.B.cols))).toThrow(/groups of one entry/);
+  });
+
+  test('beta just above the threshold (a merged atom all but free): the four-slot form is solved, and certified', () => {
+    // an interior point of multiplicity 3 sets the threshold 3/(2n)
+    const x = Float64Array.from([0, 0.4, 1, 1, 1, 1.7, 2.1, 2.2, 3, 3.5]);
+    const threshold = buildUnivariateProgram({ objective: 'sm', x, beta: 1 }).betaThreshold;
+    expect(threshold).toBeCloseTo(3 / 20, 15);
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: threshold * (1 + 1e-5) });
+    const sol = solveUnivariate(prog, { solver: 'ws' });
+    expect(sol.status).toBe('optimal');
+    const ipm = solveUnivariate(prog, { solver: 'ipm' });
+    expect(rel(sol.convexObjective, ipm.convexObjective)).toBeLessThanOrEqual(1e-9);
+  });
 });
 
 describe('the working-set method', () => {

@@ -6,7 +6,7 @@
  * atom's dual constraint |(A'R)_a + g_a| <= n beta is affine in beta, so the set of beta where the
  * linear score is optimal is an intersection of half-lines.
  */
-import { buildUnivariateProgram } from './univariate.js';
+import { buildUnivariateProgram, smLinearTerm } from './univariate.js';
 
 export interface LinearRegime {
   /** the linear score is optimal exactly for betaMin <= beta <= betaMax (= 1) */
@@ -20,7 +20,7 @@ export interface LinearRegime {
 export function linearRegime(x: Float64Array): LinearRegime {
   // beta only sets the program's bounds, not the dictionary or g: any valid beta will do here
   const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 1 });
-  const { points: u, counts: m, n, g } = prog;
+  const { points: u, counts: m, n } = prog;
   let mean = 0;
   for (let i = 0; i < x.length; i++) mean += x[i];
   mean /= n;
@@ -28,6 +28,7 @@ export function linearRegime(x: Float64Array): LinearRegime {
   for (let i = 0; i < x.length; i++) variance += (x[i] - mean) ** 2;
   variance /= n;
   const Rt = Float64Array.from(u, (v, j) => m[j] * (v - mean));
+  const g = smLinearTerm(m, n, 1);
   const Phi = new Float64Array(prog.A.cols);
   prog.A.applyT(Rt, Phi);
   // the atoms of the linear score itself are active for every beta (0 * beta <= 0); rounding turns

@@ -21,7 +21,7 @@
  */
 import { l1Certificate, isCertified, type Certificate } from '../../solvers/certificates.js';
 import { solveDenseLasso } from '../../solvers/lasso-active-set.js';
-import type { UnivariateProgram } from './univariate.js';
+import { SM_SLOTS, smMergedProgram, smUnmergeWeights, type UnivariateProgram } from './univariate.js';
 
 export interface WsOptions {
   tol: number;
@@ -164,11 +164,32 @@ export function compressRestricted(prog: UnivariateProgram, atoms: number[]): Co
   return { rows, atoms: [...atoms], B: A, b, q };
 }
 
+/**
+ * The working-set method on a 1-D program. SM is solved in its merged form (two atoms per point
+ * instead of four, smMergedProgram: the same optimum and the same certificate, and half the memory
+ * and work per round) when every merged penalty beta - m_k/(2n) is at least beta/1000 (else, right
+ * at the boundedness threshold, a merged atom is all but free and the four-slot form is solved);
+ * the weights are returned for the program given.
+ */
 export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOptions): WsResult {
+  if (prog.objective === 'sm' && prog.slots === SM_SLOTS) {
+    let maxCount = 0;
+    for (let k = 0; k < prog.counts.length; k++) maxCount = Math.max(maxCount, prog.counts[k]);
+    if (prog.beta - maxCount / (2 * prog.n) >= prog.beta / 1000) {
+      const res = solveWorkingSet(smMergedProgram(prog), options);
+      return { ...res, z: smUnmergeWeights(res.z) };
+    }
+  }
+  return solveWorkingSet(prog, options);
+}
+
+function solveWorkingSet(prog: UnivariateProgram, options: WsOptions): WsResult {
   const started = performance.now();
   const { tol } = options;
   const l1 = prog.l1;
   const { beta } = l1;
+  // a penalty per atom (the merged SM program), else beta for every atom
+  const pen = l1.penalty;
   const K = l1.B.cols;
   const p = l1.B.rows;
   const S = prog.slots.length;
@@ -202,12 +223,13 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
   let solvedFor = NaN;
 
   /**
-   * Rounds of the working-set method for the penalty `bv` from the current z and W, until no atom
-   * outside W violates |gradient| <= bv (true), or a stop (false, with stop and message set).
+   * Rounds of the working-set method for the penalties f beta (f pen_i with a penalty per atom) from
+   * the current z and W, until no atom outside W violates |gradient_i| <= f pen_i (true), or a stop
+   * (false, with stop and message set).
    */
-  const rounds = (bv: number): boolean => {
+  const rounds = (f: number): boolean => {
     // a violation this small is rounding, not worth a round
-    const slack = bv * 1e-12;
+    const slack = f * beta * 1e-12;
     while (round < maxRounds) {
       if (options.interrupted?.()) {
         stop = 'interrupted';
@@ -225,7 +247,7 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
         let runV = 0;
         for (let kk = 0; kk <= p; kk++) {
           const i = kk * S + a;
-          const v = kk < p && !inW[i] ? Math.abs(grad[i]) - bv : -1;
+          const v = kk < p && !inW[i] ? Math.abs(grad[i]) - f * (pen ? pen[i] : beta) : -1;
           if (v > slack) {
             if (v > runV) {
               runV = v;
@@ -238,7 +260,7 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
           }
         }
       }
-      if (cands.length === 0 && solvedFor === bv) return true;
+      if (cands.length === 0 && solvedFor === f) return true;
       cands.sort((x, y) => y.v - x.v);
       const take = Math.min(cands.length, Math.max(8, W.length));
       for (let t = 0; t < take; t++) {
@@ -255,9 +277,14 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
       const comp = compressRestricted(prog, W);
       const z0 = new Float64Array(W.length);
       for (let c = 0; c < W.length; c++) z0[c] = z[W[c]];
-      const sol = solveDenseLasso({ rows: comp.rows, k: W.length, B: comp.B, b: comp.b, q: comp.q, beta: bv }, z0, 1e-13, undefined, workBudget - work);
+      // a penalty per atom: column c scaled by s_c = beta / pen_c (weight v = s_c v') leaves the
+      // penalty beta for every column
+      const colScale = pen ? W.map((i) => beta / pen[i]) : null;
+      if (colScale) scaleColumns(comp, colScale, z0);
+      const sol = solveDenseLasso({ rows: comp.rows, k: W.length, B: comp.B, b: comp.b, q: comp.q, beta: f * beta }, z0, 1e-13, undefined, workBudget - work);
+      if (colScale) for (let c = 0; c < W.length; c++) sol.z[c] *= colScale[c];
       work += sol.work;
-      solvedFor = bv;
+      solvedFor = f;
       trace?.(`round ${round}: ${W.length} atoms, ${comp.rows} nodes, ${take} added, small solve ${sol.optimal ? 'optimal' : sol.reason} in ${sol.steps} steps`);
       // in place: z is nonzero only on W (a fresh array per round was garbage of 8-32 MB at 1e6 points)
       for (let c = 0; c < W.length; c++) z[W[c]] = sol.z[c];
@@ -277,7 +304,7 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
     return false;
   };
 
-  if (rounds(beta)) {
+  if (rounds(1)) {
     let cert = l1Certificate(l1, z, [], { residual: r, gradient: grad });
     trace?.(`round ${round}: no violator, gap ${cert.relativeGap.toExponential(2)} KKT ${cert.kktResidual.toExponential(2)}`);
     if (!isCertified(cert, tol) && cert.kktResidual <= tol && !halted()) {
@@ -298,10 +325,11 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
         for (const i of W) z[i] = 0;
         keptW.forEach((i, c) => (z[i] = kept[c]));
       };
-      if (rounds(beta * (1 - delta))) {
+      if (rounds(1 - delta)) {
+        // the anchor's B'theta + q is the gradient of these rounds
         const anchor = r;
         restore();
-        cert = l1Certificate(l1, z, [anchor], atBeta);
+        cert = l1Certificate(l1, z, [anchor], { ...atBeta, anchorGradients: [grad] });
         trace?.(`  anchored at beta (1 - ${delta}): gap ${cert.relativeGap.toExponential(2)} KKT ${cert.kktResidual.toExponential(2)}`);
       } else {
         restore();
@@ -315,4 +343,14 @@ export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOp
   }
   const cert = l1Certificate(l1, z, [], { residual: r, gradient: grad });
   return { z, certificate: cert, theta: cert.theta, iterations: round, stop, atoms: W.length, ...(message ? { message } : {}) };
+}
+
+/** B's column c and q_c times s_c, and the start point's entry divided by it (weights v = s_c v'). */
+function scaleColumns(comp: CompressedProgram, s: number[], z0: Float64Array): void {
+  const k = s.length;
+  for (let i = 0; i < comp.rows; i++) for (let c = 0; c < k; c++) comp.B[i * k + c] *= s[c];
+  for (let c = 0; c < k; c++) {
+    comp.q[c] *= s[c];
+    z0[c] /= s[c];
+  }
 }

@@ -62,8 +62,6 @@ export interface UnivariateProgram {
   /** (1/(2n)) sum_i (y_i - target_{j(i)})^2: the part of the loss no network can change (ties) */
   targetConstant: number;
   slots: readonly AtomSlot[];
-  /** per atom, column k * slots.length + a: the Hyvarinen count (SM), zeros for DSM */
-  g: Float64Array;
   A: Relu1dOperator;
   l1: L1Program;
   /** the smallest beta for which the program is bounded below (SM), 0 for DSM */
@@ -197,38 +195,36 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
   const slots = objective === 'sm' ? SM_SLOTS : DSM_SLOTS;
   const S = slots.length;
   const weights = mapped(counts, (m) => m / n);
-  const g = new Float64Array(p * S);
-  let betaThreshold = 0;
-  if (objective === 'sm') {
-    let below = 0; // L_k = #{x < u_k}
-    for (let k = 0; k < p; k++) {
-      const m = counts[k];
-      const above = n - below - m; // G_k = #{x > u_k}
-      g[k * S + 0] = above;
-      g[k * S + 1] = above + m;
-      g[k * S + 2] = -below;
-      g[k * S + 3] = -(below + m);
-      below += m;
-    }
-    betaThreshold = smBetaThreshold(counts, n);
-  }
+  const betaThreshold = objective === 'sm' ? smBetaThreshold(counts, n) : 0;
   const A = new Relu1dOperator(
     points,
     slots.map((s) => s.sign),
   );
   const B = new WeightedCenteredOperator(A, weights);
+  // SM: the targets and b are zero (one array serves both)
   const target = objective === 'dsm' ? means : new Float64Array(p);
   let meanY = 0;
   for (let j = 0; j < p; j++) meanY += weights[j] * target[j];
-  const b = mapped(target, (v, j) => Math.sqrt(weights[j]) * (v - meanY));
-  // q = g / n; for DSM both are zero, and one array serves (16 MB at 1e6 points)
-  let q = g;
+  const b = objective === 'dsm' ? mapped(target, (v, j) => Math.sqrt(weights[j]) * (v - meanY)) : target;
+  let l1: L1Program;
   if (objective === 'sm') {
-    q = new Float64Array(g.length);
-    for (let i = 0; i < g.length; i++) q[i] = g[i] / n;
+    // q = g / n with g the Hyvarinen count of each atom, built when first read: the working-set
+    // method solves the merged form (two atoms per point, smMergedProgram) and never reads it (32 MB
+    // at 1e6 points)
+    let q: Float64Array | undefined;
+    l1 = {
+      B,
+      b,
+      get q(): Float64Array {
+        return (q ??= smLinearTerm(counts, n));
+      },
+      beta,
+      theta0: smCentralDualPoint(points, counts, n),
+    };
+  } else {
+    // q = 0 for DSM
+    l1 = { B, b, q: new Float64Array(p * S), beta };
   }
-  const l1: L1Program = { B, b, q, beta };
-  if (objective === 'sm') l1.theta0 = smCentralDualPoint(points, counts, n);
   return {
     objective,
     n,
@@ -240,11 +236,95 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
     target,
     targetConstant: grouped.within / (2 * n),
     slots,
-    g,
     A,
     l1,
     betaThreshold,
   };
+}
+
+/**
+ * The SM program's linear term q = g / n per atom k * 4 + a, with g the atom's Hyvarinen count:
+ * G_k and G_k + m_k (sign +1, breakpoint just right / just left of u_k), -L_k and -(L_k + m_k)
+ * (sign -1, just left / just right), with L_k = #{x < u_k} and G_k = #{x > u_k}. With divisor 1:
+ * the counts g themselves.
+ */
+export function smLinearTerm(counts: Float64Array, n: number, divisor = n): Float64Array {
+  const p = counts.length;
+  const S = SM_SLOTS.length;
+  const q = new Float64Array(p * S);
+  let below = 0;
+  for (let k = 0; k < p; k++) {
+    const m = counts[k];
+    const above = n - below - m;
+    q[k * S + 0] = above / divisor;
+    q[k * S + 1] = (above + m) / divisor;
+    q[k * S + 2] = -below / divisor;
+    q[k * S + 3] = -(below + m) / divisor;
+    below += m;
+  }
+  return q;
+}
+
+/** The slots of the merged SM program: one atom per sign and point (the side is chosen by the weight's sign). */
+export const SM_MERGED_SLOTS: readonly AtomSlot[] = DSM_SLOTS;
+
+/**
+ * The SM program with two atoms per point instead of four (docs/math/univariate-ws.md). The two
+ * slots of one sign at a point have the same column and linear terms q_bar -+ m_k/(2n); the best
+ * split of a weight v between them puts it all on one slot (v > 0 on the smaller term, v < 0 on the
+ * larger), at the cost q_bar v + (beta - m_k/(2n)) |v|. So the merged program has the linear term
+ * q_bar, a penalty per atom beta - m_k/(2n), the same optimal value, and the same dual (|B'theta +
+ * q_bar| <= beta - m_k/(2n) is exactly the pair |B'theta + q_bar -+ m_k/(2n)| <= beta): its
+ * certificate is the four-slot program's. Its KKT residual is divided by the four-slot program's
+ * scale. Requires beta at or above the threshold (every penalty >= 0).
+ */
+export function smMergedProgram(prog: UnivariateProgram): UnivariateProgram {
+  if (prog.objective !== 'sm' || prog.slots !== SM_SLOTS) throw new Error('smMergedProgram takes the four-slot SM program');
+  const { points, counts, weights, n, beta } = prog;
+  const p = points.length;
+  // the same rows: the centred points, the weights' square roots and the scratch are shared
+  const A = new Relu1dOperator(
+    points,
+    SM_MERGED_SLOTS.map((s) => s.sign),
+    prog.A,
+  );
+  const B = new WeightedCenteredOperator(A, weights, prog.l1.B as WeightedCenteredOperator);
+  const q = new Float64Array(2 * p);
+  const penalty = new Float64Array(2 * p);
+  let below = 0;
+  let qMax = 0;
+  for (let k = 0; k < p; k++) {
+    const m = counts[k];
+    const above = n - below - m;
+    q[2 * k] = (above + m / 2) / n;
+    q[2 * k + 1] = -(below + m / 2) / n;
+    penalty[2 * k] = penalty[2 * k + 1] = Math.max(0, beta - m / (2 * n));
+    qMax = Math.max(qMax, (above + m) / n, (below + m) / n);
+    below += m;
+  }
+  // b = 0 for SM: ||B'b|| = 0, so the four-slot scale is max(beta, ||q||_inf)
+  const l1: L1Program = { B, b: prog.l1.b, q, beta, penalty, kktScale: Math.max(beta, qMax), theta0: prog.l1.theta0 };
+  return { ...prog, slots: SM_MERGED_SLOTS, A, l1 };
+}
+
+/**
+ * Four-slot SM weights from merged ones: of the two slots of one sign at a point, a positive weight
+ * goes to the one with the smaller linear term, a negative one to the larger.
+ */
+export function smUnmergeWeights(v: Float64Array): Float64Array {
+  const p = v.length / 2;
+  const z = new Float64Array(4 * p);
+  for (let k = 0; k < p; k++) {
+    const a = v[2 * k];
+    const c = v[2 * k + 1];
+    // sign +1: q = G/n (slot 0) < (G + m)/n (slot 1)
+    if (a > 0) z[4 * k] = a;
+    else if (a < 0) z[4 * k + 1] = a;
+    // sign -1: q = -(L + m)/n (slot 3) < -L/n (slot 2)
+    if (c > 0) z[4 * k + 3] = c;
+    else if (c < 0) z[4 * k + 2] = c;
+  }
+  return z;
 }
 
 /**
