@@ -5,6 +5,8 @@
  */
 import { buildUnivariateProgram } from '../src/programs/univariate.js';
 import { solveUnivariate, type SolverName } from '../src/programs/solve.js';
+import { solveUnivariateWorkingSet } from '../src/programs/univariate-ws.js';
+import { isCertified } from '../solvers/certificates.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { Rng } from '../src/util/random.js';
 import { dsmReferenceBeta } from './univariate.js';
@@ -30,7 +32,15 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const prog = buildUnivariateProgram({ objective: objective as 'sm' | 'dsm', x, xt, sigma, beta });
 const buildCpu = process.cpuUsage(cpu0);
-const sol = solveUnivariate(prog, { solver: solver as SolverName, tol: 1e-8, timeLimit });
+// "ws4": the working-set method on SM's four-slot program (the path before the merged form)
+const sol =
+  solver === 'ws4'
+    ? (() => {
+        const r = solveUnivariateWorkingSet(prog, { tol: 1e-8, timeLimit, mergeSm: false });
+        const status = isCertified(r.certificate, 1e-8) ? 'optimal' : r.stop;
+        return { solver: 'ws4', status, iterations: r.iterations, certificate: r.certificate, convexObjective: r.certificate.primalObjective + prog.targetConstant, z: r.z };
+      })()
+    : solveUnivariate(prog, { solver: solver as SolverName, tol: 1e-8, timeLimit });
 const cpu = process.cpuUsage(cpu0);
 let neurons = 0;
 for (const v of sol.z) if (v !== 0) neurons++;

@@ -8,7 +8,9 @@
  * mixture 0.4 N(-2, 0.5^2) + 0.6 N(2, 0.7^2), seed 0; DSM sigma 0.1, beta = 4 sd(y)/n; SM beta
  * = 4/n and 0.1; tol 1e-8. Each case runs in its own process; CPU seconds of the whole case (the
  * program's construction included, shown apart); the baseline only up to --baseline-max points,
- * under --time-limit seconds (a limit for its whole solve). Writes bench-results/univariate-ipm.json.
+ * under --time-limit seconds (a limit for its whole solve). For SM with beta = 0.1 also `ws4`: the
+ * working-set method on the four-slot SM program, the path before the merged form (two atoms per
+ * point), for its time and memory. Writes bench-results/univariate-ipm.json.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -101,7 +103,8 @@ export async function runUnivariateIpmBenchmark(): Promise<void> {
   const results: CaseResult[] = [];
   for (const g of groups) {
     for (const n of sizes) {
-      for (const solver of ['auto', 'ipm', ...(n <= baselineMax ? ['chain'] : [])]) {
+      // ws4: the working-set method on SM's four-slot program, the path before the merged form
+      for (const solver of ['auto', ...(g.objective === 'sm' && g.betaSpec !== '4/n' ? ['ws4'] : []), 'ipm', ...(n <= baselineMax ? ['chain'] : [])]) {
         process.stderr.write(`  ${g.objective} beta=${g.betaSpec} n=${n} ${solver} ...\n`);
         results.push(runCase(g.objective, n, g.betaSpec, solver, timeLimit));
         fs.writeFileSync('bench-results/univariate-ipm.json', JSON.stringify({ machine: machineLine(), timeLimit, results }, null, 2));

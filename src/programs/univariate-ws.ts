@@ -38,6 +38,11 @@ export interface WsOptions {
   workBudget?: number;
   /** rounds (default 200) */
   maxRounds?: number;
+  /**
+   * SM in its merged form, two atoms per point (default true; false solves the four-slot program:
+   * the previous path, the baseline of the benchmark)
+   */
+  mergeSm?: boolean;
   trace?: (line: string) => void;
 }
 
@@ -172,7 +177,7 @@ export function compressRestricted(prog: UnivariateProgram, atoms: number[]): Co
  * the weights are returned for the program given.
  */
 export function solveUnivariateWorkingSet(prog: UnivariateProgram, options: WsOptions): WsResult {
-  if (prog.objective === 'sm' && prog.slots === SM_SLOTS) {
+  if (prog.objective === 'sm' && prog.slots === SM_SLOTS && options.mergeSm !== false) {
     let maxCount = 0;
     for (let k = 0; k < prog.counts.length; k++) maxCount = Math.max(maxCount, prog.counts[k]);
     if (prog.beta - maxCount / (2 * prog.n) >= prog.beta / 1000) {

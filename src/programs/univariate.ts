@@ -10,7 +10,8 @@
  *        atom's derivative summed over the data (the Hyvarinen term);
  *   DSM: 2 atoms per noisy point (s = +1 / -1), g = 0, y_i = -(xt_i - x_i) / sigma^2.
  * Eliminating the free intercept c gives the L1Program  1/2 ||B z - b||^2 + q'z + beta ||z||_1
- * with B = diag(sqrt(w)) (I - 1 w') A, b = sqrt(w) (y - w'y), q = g / n.
+ * with B = diag(sqrt(w)) (I - 1 w') A, b = sqrt(w) (y - w'y), q = g / n. The working-set method
+ * solves SM in an equivalent form with two atoms per point (smMergedProgram).
  */
 import { Relu1dOperator } from '../../solvers/relu1d.js';
 import { WeightedCenteredOperator } from '../../solvers/operators.js';
