@@ -335,6 +335,30 @@ function maxGroupExcess(e: Float64Array, beta: number, groupSize: number, pen?: 
   return m;
 }
 
+/**
+ * How far the rounding of z to float64 alone moves the optimality conditions: max_i |(B'B e)_i|
+ * divided by the KKT residual's scale, with e_i half an ulp of z_i and a fixed pseudo-random sign
+ * per entry (a typical rounding error, not the worst). When this exceeds the tolerance, no float64
+ * vector near z can be expected to certify: an optimum whose weights are huge and cancel (SM with
+ * a tiny beta: weights of 1e8 at 1e5 points) sits below float64's resolution of this certificate.
+ */
+export function kktRoundingShift(prog: L1Program, z: Float64Array): number {
+  const { B, q, beta } = prog;
+  const e = new Float64Array(B.cols);
+  for (let i = 0; i < z.length; i++) {
+    const a = Math.abs(z[i]);
+    if (a === 0 || !Number.isFinite(a)) continue;
+    // half an ulp of z_i (2^(exponent - 53)); the sign from a multiplicative hash of i
+    const half = 2 ** (Math.floor(Math.log2(a)) - 53);
+    e[i] = (Math.imul(i + 1, 0x9e3779b1) >>> 31) === 1 ? half : -half;
+  }
+  const r = new Float64Array(B.rows);
+  B.apply(e, r);
+  B.applyT(r, e);
+  const scale = prog.kktScale ?? Math.max(beta, normInf(q), fixedParts(prog).BtbNorm, 1e-300);
+  return normInf(e) / scale;
+}
+
 export function isCertified(c: Certificate, tol: number): boolean {
   return c.relativeGap <= tol && c.kktResidual <= tol;
 }

@@ -4,7 +4,8 @@ import { solveUnivariate } from '../src/programs/solve.js';
 import { compressRestricted } from '../src/programs/univariate-ws.js';
 import { trainUnivariate } from '../src/programs/train-univariate.js';
 import { solveDenseLasso } from '../solvers/lasso-active-set.js';
-import { l1Certificate, l1Primal, isCertified, groupCertificate } from '../solvers/certificates.js';
+import { l1Certificate, l1Primal, isCertified, groupCertificate, kktRoundingShift } from '../solvers/certificates.js';
+import { DenseOperator } from '../solvers/operators.js';
 import { Relu1dOperator } from '../solvers/relu1d.js';
 import { Rng } from '../src/util/random.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
@@ -302,6 +303,62 @@ describe('the working-set method', () => {
       expect(sol.status, input.objective).toBe('optimal');
       expect(sol.iterations, input.objective).toBeLessThanOrEqual(20);
     }
+  });
+});
+
+describe("the float64 floor of a point's optimality conditions", () => {
+  test('kktRoundingShift: 0 at z = 0, doubles with z, and stays under the bound sum_k |(B\'B)_ik| ulp(z_k)/2 by hand', () => {
+    const rng = new Rng(21);
+    const rows = 15;
+    const k = 9;
+    const data = Float64Array.from({ length: rows * k }, () => rng.normal());
+    const B = new DenseOperator(rows, k, data);
+    const q = Float64Array.from({ length: k }, () => 0.1 * rng.normal());
+    const prog = { B, b: new Float64Array(rows), q, beta: 0.5 };
+    expect(kktRoundingShift(prog, new Float64Array(k))).toBe(0);
+    // weights from 1e-3 to 1e9
+    const z = Float64Array.from({ length: k }, (_, i) => (i % 2 ? -1 : 1) * 10 ** (i * 1.5 - 3) * (1 + rng.uniform()));
+    const shift = kktRoundingShift(prog, z);
+    const z2 = z.map((v) => 2 * v);
+    expect(kktRoundingShift(prog, z2)).toBe(2 * shift);
+    let qMax = 0;
+    for (const v of q) qMax = Math.max(qMax, Math.abs(v));
+    const scale = Math.max(0.5, qMax);
+    let bound = 0;
+    for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let c = 0; c < k; c++) {
+        let g = 0;
+        for (let r = 0; r < rows; r++) g += data[r * k + i] * data[r * k + c];
+        // half an ulp of z_c: |z_c| 2^-53 rounded up to the power of two above it
+        s += Math.abs(g) * 2 ** (Math.ceil(Math.log2(Math.abs(z[c]))) - 53);
+      }
+      bound = Math.max(bound, s);
+    }
+    expect(shift).toBeGreaterThan(0);
+    expect(shift).toBeLessThanOrEqual((bound / scale) * (1 + 1e-12));
+    // the largest weight's half ulp times its column's norm: the bound is not loose by orders
+    expect(shift).toBeGreaterThan((bound / scale) * 1e-3);
+  });
+
+  test('SM with beta = 4/n at 5e4 points: not certified, and the message says the weights are below float64 resolution', () => {
+    const x = sampleMixture1D(DEMO_MIXTURE, 50_000, 0);
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 4 / 50_000 });
+    const sol = solveUnivariate(prog, { timeLimit: 60 });
+    expect(sol.status).toBe('numerical');
+    // the optimal value is reached (the gap is certified); the KKT residual is what float64 cannot meet
+    expect(sol.certificate.relativeGap).toBeLessThanOrEqual(1e-8);
+    expect(sol.certificate.kktResidual).toBeGreaterThan(1e-8);
+    expect(sol.message).toMatch(/cannot reach 1e-8 in float64 at this point: rounding its weights \(up to [0-9.]+e\+\d+\) to float64 alone moves the optimality conditions by about [0-9.]+e-\d+/);
+    expect(kktRoundingShift(prog.l1, sol.z)).toBeGreaterThan(1e-8);
+  });
+
+  test('SM with beta = 4/n at 1e4 points: certified, and its rounding shift is below the tolerance', () => {
+    const x = sampleMixture1D(DEMO_MIXTURE, 10_000, 0);
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 4 / 10_000 });
+    const sol = solveUnivariate(prog, { timeLimit: 60 });
+    expect(sol.status).toBe('optimal');
+    expect(kktRoundingShift(prog.l1, sol.z)).toBeLessThan(1e-8);
   });
 });
 

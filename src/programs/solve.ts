@@ -6,7 +6,7 @@
  */
 import { fista } from '../../solvers/fista.js';
 import { proxL1 } from '../../solvers/prox.js';
-import { l1Certificate, isCertified, type Certificate, type L1Program, type SolveStatus } from '../../solvers/certificates.js';
+import { l1Certificate, isCertified, kktRoundingShift, type Certificate, type L1Program, type SolveStatus } from '../../solvers/certificates.js';
 import { polishOnSupport } from '../../solvers/polish.js';
 import { WeightedCenteredOperator } from '../../solvers/operators.js';
 import { supportKey } from '../../solvers/vector.js';
@@ -160,6 +160,18 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
     result = runFista(prog, { ...prog.l1, B }, tol, options, 'dense');
   } else {
     result = runFista(prog, prog.l1, tol, options, 'fista');
+  }
+  if (result.status === 'numerical' && result.certificate.kktResidual > tol) {
+    // why float64 stopped: the optimum's weights may be below this certificate's resolution
+    const shift = kktRoundingShift(prog.l1, result.z);
+    if (shift > tol) {
+      let zMax = 0;
+      for (const v of result.z) zMax = Math.max(zMax, Math.abs(v));
+      const why =
+        `the KKT residual cannot reach ${tol} in float64 at this point: rounding its weights (up to ${zMax.toExponential(1)}) ` +
+        `to float64 alone moves the optimality conditions by about ${shift.toExponential(1)} (relative)`;
+      result = { ...result, message: result.message ? `${result.message}; ${why}` : why };
+    }
   }
   const c = optimalIntercept(prog, result.z);
   const { theta: _theta, noInterior: _noInterior, ...rest } = result;
