@@ -183,6 +183,25 @@ describe('the merged SM program (two atoms per point)', () => {
     });
   }
 
+  test('the four-slot g and q (built when first read) are the Hyvarinen counts, by brute force over the data', () => {
+    const x = tiedData(60, 5);
+    const n = x.length;
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 0.2 });
+    prog.points.forEach((u, k) => {
+      const above = x.filter((v) => v > u).length;
+      const below = x.filter((v) => v < u).length;
+      const m = x.filter((v) => v === u).length;
+      expect([...prog.g.subarray(4 * k, 4 * k + 4)]).toEqual([above, above + m, -below, -(below + m)]);
+      for (let a = 0; a < 4; a++) expect(prog.l1.q[4 * k + a]).toBe(prog.g[4 * k + a] / n);
+    });
+    // the merged program's linear term is the mean of each pair
+    const merged = smMergedProgram(prog);
+    for (let k = 0; k < prog.points.length; k++) {
+      expect(merged.l1.q[2 * k]).toBeCloseTo((prog.l1.q[4 * k] + prog.l1.q[4 * k + 1]) / 2, 15);
+      expect(merged.l1.q[2 * k + 1]).toBeCloseTo((prog.l1.q[4 * k + 2] + prog.l1.q[4 * k + 3]) / 2, 15);
+    }
+  });
+
   test('a merged operator shares the rows of the four-slot one and computes what a fresh one does', () => {
     const prog = buildUnivariateProgram({ objective: 'sm', x: sampleMixture1D(DEMO_MIXTURE, 500, 9), beta: 0.05 });
     const merged = smMergedProgram(prog);

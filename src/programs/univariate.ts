@@ -63,6 +63,11 @@ export interface UnivariateProgram {
   /** (1/(2n)) sum_i (y_i - target_{j(i)})^2: the part of the loss no network can change (ties) */
   targetConstant: number;
   slots: readonly AtomSlot[];
+  /**
+   * per atom, column k * slots.length + a: the Hyvarinen count (SM), zeros for DSM; built when first
+   * read (nothing in the solvers reads it: q = g / n is the program's)
+   */
+  readonly g: Float64Array;
   A: Relu1dOperator;
   l1: L1Program;
   /** the smallest beta for which the program is bounded below (SM), 0 for DSM */
@@ -208,6 +213,7 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
   for (let j = 0; j < p; j++) meanY += weights[j] * target[j];
   const b = objective === 'dsm' ? mapped(target, (v, j) => Math.sqrt(weights[j]) * (v - meanY)) : target;
   let l1: L1Program;
+  let g: Float64Array | undefined;
   if (objective === 'sm') {
     // q = g / n with g the Hyvarinen count of each atom, built when first read: the working-set
     // method solves the merged form (two atoms per point, smMergedProgram) and never reads it (32 MB
@@ -237,6 +243,9 @@ export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgra
     target,
     targetConstant: grouped.within / (2 * n),
     slots,
+    get g(): Float64Array {
+      return (g ??= objective === 'sm' ? smLinearTerm(counts, n, 1) : l1.q);
+    },
     A,
     l1,
     betaThreshold,
@@ -305,7 +314,25 @@ export function smMergedProgram(prog: UnivariateProgram): UnivariateProgram {
   }
   // b = 0 for SM: ||B'b|| = 0, so the four-slot scale is max(beta, ||q||_inf)
   const l1: L1Program = { B, b: prog.l1.b, q, beta, penalty, kktScale: Math.max(beta, qMax), theta0: prog.l1.theta0 };
-  return { ...prog, slots: SM_MERGED_SLOTS, A, l1 };
+  // not a spread of prog: that would read (and build) its g
+  return {
+    objective: 'sm',
+    n,
+    beta,
+    sigma: null,
+    points,
+    counts,
+    weights,
+    target: prog.target,
+    targetConstant: prog.targetConstant,
+    slots: SM_MERGED_SLOTS,
+    get g(): Float64Array {
+      return mapped(q, (v) => v * n);
+    },
+    A,
+    l1,
+    betaThreshold: prog.betaThreshold,
+  };
 }
 
 /**
