@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { buildUnivariateProgram, smMergedProgram, smUnmergeWeights, type UnivariateInput } from '../src/programs/univariate.js';
-import { solveUnivariate } from '../src/programs/solve.js';
+import { solveUnivariate, betterAnswer } from '../src/programs/solve.js';
 import { compressRestricted } from '../src/programs/univariate-ws.js';
 import { trainUnivariate } from '../src/programs/train-univariate.js';
 import { solveDenseLasso } from '../solvers/lasso-active-set.js';
@@ -378,6 +378,28 @@ describe("the float64 floor of a point's optimality conditions", () => {
     const sol = solveUnivariate(prog, { timeLimit: 60 });
     expect(sol.status).toBe('optimal');
     expect(kktRoundingShift(prog.l1, sol.z)).toBeLessThan(1e-8);
+  });
+});
+
+describe('the answer between stages', () => {
+  const cert = (primalObjective: number, relativeGap: number, kktResidual: number) => ({ primalObjective, dualObjective: primalObjective - relativeGap, dualityGap: relativeGap, relativeGap, kktResidual });
+  test('certified first; then the lower objective when the objectives differ; then the smaller max(gap, KKT)', () => {
+    expect(betterAnswer(cert(5, 1e-9, 1e-9), cert(-1, 0.5, 1e-12), 1e-8)).toBe(true);
+    // the diverged iterate of SM 4/n at 1e6: a smaller KKT residual, an objective of 2.5e18
+    expect(betterAnswer(cert(-3e5, 1, 1e10), cert(2.5e18, 1, 4.6e9), 1e-8)).toBe(true);
+    expect(betterAnswer(cert(2.5e18, 1, 4.6e9), cert(-3e5, 1, 1e10), 1e-8)).toBe(false);
+    // the same objective to the tolerance: the smaller score
+    expect(betterAnswer(cert(-47481.3176283, 0, 1.9e-7), cert(-47481.3176284, 1e-12, 3e-6), 1e-8)).toBe(true);
+  });
+
+  test('a stage that stops with a point worse than z = 0 (the interior point after 2 iterations): z = 0 is returned, and the message says so', () => {
+    const n = 3000;
+    const prog = buildUnivariateProgram({ objective: 'sm', x: sampleMixture1D(DEMO_MIXTURE, n, 1), beta: 4 / n });
+    const sol = solveUnivariate(prog, { solver: 'ipm', maxIter: 2 });
+    expect(sol.status).toBe('max_iter');
+    expect(sol.z.every((v) => v === 0)).toBe(true);
+    expect(sol.certificate.primalObjective).toBe(0);
+    expect(sol.message).toMatch(/the best point found \(objective [0-9.]+e\+\d+\) was worse than z = 0, which is returned/);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { fista } from '../../solvers/fista.js';
 import { proxL1 } from '../../solvers/prox.js';
-import { l1Certificate, isCertified, kktRoundingShift, type Certificate, type L1Program, type SolveStatus } from '../../solvers/certificates.js';
+import { l1Certificate, l1Primal, isCertified, kktRoundingShift, type Certificate, type L1Program, type SolveStatus } from '../../solvers/certificates.js';
 import { polishOnSupport } from '../../solvers/polish.js';
 import { WeightedCenteredOperator } from '../../solvers/operators.js';
 import { supportKey } from '../../solvers/vector.js';
@@ -131,7 +131,7 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
       if (ws) {
         const message = result.status === 'optimal' ? undefined : (result.message ?? ws.message);
         result = { ...result, solver: `ws+${result.solver}`, iterations: ws.iterations + result.iterations, ...(message ? { message } : {}) };
-        if (result.status !== 'optimal' && score(ws.certificate) < score(result.certificate)) result = { ...result, z: ws.z, certificate: ws.certificate, polished: false };
+        if (result.status !== 'optimal' && betterAnswer(ws.certificate, result.certificate, tol)) result = { ...result, z: ws.z, certificate: ws.certificate, polished: false };
       }
     }
     const remaining = left();
@@ -145,7 +145,7 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
       // no strictly feasible dual point (beta exactly at the SM threshold), or a small program the
       // earlier chain certifies: it runs in the time left
       const legacy = runLegacyChain(prog, tol, { ...options, timeLimit: remaining }, started);
-      if (legacy.status === 'optimal' || score(legacy.certificate) < score(result.certificate)) {
+      if (legacy.status === 'optimal' || betterAnswer(legacy.certificate, result.certificate, tol)) {
         // an uncertified answer keeps the reason of the stage before when its own stop gives none
         const message = legacy.status === 'optimal' ? undefined : (legacy.message ?? result.message);
         result = { ...legacy, solver: `${result.solver}+${legacy.solver}`, iterations: result.iterations + legacy.iterations, ...(message ? { message } : {}) };
@@ -160,6 +160,13 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
     result = runFista(prog, { ...prog.l1, B }, tol, options, 'dense');
   } else {
     result = runFista(prog, prog.l1, tol, options, 'fista');
+  }
+  if (result.status !== 'optimal' && result.status !== 'interrupted' && !(result.certificate.primalObjective <= l1Primal(prog.l1, new Float64Array(K)))) {
+    // no stage found a point better than z = 0 (a diverged iterate at the limit): z = 0 is the answer
+    const zero = new Float64Array(K);
+    const worse = result.certificate.primalObjective;
+    const why = `the best point found (objective ${worse.toExponential(3)}) was worse than z = 0, which is returned`;
+    result = { ...result, z: zero, certificate: l1Certificate(prog.l1, zero), polished: false, message: result.message ? `${result.message}; ${why}` : why };
   }
   if (result.status === 'numerical' && result.certificate.kktResidual > tol) {
     // why float64 stopped: the optimum's weights may be below this certificate's resolution
@@ -206,7 +213,7 @@ function runLegacyChain(prog: UnivariateProgram, tol: number, options: SolveOpti
   if (fallbacks && result.status !== 'optimal' && result.status !== 'interrupted' && (afterFista === undefined || afterFista > 0.05)) {
     // the last resort: OSQP on the sparse QP form, warm-started from the best point so far
     const os = runOsqp(prog, tol, { ...options, timeLimit: afterFista, warmStart: result.z }, `${result.solver}+osqp`);
-    if (os.status === 'optimal' || score(os.certificate) < score(result.certificate)) {
+    if (os.status === 'optimal' || betterAnswer(os.certificate, result.certificate, tol)) {
       result = { ...os, iterations: result.iterations + os.iterations };
     }
   }
@@ -393,5 +400,21 @@ function runBanded(prog: UnivariateProgram, tol: number, options: SolveOptions):
 
 function score(c: Certificate): number {
   return Math.max(c.relativeGap, c.kktResidual);
+}
+
+/**
+ * Whether the answer certified by a is better than b's, between the stages of a solve: a certified
+ * one; else, when the objectives differ by more than tol (relative), the lower one (each gap is
+ * measured against its own dual point, and a point far from the optimum can have the smaller
+ * max(gap, KKT): SM with beta = 4/n at 1e6 points, where the interior point's iterate had the
+ * objective 2.5e18 and the working set's a negative one); else the smaller max(gap, KKT).
+ */
+export function betterAnswer(a: Certificate, b: Certificate, tol: number): boolean {
+  const ca = isCertified(a, tol);
+  if (ca !== isCertified(b, tol)) return ca;
+  const pa = a.primalObjective;
+  const pb = b.primalObjective;
+  if (Math.abs(pa - pb) > tol * Math.max(1, Math.abs(pa), Math.abs(pb))) return pa < pb;
+  return score(a) < score(b);
 }
 
