@@ -200,20 +200,27 @@ class ActiveFactor {
       for (let j = 0; j < pos; j++) L[(i - 1) * cap + j] = L[i * cap + j];
       for (let j = pos + 1; j <= i; j++) L[(i - 1) * cap + j - 1] = L[i * cap + j];
     }
-    // rank-one update of the trailing block (rows and columns pos .. m-2), LINPACK's dchud
+    // rank-one update of the trailing block (rows and columns pos .. m-2), LINPACK's dchud, row by
+    // row: row i takes the rotations of columns pos .. i-1 (made by the rows above it), then makes
+    // its own from its diagonal; the same operations as column by column, read contiguously
     const n = m - 1;
-    for (let kk = pos; kk < n; kk++) {
-      const lkk = L[kk * cap + kk];
-      const xk = x[kk - pos];
-      const rr = Math.hypot(lkk, xk);
-      const c = rr / lkk;
-      const sn = xk / lkk;
-      L[kk * cap + kk] = rr;
-      for (let i = kk + 1; i < n; i++) {
-        const lik = (L[i * cap + kk] + sn * x[i - pos]) / c;
-        x[i - pos] = c * x[i - pos] - sn * lik;
-        L[i * cap + kk] = lik;
+    const cs = new Float64Array(Math.max(0, n - pos));
+    const sns = new Float64Array(Math.max(0, n - pos));
+    for (let i = pos; i < n; i++) {
+      const row = i * cap;
+      let xi = x[i - pos];
+      for (let kk = pos; kk < i; kk++) {
+        const c = cs[kk - pos];
+        const sn = sns[kk - pos];
+        const lik = (L[row + kk] + sn * xi) / c;
+        xi = c * xi - sn * lik;
+        L[row + kk] = lik;
       }
+      const lii = L[row + i];
+      const rr = Math.hypot(lii, xi);
+      cs[i - pos] = rr / lii;
+      sns[i - pos] = xi / lii;
+      L[row + i] = rr;
     }
     this.order.splice(pos, 1);
     this.position[a] = -1;
@@ -230,10 +237,13 @@ class ActiveFactor {
       for (let l = 0; l < i; l++) s -= L[i * cap + l] * v[l];
       v[i] = s / L[i * cap + i];
     }
+    // L' y = v by rows of L (column-oriented for L'): each row once, contiguous, instead of a
+    // column of L read with a stride of `cap` doubles (a cache miss per entry at 1000 atoms)
     for (let i = m - 1; i >= 0; i--) {
-      let s = v[i];
-      for (let l = i + 1; l < m; l++) s -= L[l * cap + i] * v[l];
-      v[i] = s / L[i * cap + i];
+      const row = i * cap;
+      const vi = v[i] / L[row + i];
+      v[i] = vi;
+      for (let l = 0; l < i; l++) v[l] -= L[row + l] * vi;
     }
     this.work += m * m;
   }
