@@ -6,7 +6,7 @@
  */
 import { fista } from '../../solvers/fista.js';
 import { proxL1 } from '../../solvers/prox.js';
-import { l1Certificate, l1Primal, isCertified, kktRoundingShift, type Certificate, type L1Program, type SolveStatus } from '../../solvers/certificates.js';
+import { l1Certificate, isCertified, kktRoundingShift, type Certificate, type L1Program, type SolveStatus } from '../../solvers/certificates.js';
 import { polishOnSupport } from '../../solvers/polish.js';
 import { WeightedCenteredOperator } from '../../solvers/operators.js';
 import { supportKey } from '../../solvers/vector.js';
@@ -161,8 +161,12 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
   } else {
     result = runFista(prog, prog.l1, tol, options, 'fista');
   }
-  if (result.status !== 'optimal' && result.status !== 'interrupted' && !(result.certificate.primalObjective <= l1Primal(prog.l1, new Float64Array(K)))) {
-    // no stage found a point better than z = 0 (a diverged iterate at the limit): z = 0 is the answer
+  // P(0) = 1/2 ||b||^2 (no product, and SM's four-slot q is not built for it)
+  let zeroObjective = 0;
+  for (const v of prog.l1.b) zeroObjective += 0.5 * v * v;
+  if (result.status !== 'optimal' && result.status !== 'interrupted' && !(result.certificate.primalObjective - zeroObjective <= tol * Math.max(1, Math.abs(zeroObjective)))) {
+    // no stage found a point better than z = 0 (a diverged iterate at the limit, or NaN): z = 0 is
+    // the answer
     const zero = new Float64Array(K);
     const worse = result.certificate.primalObjective;
     const why = `the best point found (objective ${worse.toExponential(3)}) was worse than z = 0, which is returned`;
