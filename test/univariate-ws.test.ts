@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildUnivariateProgram, smMergedProgram, smUnmergeWeights, type UnivariateInput } from '../src/programs/univariate.js';
+import { buildUnivariateProgram, smMergedProgram, smNearTieThreshold, smUnmergeWeights, type UnivariateInput } from '../src/programs/univariate.js';
 import { solveUnivariate, betterAnswer } from '../src/programs/solve.js';
 import { compressRestricted } from '../src/programs/univariate-ws.js';
 import { trainUnivariate } from '../src/programs/train-univariate.js';
@@ -444,10 +444,34 @@ describe('stops', () => {
   test('a program no path certifies (SM on triples of points 1e-9 apart: the optimum is near -2.5e16) says why', () => {
     const x = Float64Array.from({ length: 10 }, (_, i) => Math.floor(i / 3) * 0.3 + (i % 3) * 1e-9);
     const sol = solveUnivariate(buildUnivariateProgram({ objective: 'sm', x, beta: 0.2 }));
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 0.2 });
     expect(sol.status).not.toBe('optimal');
     expect(sol.solver).toMatch(/^ws\+ipm/);
     // the last stage's stop gave no reason: the reason of the stage before is kept
     expect(sol.message).toMatch(/stalled|restricted solve failed|working set passed|work budget/);
+    // and the data's: triples 1e-9 apart act as ties of 3, for which beta would need to be 3/10
+    expect(sol.message).toMatch(/closest 1\.0e-9 apart\): as ties they would make the program unbounded for beta < 0\.300 \(here 0\.200\)/);
+    // the point kept is certified against the best dual point of all the stages, not only its own:
+    // a better bound than its own certificate's, and one the certificate re-checks
+    const own = l1Certificate(prog.l1, sol.z);
+    expect(sol.certificate.dualObjective).toBeGreaterThan(own.dualObjective);
+    const theta = (sol.certificate as typeof sol.certificate & { theta: Float64Array }).theta;
+    const again = l1Certificate(prog.l1, sol.z, [theta]);
+    expect(again.dualObjective).toBe(sol.certificate.dualObjective);
+    expect(sol.certificate.dualObjective).toBeLessThanOrEqual(sol.certificate.primalObjective);
+  });
+
+  test('smNearTieThreshold: points within 1e-6 of the range as ties', () => {
+    const x = Float64Array.from({ length: 10 }, (_, i) => Math.floor(i / 3) * 0.3 + (i % 3) * 1e-9);
+    const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 0.2 });
+    expect(prog.betaThreshold).toBeCloseTo(0.1, 15);
+    const near = smNearTieThreshold(prog.points, prog.counts, prog.n);
+    // groups of 3, 3, 3, 1: an end group of 3 needs 3/10
+    expect(near.threshold).toBeCloseTo(0.3, 15);
+    expect(near.closest).toBeCloseTo(1e-9, 15);
+    // spread data: no group, the threshold itself
+    const spread = buildUnivariateProgram({ objective: 'sm', x: sampleMixture1D(DEMO_MIXTURE, 200, 3), beta: 0.2 });
+    expect(smNearTieThreshold(spread.points, spread.counts, spread.n)).toEqual({ threshold: spread.betaThreshold, closest: 0 });
   });
 
   test('max-iter: the rounds are limited and the status says so', () => {

@@ -10,7 +10,7 @@ import { l1Certificate, isCertified, kktRoundingShift, type Certificate, type L1
 import { polishOnSupport } from '../../solvers/polish.js';
 import { WeightedCenteredOperator } from '../../solvers/operators.js';
 import { supportKey } from '../../solvers/vector.js';
-import { optimalIntercept, type UnivariateProgram } from './univariate.js';
+import { optimalIntercept, smNearTieThreshold, type UnivariateProgram } from './univariate.js';
 import { solveBandedDual } from './banded-ipm.js';
 import { solveUnivariateIpm } from './univariate-ipm.js';
 import { solveUnivariateWorkingSet } from './univariate-ws.js';
@@ -113,6 +113,12 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
   }
 
   let result: PartialSolution;
+  // the dual points of the stages: the point kept is certified at the end against the best of them
+  const duals: Float64Array[] = [];
+  const dualOf = (r: PartialSolution): void => {
+    const theta = (r.certificate as Certificate & { theta?: Float64Array }).theta ?? r.theta;
+    if (theta) duals.push(theta);
+  };
   const left = (): number | undefined => (options.timeLimit === undefined ? undefined : options.timeLimit - (performance.now() - started) / 1000);
   if (solver === 'ws') {
     result = runWs(prog, tol, options);
@@ -122,12 +128,14 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
       // the working-set method first: when the optimum has few knots it certifies in a few O(p)
       // rounds; otherwise the interior-point method runs in the time left
       ws = runWs(prog, tol, options);
+      dualOf(ws);
     }
     const afterWs = left();
     if (ws && (ws.status === 'optimal' || ws.status === 'interrupted' || ws.status === 'time_limit' || (afterWs !== undefined && afterWs <= 0.05))) {
       result = ws;
     } else {
       result = runIpm(prog, tol, { ...options, timeLimit: afterWs });
+      dualOf(result);
       if (ws) {
         const message = result.status === 'optimal' ? undefined : (result.message ?? ws.message);
         result = { ...result, solver: `ws+${result.solver}`, iterations: ws.iterations + result.iterations, ...(message ? { message } : {}) };
@@ -145,6 +153,7 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
       // no strictly feasible dual point (beta exactly at the SM threshold), or a small program the
       // earlier chain certifies: it runs in the time left
       const legacy = runLegacyChain(prog, tol, { ...options, timeLimit: remaining }, started);
+      dualOf(legacy);
       if (legacy.status === 'optimal' || betterAnswer(legacy.certificate, result.certificate, tol)) {
         // an uncertified answer keeps the reason of the stage before when its own stop gives none
         const message = legacy.status === 'optimal' ? undefined : (legacy.message ?? result.message);
@@ -161,6 +170,16 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
   } else {
     result = runFista(prog, prog.l1, tol, options, 'fista');
   }
+  if ((result.status === 'numerical' || result.status === 'max_iter') && duals.length > 1) {
+    // each stage's certificate uses its own dual point; the point kept may be the one with the
+    // lower objective and the other stage's dual point the better bound (not after a time limit or
+    // an interrupt: a certificate costs a few products)
+    const cert = l1Certificate(prog.l1, result.z, duals);
+    if (cert.dualObjective > result.certificate.dualObjective) {
+      const certified = isCertified(cert, tol);
+      result = { ...result, certificate: cert, ...(certified ? { status: 'optimal' as const, message: undefined } : {}) };
+    }
+  }
   // P(0) = 1/2 ||b||^2 (no product, and SM's four-slot q is not built for it)
   let zeroObjective = 0;
   for (const v of prog.l1.b) zeroObjective += 0.5 * v * v;
@@ -171,6 +190,17 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
     const worse = result.certificate.primalObjective;
     const why = `the best point found (objective ${worse.toExponential(3)}) was worse than z = 0, which is returned`;
     result = { ...result, z: zero, certificate: l1Certificate(prog.l1, zero), polished: false, message: result.message ? `${result.message}; ${why}` : why };
+  }
+  if (prog.objective === 'sm' && result.status !== 'optimal' && result.status !== 'interrupted' && prog.points.length > 1) {
+    // points so close that they act as ties: bounded, but barely (the optimum diverges with 1/distance)
+    const near = smNearTieThreshold(prog.points, prog.counts, prog.n);
+    if (near.closest > 0 && prog.beta < near.threshold) {
+      const why =
+        `some points are closer than 1e-6 of the data's range (the closest ${near.closest.toExponential(1)} apart): as ties they would make the ` +
+        `program unbounded for beta < ${near.threshold.toPrecision(3)} (here ${prog.beta.toPrecision(3)}), so its optimum is huge and negative; ` +
+        `merge such points or take beta >= ${near.threshold.toPrecision(3)}`;
+      result = { ...result, message: result.message ? `${result.message}; ${why}` : why };
+    }
   }
   if (result.status === 'numerical' && result.certificate.kktResidual > tol) {
     // why float64 stopped: the optimum's weights may be below this certificate's resolution

@@ -181,6 +181,33 @@ export function smBetaThreshold(counts: Float64Array, n: number): number {
   return t;
 }
 
+/**
+ * The SM threshold if points closer than `relDistance` times the data's range were ties: points 1e-9
+ * apart are distinct, so the program is bounded for beta >= smBetaThreshold, but below this threshold
+ * its optimum diverges as their distance goes to 0 (SM on triples 1e-9 apart with beta 0.2: near
+ * -2.5e16). `closest`: the smallest distance between two points of such a group (0 when none).
+ */
+export function smNearTieThreshold(points: Float64Array, counts: Float64Array, n: number, relDistance = 1e-6): { threshold: number; closest: number } {
+  const p = points.length;
+  const within = relDistance * (points[p - 1] - points[0]);
+  const groups: number[] = [];
+  let closest = Infinity;
+  let m = counts[0];
+  for (let k = 1; k < p; k++) {
+    const d = points[k] - points[k - 1];
+    if (d <= within) {
+      m += counts[k];
+      closest = Math.min(closest, d);
+    } else {
+      groups.push(m);
+      m = counts[k];
+    }
+  }
+  groups.push(m);
+  if (closest === Infinity) return { threshold: smBetaThreshold(counts, n), closest: 0 };
+  return { threshold: smBetaThreshold(Float64Array.from(groups), n), closest };
+}
+
 export function buildUnivariateProgram(input: UnivariateInput): UnivariateProgram {
   validateInput(input);
   const { objective, x, beta } = input;
