@@ -10,7 +10,7 @@ import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { highsLasso } from './helpers/highs-lasso.js';
 import { benchDsm, dsmInput, standardDeviation, tiedData } from './helpers/univariate-data.js';
 
-const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
+import { expectSameOptimum, rel } from './helpers/same-optimum.js';
 
 describe('the interior-point method reaches the optimum of the existing solvers', () => {
   for (const n of [2, 3, 5, 12, 40, 120]) {
@@ -114,11 +114,7 @@ describe('hard data', () => {
     for (const [name, x] of sets) {
       const sigma = 0.1 * standardDeviation(x);
       const prog = buildUnivariateProgram(dsmInput(x, 3, sigma, 4 / (sigma * x.length)));
-      const ipm = solveUnivariate(prog, { solver: 'ipm' });
-      expect(ipm.status, name).toBe('optimal');
-      const ref = solveUnivariate(prog, { solver: 'banded' });
-      expect(ref.status, name).toBe('optimal');
-      expect(rel(ipm.convexObjective, ref.convexObjective), name).toBeLessThanOrEqual(1e-9);
+      expectSameOptimum(prog, 'ipm', 'banded', name);
     }
   });
 
@@ -126,11 +122,7 @@ describe('hard data', () => {
     const x = Float64Array.from({ length: 60 }, (_, i) => Math.floor(i / 3) * 0.01 + (i % 3) * 1e-9);
     const threshold = buildUnivariateProgram({ objective: 'sm', x, beta: 1 }).betaThreshold;
     const prog = buildUnivariateProgram({ objective: 'sm', x, beta: 4 * threshold });
-    const ipm = solveUnivariate(prog, { solver: 'ipm' });
-    expect(ipm.status).toBe('optimal');
-    const ref = solveUnivariate(prog, { solver: 'banded' });
-    expect(ref.status).toBe('optimal');
-    expect(rel(ipm.convexObjective, ref.convexObjective)).toBeLessThanOrEqual(1e-9);
+    expectSameOptimum(prog, 'ipm', 'banded');
   });
 });
 

@@ -12,7 +12,7 @@ import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { highsLasso } from './helpers/highs-lasso.js';
 import { benchDsm, dsmInput, standardDeviation, tiedData } from './helpers/univariate-data.js';
 
-const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
+import { expectSameOptimum, rel } from './helpers/same-optimum.js';
 
 /** 1/2 ||B z - b||^2 + q'z + beta ||z||_1 of a dense program, by plain loops (not the solver's) */
 function denseObjective(B: Float64Array, rows: number, k: number, b: Float64Array, q: Float64Array, beta: number, z: Float64Array): number {
@@ -231,10 +231,7 @@ describe('the merged SM program (two atoms per point)', () => {
     const threshold = buildUnivariateProgram({ objective: 'sm', x, beta: 1 }).betaThreshold;
     expect(threshold).toBeCloseTo(3 / 20, 15);
     const prog = buildUnivariateProgram({ objective: 'sm', x, beta: threshold * (1 + 1e-5) });
-    const sol = solveUnivariate(prog, { solver: 'ws' });
-    expect(sol.status).toBe('optimal');
-    const ipm = solveUnivariate(prog, { solver: 'ipm' });
-    expect(rel(sol.convexObjective, ipm.convexObjective)).toBeLessThanOrEqual(1e-9);
+    expectSameOptimum(prog, 'ws', 'ipm');
   });
 });
 
@@ -304,13 +301,7 @@ describe('the working-set method', () => {
       // DSM's beta is scale-free (z scales like the loss over the atoms' squared units): the same
       // beta gives the same number of knots at every scale
       for (const input of [dsmInput(x, 3, sigma, 0.02), { objective: 'sm' as const, x, beta: Math.max(0.05, 2 * threshold) }]) {
-        const what = `${name} ${input.objective}`;
-        const prog = buildUnivariateProgram(input);
-        const ws = solveUnivariate(prog, { solver: 'ws' });
-        expect(ws.status, what).toBe('optimal');
-        const ipm = solveUnivariate(prog, { solver: 'ipm' });
-        expect(ipm.status, what).toBe('optimal');
-        expect(rel(ws.convexObjective, ipm.convexObjective), what).toBeLessThanOrEqual(1e-9);
+        expectSameOptimum(buildUnivariateProgram(input), 'ws', 'ipm', `${name} ${input.objective}`);
       }
     }
   });
