@@ -181,7 +181,7 @@ export function groupCertificate(
   }
   const BtbNorm = options.BtbNorm ?? (options.Btb ? normInf(options.Btb) : btbNorm(B, b));
   // scale of the gradient terms: beta, the linear term, and B'b (the smallest beta with z = 0 when q = 0)
-  const scale = prog.kktScale ?? Math.max(beta, normInf(q), BtbNorm, 1e-300);
+  const scale = kktScaleOf(prog, BtbNorm);
   const feasTol = 1e-13 * scale;
   const excess = (e: Float64Array): number => maxGroupExcess(e, beta, groupSize, pen);
 
@@ -343,7 +343,7 @@ function maxGroupExcess(e: Float64Array, beta: number, groupSize: number, pen?: 
  * a tiny beta: weights of 1e8 at 1e5 points) sits below float64's resolution of this certificate.
  */
 export function kktRoundingShift(prog: L1Program, z: Float64Array): number {
-  const { B, q, beta } = prog;
+  const { B } = prog;
   const e = new Float64Array(B.cols);
   for (let i = 0; i < z.length; i++) {
     const a = Math.abs(z[i]);
@@ -355,8 +355,12 @@ export function kktRoundingShift(prog: L1Program, z: Float64Array): number {
   const r = new Float64Array(B.rows);
   B.apply(e, r);
   B.applyT(r, e);
-  const scale = prog.kktScale ?? Math.max(beta, normInf(q), fixedParts(prog).BtbNorm, 1e-300);
-  return normInf(e) / scale;
+  return normInf(e) / kktScaleOf(prog, fixedParts(prog).BtbNorm);
+}
+
+/** The KKT residual's scale: the program's own (kktScale), else max(beta, ||q||_inf, ||B'b||_inf). */
+function kktScaleOf(prog: L1Program, BtbNorm: number): number {
+  return prog.kktScale ?? Math.max(prog.beta, normInf(prog.q), BtbNorm, 1e-300);
 }
 
 export function isCertified(c: Certificate, tol: number): boolean {

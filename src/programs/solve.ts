@@ -170,6 +170,29 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
   } else {
     result = runFista(prog, prog.l1, tol, options, 'fista');
   }
+  result = finishUncertified(prog, result, duals, tol);
+  const c = optimalIntercept(prog, result.z);
+  const { theta: _theta, noInterior: _noInterior, ...rest } = result;
+  // the certificate's scalars and its dual point; the gradient the certificate computed (one entry
+  // per atom, 32 MB for SM at 1e6 points) stays behind, so that the CLI's worker does not copy it
+  const { gradient: _gradient, ...certificate } = result.certificate as Certificate & { gradient?: Float64Array };
+  return {
+    ...rest,
+    certificate,
+    c,
+    convexObjective: result.certificate.primalObjective + prog.targetConstant,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * What an uncertified answer is told at the end of a solve: the best bound from every stage's dual
+ * point, z = 0 when the point is worse, and why float64 or the data stopped it (near-ties, the
+ * weights' rounding).
+ */
+function finishUncertified(prog: UnivariateProgram, result: PartialSolution, duals: Float64Array[], tol: number): PartialSolution {
+  const K = prog.A.cols;
+  const because = (r: PartialSolution, why: string): PartialSolution => ({ ...r, message: r.message ? `${r.message}; ${why}` : why });
   if ((result.status === 'numerical' || result.status === 'max_iter') && duals.length > 1) {
     // each stage's certificate uses its own dual point; the point kept may be the one with the
     // lower objective and the other stage's dual point the better bound (not after a time limit or
@@ -189,7 +212,7 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
     const zero = new Float64Array(K);
     const worse = result.certificate.primalObjective;
     const why = `the best point found (objective ${worse.toExponential(3)}) was worse than z = 0, which is returned`;
-    result = { ...result, z: zero, certificate: l1Certificate(prog.l1, zero), polished: false, message: result.message ? `${result.message}; ${why}` : why };
+    result = because({ ...result, z: zero, certificate: l1Certificate(prog.l1, zero), polished: false }, why);
   }
   if (prog.objective === 'sm' && result.status !== 'optimal' && result.status !== 'interrupted' && prog.points.length > 1) {
     // points so close that they act as ties: bounded, but barely (the optimum diverges with 1/distance)
@@ -199,7 +222,7 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
         `some points are closer than 1e-6 of the data's range (the closest ${near.closest.toExponential(1)} apart): as ties they would make the ` +
         `program unbounded for beta < ${near.threshold.toPrecision(3)} (here ${prog.beta.toPrecision(3)}), so its optimum is huge and negative; ` +
         `merge such points or take beta >= ${near.threshold.toPrecision(3)}`;
-      result = { ...result, message: result.message ? `${result.message}; ${why}` : why };
+      result = because(result, why);
     }
   }
   if (result.status === 'numerical' && result.certificate.kktResidual > tol) {
@@ -211,21 +234,10 @@ export function solveUnivariate(prog: UnivariateProgram, options: SolveOptions =
       const why =
         `the KKT residual cannot reach ${tol} in float64 at this point: rounding its weights (up to ${zMax.toExponential(1)}) ` +
         `to float64 alone moves the optimality conditions by about ${shift.toExponential(1)} (relative)`;
-      result = { ...result, message: result.message ? `${result.message}; ${why}` : why };
+      result = because(result, why);
     }
   }
-  const c = optimalIntercept(prog, result.z);
-  const { theta: _theta, noInterior: _noInterior, ...rest } = result;
-  // the certificate's scalars and its dual point; the gradient the certificate computed (one entry
-  // per atom, 32 MB for SM at 1e6 points) stays behind, so that the CLI's worker does not copy it
-  const { gradient: _gradient, ...certificate } = result.certificate as Certificate & { gradient?: Float64Array };
-  return {
-    ...rest,
-    certificate,
-    c,
-    convexObjective: result.certificate.primalObjective + prog.targetConstant,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return result;
 }
 
 type PartialSolution = Omit<UnivariateSolution, 'seconds' | 'c' | 'convexObjective'> & { theta?: Float64Array; noInterior?: boolean };
