@@ -7,10 +7,9 @@ import { l1Certificate, isCertified } from '../solvers/certificates.js';
 import { Rng } from '../src/util/random.js';
 import { InputError } from '../src/util/errors.js';
 import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
-import { highsLasso } from './helpers/highs-lasso.js';
 import { benchDsm, dsmInput, standardDeviation, tiedData } from './helpers/univariate-data.js';
 
-import { expectSameOptimum, rel } from './helpers/same-optimum.js';
+import { expectHighsOptimum, expectSameOptimum, rel } from './helpers/same-optimum.js';
 
 describe('the interior-point method reaches the optimum of the existing solvers', () => {
   for (const n of [2, 3, 5, 12, 40, 120]) {
@@ -46,13 +45,7 @@ describe('independent check with HiGHS', () => {
       test(`${objective} n=${n}`, async () => {
         const x = sampleMixture1D(DEMO_MIXTURE, n, 30 + n);
         const input = objective === 'sm' ? { objective, x, beta: 3 / n } : dsmInput(x, n, 0.3, 0.03);
-        const prog = buildUnivariateProgram(input);
-        const dense = prog.A.toDense();
-        const ref = await highsLasso({ A: dense.data, p: dense.rows, K: dense.cols, w: prog.weights, y: prog.target, q: prog.l1.q, beta: prog.beta });
-        expect(ref.status).toMatch(/optimal/i);
-        const ours = solveUnivariate(prog, { solver: 'ipm' });
-        expect(ours.status).toBe('optimal');
-        expect(rel(ours.convexObjective, ref.objective + prog.targetConstant)).toBeLessThanOrEqual(1e-7);
+        await expectHighsOptimum(buildUnivariateProgram(input), 'ipm');
       });
     }
   }

@@ -12,7 +12,7 @@ import { sampleMixture1D, DEMO_MIXTURE } from '../src/targets/mixture1d.js';
 import { highsLasso } from './helpers/highs-lasso.js';
 import { benchDsm, dsmInput, standardDeviation, tiedData } from './helpers/univariate-data.js';
 
-import { expectSameOptimum, rel } from './helpers/same-optimum.js';
+import { expectHighsOptimum, expectSameOptimum, rel } from './helpers/same-optimum.js';
 
 /** 1/2 ||B z - b||^2 + q'z + beta ||z||_1 of a dense program, by plain loops (not the solver's) */
 function denseObjective(B: Float64Array, rows: number, k: number, b: Float64Array, q: Float64Array, beta: number, z: Float64Array): number {
@@ -265,13 +265,7 @@ describe('the working-set method', () => {
       test(`${objective} n=${n}: the optimum of HiGHS`, async () => {
         const x = sampleMixture1D(DEMO_MIXTURE, n, 30 + n);
         const input = objective === 'sm' ? { objective, x, beta: 3 / n } : dsmInput(x, n, 0.3, 0.03);
-        const prog = buildUnivariateProgram(input);
-        const dense = prog.A.toDense();
-        const ref = await highsLasso({ A: dense.data, p: dense.rows, K: dense.cols, w: prog.weights, y: prog.target, q: prog.l1.q, beta: prog.beta });
-        expect(ref.status).toMatch(/optimal/i);
-        const ours = solveUnivariate(prog, { solver: 'ws' });
-        expect(ours.status).toBe('optimal');
-        expect(rel(ours.convexObjective, ref.objective + prog.targetConstant)).toBeLessThanOrEqual(1e-7);
+        await expectHighsOptimum(buildUnivariateProgram(input), 'ws');
       });
     }
   }
