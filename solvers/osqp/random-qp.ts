@@ -1,11 +1,12 @@
 /**
- * Seeded, deterministic generators of small convex QPs for tests (same seed -> same problem on every machine):
+ * Seeded, deterministic generators of small convex QPs (same seed -> same problem on every machine), for the
+ * tests and for priming the QP benchmark's processes (bench/qp-priming.ts):
  *
  *   randomQp             a feasible QP with a finite optimum
  *   primalInfeasibleQp   a QP whose constraints contradict each other
  *   dualInfeasibleQp     a feasible QP whose objective is unbounded below
  */
-import { cscFromTriplets, cscMul, type Csc, type QpProblem } from '../../solvers/osqp/csc.js';
+import { cscFromTriplets, cscMul, type Csc, type QpProblem } from './csc.js';
 import { Rng } from '../../src/util/random.js';
 
 export interface RandomQpOptions {
