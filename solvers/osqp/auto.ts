@@ -26,6 +26,7 @@ import { solveQp, type OsqpOptions, type OsqpResult, type OsqpStatus } from './o
 import { resolveSettings, type OsqpSettings } from './settings.js';
 import { solveQpIpm, type IpmResult } from './ipm.js';
 import { checkTolerances, type QpToleranceCheck } from './residuals.js';
+import { canonicalQpProblem } from './validate.js';
 import { InputError } from '../errors.js';
 
 export type QpMethod = 'auto' | 'osqp' | 'ipm';
@@ -83,7 +84,9 @@ function ipmStatusAsOsqp(ipm: IpmResult, check: QpToleranceCheck): OsqpStatus {
   }
 }
 
-export function solveQpWith(prob: QpProblem, options: QpSolveOptions = {}): QpSolveResult {
+export function solveQpWith(problem: QpProblem, options: QpSolveOptions = {}): QpSolveResult {
+  // one object shape for every caller (see canonicalQpProblem); solveQp and solveQpIpm keep it as it is
+  const prob = canonicalQpProblem(problem);
   const method = options.method ?? 'auto';
   if (!QP_METHODS.includes(method)) {
     throw new InputError(`unknown QP method "${String(method)}": use one of ${QP_METHODS.join(', ')}`);

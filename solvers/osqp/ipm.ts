@@ -81,7 +81,7 @@ import { normInf } from '../vector.js';
 import { computeScaling } from './scaling.js';
 import { buildKktUpper } from './kkt.js';
 import { SparseLdl } from './ldl.js';
-import { validateQpProblem } from './validate.js';
+import { canonicalQpProblem, validateQpProblem } from './validate.js';
 import { checkDualCertificate, checkPrimalCertificate } from './infeasibility.js';
 import { qpResiduals } from './residuals.js';
 import { deadlineStop, SolveStopped } from './stop.js';
@@ -235,7 +235,7 @@ const ROW_INEQ = 2;
  * Solves the QP by the interior-point method described in the file comment. Throws InputError for a malformed
  * problem (see ./validate.ts) or bad tolerances; every other outcome is a status.
  */
-export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult {
+export function solveQpIpm(problem: QpProblem, options: IpmOptions = {}): IpmResult {
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const epsAbs = options.eps_abs ?? 1e-6;
@@ -243,6 +243,7 @@ export function solveQpIpm(prob: QpProblem, options: IpmOptions = {}): IpmResult
   const maxIter = options.max_iter ?? 200;
   const timeLimit = options.time_limit ?? 0;
   const gapTolerance = options.gap_tolerance ?? 0;
+  const prob = canonicalQpProblem(problem);
   validateQpProblem(prob); // InputError naming the defect
   const { n, m } = prob;
   if (!(epsAbs >= 0) || !(epsRel >= 0) || !(epsAbs + epsRel > 0)) {

@@ -26,7 +26,7 @@ import { resolveSettings, type OsqpSettings } from './settings.js';
 import { applyScaling, computeScaling, type ScaledData, type Scaling } from './scaling.js';
 import { DirectKkt, IndirectKkt, NonConvexError, type KktSolver } from './kkt.js';
 import { activeSetKey, guessActiveSet, polishScaled } from './polish.js';
-import { validateQpProblem } from './validate.js';
+import { canonicalQpProblem, validateQpProblem } from './validate.js';
 import { strictDualCertificate, strictPrimalCertificate } from './infeasibility.js';
 import { checkTolerances } from './residuals.js';
 import { deadlineStop, SolveStopped } from './stop.js';
@@ -144,9 +144,10 @@ interface Evaluation {
   relativeResidual: number;
 }
 
-export function solveQp(prob: QpProblem, options: OsqpOptions = {}): OsqpResult {
+export function solveQp(problem: QpProblem, options: OsqpOptions = {}): OsqpResult {
   const started = performance.now();
   const s = resolveSettings(options.settings);
+  const prob = canonicalQpProblem(problem);
   validateQpProblem(prob);
   const { n, m } = prob;
   const resume = options.resume;

@@ -66,3 +66,21 @@ export function validateQpProblem(p: QpProblem): void {
     if (l > u) throw new InputError(`row ${i}: the lower bound ${l} exceeds the upper bound ${u}; make l <= u`);
   }
 }
+
+function canonicalCsc(M: Csc): Csc {
+  if (M === undefined || M === null) return M;
+  return { m: M.m, n: M.n, colptr: M.colptr, rowind: M.rowind, values: M.values };
+}
+
+/**
+ * The problem as an object of one fixed shape: the same fields in the same order, holding the caller's
+ * arrays (shared, not copied). Why: V8 compiles the solvers' code for the object shapes it has seen, and
+ * a problem built another way (the JSON reader, a generator, a caller's literal with its fields in
+ * another order or with extra fields) made it throw that code away and compile it again: 0.2 to 0.3 ms
+ * per new shape, more than a small problem's whole solve (bench/maros-meszaros.ts --prime). Missing
+ * fields stay missing, for validateQpProblem to name.
+ */
+export function canonicalQpProblem(p: QpProblem): QpProblem {
+  if (p === null || typeof p !== 'object') return p;
+  return { name: p.name, n: p.n, m: p.m, P: canonicalCsc(p.P), q: p.q, r: p.r, A: canonicalCsc(p.A), l: p.l, u: p.u };
+}
