@@ -1,10 +1,13 @@
 /**
  * One Maros-Meszaros benchmark case in its own process (so a runaway case can be killed and its
  * memory is its own). argv: file setting(low|mid) variant(osqp|auto|paper|baseline) timeLimit [warm]
- * [codeRoot]; prints one JSON line.
+ * [prime] [codeRoot]; prints one JSON line.
  * warm = K > 0: the problem is then solved K more times in the same process (V8 has compiled and
  * optimized the code by then, as for a library user's later calls); the median of those runs' times
  * and iterations is reported, and warm_solved says whether every one of them solved.
+ * prime = K > 0: before the timed solve the process solves K rounds of the seeded priming QPs of
+ * ./qp-priming.ts with the same method and settings (so V8 has compiled the solver's code, as the C
+ * library's is; the problem itself is new to the process). The row's primed_s says how long that took.
  * codeRoot: the dist/ directory of another build (e.g. an earlier commit) whose solver is timed instead
  * of this one; the answer is judged by this build's residuals either way.
  */
@@ -14,14 +17,19 @@ import { qpResiduals, isSolvedAt } from '../solvers/osqp/residuals.js';
 import type { QpProblem } from '../solvers/osqp/csc.js';
 import type { solveQpWith as SolveQpWith } from '../solvers/osqp/auto.js';
 import { benchSettings, type BenchSetting, type BenchVariant } from './maros-meszaros-settings.js';
+import { primeQpSolver } from './qp-priming.js';
 
-const [file, setting, variant, timeLimitArg, warmArg, codeRoot] = process.argv.slice(2);
+const [file, setting, variant, timeLimitArg, warmArg, primeArg, codeRoot] = process.argv.slice(2);
 const root = codeRoot ? pathToFileURL(path.resolve(codeRoot) + '/').href : new URL('../', import.meta.url).href;
 const { readQpProblem } = (await import(new URL('src/io/qp-problem.js', root).href)) as { readQpProblem: (f: string) => QpProblem };
 const { solveQpWith } = (await import(new URL('solvers/osqp/auto.js', root).href)) as { solveQpWith: typeof SolveQpWith };
 const prob = readQpProblem(file);
 const { settings, eps } = benchSettings(setting as BenchSetting, variant as BenchVariant, Number(timeLimitArg));
-const solve = (): ReturnType<typeof SolveQpWith> => solveQpWith(prob, { settings, method: variant === 'auto' ? 'auto' : 'osqp' });
+const method = variant === 'auto' ? 'auto' : 'osqp';
+const solveOne = (p: QpProblem): ReturnType<typeof SolveQpWith> => solveQpWith(p, { settings, method });
+const solve = (): ReturnType<typeof SolveQpWith> => solveOne(prob);
+const primeRounds = Math.max(0, Math.floor(Number(primeArg ?? 0)) || 0);
+const primedSeconds = primeRounds > 0 ? primeQpSolver(solveOne, primeRounds) : 0;
 const r = solve();
 const res = qpResiduals(prob, r.x, r.y);
 const warmRuns = Array.from({ length: Math.max(0, Number(warmArg ?? 0) || 0) }, () => {
@@ -60,6 +68,7 @@ console.log(
     duality_gap: res.dualityGap,
     factor_nnz: r.factorNnz,
     rho_updates: r.rhoUpdates,
+    ...(primeRounds > 0 ? { prime_rounds: primeRounds, primed_s: primedSeconds } : {}),
     ...(warm ? { warm_runtime_s: warm.seconds, warm_iterations: warm.iterations, warm_solved: warm.solved } : {}),
   }),
 );

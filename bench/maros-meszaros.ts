@@ -1,7 +1,7 @@
 /**
  * The Maros-Meszaros benchmark of our OSQP implementation:
  *   npm run bench -- maros-meszaros [--settings low,low_polish,mid] [--variants osqp,auto,paper] [--time-limit 60]
- *                                   [--problems A,B] [--jobs 1] [--data DIR] [--warm K] [--baseline DIR]
+ *                                   [--problems A,B] [--jobs 1] [--data DIR] [--warm K] [--prime K] [--baseline DIR]
  * Each problem runs in its own process, one at a time, at each setting; a case that outlives its
  * time limit by 60 s is killed and counted unsolved. Solved means qpbenchmark's rule (primal residual,
  * dual residual and duality gap all <= eps, recomputed on the original data). Per setting it prints
@@ -13,6 +13,10 @@
  * --warm K: each case process then solves its problem K more times and reports their median ("warm":
  * V8 has compiled and optimized the code, as for a library's later calls; OSQP C's times have no such
  * start-up). The first solve ("cold") is what the CLI pays.
+ * --prime K: each case also runs in a second process that first solves K rounds of seeded QPs that are
+ * not in the test set (./qp-priming.ts), then the problem, once ("primed": the problem is new to the
+ * process, the solver's code is compiled; the closest match to OSQP C's own timer in a process where
+ * its library is loaded).
  * --baseline DIR: also runs our OSQP from another build's dist/ (e.g. `git worktree add ../base <commit>`,
  * `npm ci && npm run build` there, then --baseline ../base/dist), in the same run, interleaved per problem.
  * A second table gives, for each variant, the geometric mean of its runtime over OSQP C's on the
@@ -23,6 +27,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { machineLine } from './univariate.js';
+import { primingProblems } from './qp-priming.js';
 import type { BenchSetting, BenchVariant } from './maros-meszaros-settings.js';
 
 export interface MmRow {
@@ -39,6 +44,9 @@ export interface MmRow {
   warm_runtime_s?: number;
   warm_iterations?: number;
   warm_solved?: boolean;
+  primed_runtime_s?: number;
+  primed_iterations?: number;
+  primed_solved?: boolean;
   objective?: number;
   primal_residual?: number;
   dual_residual?: number;
@@ -84,6 +92,7 @@ export function shiftedGeomean(times: number[], shift = 0.01): number {
 const CSV_COLUMNS = [
   'problem', 'n', 'm', 'setting', 'variant', 'status', 'solved', 'iterations', 'runtime_s', 'polish',
   'objective', 'primal_residual', 'dual_residual', 'duality_gap', 'warm_runtime_s', 'warm_iterations', 'warm_solved',
+  'primed_runtime_s', 'primed_iterations', 'primed_solved',
   'osqp_c_status', 'osqp_c_solved', 'osqp_c_runtime_s',
 ] as const;
 
@@ -145,28 +154,39 @@ function geomeanRatio(pairs: Array<[number, number]>): number {
 
 /**
  * Each variant's runtime over OSQP C's (reference CSV), geometric mean over the problems both solve:
- * cold (the first solve in a fresh process, as the CLI runs) and warm (the median of the later solves
- * in that process, where it was run with --warm and they all solved), over all such problems and split
- * at OSQP C's 10 ms.
+ * cold (the first solve in a fresh process, as the CLI runs), primed (the first solve of the problem in
+ * a process that has solved the priming QPs, where run with --prime and it solved) and warm (the median
+ * of the later solves in the cold process, where it was run with --warm and they all solved), over all
+ * such problems and split at OSQP C's 10 ms.
  */
 export function ratioToCTable(rows: MmRow[], ref: Map<string, ReferenceRow>, settings: BenchSetting[]): string {
   const out: string[] = [];
-  out.push('| setting | solver | problems both solve | cold: runtime / OSQP C (geomean) | warm: runtime / OSQP C | cold, OSQP C >= 10 ms | warm, OSQP C >= 10 ms | cold, OSQP C < 10 ms | warm, OSQP C < 10 ms |');
-  out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const kinds = ['cold', 'primed', 'warm'] as const;
+  const groups = [
+    { label: '', pred: (): boolean => true },
+    { label: ', OSQP C >= 10 ms', pred: (c: number): boolean => c >= 0.01 },
+    { label: ', OSQP C < 10 ms', pred: (c: number): boolean => c < 0.01 },
+  ];
+  const heads = groups.flatMap((g) => kinds.map((k) => `${k}${g.label}`));
+  out.push(`| setting | solver | problems both solve | ${heads.join(' | ')} |`);
+  out.push(`|---|---|---:|${heads.map(() => '---:').join('|')}|`);
   const fmt = (v: number, k: number): string => (Number.isFinite(v) ? `${v.toFixed(2)} (${k})` : '-');
   for (const setting of settings) {
     for (const v of ['osqp', 'baseline', 'auto', 'paper'] as const) {
       const vr = rows.filter((r) => r.setting === setting && r.variant === v && r.solved);
       const both = vr.map((r) => ({ r, c: ref.get(`${r.problem}/${setting}`) })).filter((x) => x.c?.solved);
       if (both.length === 0) continue;
-      const cell = (pred: (c: number) => boolean, warm: boolean): string => {
-        const sel = both.filter((x) => pred(x.c!.runtime_s) && (!warm || (x.r.warm_solved && x.r.warm_runtime_s !== undefined)));
-        return fmt(geomeanRatio(sel.map((x) => [warm ? x.r.warm_runtime_s! : x.r.runtime_s, x.c!.runtime_s])), sel.length);
+      const time = (r: MmRow, kind: (typeof kinds)[number]): number | undefined => {
+        if (kind === 'cold') return r.runtime_s;
+        if (kind === 'warm') return r.warm_solved ? r.warm_runtime_s : undefined;
+        return r.primed_solved ? r.primed_runtime_s : undefined;
       };
-      const all = (): boolean => true;
-      const big = (c: number): boolean => c >= 0.01;
-      const small = (c: number): boolean => c < 0.01;
-      out.push(`| ${setting} | ${v} | ${both.length} | ${cell(all, false)} | ${cell(all, true)} | ${cell(big, false)} | ${cell(big, true)} | ${cell(small, false)} | ${cell(small, true)} |`);
+      const cell = (pred: (c: number) => boolean, kind: (typeof kinds)[number]): string => {
+        const sel = both.filter((x) => pred(x.c!.runtime_s) && time(x.r, kind) !== undefined);
+        return fmt(geomeanRatio(sel.map((x) => [time(x.r, kind)!, x.c!.runtime_s])), sel.length);
+      };
+      const cells = groups.flatMap((g) => kinds.map((k) => cell(g.pred, k)));
+      out.push(`| ${setting} | ${v} | ${both.length} | ${cells.join(' | ')} |`);
     }
   }
   return out.join('\n');
@@ -188,6 +208,7 @@ export async function runMarosMeszaros(): Promise<void> {
   const jobs = Math.max(1, Number(arg('--jobs', '1')));
   const quiet = process.argv.includes('--quiet') || !!process.env.CI;
   const warm = process.argv.includes('--warm') ? Math.max(1, Math.floor(Number(arg('--warm', '1'))) || 1) : 0;
+  const prime = process.argv.includes('--prime') ? Math.max(1, Math.floor(Number(arg('--prime', '20'))) || 20) : 0;
   const baseline = arg('--baseline', '');
   if (baseline) {
     if (!fs.existsSync(path.join(baseline, 'solvers/osqp/auto.js'))) {
@@ -205,6 +226,8 @@ export async function runMarosMeszaros(): Promise<void> {
   console.log('# Maros-Meszaros: our OSQP (TypeScript), qpbenchmark rule, one problem at a time');
   console.log(machineLine());
   console.log(`data ${dataDir} (${files.length} problems); time limit ${timeLimit} s per problem; settings: low = eps_abs 1e-3, eps_rel 0, max_iter 4000; low_polish = low with polish on (the reference CSV's setting a); mid = eps_abs 1e-6, eps_rel 0, max_iter 100000, polish on; the OSQP 1.0.0 C rows are judged by the same rule from the reference CSV (polish on at both of its settings)`);
+  if (warm > 0) console.log(`warm: the median of ${warm} more solves in each cold process`);
+  if (prime > 0) console.log(`primed: a second process per case first solves ${prime} rounds of the ${primingProblems().length} seeded priming QPs (bench/qp-priming.ts), then the problem once`);
   fs.mkdirSync('bench-results', { recursive: true });
   const rows: MmRow[] = [];
   const caseScript = path.join(here, 'maros-meszaros-case.js');
@@ -212,10 +235,11 @@ export async function runMarosMeszaros(): Promise<void> {
   // per problem, the variants one after the other (interleaved), so that a slow spell of the machine
   // hits them alike
   for (const setting of settings) for (const f of files) for (const variant of variants) tasks.push({ setting, variant, f });
-  const runCase = (t: { setting: BenchSetting; variant: BenchVariant; f: string }): Promise<MmRow> =>
+  const runProcess = (t: { setting: BenchSetting; variant: BenchVariant; f: string }, primeRounds: number): Promise<MmRow> =>
     new Promise((resolve) => {
       const t0 = performance.now();
-      const caseArgs = [caseScript, path.join(dataDir, t.f), t.setting, t.variant, String(timeLimit), String(warm)];
+      const warmRuns = primeRounds > 0 ? 0 : warm;
+      const caseArgs = [caseScript, path.join(dataDir, t.f), t.setting, t.variant, String(timeLimit), String(warmRuns), String(primeRounds)];
       if (t.variant === 'baseline') caseArgs.push(baseline);
       const child = spawn(process.execPath, caseArgs);
       let stdout = '';
@@ -240,6 +264,17 @@ export async function runMarosMeszaros(): Promise<void> {
         }
       });
     });
+  /** the cold process (with its warm runs), then, with --prime, the primed one */
+  const runCase = async (t: { setting: BenchSetting; variant: BenchVariant; f: string }): Promise<MmRow> => {
+    const row = await runProcess(t, 0);
+    if (prime > 0) {
+      const primed = await runProcess(t, prime);
+      row.primed_runtime_s = primed.runtime_s;
+      row.primed_iterations = primed.iterations;
+      row.primed_solved = primed.solved;
+    }
+    return row;
+  };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < tasks.length) {
@@ -249,7 +284,9 @@ export async function runMarosMeszaros(): Promise<void> {
       fs.writeFileSync('bench-results/maros-meszaros.csv.tmp', toCsv(rows, ref));
       fs.renameSync('bench-results/maros-meszaros.csv.tmp', 'bench-results/maros-meszaros.csv');
       if (!quiet) {
-        const w = row.warm_runtime_s !== undefined ? `, warm ${row.warm_runtime_s.toFixed(3)} s` : '';
+        const w =
+          (row.primed_runtime_s !== undefined ? `, primed ${row.primed_runtime_s.toFixed(4)} s` : '') +
+          (row.warm_runtime_s !== undefined ? `, warm ${row.warm_runtime_s.toFixed(3)} s` : '');
         process.stderr.write(`${t.setting} ${t.variant} ${row.problem}: ${row.status}${row.solved ? ' (solved)' : ''} ${row.runtime_s.toFixed(3)} s${w}\n`);
       }
     }
