@@ -52,7 +52,7 @@ export interface AmdOptions {
 
 /** Encodes a node index as a negative number (and back): x -> -x - 2, so -1 stays free as "none". */
 function flip(x: number): number {
-  return -x - 2;
+  return -2 - x; // not -x - 2: -0 (x = 0) would make V8 discard the optimized code
 }
 
 /** Marks above this value trigger a reset of the mark array (it is an Int32Array). */
@@ -362,7 +362,7 @@ class QuotientGraph {
     const { iw, pe, len, nv, degree, w, head, next, last } = this;
     const cap = iw.length;
     let dk = 0;
-    nv[k] = -this.nvk; // k is never a member of its own element
+    nv[k] = 0 - this.nvk; // k is never a member of its own element
     let p = pe[k];
     const pk1 = elenk === 0 ? p : this.used; // in place when k touches no element
     let pk2 = pk1;
@@ -384,7 +384,7 @@ class QuotientGraph {
         const nvi = nv[i];
         if (nvi <= 0) continue; // absorbed, dense, or already in Lk
         dk += nvi;
-        nv[i] = -nvi;
+        nv[i] = 0 - nvi;
         if (pk2 >= cap) throw new Error('amdOrder: internal error (workspace overflow)');
         iw[pk2++] = i;
         const ni = next[i];
@@ -416,7 +416,7 @@ class QuotientGraph {
       const i = iw[pk];
       const eln = elen[i];
       if (eln <= 0) continue;
-      const nvi = -nv[i];
+      const nvi = 0 - nv[i]; // 0 - x, not -x: -0 likewise
       const base = mark - nvi;
       const q1 = pe[i];
       const q2 = q1 + eln;
@@ -475,7 +475,7 @@ class QuotientGraph {
       if (d === 0) {
         // i is adjacent to k only: it is eliminated together with k
         pe[i] = fk;
-        const nvi = -nv[i];
+        const nvi = 0 - nv[i];
         dk -= nvi;
         nvk += nvi;
         nel += nvi;
@@ -556,7 +556,7 @@ class QuotientGraph {
     const remaining = this.n - this.nel;
     for (let pk = pk1; pk < pk2; pk++) {
       const i = iw[pk];
-      const nvi = -nv[i];
+      const nvi = 0 - nv[i];
       if (nvi <= 0) continue;
       nv[i] = nvi;
       let d = degree[i] + dk - nvi;
