@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ratioToCTable, readReference, shiftedGeomean, summaryTable, toCsv, type MmRow } from '../bench/maros-meszaros.js';
+import { primeQpSolver, primingProblems } from '../bench/qp-priming.js';
+import { solveQpWith } from '../solvers/osqp/auto.js';
+import type { QpProblem } from '../solvers/osqp/csc.js';
 
 describe('Maros-Meszaros benchmark helpers', () => {
   it('shifted geometric mean: exp(mean(log(t + s))) - s', () => {
@@ -68,5 +71,18 @@ describe('Maros-Meszaros benchmark helpers', () => {
     );
     expect(lines[3]).toBe('| mid | baseline | 2 | 40.00 (2) | 3.00 (1) | 10.00 (1) | 8.00 (1) | 3.00 (1) | - | 200.00 (1) | - | 10.00 (1) |');
     expect(lines).toHaveLength(4);
+  });
+
+  it('the priming set: valid problems reaching the paths it is meant to compile (solved, both infeasibility verdicts)', () => {
+    const problems = primingProblems();
+    const statuses = problems.map((p) => solveQpWith(p, { method: 'osqp', settings: { eps_abs: 1e-6, eps_rel: 0, polish: true, max_iter: 100000 } }).status);
+    expect(statuses).toEqual(['solved', 'solved', 'solved', 'solved', 'solved', 'primal_infeasible', 'dual_infeasible']);
+    // one of them is large enough for the WebAssembly kernels (n + nnz above 1000 array entries)
+    expect(problems.some((p) => p.n + p.P.colptr[p.n] + p.A.colptr[p.n] > 1000)).toBe(true);
+    // the same problems every time (seeded), and every round solves each once
+    expect(primingProblems()[4].q).toEqual(problems[4].q);
+    const seen: QpProblem[] = [];
+    primeQpSolver((p) => seen.push(p), 3);
+    expect(seen.map((p) => p.name)).toEqual([...problems, ...problems, ...problems].map((p) => p.name));
   });
 });
