@@ -4,8 +4,8 @@
  * Why: OSQP C's reference runtimes are its own timer (setup + solve + polish) in a process where its
  * machine code is loaded; ours are JavaScript that V8 compiles while it runs. The first solve in a fresh
  * Node process pays that compilation (parsing, the interpreter, then the optimizing tiers): on problems
- * C solves in 40 us it is 100 to 250 times the solve's own work, and it is paid once per process, not
- * per solve. A primed process has solved K rounds of the seeded QPs below (none of them from the test
+ * C solves in 40 us that first solve takes 100 to 250 times C's time, and a later one about C's time;
+ * it is paid once per process, not per solve. A primed process has solved K rounds of the seeded QPs below (none of them from the test
  * set) with the same method and settings; the problem under test is then solved for the first time in
  * it, so everything that depends on its data (scaling, ordering, factorizations, iterations, polishing)
  * is in the timed solve and only the compilation of the code is not, as for the C library.
