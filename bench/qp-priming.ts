@@ -11,7 +11,7 @@
  * is in the timed solve and only the compilation of the code is not, as for the C library.
  */
 import type { QpProblem } from '../solvers/osqp/csc.js';
-import { dualInfeasibleQp, primalInfeasibleQp, randomQp } from '../solvers/osqp/random-qp.js';
+import { dualInfeasibleQp, primalInfeasibleQp, randomQp } from '../src/util/random-qp.js';
 
 /**
  * The priming set: small and mid-sized feasible QPs (dense and sparse, equality rows, a singular P with

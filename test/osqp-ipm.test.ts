@@ -8,7 +8,7 @@ import type { QpProblem } from '../solvers/osqp/csc.js';
 import { qpResiduals } from '../solvers/osqp/residuals.js';
 import { readQpProblem } from '../src/io/qp-problem.js';
 import { InputError } from '../solvers/errors.js';
-import { dualInfeasibleQp, primalInfeasibleQp, randomQp, type RandomQpOptions } from '../solvers/osqp/random-qp.js';
+import { dualInfeasibleQp, primalInfeasibleQp, randomQp, type RandomQpOptions } from '../src/util/random-qp.js';
 import { highsQp } from './helpers/highs-qp.js';
 
 const MM_DIR = path.resolve(__dirname, 'fixtures/maros-meszaros');

@@ -10,7 +10,7 @@ import { resolveSettings, DEFAULT_SETTINGS } from '../solvers/osqp/settings.js';
 import { cscFromTriplets } from '../solvers/osqp/csc.js';
 import { InputError } from '../solvers/errors.js';
 import { readQpProblem } from '../src/io/qp-problem.js';
-import { randomQp, primalInfeasibleQp, dualInfeasibleQp } from '../solvers/osqp/random-qp.js';
+import { randomQp, primalInfeasibleQp, dualInfeasibleQp } from '../src/util/random-qp.js';
 import { highsQp } from './helpers/highs-qp.js';
 
 const MM_DIR = path.resolve(__dirname, 'fixtures/maros-meszaros');

@@ -8,7 +8,7 @@ import { canonicalQpProblem } from '../solvers/osqp/validate.js';
 import { solveQp } from '../solvers/osqp/osqp.js';
 import { solveQpWith } from '../solvers/osqp/auto.js';
 import { solveQpIpm } from '../solvers/osqp/ipm.js';
-import { randomQp } from '../solvers/osqp/random-qp.js';
+import { randomQp } from '../src/util/random-qp.js';
 import { InputError } from '../solvers/errors.js';
 
 /** the same problem as another caller might build it: fields reversed, an extra field, no name */

@@ -9,7 +9,7 @@ import { cscMul, cscMulT, cscSymUpperMul, cscToDense, type QpProblem } from '../
 import { isSolvedAt, qpObjective, qpResiduals } from '../solvers/osqp/residuals.js';
 import { Rng } from '../src/util/random.js';
 import { highsQp, ipmQp, polish, qpToLpFormat } from './helpers/highs-qp.js';
-import { dualInfeasibleQp, primalInfeasibleQp, randomQp } from '../solvers/osqp/random-qp.js';
+import { dualInfeasibleQp, primalInfeasibleQp, randomQp } from '../src/util/random-qp.js';
 
 const MM_DIR = path.resolve(__dirname, 'fixtures/maros-meszaros');
 const haveMM = fs.existsSync(path.join(MM_DIR, 'HS35MOD.json.gz'));

@@ -11,7 +11,7 @@ import { denseMeasures } from './helpers/dense-measures.js';
 import { qp } from './helpers/known-qps.js';
 import { highsQp } from './helpers/highs-qp.js';
 import { liswetLike, stadatLike } from './helpers/structured-qps.js';
-import { randomQp } from '../solvers/osqp/random-qp.js';
+import { randomQp } from '../src/util/random-qp.js';
 import { decideStatus, solveQpWith } from '../solvers/osqp/auto.js';
 import { solveQpIpm } from '../solvers/osqp/ipm.js';
 import { checkTolerances } from '../solvers/osqp/residuals.js';

@@ -14,7 +14,7 @@ import { solveQp } from '../solvers/osqp/osqp.js';
 import { SparseLdl } from '../solvers/osqp/ldl.js';
 import { buildKktUpper } from '../solvers/osqp/kkt.js';
 import { SolveStopped } from '../solvers/osqp/stop.js';
-import { randomQp } from '../solvers/osqp/random-qp.js';
+import { randomQp } from '../src/util/random-qp.js';
 
 const SLACK = 0.5;
 const prob = gridQp(30);

@@ -6,8 +6,8 @@
  *   primalInfeasibleQp   a QP whose constraints contradict each other
  *   dualInfeasibleQp     a feasible QP whose objective is unbounded below
  */
-import { cscFromTriplets, cscMul, type Csc, type QpProblem } from './csc.js';
-import { Rng } from '../../src/util/random.js';
+import { cscFromTriplets, cscMul, type Csc, type QpProblem } from '../../solvers/osqp/csc.js';
+import { Rng } from './random.js';
 
 export interface RandomQpOptions {
   /** variables */
