@@ -340,6 +340,7 @@ export function smMergedProgram(prog: UnivariateProgram): UnivariateProgram {
     below += m;
   }
   // b = 0 for SM: ||B'b|| = 0, so the four-slot scale is max(beta, ||q||_inf)
+  let g: Float64Array | undefined;
   const l1: L1Program = { B, b: prog.l1.b, q, beta, penalty, kktScale: Math.max(beta, qMax), theta0: prog.l1.theta0 };
   // not a spread of prog: that would read (and build) its g
   return {
@@ -354,7 +355,7 @@ export function smMergedProgram(prog: UnivariateProgram): UnivariateProgram {
     targetConstant: prog.targetConstant,
     slots: SM_MERGED_SLOTS,
     get g(): Float64Array {
-      return mapped(q, (v) => v * n);
+      return (g ??= mapped(q, (v) => v * n));
     },
     A,
     l1,
